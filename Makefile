@@ -1,0 +1,85 @@
+# neuralstyle build. `make deps` sets up everything (idempotent); `make test` runs
+# every test; `make demo` runs the main job on the bundled images.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+# TF=cpu (default) installs tensorflow-cpu; TF=gpu installs the CUDA-enabled wheel of
+# the same version. Nothing else changes.
+TF ?= cpu
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+BUILD := $(CURDIR)/build
+TFLIB := $(BUILD)/tflib
+BIN := $(CURDIR)/bin/neuralstyle
+
+# The TensorFlow C API ships inside the wheel: libtensorflow_cc.so.2 exports it and
+# tensorflow/include has its headers. graft links -ltensorflow, so build/tflib holds
+# a libtensorflow.so link to it; the rpath lets binaries find the library without
+# LD_LIBRARY_PATH.
+export CGO_ENABLED := 1
+export CGO_CFLAGS := -I$(TFLIB)/include
+export CGO_LDFLAGS := -L$(TFLIB) -Wl,-rpath,$(TFLIB)
+# TensorFlow's C++ logging is noisy at start-up; warnings and errors still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 1
+
+GO_PKGS := ./...
+
+.PHONY: deps venv tflib sysdeps build test test-go test-py bench env clean demo model
+
+deps: sysdeps venv tflib
+
+# System packages: libjpeg-turbo (JPEG decoding identical to Pillow's).
+sysdeps:
+	@if ! pkg-config --exists libturbojpeg 2>/dev/null && [ ! -f /usr/include/turbojpeg.h ]; then \
+		echo "installing libturbojpeg0-dev"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libturbojpeg0-dev pkg-config; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq libturbojpeg0-dev pkg-config; fi; \
+	fi
+
+$(VENV)/.stamp-$(TF): savedmodel/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==24.3.1
+	@if [ "$(TF)" = gpu ]; then \
+		sed -E 's/^tensorflow[-_]cpu==(.*)/tensorflow[and-cuda]==\1/' savedmodel/requirements.txt > $(VENV)/requirements-gpu.txt; \
+		$(PY) -m pip uninstall -q -y tensorflow-cpu >/dev/null 2>&1 || true; \
+		$(PY) -m pip install -q --disable-pip-version-check -r $(VENV)/requirements-gpu.txt; \
+	else \
+		$(PY) -m pip uninstall -q -y tensorflow >/dev/null 2>&1 || true; \
+		$(PY) -m pip install -q --disable-pip-version-check -r savedmodel/requirements.txt; \
+	fi
+	rm -f $(VENV)/.stamp-*
+	touch $@
+
+venv: $(VENV)/.stamp-$(TF)
+
+tflib: venv
+	@tfdir=$$($(PY) -c 'import os, sysconfig; print(os.path.join(sysconfig.get_paths()["purelib"], "tensorflow"))'); \
+	test -f $$tfdir/libtensorflow_cc.so.2 || { echo "no libtensorflow_cc.so.2 in $$tfdir" >&2; exit 1; }; \
+	mkdir -p $(TFLIB); \
+	ln -sfn $$tfdir/include $(TFLIB)/include; \
+	ln -sf $$tfdir/libtensorflow_cc.so.2 $(TFLIB)/libtensorflow.so; \
+	ln -sf $$tfdir/libtensorflow_cc.so.2 $(TFLIB)/libtensorflow_cc.so.2; \
+	ln -sf $$tfdir/libtensorflow_framework.so.2 $(TFLIB)/libtensorflow_framework.so.2
+
+# Prints the environment for running go directly: eval "$$(make -s env)"
+env:
+	@echo 'export CGO_ENABLED=1 CGO_CFLAGS="$(CGO_CFLAGS)" CGO_LDFLAGS="$(CGO_LDFLAGS)" TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL) PATH="$(VENV)/bin:$$PATH"'
+
+build: deps
+	go build -o $(BIN) ./cmd/neuralstyle
+
+test: deps build test-go test-py
+
+test-go:
+	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)
+
+test-py:
+	cd $(CURDIR) && $(PY) -m pytest -q savedmodel scripts
+
+bench: deps
+	PATH="$(VENV)/bin:$$PATH" go test -run '^$$' -bench . -benchtime 3x $(GO_PKGS)
+
+clean:
+	rm -rf $(BUILD) bin
