@@ -1,0 +1,252 @@
+"""VGG16 convolutional weights in the file format Keras distributes them in.
+
+Keras' ``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`` is a legacy Keras
+HDF5 weights file: the root carries the attribute ``layer_names`` (every layer of
+the no-top model, in order, pools included); each layer has a group of that name
+whose attribute ``weight_names`` lists its datasets in order (kernel, then bias;
+empty for layers without weights). Kernels are (3, 3, in, out) float32 in the
+TensorFlow dimension ordering, biases (out,).
+
+This module reads such a file with validation that names the problem, writes one,
+and makes deterministic random weights for tests and machines without internet:
+
+    python -m savedmodel.vggweights random --seed 1 --out build/vgg16-random-seed1.h5
+    python -m savedmodel.vggweights check FILE
+
+Random weights (``random_weights``): kernels are He-normal, drawn from
+``numpy.random.RandomState(seed)`` (legacy MT19937, whose stream NumPy keeps
+stable across versions) with standard deviation sqrt(2 / (9 * in_channels));
+biases are normal with standard deviation 0.5. He scaling keeps the mean square
+of a ReLU layer's output equal to its input's, so on preprocessed images
+(magnitudes up to about 150) the activations stay within a few hundred through
+all 13 conv layers, and the notebook's style loss at 512x512 stays in float32's
+comfortable range (neither vanishing nor overflowing). Small non-zero biases make
+a kernel/bias mix-up visible without dominating the activations. Draw order:
+for each conv layer in network order, its kernel (float64 draws, cast to
+float32), then its bias.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+# The 13 conv layers of VGG16 as Keras names them, with (in, out) channels.
+CONV_LAYERS: tuple[tuple[str, int, int], ...] = (
+    ("block1_conv1", 3, 64),
+    ("block1_conv2", 64, 64),
+    ("block2_conv1", 64, 128),
+    ("block2_conv2", 128, 128),
+    ("block3_conv1", 128, 256),
+    ("block3_conv2", 256, 256),
+    ("block3_conv3", 256, 256),
+    ("block4_conv1", 256, 512),
+    ("block4_conv2", 512, 512),
+    ("block4_conv3", 512, 512),
+    ("block5_conv1", 512, 512),
+    ("block5_conv2", 512, 512),
+    ("block5_conv3", 512, 512),
+)
+LAYER_NAMES: tuple[str, ...] = tuple(name for name, _, _ in CONV_LAYERS)
+
+# Every layer of the no-top model in order, as the distributed file lists them.
+ALL_LAYER_NAMES: tuple[str, ...] = (
+    "input_1",
+    "block1_conv1", "block1_conv2", "block1_pool",
+    "block2_conv1", "block2_conv2", "block2_pool",
+    "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
+    "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool",
+    "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool",
+)  # fmt: skip
+
+BIAS_STDDEV = 0.5
+
+
+class WeightsError(ValueError):
+    """A weights file that is not VGG16 no-top weights; the message says why."""
+
+
+@dataclass(frozen=True)
+class ConvWeights:
+    kernel: np.ndarray  # (3, 3, in, out) float32
+    bias: np.ndarray  # (out,) float32
+
+
+def expected_shapes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    for layer, cin, cout in CONV_LAYERS:
+        if layer == name:
+            return (3, 3, cin, cout), (cout,)
+    raise KeyError(name)
+
+
+def random_weights(seed: int) -> dict[str, ConvWeights]:
+    """Deterministic He-normal weights for the 13 conv layers (see module doc)."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"vggweights: seed must be an integer in [0, 2**32), got {seed!r}")
+    rs = np.random.RandomState(int(seed))
+    out: dict[str, ConvWeights] = {}
+    for name, cin, cout in CONV_LAYERS:
+        std = np.sqrt(2.0 / (9 * cin))
+        kernel = rs.normal(0.0, std, size=(3, 3, cin, cout)).astype(np.float32)
+        bias = rs.normal(0.0, BIAS_STDDEV, size=(cout,)).astype(np.float32)
+        out[name] = ConvWeights(kernel, bias)
+    return out
+
+
+def write(path: str | Path, weights: dict[str, ConvWeights], note: str = "") -> None:
+    """Writes weights in the legacy Keras HDF5 layout of the no-top VGG16 file."""
+    missing = [n for n in LAYER_NAMES if n not in weights]
+    if missing:
+        raise WeightsError(f"vggweights: write {path}: missing layers {', '.join(missing)}")
+    for name in LAYER_NAMES:
+        ks, bs = expected_shapes(name)
+        w = weights[name]
+        if w.kernel.shape != ks or w.bias.shape != bs:
+            raise WeightsError(
+                f"vggweights: write {path}: layer {name}: kernel {w.kernel.shape} bias "
+                f"{w.bias.shape}, want {ks} and {bs}"
+            )
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([n.encode() for n in ALL_LAYER_NAMES])
+        f.attrs["backend"] = b"tensorflow"
+        if note:
+            f.attrs["neuralstyle_note"] = note.encode()
+        for name in ALL_LAYER_NAMES:
+            g = f.create_group(name)
+            if name not in weights:
+                g.attrs["weight_names"] = np.array([], dtype="S1")
+                continue
+            # The distributed file names its datasets the Keras 1 way.
+            kname, bname = f"{name}_W_1:0", f"{name}_b_1:0"
+            g.attrs["weight_names"] = np.array([kname.encode(), bname.encode()])
+            g.create_dataset(kname, data=np.asarray(weights[name].kernel, np.float32))
+            g.create_dataset(bname, data=np.asarray(weights[name].bias, np.float32))
+
+
+def write_random(path: str | Path, seed: int) -> None:
+    """Writes random_weights(seed) to path."""
+    write(path, random_weights(seed), note=f"random he-normal seed={seed}")
+
+
+def _attr_list(group: h5py.Group, name: str) -> list[str]:
+    # Keras splits attributes over 64 KB into name0, name1, ...; read both forms.
+    def decode(values: np.ndarray) -> list[str]:
+        return [v.decode("utf8") if hasattr(v, "decode") else str(v) for v in values]
+
+    if name in group.attrs:
+        return decode(group.attrs[name])
+    out: list[str] = []
+    i = 0
+    while f"{name}{i}" in group.attrs:
+        out.extend(decode(group.attrs[f"{name}{i}"]))
+        i += 1
+    return out
+
+
+def read(path: str | Path) -> dict[str, ConvWeights]:
+    """Reads and validates a no-top VGG16 weights file.
+
+    Layers are matched by name. Extra layers without weights (input, pools) are
+    ignored; missing conv layers, extra weighted layers and wrong shapes are
+    errors that name the layer.
+    """
+    path = Path(path)
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise WeightsError(f"vggweights: {path}: no such file") from None
+    except OSError as e:
+        raise WeightsError(f"vggweights: {path}: not an HDF5 file ({e})") from None
+    with f:
+        root: h5py.Group = f
+        if "layer_names" not in root.attrs and "model_weights" in root:
+            root = root["model_weights"]  # a whole saved model: weights live here
+        names = _attr_list(root, "layer_names")
+        if not names:
+            raise WeightsError(
+                f"vggweights: {path}: no layer_names attribute; not a Keras HDF5 weights file"
+            )
+        weighted: dict[str, list[str]] = {}
+        for name in names:
+            if name not in root:
+                raise WeightsError(f"vggweights: {path}: layer {name} listed but has no group")
+            wn = _attr_list(root[name], "weight_names")
+            if wn:
+                weighted[name] = wn
+        missing = [n for n in LAYER_NAMES if n not in weighted]
+        extra = [n for n in weighted if n not in LAYER_NAMES]
+        if missing:
+            raise WeightsError(
+                f"vggweights: {path}: missing VGG16 conv layers {', '.join(missing)}"
+            )
+        if extra:
+            raise WeightsError(
+                f"vggweights: {path}: unexpected layers with weights {', '.join(extra)} "
+                "(want the no-top file, vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5)"
+            )
+        out: dict[str, ConvWeights] = {}
+        for name in LAYER_NAMES:
+            wn = weighted[name]
+            g = root[name]
+            if len(wn) != 2:
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: {len(wn)} weights, want 2 (kernel, bias)"
+                )
+            try:
+                kernel, bias = (np.asarray(g[w]) for w in wn)
+            except KeyError as e:
+                raise WeightsError(f"vggweights: {path}: layer {name}: missing dataset {e}") from None
+            ks, bs = expected_shapes(name)
+            if kernel.shape != ks or bias.shape != bs:
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: kernel shape {kernel.shape} and bias "
+                    f"shape {bias.shape}, want {ks} and {bs}"
+                )
+            if not (np.issubdtype(kernel.dtype, np.floating) and np.issubdtype(bias.dtype, np.floating)):
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: dtypes {kernel.dtype}, {bias.dtype}, want float"
+                )
+            out[name] = ConvWeights(kernel.astype(np.float32), bias.astype(np.float32))
+        return out
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m savedmodel.vggweights", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("random", help="write deterministic random weights")
+    r.add_argument("--seed", type=int, required=True)
+    r.add_argument("--out", required=True)
+    c = sub.add_parser("check", help="validate a weights file and print its SHA-256")
+    c.add_argument("file")
+    a = p.parse_args(argv)
+    try:
+        if a.cmd == "random":
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            write_random(a.out, a.seed)
+            print(f"{a.out} sha256 {sha256(a.out)}")
+        else:
+            w = read(a.file)
+            n = sum(v.kernel.size + v.bias.size for v in w.values())
+            print(f"{a.file}: 13 conv layers, {n} parameters, sha256 {sha256(a.file)}")
+    except (WeightsError, ValueError, OSError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
