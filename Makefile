@@ -21,8 +21,8 @@ BIN := $(CURDIR)/bin/neuralstyle
 export CGO_ENABLED := 1
 export CGO_CFLAGS := -I$(TFLIB)/include
 export CGO_LDFLAGS := -L$(TFLIB) -Wl,-rpath,$(TFLIB)
-# TensorFlow's C++ logging is noisy at start-up; warnings and errors still show.
-export TF_CPP_MIN_LOG_LEVEL ?= 1
+# TensorFlow's C++ logging is noisy; errors reach the user as Go errors anyway.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 

@@ -2,9 +2,8 @@ module github.com/neuralstyle/neuralstyle
 
 go 1.26.0
 
-require github.com/wamuir/graft v0.10.0
-
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
-	google.golang.org/protobuf v1.34.2 // indirect
+	github.com/google/go-cmp v0.7.0
+	github.com/wamuir/graft v0.10.0
+	google.golang.org/protobuf v1.34.2
 )

@@ -1,0 +1,416 @@
+// Package tfgraph loads TensorFlow SavedModels through the TensorFlow C API (by way of
+// github.com/wamuir/graft) and runs their signatures on float32 tensors.
+//
+// It is the only package in neuralstyle that talks to TensorFlow. A Model owns a
+// session and its C memory; Close releases it. Run checks every input against the
+// signature before any C call, so a wrong name, shape or dtype is a Go error, and it
+// moves tensor data with one memory copy each way (no reflection), which matters
+// when a 512x512 image goes in and a gradient of the same size comes out thousands of
+// times per run.
+package tfgraph
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	tf "github.com/wamuir/graft/tensorflow"
+	corepb "github.com/wamuir/graft/tensorflow/core/protobuf/for_core_protos_go_proto"
+	"google.golang.org/protobuf/proto"
+)
+
+// Options configure the session a Model runs in. The zero value means TensorFlow's
+// defaults.
+type Options struct {
+	// Tags select the MetaGraph to load; nil means {"serve"}.
+	Tags []string
+	// IntraOpThreads and InterOpThreads bound TensorFlow's thread pools; 0 lets
+	// TensorFlow choose (one thread per core).
+	IntraOpThreads, InterOpThreads int
+	// VisibleGPUs is ConfigProto's gpu_options.visible_device_list: a comma-separated
+	// list of GPU indices ("0", "1,2"); empty means all.
+	VisibleGPUs string
+	// GPUMemoryGrowth makes TensorFlow allocate GPU memory as needed instead of
+	// taking nearly all of it at start.
+	GPUMemoryGrowth bool
+	// DisableGPU hides every GPU from the session, so it runs on the CPU.
+	DisableGPU bool
+}
+
+// DefaultTags are the tags of a SavedModel written by tf.saved_model.save.
+var DefaultTags = []string{"serve"}
+
+// TensorSpec describes one input or output of a signature.
+type TensorSpec struct {
+	Name  string  // the signature's key for this tensor
+	DType string  // "float32", "int64", ...
+	Shape []int64 // -1 for an unknown dimension; nil when the rank is unknown
+}
+
+// String formats the spec as name:dtype[d0,d1,...], with ? for unknown sizes.
+func (s TensorSpec) String() string {
+	return s.Name + ":" + s.DType + formatShape(s.Shape)
+}
+
+// Signature is one callable function of a SavedModel.
+type Signature struct {
+	Name            string
+	Inputs, Outputs []TensorSpec // sorted by name
+}
+
+// Device is a device that a session can place work on.
+type Device struct {
+	Name        string // e.g. /job:localhost/replica:0/task:0/device:CPU:0
+	Type        string // CPU or GPU
+	MemoryBytes int64
+}
+
+// Model is a loaded SavedModel with its session.
+type Model struct {
+	dir        string
+	sess       *tf.Session
+	graph      *tf.Graph
+	signatures map[string]*signature
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// signature is a Signature with its graph endpoints resolved once, at load time.
+type signature struct {
+	Signature
+	inputs  map[string]endpoint
+	outputs map[string]endpoint
+}
+
+type endpoint struct {
+	spec   TensorSpec
+	output tf.Output
+}
+
+// Load opens the SavedModel in dir. opts may be nil.
+func Load(dir string, opts *Options) (*Model, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	tags := opts.Tags
+	if tags == nil {
+		tags = DefaultTags
+	}
+	meta, err := readMetaGraph(dir, tags)
+	if err != nil {
+		return nil, err
+	}
+	config, err := sessionConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	saved, err := tf.LoadSavedModel(dir, tags, &tf.SessionOptions{Config: config})
+	if err != nil {
+		return nil, fmt.Errorf("tfgraph: load %s: %v", dir, err)
+	}
+	m := &Model{dir: dir, sess: saved.Session, graph: saved.Graph, signatures: map[string]*signature{}}
+	for name, def := range meta.GetSignatureDef() {
+		if strings.HasPrefix(name, "__") { // __saved_model_init_op is no callable signature
+			continue
+		}
+		sig, err := resolveSignature(saved.Graph, name, def)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		}
+		m.signatures[name] = sig
+	}
+	return m, nil
+}
+
+// readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not
+// expose it in full), so a directory that is not a SavedModel, or lacks the tags,
+// is reported before TensorFlow is asked to load anything.
+func readMetaGraph(dir string, tags []string) (*corepb.MetaGraphDef, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("tfgraph: load %s: no such directory", dir)
+		}
+		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("tfgraph: load %s: not a directory (a SavedModel is a directory with saved_model.pb)", dir)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "saved_model.pb"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("tfgraph: load %s: not a SavedModel: no saved_model.pb in it", dir)
+		}
+		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	var sm corepb.SavedModel
+	if err := proto.Unmarshal(raw, &sm); err != nil {
+		return nil, fmt.Errorf("tfgraph: load %s: saved_model.pb is not a SavedModel protocol buffer: %v", dir, err)
+	}
+	var known []string
+	for _, mg := range sm.GetMetaGraphs() {
+		have := mg.GetMetaInfoDef().GetTags()
+		if sameSet(have, tags) {
+			return mg, checkVariables(dir, mg)
+		}
+		known = append(known, "{"+strings.Join(have, ",")+"}")
+	}
+	if len(known) == 0 {
+		return nil, fmt.Errorf("tfgraph: load %s: saved_model.pb holds no MetaGraph", dir)
+	}
+	return nil, fmt.Errorf("tfgraph: load %s: no MetaGraph with tags {%s}; it has %s",
+		dir, strings.Join(tags, ","), strings.Join(known, " "))
+}
+
+// checkVariables reports a SavedModel whose graph has variables but whose
+// variables/ folder is gone (a partial copy): TensorFlow would load it and fail
+// only at the first run, on an uninitialised variable.
+func checkVariables(dir string, mg *corepb.MetaGraphDef) error {
+	hasVariables := false
+	for _, n := range mg.GetObjectGraphDef().GetNodes() {
+		if n.GetVariable() != nil {
+			hasVariables = true
+			break
+		}
+	}
+	if !hasVariables {
+		return nil
+	}
+	index := filepath.Join(dir, "variables", "variables.index")
+	if _, err := os.Stat(index); err != nil {
+		return fmt.Errorf("tfgraph: load %s: incomplete SavedModel: its graph has variables but %s is missing",
+			dir, filepath.Join("variables", "variables.index"))
+	}
+	return nil
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+func sessionConfig(o *Options) ([]byte, error) {
+	if o.IntraOpThreads < 0 || o.InterOpThreads < 0 {
+		return nil, fmt.Errorf("thread counts must be 0 (TensorFlow's default) or positive, not intra=%d inter=%d",
+			o.IntraOpThreads, o.InterOpThreads)
+	}
+	for _, f := range strings.Split(o.VisibleGPUs, ",") {
+		if o.VisibleGPUs == "" {
+			break
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err != nil || n < 0 {
+			return nil, fmt.Errorf("visible GPUs %q: want a comma-separated list of GPU indices such as 0 or 0,1", o.VisibleGPUs)
+		}
+	}
+	cfg := &corepb.ConfigProto{
+		IntraOpParallelismThreads: int32(o.IntraOpThreads),
+		InterOpParallelismThreads: int32(o.InterOpThreads),
+		GpuOptions: &corepb.GPUOptions{
+			AllowGrowth:       o.GPUMemoryGrowth,
+			VisibleDeviceList: o.VisibleGPUs,
+		},
+	}
+	if o.DisableGPU {
+		cfg.DeviceCount = map[string]int32{"GPU": 0}
+	}
+	return proto.Marshal(cfg)
+}
+
+func resolveSignature(g *tf.Graph, name string, def *corepb.SignatureDef) (*signature, error) {
+	sig := &signature{
+		Signature: Signature{Name: name},
+		inputs:    map[string]endpoint{},
+		outputs:   map[string]endpoint{},
+	}
+	resolve := func(key string, info *corepb.TensorInfo, into map[string]endpoint) (TensorSpec, error) {
+		spec := TensorSpec{Name: key, DType: dtypeName(tf.DataType(info.GetDtype()))}
+		if ts := info.GetTensorShape(); !ts.GetUnknownRank() {
+			spec.Shape = make([]int64, len(ts.GetDim()))
+			for i, d := range ts.GetDim() {
+				spec.Shape[i] = d.GetSize()
+			}
+		}
+		out, err := graphOutput(g, info.GetName())
+		if err != nil {
+			return spec, fmt.Errorf("signature %q, tensor %q: %w", name, key, err)
+		}
+		into[key] = endpoint{spec: spec, output: out}
+		return spec, nil
+	}
+	for key, info := range def.GetInputs() {
+		spec, err := resolve(key, info, sig.inputs)
+		if err != nil {
+			return nil, err
+		}
+		sig.Inputs = append(sig.Inputs, spec)
+	}
+	for key, info := range def.GetOutputs() {
+		spec, err := resolve(key, info, sig.outputs)
+		if err != nil {
+			return nil, err
+		}
+		sig.Outputs = append(sig.Outputs, spec)
+	}
+	byName := func(s []TensorSpec) { sort.Slice(s, func(i, j int) bool { return s[i].Name < s[j].Name }) }
+	byName(sig.Inputs)
+	byName(sig.Outputs)
+	return sig, nil
+}
+
+// graphOutput finds "op:index" (or "op", index 0) in the graph.
+func graphOutput(g *tf.Graph, name string) (tf.Output, error) {
+	op, idx := name, 0
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		n, err := strconv.Atoi(name[i+1:])
+		if err != nil {
+			return tf.Output{}, fmt.Errorf("malformed tensor name %q", name)
+		}
+		op, idx = name[:i], n
+	}
+	o := g.Operation(op)
+	if o == nil {
+		return tf.Output{}, fmt.Errorf("graph has no operation %q", op)
+	}
+	if idx < 0 || idx >= o.NumOutputs() {
+		return tf.Output{}, fmt.Errorf("operation %q has %d outputs, not %d", op, o.NumOutputs(), idx+1)
+	}
+	return o.Output(idx), nil
+}
+
+// Dir returns the directory the model was loaded from.
+func (m *Model) Dir() string { return m.dir }
+
+// Signatures lists the model's signatures, sorted by name.
+func (m *Model) Signatures() []Signature {
+	out := make([]Signature, 0, len(m.signatures))
+	for _, s := range m.signatures {
+		out = append(out, s.Signature)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Signature returns the named signature; the error lists the known ones.
+func (m *Model) Signature(name string) (Signature, error) {
+	s, err := m.lookup(name)
+	if err != nil {
+		return Signature{}, err
+	}
+	return s.Signature, nil
+}
+
+func (m *Model) lookup(name string) (*signature, error) {
+	s, ok := m.signatures[name]
+	if !ok {
+		return nil, fmt.Errorf("tfgraph: %s has no signature %q; it has %s", m.dir, name, m.signatureNames())
+	}
+	return s, nil
+}
+
+func (m *Model) signatureNames() string {
+	var names []string
+	for _, s := range m.Signatures() {
+		names = append(names, strconv.Quote(s.Name))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// Devices lists the devices the session sees.
+func (m *Model) Devices() ([]Device, error) {
+	if err := m.checkOpen(); err != nil {
+		return nil, err
+	}
+	ds, err := m.sess.ListDevices()
+	if err != nil {
+		return nil, fmt.Errorf("tfgraph: list devices: %v", err)
+	}
+	out := make([]Device, len(ds))
+	for i, d := range ds {
+		out[i] = Device{Name: d.Name, Type: d.Type, MemoryBytes: d.MemoryLimitBytes}
+	}
+	return out, nil
+}
+
+// Close ends the session and releases its C memory. It is safe to call twice.
+func (m *Model) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	if err := m.sess.Close(); err != nil {
+		return fmt.Errorf("tfgraph: close %s: %v", m.dir, err)
+	}
+	return nil
+}
+
+func (m *Model) checkOpen() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return fmt.Errorf("tfgraph: %s: model is closed", m.dir)
+	}
+	return nil
+}
+
+// Version returns the version of the TensorFlow library in use.
+func Version() string { return tf.Version() }
+
+func dtypeName(dt tf.DataType) string {
+	switch dt {
+	case tf.Float:
+		return "float32"
+	case tf.Double:
+		return "float64"
+	case tf.Half:
+		return "float16"
+	case tf.Bfloat16:
+		return "bfloat16"
+	case tf.Int8:
+		return "int8"
+	case tf.Int16:
+		return "int16"
+	case tf.Int32:
+		return "int32"
+	case tf.Int64:
+		return "int64"
+	case tf.Uint8:
+		return "uint8"
+	case tf.Uint16:
+		return "uint16"
+	case tf.Bool:
+		return "bool"
+	case tf.String:
+		return "string"
+	}
+	return fmt.Sprintf("dtype(%d)", int(dt))
+}
+
+func formatShape(shape []int64) string {
+	if shape == nil {
+		return "[unknown rank]"
+	}
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		if d < 0 {
+			parts[i] = "?"
+		} else {
+			parts[i] = strconv.FormatInt(d, 10)
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
