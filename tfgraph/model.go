@@ -48,9 +48,9 @@ var DefaultTags = []string{"serve"}
 
 // TensorSpec describes one input or output of a signature.
 type TensorSpec struct {
-	Name  string  // the signature's key for this tensor
-	DType string  // "float32", "int64", ...
-	Shape []int64 // -1 for an unknown dimension; nil when the rank is unknown
+	Name  string  `json:"name"`  // the signature's key for this tensor
+	DType string  `json:"dtype"` // "float32", "int64", ...
+	Shape []int64 `json:"shape"` // -1 for an unknown dimension; nil when the rank is unknown
 }
 
 // String formats the spec as name:dtype[d0,d1,...], with ? for unknown sizes.
@@ -60,15 +60,16 @@ func (s TensorSpec) String() string {
 
 // Signature is one callable function of a SavedModel.
 type Signature struct {
-	Name            string
-	Inputs, Outputs []TensorSpec // sorted by name
+	Name    string       `json:"name"`
+	Inputs  []TensorSpec `json:"inputs"`  // sorted by name
+	Outputs []TensorSpec `json:"outputs"` // sorted by name
 }
 
 // Device is a device that a session can place work on.
 type Device struct {
-	Name        string // e.g. /job:localhost/replica:0/task:0/device:CPU:0
-	Type        string // CPU or GPU
-	MemoryBytes int64
+	Name        string `json:"name"` // e.g. /job:localhost/replica:0/task:0/device:CPU:0
+	Type        string `json:"type"` // CPU or GPU
+	MemoryBytes int64  `json:"memory_bytes"`
 }
 
 // Model is a loaded SavedModel with its session.

@@ -1,0 +1,101 @@
+// Command neuralstyle reproduces the neural style transfer of the article
+// "Convolutional neural networks for artistic style transfer" (Gatys et al.'s method
+// on VGG16, as the article's Keras notebook runs it), and the article's road to it.
+//
+// It drives a TensorFlow SavedModel, written by the Python exporter in savedmodel/,
+// through the TensorFlow C API. Run `neuralstyle help` for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes: 0 success, 1 a failed command, 2 a usage error, 130 interrupted.
+const (
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	// TensorFlow's C++ logging floods the terminal with INFO lines; errors still reach
+	// the user as Go errors. A user can set the variable to see everything.
+	if os.Getenv("TF_CPP_MIN_LOG_LEVEL") == "" {
+		os.Setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+	}
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	app := newApp()
+	if err := app.Run(args); err != nil {
+		fmt.Fprintf(app.ErrWriter, "neuralstyle: %v\n", err)
+		var ue usageError
+		var ie interruptedError
+		switch {
+		case errors.As(err, &ue):
+			return exitUsage
+		case errors.As(err, &ie):
+			return exitInterrupted
+		}
+		return exitFailure
+	}
+	return 0
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "neuralstyle",
+		Usage: "neural style transfer (Gatys et al. on VGG16) driven from Go through TensorFlow",
+		Description: "neuralstyle reproduces the style transfer of the article \"Convolutional neural\n" +
+			"networks for artistic style transfer\" exactly as its Keras notebook runs it, with\n" +
+			"L-BFGS-B steps identical to SciPy's, on a SavedModel exported by savedmodel/.\n" +
+			"Settings can also come from NEURALSTYLE_* environment variables (see each flag).",
+		Commands:        commands(),
+		HideHelpCommand: false,
+		Writer:          os.Stdout,
+		ErrWriter:       os.Stderr,
+		OnUsageError:    onUsageError,
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "neuralstyle: no command %q; see 'neuralstyle help'\n", name)
+			os.Exit(exitUsage)
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // run() reports errors and picks the exit code
+	}
+}
+
+// commands lists the subcommands; each lives in its own file.
+func commands() []*cli.Command {
+	cmds := []*cli.Command{
+		inspectCommand(),
+	}
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+	}
+	return cmds
+}
+
+// onUsageError turns a bad flag into a one-line error and exit code 2, instead of
+// urfave/cli's habit of printing the whole help page.
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	return usageError{fmt.Errorf("%v (see --help)", err)}
+}
+
+// usageError marks a bad command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef reports a bad flag value or argument.
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// interruptedError marks a run stopped by Ctrl-C (exit code 130).
+type interruptedError struct{ err error }
+
+func (e interruptedError) Error() string { return e.err.Error() }
+func (e interruptedError) Unwrap() error { return e.err }

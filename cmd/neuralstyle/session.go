@@ -1,0 +1,73 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// modelFlag is the SavedModel directory flag shared by the commands that load one.
+func modelFlag(defaultDir string) *cli.StringFlag {
+	return &cli.StringFlag{
+		Name:    "model",
+		Usage:   "SavedModel `DIR` written by savedmodel/ (make model)",
+		Value:   defaultDir,
+		EnvVars: []string{"NEURALSTYLE_MODEL"},
+	}
+}
+
+// sessionFlags configure TensorFlow's session: threads and device.
+func sessionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{
+			Name:    "threads",
+			Usage:   "TensorFlow intra-op threads (0: one per core)",
+			EnvVars: []string{"NEURALSTYLE_THREADS"},
+		},
+		&cli.IntFlag{
+			Name:    "inter-threads",
+			Usage:   "TensorFlow inter-op threads (0: TensorFlow's default)",
+			EnvVars: []string{"NEURALSTYLE_INTER_THREADS"},
+		},
+		&cli.StringFlag{
+			Name:    "device",
+			Usage:   "where to run: cpu, gpu (every GPU TensorFlow sees), or GPU indices such as 0 or 0,1",
+			Value:   "gpu",
+			EnvVars: []string{"NEURALSTYLE_DEVICE"},
+		},
+		&cli.BoolFlag{
+			Name:    "gpu-memory-growth",
+			Usage:   "take GPU memory as needed instead of nearly all of it at start",
+			EnvVars: []string{"NEURALSTYLE_GPU_MEMORY_GROWTH"},
+		},
+	}
+}
+
+// sessionOptions reads sessionFlags. A machine without a GPU runs "gpu" on the CPU.
+func sessionOptions(c *cli.Context) (*tfgraph.Options, error) {
+	o := &tfgraph.Options{
+		IntraOpThreads:  c.Int("threads"),
+		InterOpThreads:  c.Int("inter-threads"),
+		GPUMemoryGrowth: c.Bool("gpu-memory-growth"),
+	}
+	if o.IntraOpThreads < 0 || o.InterOpThreads < 0 {
+		return nil, usagef("--threads and --inter-threads must be 0 or positive")
+	}
+	switch d := strings.ToLower(strings.TrimSpace(c.String("device"))); d {
+	case "cpu":
+		o.DisableGPU = true
+	case "gpu", "":
+	default:
+		d = strings.TrimPrefix(d, "gpu:")
+		for _, f := range strings.Split(d, ",") {
+			if n, err := strconv.Atoi(f); err != nil || n < 0 {
+				return nil, usagef("--device %q: want cpu, gpu, or GPU indices such as 0 or 0,1", c.String("device"))
+			}
+		}
+		o.VisibleGPUs = d
+	}
+	return o, nil
+}
