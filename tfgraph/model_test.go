@@ -4,51 +4,25 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 )
 
-// tinyModel is a SavedModel written by scripts/make_tiny_model.py in TestMain.
+// tinyModel is the SavedModel of scripts/make_tiny_model.py.
 var tinyModel string
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "tfgraph-test-")
-	if err != nil {
+	var err error
+	if tinyModel, err = testmodels.Tiny(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		return 1
+		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	tinyModel = filepath.Join(dir, "tiny")
-	if err := buildTinyModel(tinyModel); err != nil {
-		fmt.Fprintln(os.Stderr, "tfgraph tests need the project's Python environment (make deps):", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// python returns the project's virtualenv interpreter, or $NEURALSTYLE_PYTHON.
-func python() string {
-	if p := os.Getenv("NEURALSTYLE_PYTHON"); p != "" {
-		return p
-	}
-	return filepath.Join("..", ".venv", "bin", "python")
-}
-
-func buildTinyModel(dir string) error {
-	cmd := exec.Command(python(), filepath.Join("..", "scripts", "make_tiny_model.py"), dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
-	return nil
+	os.Exit(m.Run())
 }
 
 func loadTiny(t testing.TB, opts *Options) *Model {

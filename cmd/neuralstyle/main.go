@@ -9,6 +9,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -27,13 +28,21 @@ func main() {
 	if os.Getenv("TF_CPP_MIN_LOG_LEVEL") == "" {
 		os.Setenv("TF_CPP_MIN_LOG_LEVEL", "2")
 	}
-	os.Exit(run(os.Args))
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
-	app := newApp()
-	if err := app.Run(args); err != nil {
-		fmt.Fprintf(app.ErrWriter, "neuralstyle: %v\n", err)
+// run runs the command line args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	unknown := ""
+	app.CommandNotFound = func(c *cli.Context, name string) { unknown = name }
+	err := app.Run(args)
+	if unknown != "" {
+		fmt.Fprintf(stderr, "neuralstyle: no command %q; see 'neuralstyle help'\n", unknown)
+		return exitUsage
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "neuralstyle: %v\n", err)
 		var ue usageError
 		var ie interruptedError
 		switch {
@@ -47,7 +56,7 @@ func run(args []string) int {
 	return 0
 }
 
-func newApp() *cli.App {
+func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "neuralstyle",
 		Usage: "neural style transfer (Gatys et al. on VGG16) driven from Go through TensorFlow",
@@ -57,14 +66,10 @@ func newApp() *cli.App {
 			"Settings can also come from NEURALSTYLE_* environment variables (see each flag).",
 		Commands:        commands(),
 		HideHelpCommand: false,
-		Writer:          os.Stdout,
-		ErrWriter:       os.Stderr,
+		Writer:          stdout,
+		ErrWriter:       stderr,
 		OnUsageError:    onUsageError,
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(c.App.ErrWriter, "neuralstyle: no command %q; see 'neuralstyle help'\n", name)
-			os.Exit(exitUsage)
-		},
-		ExitErrHandler: func(*cli.Context, error) {}, // run() reports errors and picks the exit code
+		ExitErrHandler:  func(*cli.Context, error) {}, // run reports errors and picks the exit code
 	}
 }
 
