@@ -1,0 +1,70 @@
+package preprocess
+
+// decodeJPEG decodes a JPEG with the build's decoder (see JPEGDecoder) and
+// converts it as Pillow does: grey (L) is replicated, RGB kept, and 4-component
+// files are read as Adobe-inverted CMYK (Pillow's CMYK;I, whatever the markers
+// say) and then converted with Pillow's CMYK -> RGB formula.
+func decodeJPEG(data []byte, limit int64) (*Image, error) {
+	raw, w, h, comps, err := decodeJPEGRaw(data, limit)
+	if err != nil {
+		return nil, err
+	}
+	img := NewImage(w, h)
+	px := img.Pix
+	switch comps {
+	case 1:
+		for i, v := range raw {
+			px[3*i], px[3*i+1], px[3*i+2] = v, v, v
+		}
+	case 3:
+		copy(px, raw)
+	case 4:
+		for i := 0; i < w*h; i++ {
+			c := raw[4*i : 4*i+4]
+			px[3*i], px[3*i+1], px[3*i+2] = cmykToRGB(255-c[0], 255-c[1], 255-c[2], 255-c[3])
+		}
+	}
+	return img, nil
+}
+
+// jpegExif returns the EXIF payload of a JPEG's APP1 segments as Pillow's
+// JpegImagePlugin collects it: the first "Exif\0\0" segment, with the payload of
+// any later ones appended. Only markers before the first scan count.
+func jpegExif(b []byte) []byte {
+	var exif []byte
+	i := 2 // after SOI
+	for i+1 < len(b) {
+		if b[i] != 0xFF {
+			i++ // Pillow skips junk between segments byte by byte
+			continue
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xFF || m == 0x00:
+			i++
+			continue
+		case m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7):
+			i += 2
+			continue
+		case m == 0xDA || m == 0xD9:
+			return exif
+		}
+		if i+4 > len(b) {
+			return exif
+		}
+		n := int(b[i+2])<<8 | int(b[i+3])
+		if n < 2 || i+2+n > len(b) {
+			return exif
+		}
+		seg := b[i+4 : i+2+n]
+		if m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
+			if exif == nil {
+				exif = append([]byte(nil), seg...)
+			} else {
+				exif = append(exif, seg[6:]...)
+			}
+		}
+		i += 2 + n
+	}
+	return exif
+}
