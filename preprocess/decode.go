@@ -160,7 +160,7 @@ func decodeBytes(data []byte, opt *DecodeOptions) (*Image, error) {
 	case formatBMP:
 		img, err = decodeStd(data, limit, f, bmp.DecodeConfig, bmp.Decode, false)
 	case formatTIFF:
-		img, err = decodeStd(data, limit, f, tiff.DecodeConfig, tiff.Decode, true)
+		img, err = decodeTIFF(data, limit)
 		ori = orientation(data, "")
 	case formatWebP:
 		img, err = decodeWebP(data, limit)

@@ -14,8 +14,7 @@ import (
 // the background colour); a colour table that is the identity grey ramp makes
 // an L image whose values are the indices; indices past the colour table are
 // black in a palette image; bytes between blocks that are not blocks are
-// skipped; an LZW stream that ends (with its end code) before the frame is full
-// leaves the rest as it was.
+// skipped. A frame whose data ends early is an error, as in Pillow.
 func decodeGIF(b []byte, limit int64) (*Image, error) {
 	truncated := fmt.Errorf("truncated GIF file: %w", io.ErrUnexpectedEOF)
 	if len(b) < 13 {
@@ -121,8 +120,7 @@ func decodeGIF(b []byte, limit int64) (*Image, error) {
 		}
 	}
 	frame := make([]uint8, fw*fh)
-	sb := &subBlockReader{b: b, pos: pos}
-	lr := lzw.NewReader(sb, lzw.LSB, litWidth)
+	lr := lzw.NewReader(&subBlockReader{b: b, pos: pos}, lzw.LSB, litWidth)
 	n := 0
 	var err error
 	for n < len(frame) && err == nil {
@@ -132,11 +130,10 @@ func decodeGIF(b []byte, limit int64) (*Image, error) {
 	}
 	lr.Close()
 	switch {
-	case n == len(frame), err == io.EOF:
-		// Complete, or the LZW end code came early: the rest keeps the fill.
-	case err == io.ErrUnexpectedEOF && sb.done:
-		// The sub-blocks ended (terminator present) without an end code: same.
-	case err == io.ErrUnexpectedEOF:
+	case n == len(frame):
+	case err == io.EOF, err == io.ErrUnexpectedEOF:
+		// The data (or its LZW end code) stops before the frame is full; Pillow
+		// reports such a file as truncated too.
 		return nil, truncated
 	default:
 		return nil, fmt.Errorf("%w: GIF: %v", ErrCorrupt, err)
@@ -155,11 +152,8 @@ func decodeGIF(b []byte, limit int64) (*Image, error) {
 			}
 		}
 		for i, y := range rows {
-			if i*fw >= n {
-				break
-			}
-			src := frame[i*fw : min((i+1)*fw, n)]
-			copy(idx[(y0+y)*width+x0:], src)
+			o := (y0+y)*width + x0
+			copy(idx[o:o+fw], frame[i*fw:(i+1)*fw])
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"io"
 
 	"golang.org/x/image/webp"
 )
@@ -15,6 +16,11 @@ import (
 // 14-bit fixed-point BT.601 coefficients. webpFancyRGB redoes that step as
 // libwebp does, so lossy pixels equal Pillow's. Lossless files are exact anyway.
 func decodeWebP(data []byte, limit int64) (*Image, error) {
+	// libwebp's demuxer, which Pillow uses, refuses a file shorter than its RIFF
+	// header says; x/image/webp would decode one cut inside trailing metadata.
+	if riff := int64(le32(data[4:])); int64(len(data)) < 8+riff {
+		return nil, fmt.Errorf("truncated WebP file: %w", io.ErrUnexpectedEOF)
+	}
 	// An animated file has a VP8X chunk with the animation flag; x/image/webp
 	// would call it invalid.
 	if len(data) >= 21 && string(data[12:16]) == "VP8X" && data[20]&0x02 != 0 {

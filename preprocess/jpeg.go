@@ -5,6 +5,13 @@ package preprocess
 // files are read as Adobe-inverted CMYK (Pillow's CMYK;I, whatever the markers
 // say) and then converted with Pillow's CMYK -> RGB formula.
 func decodeJPEG(data []byte, limit int64) (*Image, error) {
+	// The frame header's size is checked here too, so that both decoders give
+	// the same errors for zero and oversized dimensions.
+	if _, w, h, ok := jpegMarkers(data); ok {
+		if err := checkSize(w, h, limit); err != nil {
+			return nil, err
+		}
+	}
 	raw, w, h, comps, err := decodeJPEGRaw(data, limit)
 	if err != nil {
 		return nil, err
@@ -31,7 +38,13 @@ func decodeJPEG(data []byte, limit int64) (*Image, error) {
 // JpegImagePlugin collects it: the first "Exif\0\0" segment, with the payload of
 // any later ones appended. Only markers before the first scan count.
 func jpegExif(b []byte) []byte {
-	var exif []byte
+	exif, _, _, _ := jpegMarkers(b)
+	return exif
+}
+
+// jpegMarkers walks the segments before the first scan, as Pillow's
+// JpegImagePlugin does, for the EXIF payload and the frame (SOF) size.
+func jpegMarkers(b []byte) (exif []byte, width, height int, sof bool) {
 	i := 2 // after SOI
 	for i+1 < len(b) {
 		if b[i] != 0xFF {
@@ -47,16 +60,19 @@ func jpegExif(b []byte) []byte {
 			i += 2
 			continue
 		case m == 0xDA || m == 0xD9:
-			return exif
+			return exif, width, height, sof
 		}
 		if i+4 > len(b) {
-			return exif
+			break
 		}
 		n := int(b[i+2])<<8 | int(b[i+3])
 		if n < 2 || i+2+n > len(b) {
-			return exif
+			break
 		}
 		seg := b[i+4 : i+2+n]
+		if m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC && len(seg) >= 5 && !sof {
+			height, width, sof = int(seg[1])<<8|int(seg[2]), int(seg[3])<<8|int(seg[4]), true
+		}
 		if m == 0xE1 && len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" {
 			if exif == nil {
 				exif = append([]byte(nil), seg...)
@@ -66,5 +82,5 @@ func jpegExif(b []byte) []byte {
 		}
 		i += 2 + n
 	}
-	return exif
+	return exif, width, height, sof
 }
