@@ -83,3 +83,8 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD) bin
+
+# Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
+.PHONY: vectors-preprocess
+vectors-preprocess: venv
+	$(PY) scripts/preprocess_vectors.py
