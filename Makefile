@@ -88,3 +88,8 @@ clean:
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
 	$(PY) scripts/preprocess_vectors.py
+
+# SciPy 1.14 (Fortran L-BFGS-B) vectors for optimize; needs x86-64 with AVX-512 (see optimize/vec.go).
+.PHONY: vectors-optimize
+vectors-optimize: venv
+	$(PY) scripts/optimize_vectors.py
