@@ -30,12 +30,13 @@ GO_PKGS := ./...
 
 deps: sysdeps venv tflib
 
-# System packages: libjpeg-turbo (JPEG decoding identical to Pillow's).
+# System packages: libjpeg-turbo's libjpeg API (jpeglib.h; Debian's libjpeg-dev is
+# libjpeg62-turbo-dev), which preprocess decodes JPEG with, as Pillow does.
 sysdeps:
-	@if ! pkg-config --exists libturbojpeg 2>/dev/null && [ ! -f /usr/include/turbojpeg.h ]; then \
-		echo "installing libturbojpeg0-dev"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libturbojpeg0-dev pkg-config; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq libturbojpeg0-dev pkg-config; fi; \
+	@if [ ! -f /usr/include/jpeglib.h ] && ! pkg-config --exists libjpeg 2>/dev/null; then \
+		echo "installing libjpeg-dev (libjpeg-turbo)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libjpeg-dev pkg-config; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq libjpeg-dev pkg-config; fi; \
 	fi
 
 $(VENV)/.stamp-$(TF): savedmodel/requirements.txt
@@ -93,3 +94,18 @@ vectors-preprocess: venv
 .PHONY: vectors-optimize
 vectors-optimize: venv
 	$(PY) scripts/optimize_vectors.py
+
+# Pillow vectors for preprocess' decoders (every format, layout and EXIF orientation).
+.PHONY: vectors-decode
+vectors-decode: venv
+	$(PY) scripts/decode_vectors.py
+
+# Runs every fuzz target of every package for FUZZTIME each (CI: make fuzz-short).
+FUZZTIME ?= 10s
+.PHONY: fuzz-short
+fuzz-short:
+	@set -o pipefail; go test -list '^Fuzz' $(GO_PKGS) | awk '/^Fuzz/ {f[n++] = $$1} /^ok/ {for (i = 0; i < n; i++) print $$2, f[i]; n = 0}' | \
+	while read pkg fn; do \
+		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
