@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
 )
 
 // JPEGDecoder says which JPEG decoder this build uses: here the pure-Go
@@ -30,6 +31,11 @@ func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err e
 	}
 	m, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
+		// image/jpeg reports data that ends inside a scan, or before one, with
+		// these format errors rather than io.ErrUnexpectedEOF.
+		if err == jpeg.FormatError("short Huffman data") || err == jpeg.FormatError("missing SOS marker") {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, 0, 0, 0, wrapDecoderError(formatJPEG, err)
 	}
 	w, h = m.Bounds().Dx(), m.Bounds().Dy()
