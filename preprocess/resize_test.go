@@ -400,3 +400,63 @@ func BenchmarkResize(b *testing.B) {
 	}
 	b.Run("512x512to1024x1024/bicubic", func(b *testing.B) { benchResize(b, 512, 512, 1024, 1024, Bicubic) })
 }
+
+// BenchmarkPipeline is the end-to-end benchmark: decode a large JPEG,
+// resize it to 512x512 and preprocess it (recipe mode), as
+// scripts/bench_preprocess.py times Pillow and NumPy doing. The JPEG comes from
+// $NEURALSTYLE_BENCH_JPEG (the script makes a 12-megapixel one); without it the
+// benchmark is skipped.
+func BenchmarkPipeline(b *testing.B) {
+	path := os.Getenv("NEURALSTYLE_BENCH_JPEG")
+	if path == "" {
+		b.Skip("NEURALSTYLE_BENCH_JPEG not set (scripts/bench_preprocess.py sets it)")
+	}
+	b.Logf("JPEG decoder: %s", JPEGDecoder())
+	src, err := ReadFile(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	small, err := Resize(src, 512, 512, Nearest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := ReadFile(path, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, f := range []Filter{Nearest, Bicubic} {
+		b.Run("resize/"+f.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Resize(src, 512, 512, f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("preprocess", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := Preprocess(small, ModeRecipe); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, f := range []Filter{Nearest, Bicubic} {
+		b.Run("all/"+f.String(), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				img, err := ReadFile(path, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if img, err = Resize(img, 512, 512, f); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := Preprocess(img, ModeRecipe); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
