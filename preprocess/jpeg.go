@@ -16,6 +16,9 @@ func decodeJPEG(data []byte, limit int64) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if comps == 3 {
+		return &Image{Width: w, Height: h, Pix: raw}, nil
+	}
 	img := NewImage(w, h)
 	px := img.Pix
 	switch comps {
@@ -23,8 +26,6 @@ func decodeJPEG(data []byte, limit int64) (*Image, error) {
 		for i, v := range raw {
 			px[3*i], px[3*i+1], px[3*i+2] = v, v, v
 		}
-	case 3:
-		copy(px, raw)
 	case 4:
 		for i := 0; i < w*h; i++ {
 			c := raw[4*i : 4*i+4]
