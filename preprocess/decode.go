@@ -158,7 +158,7 @@ func decodeBytes(data []byte, opt *DecodeOptions) (*Image, error) {
 	case formatGIF:
 		img, err = decodeGIF(data, limit)
 	case formatBMP:
-		img, err = decodeStd(data, limit, f, bmp.DecodeConfig, bmp.Decode, false)
+		img, err = decodeStd(data, limit, f, bmp.DecodeConfig, bmp.Decode)
 	case formatTIFF:
 		img, err = decodeTIFF(data, limit)
 		ori = orientation(data, "")
@@ -183,11 +183,9 @@ func decodeBytes(data []byte, opt *DecodeOptions) (*Image, error) {
 func (o *DecodeOptions) ignoreOrientation() bool { return o != nil && o.IgnoreOrientation }
 
 // decodeStd decodes with a standard-library-style decoder after checking the
-// header's dimensions against the limit. grey16Clip says how Gray16 pixels map
-// to 8 bits (see toRGB).
+// header's dimensions against the limit.
 func decodeStd(data []byte, limit int64, f format,
-	config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error),
-	grey16Clip bool) (*Image, error) {
+	config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error)) (*Image, error) {
 	cfg, err := config(bytes.NewReader(data))
 	if err != nil {
 		return nil, wrapDecoderError(f, err)
@@ -199,7 +197,7 @@ func decodeStd(data []byte, limit int64, f format,
 	if err != nil {
 		return nil, wrapDecoderError(f, err)
 	}
-	return toRGB(m, grey16Clip)
+	return toRGB(m, false)
 }
 
 // decodePNG reads the IHDR itself: it needs the colour type to map 16-bit grey
@@ -224,8 +222,9 @@ func decodePNG(data []byte, limit int64) (*Image, error) {
 	if err != nil {
 		return nil, wrapDecoderError(formatPNG, err)
 	}
-	// Pillow opens 16-bit greyscale as mode I;16 and clips it to 8 bits;
-	// 16-bit colour and grey+alpha keep the high byte.
+	// Pillow opens 16-bit greyscale as mode I;16 and clips it to 8 bits, also
+	// when a tRNS colour makes image/png return NRGBA64; 16-bit colour and
+	// grey+alpha keep the high byte.
 	return toRGB(m, depth == 16 && colorType == 0)
 }
 

@@ -7,10 +7,11 @@ import (
 )
 
 // toRGB converts a decoded image to 8-bit RGB the way Pillow's convert("RGB")
-// treats the mode Pillow would have opened the same file in. grey16Clip selects
-// Pillow's I;16 -> RGB rule for 16-bit greyscale (values above 255 become 255)
-// instead of keeping the high byte.
-func toRGB(m image.Image, grey16Clip bool) (*Image, error) {
+// treats the mode Pillow would have opened the same file in. Gray16 is 16-bit
+// greyscale, which Pillow opens as I;16 and converts by clipping (values above
+// 255 become 255); pngGreyTRNS says that an NRGBA64 image is such greyscale too
+// (a 16-bit grey PNG with a tRNS colour), not RGB whose high bytes are kept.
+func toRGB(m image.Image, pngGreyTRNS bool) (*Image, error) {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if err := checkSize(w, h, -1); err != nil {
@@ -31,7 +32,7 @@ func toRGB(m image.Image, grey16Clip bool) (*Image, error) {
 		for y := 0; y < h; y++ {
 			row := m.Pix[y*m.Stride : y*m.Stride+2*w]
 			for x := 0; x < w; x++ {
-				v := grey16(row[2*x], row[2*x+1], grey16Clip)
+				v := clip16(row[2*x], row[2*x+1])
 				i := 3 * (y*w + x)
 				px[i], px[i+1], px[i+2] = v, v, v
 			}
@@ -60,8 +61,8 @@ func toRGB(m image.Image, grey16Clip bool) (*Image, error) {
 			row := m.Pix[y*m.Stride : y*m.Stride+8*w]
 			for x := 0; x < w; x++ {
 				i := 3 * (y*w + x)
-				if grey16Clip { // 16-bit grey with a tRNS colour: Pillow's I;16
-					v := grey16(row[8*x], row[8*x+1], true)
+				if pngGreyTRNS {
+					v := clip16(row[8*x], row[8*x+1])
 					px[i], px[i+1], px[i+2] = v, v, v
 					continue
 				}
@@ -118,11 +119,8 @@ func toRGB(m image.Image, grey16Clip bool) (*Image, error) {
 	return out, nil
 }
 
-// grey16 maps a big-endian 16-bit grey sample to 8 bits.
-func grey16(hi, lo uint8, clip bool) uint8 {
-	if !clip {
-		return hi
-	}
+// clip16 is Pillow's I;16 -> 8-bit rule for a big-endian sample: min(v, 255).
+func clip16(hi, lo uint8) uint8 {
 	if hi != 0 {
 		return 255
 	}

@@ -16,8 +16,7 @@ import (
 func decodeTIFF(data []byte, limit int64) (*Image, error) {
 	alt, ok := tiffCMYKAsRGBA(data)
 	if !ok {
-		// 16-bit greyscale opens in Pillow as I;16, which convert("RGB") clips.
-		return decodeStd(data, limit, formatTIFF, tiff.DecodeConfig, tiff.Decode, true)
+		return decodeStd(data, limit, formatTIFF, tiff.DecodeConfig, tiff.Decode)
 	}
 	cfg, err := tiff.DecodeConfig(alt.reader())
 	if err != nil {

@@ -113,6 +113,29 @@ def tiff_set_short(data: bytes, tag: int, value: int) -> bytes:
     raise KeyError(tag)
 
 
+def tiff_raw(arr: np.ndarray, extra_samples: int | None = None) -> bytes:
+    """An uncompressed little-endian 16-bit RGB(A) TIFF, which Pillow cannot write."""
+    h, w, n = arr.shape
+    data = arr.astype("<u2").tobytes()
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, n, None), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, None), (277, 3, 1, n), (278, 4, 1, h), (279, 4, 1, len(data))]
+    if extra_samples is not None:
+        entries.append((338, 3, 1, extra_samples))
+    ifd_size = 2 + 12 * len(entries) + 4
+    bits_at = 8 + ifd_size
+    data_at = bits_at + 2 * n
+    out = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(entries))
+    for tag, typ, count, value in entries:
+        if tag == 258:
+            value = bits_at
+        elif tag == 273:
+            value = data_at
+        fmt = "<HHIHH" if typ == 3 and count == 1 else "<HHII"
+        out += struct.pack(fmt, tag, typ, count, value, 0) if fmt == "<HHIHH" else struct.pack(fmt, tag, typ, count, value)
+    out += struct.pack("<I", 0) + struct.pack("<" + "H" * n, *([16] * n)) + data
+    return out
+
+
 # ---------------------------------------------------------------- GIF by hand
 
 
@@ -294,6 +317,9 @@ def build() -> list[tuple[str, bytes, str]]:
         "RGBa (associated alpha): Pillow un-premultiplies")
     i16 = Image.fromarray((np.asarray(t.convert("L"), dtype=np.uint16) * 2).astype(np.uint16))
     add("tiff_grey16.tif", save(i16, "TIFF"), "16-bit grey: clipped")
+    add("tiff_rgb16.tif", tiff_raw(rng.integers(0, 65536, (9, 13, 3), dtype=np.uint16)), "16-bit RGB: high byte")
+    add("tiff_rgba16.tif", tiff_raw(rng.integers(0, 65536, (9, 13, 4), dtype=np.uint16), extra_samples=2),
+        "16-bit RGBA (unassociated): high byte")
     ifd = TiffImagePlugin.ImageFileDirectory_v2()
     ifd[0x0112] = 6
     add("tiff_orient6.tif", save(t, "TIFF", tiffinfo=ifd), "Orientation tag 6 in IFD0")
