@@ -42,16 +42,23 @@ func ReadFile(path string, opt *DecodeOptions) (*Image, error) {
 // Decode reads an image in any of the supported formats (JPEG, PNG, GIF, BMP,
 // TIFF, WebP; recognised by content, not by name) and returns its pixels as
 // 8-bit RGB, exactly as Pillow's Image.open followed by ImageOps.exif_transpose
-// and convert("RGB") gives them. name only labels errors.
+// and convert("RGB") gives them (see JPEGDecoder for the one build-dependent
+// case). name only labels errors.
 //
 // Conversions follow Pillow: greyscale is replicated to R, G and B; palette
-// images are looked up; CMYK uses Pillow's formula (4-channel JPEGs are read with
-// Adobe's inverted convention, always, as Pillow does); 16-bit RGB keeps the high
-// byte of each sample while 16-bit greyscale is clipped to 255 (Pillow's I;16 ->
-// RGB); an alpha channel is dropped, not composited onto any background, so
-// fully transparent pixels keep whatever colour the file stores under them
-// (except in TIFFs with associated alpha, which Pillow un-premultiplies). A GIF
-// gives its first frame; an animated WebP is refused (ErrUnsupported).
+// images are looked up; CMYK uses Pillow's formula (4-channel JPEGs are read
+// with Adobe's inverted convention, always, as Pillow does); 16-bit colour
+// keeps the high byte of each sample while 16-bit greyscale is clipped to 255
+// (Pillow's I;16 -> RGB). An alpha channel is dropped, not composited onto any
+// background: fully transparent pixels keep whatever colour the file stores
+// under them (TIFFs with associated alpha are un-premultiplied first, as
+// Pillow's RGBa -> RGB does). The EXIF orientation (JPEG APP1, PNG eXIf or
+// ImageMagick's raw profile or XMP, TIFF IFD0, WebP EXIF) is applied unless
+// opt.IgnoreOrientation.
+//
+// Per format: a GIF gives its first frame as Pillow composes it; a TIFF its
+// first image; an animated WebP, a JPEG-compressed TIFF, and compressed (RLE),
+// 16-bit or OS/2 BMPs are refused with ErrUnsupported.
 //
 // Errors name the file and the problem and wrap one of ErrFormat,
 // ErrUnsupported, ErrTooLarge, ErrDimensions, ErrCorrupt or io.ErrUnexpectedEOF

@@ -318,6 +318,8 @@ func TestDecodeErrors(t *testing.T) {
 	copy(zeroGIF[6:10], []byte{0, 0, 0, 0})
 	copy(zeroGIF[bytes.IndexByte(zeroGIF, 0x2c)+1:], make([]byte, 8)) // frame at 0,0 of size 0x0
 	zeroJPEG := patchJPEGSize(t, readVector(t, "jpeg_420_64x48.jpg"), 0, 48)
+	rleBMP := append([]byte(nil), readVector(t, "bmp_p_23x15.bmp")...)
+	rleBMP[30] = 1 // BI_RLE8
 	badHuffman := append([]byte(nil), readVector(t, "jpeg_420_64x48.jpg")...)
 	badHuffman[bytes.Index(badHuffman, []byte{0xFF, 0xC4})+5] = 0xFF // 255 codes of length 1
 	tests := []struct {
@@ -336,6 +338,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"huffman.jpg", badHuffman, ErrCorrupt, "Huffman"},
 		{"crc.png", flipByte(pngData, len(pngData)-20), ErrCorrupt, "checksum"},
 		{"short.png", pngData[:20], io.ErrUnexpectedEOF, "truncated PNG"},
+		{"rle.bmp", rleBMP, ErrUnsupported, "unsupported BMP variant"},
+		{"animated.webp", readVector(t, "refuse_webp_animated.webp"), ErrUnsupported, "animated"},
 	}
 	if !jpegExact {
 		tests[7].msg = "invalid JPEG format"
