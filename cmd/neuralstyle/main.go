@@ -77,6 +77,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		inspectCommand(),
+		mnistCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
