@@ -405,7 +405,8 @@ func BenchmarkResize(b *testing.B) {
 // resize it to 512x512 and preprocess it (recipe mode), as
 // scripts/bench_preprocess.py times Pillow and NumPy doing. The JPEG comes from
 // $NEURALSTYLE_BENCH_JPEG (the script makes a 12-megapixel one); without it the
-// benchmark is skipped.
+// benchmark is skipped. Besides wall time it reports process CPU time per call
+// (cpu-ns/op), all threads together.
 func BenchmarkPipeline(b *testing.B) {
 	path := os.Getenv("NEURALSTYLE_BENCH_JPEG")
 	if path == "" {
@@ -420,42 +421,40 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("decode", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			if _, err := ReadFile(path, nil); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	for _, f := range []Filter{Nearest, Bicubic} {
-		b.Run("resize/"+f.String(), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				if _, err := Resize(src, 512, 512, f); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"decode", func() error { _, err := ReadFile(path, nil); return err }},
+		{"resize/nearest", func() error { _, err := Resize(src, 512, 512, Nearest); return err }},
+		{"resize/bicubic", func() error { _, err := Resize(src, 512, 512, Bicubic); return err }},
+		{"preprocess", func() error { _, err := Preprocess(small, ModeRecipe); return err }},
 	}
-	b.Run("preprocess", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			if _, err := Preprocess(small, ModeRecipe); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	for _, f := range []Filter{Nearest, Bicubic} {
-		b.Run("all/"+f.String(), func(b *testing.B) {
+		steps = append(steps, struct {
+			name string
+			fn   func() error
+		}{"all/" + f.String(), func() error {
+			img, err := ReadFile(path, nil)
+			if err == nil {
+				img, err = Resize(img, 512, 512, f)
+			}
+			if err == nil {
+				_, err = Preprocess(img, ModeRecipe)
+			}
+			return err
+		}})
+	}
+	for _, s := range steps {
+		b.Run(s.name, func(b *testing.B) {
+			c0, ok := processCPU()
 			for i := 0; i < b.N; i++ {
-				img, err := ReadFile(path, nil)
-				if err != nil {
+				if err := s.fn(); err != nil {
 					b.Fatal(err)
 				}
-				if img, err = Resize(img, 512, 512, f); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := Preprocess(img, ModeRecipe); err != nil {
-					b.Fatal(err)
-				}
+			}
+			if c1, _ := processCPU(); ok {
+				b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}

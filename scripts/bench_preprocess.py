@@ -7,8 +7,10 @@ Makes build/bench/photo_12mp.jpg once (coffee.png from the shared images upscale
 to 4000x3000 with Pillow's bicubic, plus seeded grain so that it compresses like a
 photo, saved at quality 90 with 4:2:0 chroma), then alternates rounds of the
 Python steps and of `go test -bench BenchmarkPipeline ./preprocess` on it, and
-prints per-step times (best round's mean per call) and the ratio Python / Go
-(above 1: Go is faster). Pillow runs on one core; Go resizes on all of them.
+prints per-step times (best round's mean per call) and the ratios Python / Go
+(above 1: Go is faster), for wall time and for process CPU time (all threads
+together; it varies less on a busy machine). Pillow runs on one core; Go resizes
+on all of them, so its CPU time can exceed its wall time.
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ def preprocess(im: Image.Image) -> np.ndarray:
     return x[:, :, :, ::-1]
 
 
-def python_round(path: Path, reps: int) -> dict[str, float]:
+Timings = dict[str, tuple[float, float]]  # step -> (wall s, CPU s) per call
+
+
+def python_round(path: Path, reps: int) -> Timings:
     src = decode(path)
     small = src.resize((512, 512), Image.Resampling.NEAREST)
     steps: dict[str, Callable[[], object]] = {
@@ -73,22 +78,23 @@ def python_round(path: Path, reps: int) -> dict[str, float]:
     out = {}
     for name, fn in steps.items():
         fn()  # warm up
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         for _ in range(reps):
             fn()
-        out[name] = (time.perf_counter() - t) / reps
+        out[name] = ((time.perf_counter() - t) / reps, (time.process_time() - c) / reps)
     return out
 
 
-def go_round(path: Path, reps: int) -> tuple[dict[str, float], str]:
+def go_round(path: Path, reps: int) -> tuple[Timings, str]:
     env = dict(os.environ, NEURALSTYLE_BENCH_JPEG=str(path))
     cmd = ["go", "test", "-run", "^$", "-bench", "^BenchmarkPipeline$", "-benchtime", f"{reps}x", "-count", "1", "-v", "./preprocess"]
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stdout}\n{res.stderr}")
     out = {}
-    for m in re.finditer(r"^BenchmarkPipeline/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", res.stdout, re.M):
-        out[m.group(1)] = float(m.group(2)) / 1e9
+    pat = r"^BenchmarkPipeline/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) cpu-ns/op"
+    for m in re.finditer(pat, res.stdout, re.M):
+        out[m.group(1)] = (float(m.group(2)) / 1e9, float(m.group(3)) / 1e9)
     missing = [s for s in STEPS if s not in out]
     if missing:
         raise SystemExit(f"no Go timings for {missing} in:\n{res.stdout}")
@@ -106,21 +112,25 @@ def main(argv: list[str] | None = None) -> int:
         size = im.size
     # Build the test binary before timing anything.
     subprocess.run(["go", "test", "-count=1", "-run", "^$", "./preprocess"], cwd=ROOT, check=True, capture_output=True)
-    py: dict[str, float] = {}
-    go: dict[str, float] = {}
+    py: dict[str, list[float]] = {}
+    go: dict[str, list[float]] = {}
     decoder = ""
     for _ in range(args.rounds):
         for k, v in python_round(JPEG, args.reps).items():
-            py[k] = min(py.get(k, v), v)
+            py[k] = [min(a, b) for a, b in zip(py.get(k, v), v)]
         g, decoder = go_round(JPEG, args.reps)
         for k, v in g.items():
-            go[k] = min(go.get(k, v), v)
+            go[k] = [min(a, b) for a, b in zip(go.get(k, v), v)]
     print(f"{JPEG.relative_to(ROOT)}: {size[0]}x{size[1]}, {JPEG.stat().st_size} bytes; "
           f"Pillow {PIL.__version__}, NumPy {np.__version__}; Go JPEG decoder: {decoder}; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'step':<16}{'Pillow+NumPy ms':>16}{'Go ms':>10}{'Python/Go':>11}")
+    print(f"{'':<16}{'---------------- wall ----------------':>40}{'---------------- CPU -----------------':>40}")
+    print(f"{'step':<16}" + f"{'Pillow+NumPy ms':>18}{'Go ms':>11}{'Python/Go':>11}" * 2)
     for s in STEPS:
-        print(f"{s:<16}{py[s] * 1e3:>16.2f}{go[s] * 1e3:>10.2f}{py[s] / go[s]:>11.2f}")
+        row = f"{s:<16}"
+        for i in (0, 1):
+            row += f"{py[s][i] * 1e3:>18.2f}{go[s][i] * 1e3:>11.2f}{py[s][i] / go[s][i]:>11.2f}"
+        print(row)
     return 0
 
 
