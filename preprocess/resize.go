@@ -182,8 +182,9 @@ func filterOf(f Filter) filterFunc {
 }
 
 // The filters below are Pillow's formulas, evaluated in the same order of
-// float64 operations; the float64() conversions keep Go from fusing a multiply
-// and an add into one FMA, which Pillow's x86-64 build does not do.
+// float64 operations. The float64() conversions around products that feed an
+// addition keep Go from fusing the two into one FMA (as it may on arm64, say),
+// which Pillow's x86-64 build does not do.
 //
 // Pillow calls the C library's sin and cos. Go's math.Sin is one unit in the
 // last place away from glibc 2.36's on about a fifth of the Lanczos filter's
@@ -228,7 +229,7 @@ func bicubicFilter(x float64) float64 {
 		return float64(float64(float64((a+2)*x)-(a+3))*x*x) + 1
 	}
 	if x < 2 {
-		return float64(float64(float64(float64(x-5)*x)+8)*x-4) * a
+		return (float64(float64(float64(float64(x-5)*x)+8)*x) - 4) * a
 	}
 	return 0
 }
@@ -266,7 +267,7 @@ func newKernel(in, out int, f Filter) kernel {
 	w := make([]float64, size)
 	ss := 1 / filterscale
 	for i := 0; i < out; i++ {
-		center := float64(float64(i)+0.5) * scale
+		center := float64((float64(i) + 0.5) * scale)
 		// C's (int) conversion truncates toward zero, as Go's does.
 		lo := int(center - support + 0.5)
 		if lo < 0 {
@@ -289,9 +290,9 @@ func newKernel(in, out int, f Filter) kernel {
 				v /= sum
 			}
 			if v < 0 {
-				row[j] = int32(-0.5 + v*(1<<precisionBits))
+				row[j] = int32(-0.5 + float64(v*(1<<precisionBits)))
 			} else {
-				row[j] = int32(0.5 + v*(1<<precisionBits))
+				row[j] = int32(0.5 + float64(v*(1<<precisionBits)))
 			}
 		}
 		kn.start[i], kn.count[i] = lo, n
