@@ -31,8 +31,8 @@ func (st *state) cauchy() int {
 		p[i] = 0
 	}
 
-	// For each variable: its bound status, its breakpoint, and its part of
-	// p = W'd; the smallest breakpoint is noted.
+	// For each variable: its bound status and its breakpoint; the smallest
+	// breakpoint is noted. Its part of p = W'd follows in a second pass.
 	for i := range n {
 		neggi := -g[i]
 		if iwhere[i] != 3 && iwhere[i] != -1 {
@@ -64,12 +64,6 @@ func (st *state) cauchy() int {
 		}
 		d[i] = neggi
 		f1 -= float64(neggi * neggi)
-		pointr := head
-		for j := range col {
-			p[j] += float64(wy[pointr][i] * neggi)
-			p[col+j] += float64(ws[pointr][i] * neggi)
-			pointr = (pointr + 1) % m
-		}
 		switch {
 		case nbd[i] <= 2 && nbd[i] != 0 && neggi < 0:
 			// x + d is bounded below: a breakpoint.
@@ -99,6 +93,13 @@ func (st *state) cauchy() int {
 		}
 	}
 
+	// p = W'd: each of the 2col sums over the variables with iwhere 0 or
+	// -1 (those the loop above gave d = -g), in index order.
+	if col > 0 {
+		ys := st.memory(st.wsScratch[:0], wy, col)
+		ys = st.memory(ys, ws, col)
+		st.pool.maskedDots(p[:col2], iwhere, d, ys)
+	}
 	if theta != 1 {
 		for j := range col {
 			p[col+j] *= theta

@@ -85,6 +85,8 @@ type state struct {
 
 	// SciPy's driver: the number of completed iterations and of calls of f.
 	nit, nfev int
+	pre       prefetch // products for the next direction (fused.go)
+	noFuse    bool     // tests: compute them where the Fortran does
 	events    events
 	accepted  bool // x, f, g hold an evaluated point
 	// The cached last evaluation of SciPy's ScalarFunction. When a
@@ -197,6 +199,7 @@ type events struct {
 // resetMemory empties the limited memory, as mainlb does after a singular
 // system, a non positive definite matrix or a failed line search.
 func (st *state) resetMemory() {
+	st.pre.valid = false
 	st.col = 0
 	st.head = 0
 	st.theta = 1
@@ -289,6 +292,8 @@ func (st *state) run(ctx context.Context) (Result, error) {
 // 222 to 555). It returns false when it had to reset the memory and must
 // be called again.
 func (st *state) direction() bool {
+	// The prefetched products serve this direction only.
+	defer func() { st.pre.valid = false }()
 	wrk, zIsX := false, false
 	if !st.cnstnd && st.col > 0 {
 		// Unconstrained with a memory: the Cauchy point is x itself
@@ -312,7 +317,10 @@ func (st *state) direction() bool {
 				return false
 			}
 		}
-		info := st.cmprlb()
+		info := 0
+		if !(zIsX && st.pre.valid) { // else subsm starts from -g itself
+			info = st.cmprlb()
+		}
 		if info == 0 {
 			info = st.subsm(zIsX)
 		}
@@ -320,6 +328,9 @@ func (st *state) direction() bool {
 			st.resetMemory()
 			st.events.singular++
 			return false
+		}
+		if zIsX {
+			return true // subsm also formed d = z - x
 		}
 	} else if zIsX {
 		st.pool.copyVec(st.z, st.x)

@@ -12,6 +12,11 @@ import (
 type vectorFile struct {
 	SciPy string       `json:"scipy"`
 	Cases []vectorCase `json:"cases"`
+	// SciPy's ddot of dotInputs(n) for each n.
+	Ddot struct {
+		N   []int     `json:"n"`
+		Dot []float64 `json:"dot"`
+	} `json:"ddot"`
 }
 
 type vectorCase struct {

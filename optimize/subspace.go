@@ -43,7 +43,11 @@ func (st *state) formk() int {
 		// Y'ZZ'Y row and R_z column: wy_new against every wy and ws on
 		// the free variables.
 		res, resA := st.scratch[:2*col], st.scratch[2*m:2*m+2*col]
-		st.pool.seqDots(res, free, nsub, wy[ipntr], false, ys)
+		if st.pre.valid {
+			copy(res, st.pre.yw[:2*col])
+		} else {
+			st.pool.seqDots(res, free, nsub, wy[ipntr], false, ys)
+		}
 		// L_a and S'AA'S row: ws_new against every wy and ws on the
 		// active variables.
 		clear(resA)
@@ -157,11 +161,8 @@ func (st *state) cmprlb() int {
 		})
 		return 0
 	}
-	nfree, index := st.nfree, st.index
-	for i := range nfree {
-		k := index[i]
-		r[i] = -float64(theta*(z[k]-x[k])) - g[k]
-	}
+	nfree := st.nfree
+	// M c first (the Fortran forms r first; M c does not depend on it).
 	wa := st.wa
 	if info := bmv(m, st.sy, st.wt, col, wa[2*m:], wa); info != 0 {
 		return -8
@@ -175,14 +176,32 @@ func (st *state) cmprlb() int {
 	ys := st.memory(st.wsScratch[:0], st.wy, col)
 	ys = st.memory(ys, st.ws, col)
 	wys, wss := ys[:col], ys[col:]
+	ind := st.freeIndex()
 	st.pool.blocks(nfree, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			k := index[i]
-			ri := r[i]
-			for j := range col {
-				ri = ri + float64(wys[j][k]*a1[j]) + float64(wss[j][k]*a2[j])
+		rb := r[lo:hi]
+		if ind == nil {
+			for i := range rb {
+				k := lo + i
+				rb[i] = -float64(theta*(z[k]-x[k])) - g[k]
 			}
-			r[i] = ri
+		} else {
+			for i, k := range ind[lo:hi] {
+				rb[i] = -float64(theta*(z[k]-x[k])) - g[k]
+			}
+		}
+		// The pairs in order for each element, a block at a time.
+		for j := range col {
+			b1, b2, wy, ws := a1[j], a2[j], wys[j], wss[j]
+			if ind == nil {
+				wy, ws = wy[lo:hi], ws[lo:hi]
+				for i := range rb {
+					rb[i] = rb[i] + float64(wy[i]*b1) + float64(ws[i]*b2)
+				}
+				continue
+			}
+			for i, k := range ind[lo:hi] {
+				rb[i] = rb[i] + float64(wy[k]*b1) + float64(ws[k]*b2)
+			}
 		}
 	})
 	return 0
@@ -209,7 +228,12 @@ func (st *state) subsm(zIsX bool) int {
 	// wv = W'Z d.
 	ys := st.memory(st.wsScratch[:0], st.wy, col)
 	ys = st.memory(ys, st.ws, col)
-	st.pool.seqDots(wv[:2*col], ind, nsub, d, true, ys)
+	fromG := zIsX && st.pre.valid // d = -g, not yet written (cmprlb skipped)
+	if fromG {
+		copy(wv[:2*col], st.pre.gw[:2*col])
+	} else {
+		st.pool.seqDots(wv[:2*col], ind, nsub, d, true, ys)
+	}
 	for i := range col {
 		wv[col+i] = theta * wv[col+i]
 	}
@@ -230,19 +254,39 @@ func (st *state) subsm(zIsX bool) int {
 	// the pairs; then the step x + d on the free variables.
 	wys, wss := ys[:col], ys[col:]
 	inv := 1 / theta
+	dm := st.d
 	st.pool.blocks(nsub, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			k := i
-			if ind != nil {
-				k = int(ind[i])
+		// Pair by pair over a block that stays in L1: each element
+		// still receives the pairs' terms in order.
+		db := d[lo:hi]
+		if fromG {
+			for i, v := range gg[lo:hi] {
+				db[i] = -v
 			}
-			di := d[i]
-			for jy := range col {
-				di = di + float64(wys[jy][k]*wv[jy])/theta + float64(wss[jy][k]*wv[col+jy])
+		}
+		for jy := range col {
+			a1, a2 := wv[jy], wv[col+jy]
+			wy, ws := wys[jy], wss[jy]
+			if ind == nil {
+				wy, ws = wy[lo:hi], ws[lo:hi]
+				for i := range db {
+					db[i] = db[i] + float64(wy[i]*a1)/theta + float64(ws[i]*a2)
+				}
+				continue
 			}
-			d[i] = di * inv
-			if zIsX {
-				x[k] = xx[k] + d[i]
+			for i, k := range ind[lo:hi] {
+				db[i] = db[i] + float64(wy[k]*a1)/theta + float64(ws[k]*a2)
+			}
+		}
+		for i := range db {
+			db[i] *= inv
+		}
+		if zIsX {
+			// z = x + d, and already mainlb's d = z - x.
+			for i := lo; i < hi; i++ {
+				z := xx[i] + d[i]
+				x[i] = z
+				dm[i] = z - xx[i]
 			}
 		}
 	})

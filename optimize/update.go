@@ -30,8 +30,11 @@ func (st *state) matupd(rr, dr float64) {
 			copy(sy[at(j, j, m):at(j, j, m)+col-j], sy[at(j+1, j+1, m):])
 		}
 	}
-	// The last row of S'Y and the last column of S'S.
-	if col > 1 {
+	// The last row of S'Y and the last column of S'S; unconstrained, with
+	// the products the next direction needs in the same pass.
+	if !st.cnstnd && !st.noFuse {
+		st.fusedDots()
+	} else if col > 1 {
 		ys := st.memory(st.wsScratch[:0], st.wy, col-1)
 		ys = st.memory(ys, st.ws, col-1)
 		res := st.scratch[:2*(col-1)]

@@ -107,15 +107,46 @@ func (p *vecPool) split(k int, fn func(part, parts int)) {
 // 32i + 8k + l.
 type dotLanes struct{ acc [32]float64 }
 
-// add32 accumulates x·y, len(x) a multiple of 32.
+// add32 accumulates x·y, len(x) a multiple of 32. The 32 FMAs of a step
+// are written out: with math.FMA's check for the instruction, the compiler
+// keeps lanes in memory either way, and this form runs fastest.
 func (d *dotLanes) add32(x, y []float64) {
 	y = y[:len(x)]
 	a := &d.acc
 	for i := 0; i+32 <= len(x); i += 32 {
 		xs, ys := x[i:i+32:i+32], y[i:i+32:i+32]
-		for l := range 32 {
-			a[l] = math.FMA(xs[l], ys[l], a[l])
-		}
+		a[0] = math.FMA(xs[0], ys[0], a[0])
+		a[1] = math.FMA(xs[1], ys[1], a[1])
+		a[2] = math.FMA(xs[2], ys[2], a[2])
+		a[3] = math.FMA(xs[3], ys[3], a[3])
+		a[4] = math.FMA(xs[4], ys[4], a[4])
+		a[5] = math.FMA(xs[5], ys[5], a[5])
+		a[6] = math.FMA(xs[6], ys[6], a[6])
+		a[7] = math.FMA(xs[7], ys[7], a[7])
+		a[8] = math.FMA(xs[8], ys[8], a[8])
+		a[9] = math.FMA(xs[9], ys[9], a[9])
+		a[10] = math.FMA(xs[10], ys[10], a[10])
+		a[11] = math.FMA(xs[11], ys[11], a[11])
+		a[12] = math.FMA(xs[12], ys[12], a[12])
+		a[13] = math.FMA(xs[13], ys[13], a[13])
+		a[14] = math.FMA(xs[14], ys[14], a[14])
+		a[15] = math.FMA(xs[15], ys[15], a[15])
+		a[16] = math.FMA(xs[16], ys[16], a[16])
+		a[17] = math.FMA(xs[17], ys[17], a[17])
+		a[18] = math.FMA(xs[18], ys[18], a[18])
+		a[19] = math.FMA(xs[19], ys[19], a[19])
+		a[20] = math.FMA(xs[20], ys[20], a[20])
+		a[21] = math.FMA(xs[21], ys[21], a[21])
+		a[22] = math.FMA(xs[22], ys[22], a[22])
+		a[23] = math.FMA(xs[23], ys[23], a[23])
+		a[24] = math.FMA(xs[24], ys[24], a[24])
+		a[25] = math.FMA(xs[25], ys[25], a[25])
+		a[26] = math.FMA(xs[26], ys[26], a[26])
+		a[27] = math.FMA(xs[27], ys[27], a[27])
+		a[28] = math.FMA(xs[28], ys[28], a[28])
+		a[29] = math.FMA(xs[29], ys[29], a[29])
+		a[30] = math.FMA(xs[30], ys[30], a[30])
+		a[31] = math.FMA(xs[31], ys[31], a[31])
 	}
 }
 
@@ -207,8 +238,9 @@ func (p *vecPool) blasDots(dst []float64, x []float64, ys [][]float64) {
 		}
 		n32 := (hi - lo) &^ 31
 		// 32-lane part in cache-sized chunks (multiples of 32).
-		for c := lo; c < lo+n32; c += blockLen {
-			e := min(c+blockLen, lo+n32)
+		const chunk = 1024
+		for c := lo; c < lo+n32; c += chunk {
+			e := min(c+chunk, lo+n32)
 			xs := x[c:e]
 			for j, y := range ys {
 				ln[j].add32(xs, y[c:e])
@@ -282,49 +314,54 @@ func seqDotsRange(dst []float64, ind []int32, n int, a []float64, compactA bool,
 	for j := range dst {
 		dst[j] = 0
 	}
-	// Four sums at a time over cache-sized blocks keep a block of a in
-	// L1 and several independent additions in flight.
-	for lo := 0; lo < n; lo += blockLen {
-		hi := min(lo+blockLen, n)
-		for j := 0; j < len(ys); j += 4 {
-			g := min(4, len(ys)-j)
-			var y [4][]float64
-			for q := range g {
-				y[q] = ys[j+q]
+	// Eight sums at a time over cache-sized blocks keep a block of a in
+	// L1 and eight independent additions in flight; each sum still adds
+	// its terms in order.
+	const chunk = 2048
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		for j := 0; j < len(ys); j += 8 {
+			g := min(8, len(ys)-j)
+			var y [8][]float64
+			var s [8]float64
+			for q := range 8 {
+				y[q] = ys[j+min(q, g-1)] // unused sums repeat a valid vector
+				if q < g {
+					s[q] = dst[j+q]
+				}
 			}
-			for q := g; q < 4; q++ {
-				y[q] = ys[j] // unused lanes read a valid vector
-			}
-			s0, s1, s2, s3 := dst[j], 0.0, 0.0, 0.0
-			if g > 1 {
-				s1 = dst[j+1]
-			}
-			if g > 2 {
-				s2 = dst[j+2]
-			}
-			if g > 3 {
-				s3 = dst[j+3]
-			}
-			y0, y1, y2, y3 := y[0], y[1], y[2], y[3]
+			s0, s1, s2, s3, s4, s5, s6, s7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
 			switch {
 			case ind == nil:
 				as := a[lo:hi]
-				y0, y1, y2, y3 = y0[lo:hi], y1[lo:hi], y2[lo:hi], y3[lo:hi]
+				m := len(as)
+				y0, y1, y2, y3 := y[0][lo:lo+m], y[1][lo:lo+m], y[2][lo:lo+m], y[3][lo:lo+m]
+				y4, y5, y6, y7 := y[4][lo:lo+m], y[5][lo:lo+m], y[6][lo:lo+m], y[7][lo:lo+m]
 				for i, v := range as {
 					s0 += float64(v * y0[i])
 					s1 += float64(v * y1[i])
 					s2 += float64(v * y2[i])
 					s3 += float64(v * y3[i])
+					s4 += float64(v * y4[i])
+					s5 += float64(v * y5[i])
+					s6 += float64(v * y6[i])
+					s7 += float64(v * y7[i])
 				}
 			case compactA:
+				y0, y1, y2, y3, y4, y5, y6, y7 := y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]
 				for i := lo; i < hi; i++ {
 					v, q := a[i], ind[i]
 					s0 += float64(v * y0[q])
 					s1 += float64(v * y1[q])
 					s2 += float64(v * y2[q])
 					s3 += float64(v * y3[q])
+					s4 += float64(v * y4[q])
+					s5 += float64(v * y5[q])
+					s6 += float64(v * y6[q])
+					s7 += float64(v * y7[q])
 				}
 			default:
+				y0, y1, y2, y3, y4, y5, y6, y7 := y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7]
 				for i := lo; i < hi; i++ {
 					q := ind[i]
 					v := a[q]
@@ -332,20 +369,60 @@ func seqDotsRange(dst []float64, ind []int32, n int, a []float64, compactA bool,
 					s1 += float64(v * y1[q])
 					s2 += float64(v * y2[q])
 					s3 += float64(v * y3[q])
+					s4 += float64(v * y4[q])
+					s5 += float64(v * y5[q])
+					s6 += float64(v * y6[q])
+					s7 += float64(v * y7[q])
 				}
 			}
-			dst[j] = s0
-			if g > 1 {
-				dst[j+1] = s1
-			}
-			if g > 2 {
-				dst[j+2] = s2
-			}
-			if g > 3 {
-				dst[j+3] = s3
-			}
+			s = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+			copy(dst[j:j+g], s[:g])
 		}
 	}
+}
+
+// maskedDots sets dst[j] = Σ ys[j][i]*d[i] over the i with iwhere[i] 0 or
+// -1, in order (cauchy's p = W'd); the sums are shared between goroutines.
+func (p *vecPool) maskedDots(dst []float64, iwhere []int8, d []float64, ys [][]float64) {
+	n, k := len(d), len(ys)
+	parts := 1
+	if n >= seqParMin {
+		parts = min(p.workers, k)
+	}
+	p.split(parts, func(part, parts int) {
+		j0, j1 := k*part/parts, k*(part+1)/parts
+		out := dst[j0:j1]
+		clear(out)
+		const chunk = 2048
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(lo+chunk, n)
+			db := d[lo:hi]
+			w := iwhere[lo : lo+len(db)]
+			// Four sums at a time keep additions in flight.
+			for j := 0; j < len(out); j += 4 {
+				q := min(4, len(out)-j)
+				var y [4][]float64
+				var s [4]float64
+				for t := range 4 {
+					y[t] = ys[j0+j+min(t, q-1)][lo : lo+len(db)]
+				}
+				copy(s[:q], out[j:j+q])
+				y0, y1, y2, y3 := y[0], y[1], y[2], y[3]
+				s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
+				for i, wi := range w {
+					if wi == 0 || wi == -1 {
+						v := db[i]
+						s0 += float64(y0[i] * v)
+						s1 += float64(y1[i] * v)
+						s2 += float64(y2[i] * v)
+						s3 += float64(y3[i] * v)
+					}
+				}
+				s = [4]float64{s0, s1, s2, s3}
+				copy(out[j:j+q], s[:q])
+			}
+		}
+	})
 }
 
 // seqDot is one sequential sum Σ x[ind[k]]*y[ind[k]] (ind == nil: k).

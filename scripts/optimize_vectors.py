@@ -37,6 +37,9 @@ from typing import Any
 # The Fortran runtime buffers iprint output unless told otherwise; it reads
 # this when scipy's extension module loads it.
 os.environ["GFORTRAN_UNBUFFERED_ALL"] = "1"
+# OpenBLAS splits a ddot longer than 10000 between its threads; the Go
+# kernels reproduce the split of two threads (see optimize/vec.go).
+os.environ["OPENBLAS_NUM_THREADS"] = "2"
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
@@ -250,6 +253,42 @@ def openblas_avx512_ddot(x: list[float], y: list[float]) -> float:
     return dot
 
 
+def openblas_ddot(x: list[float], y: list[float]) -> float:
+    """ddot as OpenBLAS computes it with two threads."""
+    n = len(x)
+    if n <= 10000:
+        return openblas_avx512_ddot(x, y)
+    w = (n + 1) // 2
+    return 0.0 + openblas_avx512_ddot(x[:w], y[:w]) + openblas_avx512_ddot(x[w:], y[w:])
+
+
+def blas_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors that Go rebuilds exactly (dotInputs in optimize/vec_test.go):
+    integers over powers of two, 33 significant bits at most."""
+    i = np.arange(n, dtype=np.int64)
+    x = ((i * 7919) % 2003 - 1001) / 256.0 + ((i * 104729) % 1009) * 2.0**-30
+    y = ((i * 6151) % 1999 - 999) / 512.0 - ((i * 15485863) % 1013) * 2.0**-31
+    return x, y
+
+
+BLAS_LENGTHS = [1, 2, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 100, 1000, 4097, 10000, 10001,
+                10002, 20001, 65537, 786432]
+
+
+def blas_vectors() -> dict[str, list[Any]]:
+    """SciPy's ddot on blas_inputs, for the Go kernel tests; the emulation
+    is checked against them up to n = 20001 (beyond, it is slow in Python)."""
+    out = []
+    for n in BLAS_LENGTHS:
+        x, y = blas_inputs(n)
+        got = float(blas.ddot(x, y))
+        if n <= 20001 and got != openblas_ddot(list(x), list(y)):
+            sys.exit(f"scipy's BLAS ddot (n={n}) does not split as OpenBLAS on two threads "
+                     "does; run on a machine with at least two cores")
+        out.append((n, got))
+    return {"n": [n for n, _ in out], "dot": [d for _, d in out]}
+
+
 def check_blas() -> None:
     """The Go kernels reproduce SciPy's arithmetic bit for bit only where
     SciPy's OpenBLAS runs its AVX-512 kernels (x86-64 with AVX-512: Skylake-X
@@ -410,6 +449,7 @@ def main() -> None:
     for c in out:
         c["settings"]["lower"] = finite_or_none(c["settings"]["lower"])
         c["settings"]["upper"] = finite_or_none(c["settings"]["upper"])
+    dots = blas_vectors()
     doc = {
         "generator": "scripts/optimize_vectors.py",
         "reference": "scipy.optimize.fmin_l_bfgs_b, Fortran L-BFGS-B 3.0 (f2py _lbfgsb.setulb)",
@@ -418,6 +458,7 @@ def main() -> None:
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cases": out,
+        "ddot": dots,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(doc, indent=1, allow_nan=False)
