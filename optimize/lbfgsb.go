@@ -1,22 +1,3 @@
-// Package optimize minimises smooth functions with L-BFGS-B, the limited-
-// memory quasi-Newton method for bound-constrained problems of Byrd, Lu,
-// Nocedal and Zhu, version 3.0 (Morales and Nocedal, 2011).
-//
-// It reproduces scipy.optimize.fmin_l_bfgs_b as SciPy shipped it up to 1.14
-// (the Fortran L-BFGS-B 3.0 with SciPy's patches, driven by SciPy's Python
-// loop): from the same function values it takes the same steps, spends the
-// same evaluations and stops for the same reasons. That covers the
-// generalized Cauchy point, the subspace minimisation with the projection
-// of Morales and Nocedal, the Moré–Thuente line search (ftol=1e-3,
-// gtol=0.9, xtol=0.1, a first step of length 1/‖d‖), skipping correction
-// pairs without safe curvature, resetting the memory and retrying after a
-// failed line search, and SciPy's checks of maxfun and maxiter only after
-// an iteration completes. Test vectors generated with SciPy 1.14.1 check
-// this (see testdata and scripts/optimize_vectors.py).
-//
-// The vector work is spread over GOMAXPROCS goroutines in fixed blocks, so
-// results do not depend on the number of cores; nothing of length n is
-// allocated after the start of a run.
 package optimize
 
 import (
@@ -193,7 +174,8 @@ func newState(f Func, x0 []float64, s *Settings) (*state, error) {
 
 // events counts what L-BFGS-B reports on its iprint output, for tests.
 type events struct {
-	skipped, restarts, singular, formk, formt, cacheHits int
+	skipped, restarts, singular, formk, formt int
+	cacheHits, cacheHitsSaved                 int // answered by the evaluation cache
 }
 
 // resetMemory empties the limited memory, as mainlb does after a singular

@@ -104,33 +104,35 @@ func (st *state) lineSearch(ctx context.Context) (searchOutcome, Status, error) 
 		if st.lastSaved {
 			ref = st.lastX
 		}
-		stp := st.stp
+		stp, cnstnd := st.stp, st.cnstnd
 		changed := st.pool.flag(n, func(lo, hi int) bool {
 			ch := false
-			if stp == 1 {
+			switch {
+			case stp == 1:
 				for i := lo; i < hi; i++ {
 					v := z[i]
-					if v != ref[i] {
-						ch = true
-					}
+					ch = ch || v != ref[i]
 					x[i] = v
 				}
-				return ch
-			}
-			for i := lo; i < hi; i++ {
-				v := float64(stp*d[i]) + t[i]
-				if nbd != nil {
+			case !cnstnd:
+				for i := lo; i < hi; i++ {
+					v := float64(stp*d[i]) + t[i]
+					ch = ch || v != ref[i]
+					x[i] = v
+				}
+			default:
+				// Rounding must not take x out of its bounds.
+				for i := lo; i < hi; i++ {
+					v := float64(stp*d[i]) + t[i]
 					if b := nbd[i]; b == 1 || b == 2 {
 						v = fmax(v, l[i])
 					}
 					if b := nbd[i]; b == 2 || b == 3 {
 						v = fmin(v, u[i])
 					}
+					ch = ch || v != ref[i]
+					x[i] = v
 				}
-				if v != ref[i] {
-					ch = true
-				}
-				x[i] = v
 			}
 			return ch
 		})
@@ -138,6 +140,7 @@ func (st *state) lineSearch(ctx context.Context) (searchOutcome, Status, error) 
 			// SciPy's cache answers without calling f.
 			st.events.cacheHits++
 			if st.lastSaved {
+				st.events.cacheHitsSaved++
 				st.pool.copyVec(g, st.lastG)
 				st.lastSaved = false
 			}

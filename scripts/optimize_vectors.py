@@ -213,6 +213,11 @@ def cases() -> list[dict[str, Any]]:
         case("rosen20_maxls1", "rosen", spread(20, -2.0, 2.0, 10), maxls=1),
         case("badgrad10", "badgrad", alternating(10, 1.0, -0.5)),
         case("badgrad10_start", "badgrad", alternating(10, 0.01, -0.01)),
+        # maxfun is only checked when an iteration completes: the failing
+        # searches run past it, and SciPy then reports warnflag 1.
+        case("badgrad10_maxfun12", "badgrad", alternating(10, 1.0, -0.5), maxfun=12),
+        case("rosen2_maxiter0", "rosen", [-1.2, 1.0], maxiter=0),
+        case("rosen2_maxfun0", "rosen", [-1.2, 1.0], maxfun=0),
         case("rosen2_callback_halt", "rosen", [-1.2, 1.0], halt_at=3),
         case("saddle12_box", "saddle", spread(12, -0.2, 0.2, 11), lower=[-1.2] * 12,
              upper=[0.9] * 12),
@@ -424,6 +429,8 @@ def check_coverage(out: list[dict[str, Any]]) -> None:
     assert skipped > 0, "no skipped update"
     assert by["badgrad10"]["events"]["linesearch_restarts"] > 0
     assert last["badgrad10"]["task"] == "ABNORMAL_TERMINATION_IN_LNSRCH"
+    q = last["badgrad10_maxfun12"]
+    assert q["task"] == "ABNORMAL_TERMINATION_IN_LNSRCH" and q["warnflag"] == 1, q
     print(f"coverage: {restarts} line-search restarts, {skipped} skipped updates", file=sys.stderr)
 
 
