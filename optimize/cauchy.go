@@ -176,6 +176,7 @@ func (st *state) cauchy() int {
 			}
 			if nleft == 0 && nbreak == n {
 				// All variables are fixed: xcp is the Cauchy point.
+				st.events.allFixed++
 				dtm = dt
 				if col > 0 {
 					saxpy(col2, dtm, p, c)

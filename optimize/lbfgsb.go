@@ -175,6 +175,7 @@ func newState(f Func, x0 []float64, s *Settings) (*state, error) {
 // events counts what L-BFGS-B reports on its iprint output, for tests.
 type events struct {
 	skipped, restarts, singular, formk, formt int
+	projRejected, allFixed                    int // subsm's backtracking, cauchy fixing all
 	cacheHits, cacheHitsSaved                 int // answered by the evaluation cache
 }
 

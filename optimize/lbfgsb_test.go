@@ -131,7 +131,7 @@ func (c *vectorCase) settings() Settings {
 // that the Fortran reported.
 func TestVectors(t *testing.T) {
 	v := loadVectors(t)
-	hits := 0
+	hits, allFixed := 0, 0
 	for _, c := range v.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			fn := problems[c.Problem]
@@ -161,6 +161,8 @@ func TestVectors(t *testing.T) {
 				ev.singular += st.events.singular
 				ev.formk += st.events.formk
 				ev.formt += st.events.formt
+				ev.projRejected += st.events.projRejected
+				ev.allFixed += st.events.allFixed
 				hits += st.events.cacheHits
 				if res.Iterations != want.Nit || res.Evaluations != want.Nfev || res.Status.Message() != want.Task || res.Warnflag != want.Warnflag {
 					t.Errorf("call %d: nit %d nfev %d %q warnflag %d; SciPy: nit %d nfev %d %q warnflag %d",
@@ -179,13 +181,20 @@ func TestVectors(t *testing.T) {
 			got := map[string]int{
 				"skipped_updates": ev.skipped, "linesearch_restarts": ev.restarts,
 				"singular_resets": ev.singular, "formk_resets": ev.formk, "formt_resets": ev.formt,
+				"projections_rejected": ev.projRejected,
 			}
 			for k, w := range c.Events {
-				if got[k] != w {
-					t.Errorf("%s: %d, Fortran reported %d", k, got[k], w)
+				if g, ok := got[k]; !ok || g != w {
+					t.Errorf("%s: %d, Fortran reported %d", k, g, w)
 				}
 			}
+			allFixed += ev.allFixed
 		})
+	}
+	// The set must reach the Cauchy point's exit with every variable at
+	// a bound (the Fortran prints nothing for it).
+	if allFixed == 0 {
+		t.Error("no case fixed all variables at the Cauchy point")
 	}
 	// The generator's set must exercise SciPy's evaluation cache.
 	if hits == 0 {

@@ -333,6 +333,7 @@ func (st *state) subsm(zIsX bool) int {
 	if !(ddP > 0) {
 		return 0
 	}
+	st.events.projRejected++
 	st.pool.copyVec(x, st.xp)
 
 	// Otherwise the longest step along d that stays feasible.

@@ -207,6 +207,12 @@ def cases() -> list[dict[str, Any]]:
         case("quad50_lower_only", "quad_far", spread(50, 0.0, 2.0, 7), lower=[0.0] * 50),
         case("rosen32_20", "rosen32", spread(20, -2.0, 2.0, 8)),
         case("rosen32_32_notebook", "rosen32", spread(32, -2.0, 2.0, 9), calls=10, maxfun=20),
+        # float32 values near the minimum: line searches that end in
+        # dcsrch's warnings and step back behind the best point.
+        case("rosen32_5_factr0", "rosen32", [-1.53125, 1.25, 0.625, -1.09375, -1.53125], m=9,
+             factr=0.0, pgtol=0.0),
+        case("rosen32_4_factr0", "rosen32", [-1.484375, 0.078125, 0.296875, 1.453125], m=9,
+             factr=0.0, pgtol=0.0),
         case("rosen2_maxfun_midsearch", "rosen", [-1.2, 1.0], maxfun=16),
         case("rosen2_maxiter", "rosen", [-1.2, 1.0], maxiter=5),
         case("rosen2_maxls2", "rosen", [-1.2, 1.0], maxls=2),
@@ -219,6 +225,12 @@ def cases() -> list[dict[str, Any]]:
         case("rosen2_maxiter0", "rosen", [-1.2, 1.0], maxiter=0),
         case("rosen2_maxfun0", "rosen", [-1.2, 1.0], maxfun=0),
         case("rosen2_callback_halt", "rosen", [-1.2, 1.0], halt_at=3),
+        # subsm's projected Newton step is uphill: it backtracks instead.
+        case("rosen2_box_projection", "rosen", [-1.5, 0.75], m=4, lower=[-0.125, -1.875],
+             upper=[1.0, 0.875]),
+        # The Cauchy point passes every breakpoint: all variables fixed.
+        case("quad2_far_box_corner", "quad_far", [1.75, 2.5], m=5, lower=[-1.0, -0.75],
+             upper=[1.0, 0.375]),
         case("saddle12_box", "saddle", spread(12, -0.2, 0.2, 11), lower=[-1.2] * 12,
              upper=[0.9] * 12),
         case("saddle12_box_m2", "saddle", spread(12, -0.2, 0.2, 12), m=2, lower=[-1.2] * 12,
@@ -344,6 +356,7 @@ EVENTS = {
     "singular_resets": "Singular triangular system detected",
     "formk_resets": "Nonpositive definiteness in Cholesky factorization in formk",
     "formt_resets": "Nonpositive definiteness in Cholesky factorization in formt",
+    "projections_rejected": "Positive dir derivative in projection",
 }
 
 
@@ -427,6 +440,7 @@ def check_coverage(out: list[dict[str, Any]]) -> None:
     skipped = sum(c["events"]["skipped_updates"] for c in out)
     assert restarts > 0, "no line-search restart"
     assert skipped > 0, "no skipped update"
+    assert by["rosen2_box_projection"]["events"]["projections_rejected"] > 0
     assert by["badgrad10"]["events"]["linesearch_restarts"] > 0
     assert last["badgrad10"]["task"] == "ABNORMAL_TERMINATION_IN_LNSRCH"
     q = last["badgrad10_maxfun12"]
