@@ -77,7 +77,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		inspectCommand(),
+		transferCommand(),
 		mnistCommand(),
+		classifyCommand(),
+		featuresCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

@@ -109,3 +109,9 @@ func Build(name string, args ...string) (string, error) {
 func Tiny() (string, error) {
 	return Build("tiny", "scripts/make_tiny_model.py", "OUT")
 }
+
+// VGG16 is the style model (savedmodel/export.py) with the random VGG16 weights of
+// seed 1, the weights scripts/testdata/transfer was made with.
+func VGG16() (string, error) {
+	return Build("vgg16-random-seed1", "-m", "savedmodel.export", "--out", "OUT", "--weights", "random", "--seed", "1")
+}

@@ -1,0 +1,209 @@
+package transfer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// Layers are VGG16's conv layers in network order, as Keras names them. The
+// model's weight vectors have one entry per layer, in this order.
+var Layers = []string{
+	"block1_conv1", "block1_conv2",
+	"block2_conv1", "block2_conv2",
+	"block3_conv1", "block3_conv2", "block3_conv3",
+	"block4_conv1", "block4_conv2", "block4_conv3",
+	"block5_conv1", "block5_conv2", "block5_conv3",
+}
+
+// The notebook's choices (RECIPE.md, section 3).
+var (
+	NotebookContentLayer = "block2_conv2"
+	NotebookStyleLayers  = []string{"block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"}
+)
+
+// layerIndex returns the index of a conv layer, or an error naming the known ones.
+func layerIndex(name string) (int, error) {
+	if i := slices.Index(Layers, name); i >= 0 {
+		return i, nil
+	}
+	return 0, fmt.Errorf("unknown layer %q; VGG16's conv layers are %s", name, strings.Join(Layers, ", "))
+}
+
+// minSide is the smallest image side for which a layer has any output: a layer
+// of block b sits behind b-1 2x2 max-pools.
+func minSide(layer int) int {
+	block := int(Layers[layer][len("block")] - '0')
+	return 1 << (block - 1)
+}
+
+// The model's signatures and tensors (savedmodel/README.md).
+const (
+	sigRecipe      = "recipe"
+	sigFastTargets = "fast_targets"
+	sigFast        = "fast"
+
+	inContent        = "content"
+	inStyle          = "style"
+	inCombination    = "combination"
+	inContentWeights = "content_weights"
+	inStyleWeights   = "style_weights"
+	inTVWeight       = "tv_weight"
+	inContentFeature = "content_features"
+
+	outLoss     = "loss"
+	outContent  = "content_loss"
+	outStyle    = "style_loss"
+	outTV       = "tv_loss"
+	outGradient = "gradient"
+)
+
+func gramName(layer int) string { return "gram_" + Layers[layer] }
+
+// CheckModel reports whether m has the signatures a graph kind needs, so a wrong
+// model directory fails before any image is read.
+func CheckModel(m *tfgraph.Model, g Graph) error {
+	need := []string{sigRecipe}
+	if g == GraphFast {
+		need = []string{sigFastTargets, sigFast}
+	}
+	for _, name := range need {
+		if _, err := m.Signature(name); err != nil {
+			return fmt.Errorf("%s is not a neuralstyle style model (make model writes one): %w", m.Dir(), err)
+		}
+	}
+	return nil
+}
+
+// Terms are the loss and its parts at one point, as the model computes them in
+// float32.
+type Terms struct {
+	Loss, Content, Style, TV float32
+}
+
+// evaluator computes the loss and its gradient for a combination image given
+// in the optimizer's float64.
+type evaluator interface {
+	evaluate(x, grad []float64) (Terms, error)
+}
+
+// weightInputs are the run-time layer and weight choices, as the model takes them.
+type weightInputs struct {
+	content, style, tv *tfgraph.Tensor
+}
+
+func newWeightInputs(s *Settings) weightInputs {
+	cw := tfgraph.NewTensor(int64(len(Layers)))
+	sw := tfgraph.NewTensor(int64(len(Layers)))
+	ci, _ := layerIndex(s.ContentLayer)
+	cw.Data[ci] = float32(s.ContentWeight)
+	for i, name := range s.StyleLayers {
+		li, _ := layerIndex(name)
+		// The notebook's (style_weight / len(feature_layers)) is Python float64
+		// arithmetic, rounded to float32 when it meets the tensor.
+		sw.Data[li] = float32(s.styleLayerWeight(i))
+	}
+	return weightInputs{content: cw, style: sw, tv: tfgraph.Scalar(float32(s.TVWeight))}
+}
+
+// recipeEvaluator runs the notebook's graph: content, style and combination in
+// one batch, every evaluation.
+type recipeEvaluator struct {
+	model   *tfgraph.Model
+	inputs  map[string]*tfgraph.Tensor
+	combo   *tfgraph.Tensor
+	weights weightInputs
+}
+
+func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) *recipeEvaluator {
+	shape := []int64{1, int64(h), int64(w), 3}
+	e := &recipeEvaluator{model: m, combo: tfgraph.NewTensor(shape...), weights: newWeightInputs(s)}
+	e.inputs = map[string]*tfgraph.Tensor{
+		inContent:        {Shape: shape, Data: content},
+		inStyle:          {Shape: shape, Data: style},
+		inCombination:    e.combo,
+		inContentWeights: e.weights.content,
+		inStyleWeights:   e.weights.style,
+		inTVWeight:       e.weights.tv,
+	}
+	return e
+}
+
+func (e *recipeEvaluator) evaluate(x, grad []float64) (Terms, error) {
+	return runLoss(e.model, sigRecipe, e.inputs, e.combo, x, grad)
+}
+
+// fastEvaluator computes the content features and style Gram matrices once and
+// then runs VGG16 on the combination image alone: a third of the network work.
+type fastEvaluator struct {
+	model  *tfgraph.Model
+	inputs map[string]*tfgraph.Tensor
+	combo  *tfgraph.Tensor
+}
+
+func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*fastEvaluator, error) {
+	shape := []int64{1, int64(h), int64(w), 3}
+	weights := newWeightInputs(s)
+	targets, err := m.Run(sigFastTargets, map[string]*tfgraph.Tensor{
+		inContent:        {Shape: shape, Data: content},
+		inStyle:          {Shape: shape, Data: style},
+		inContentWeights: weights.content,
+		inStyleWeights:   weights.style,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("content and style targets: %w", err)
+	}
+	e := &fastEvaluator{model: m, combo: tfgraph.NewTensor(shape...)}
+	e.inputs = map[string]*tfgraph.Tensor{
+		inCombination:    e.combo,
+		inContentFeature: targets[inContentFeature],
+		inContentWeights: weights.content,
+		inStyleWeights:   weights.style,
+		inTVWeight:       weights.tv,
+	}
+	for i := range Layers {
+		e.inputs[gramName(i)] = targets[gramName(i)]
+	}
+	return e, nil
+}
+
+func (e *fastEvaluator) evaluate(x, grad []float64) (Terms, error) {
+	return runLoss(e.model, sigFast, e.inputs, e.combo, x, grad)
+}
+
+// errNotFinite is returned when the model's loss or gradient is NaN or infinite,
+// which L-BFGS-B cannot step from.
+var errNotFinite = errors.New("the loss or its gradient is not finite (weights too large for float32?)")
+
+// runLoss feeds x as float32, as the notebook's Keras function did, and returns the
+// float32 loss and the float32 gradient widened to float64.
+func runLoss(m *tfgraph.Model, sig string, inputs map[string]*tfgraph.Tensor, combo *tfgraph.Tensor, x, grad []float64) (Terms, error) {
+	for i, v := range x {
+		combo.Data[i] = float32(v)
+	}
+	out, err := m.Run(sig, inputs)
+	if err != nil {
+		return Terms{}, err
+	}
+	g := out[outGradient].Data
+	if len(g) != len(grad) {
+		return Terms{}, fmt.Errorf("model returned a gradient of %d values for an image of %d", len(g), len(grad))
+	}
+	for i, v := range g {
+		grad[i] = float64(v)
+	}
+	t := Terms{
+		Loss:    out[outLoss].Data[0],
+		Content: out[outContent].Data[0],
+		Style:   out[outStyle].Data[0],
+		TV:      out[outTV].Data[0],
+	}
+	if f := float64(t.Loss); math.IsNaN(f) || math.IsInf(f, 0) {
+		return t, errNotFinite
+	}
+	return t, nil
+}

@@ -1,0 +1,310 @@
+// Package transfer is the article's style-transfer notebook in Go: it reads and
+// preprocesses the content and style images, starts from noise, and runs the outer
+// iterations of L-BFGS-B on the loss that the SavedModel computes, exactly as the
+// notebook's loop did (../shared/RECIPE.md).
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/optimize"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// Graph selects which of the model's graphs computes the loss.
+type Graph string
+
+const (
+	// GraphRecipe is the notebook's graph: content, style and combination images
+	// in one VGG16 batch at every evaluation.
+	GraphRecipe Graph = "recipe"
+	// GraphFast computes the content and style targets once and runs VGG16 on the
+	// combination image alone; the same loss for a third of the work.
+	GraphFast Graph = "fast"
+)
+
+// Init selects the starting image.
+type Init string
+
+const (
+	InitNoise   Init = "noise"   // the notebook's uniform noise in preprocessed space
+	InitContent Init = "content" // the preprocessed content image
+	InitStyle   Init = "style"   // the preprocessed style image
+)
+
+// Settings are a run's parameters. Defaults returns the notebook's.
+type Settings struct {
+	Width, Height int
+
+	ContentWeight, StyleWeight, TVWeight float64
+	ContentLayer                         string
+	StyleLayers                          []string
+	// StyleLayerWeights, when not nil, gives each style layer its own weight in
+	// place of StyleWeight / len(StyleLayers).
+	StyleLayerWeights []float64
+
+	Iterations int // outer iterations: calls of L-BFGS-B, each from an empty memory
+	MaxFun     int // fmin_l_bfgs_b's maxfun per call
+
+	Seed       uint32 // for InitNoise: np.random.seed(Seed)
+	Init       Init
+	Graph      Graph
+	Resample   preprocess.Filter
+	Preprocess preprocess.Mode
+}
+
+// Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
+// 5.0 over its five layers, total variation 1.0, ten iterations of maxfun 20 from
+// noise, nearest-neighbour resizing and the notebook's preprocessing.
+func Defaults() Settings {
+	return Settings{
+		Width: 512, Height: 512,
+		ContentWeight: 0.025, StyleWeight: 5.0, TVWeight: 1.0,
+		ContentLayer: NotebookContentLayer,
+		StyleLayers:  append([]string(nil), NotebookStyleLayers...),
+		Iterations:   10, MaxFun: 20,
+		Init:       InitNoise,
+		Graph:      GraphRecipe,
+		Resample:   preprocess.Nearest,
+		Preprocess: preprocess.ModeRecipe,
+	}
+}
+
+func (s *Settings) styleLayerWeight(i int) float64 {
+	if s.StyleLayerWeights != nil {
+		return s.StyleLayerWeights[i]
+	}
+	return s.StyleWeight / float64(len(s.StyleLayers))
+}
+
+// MinSide returns the smallest image side the chosen layers allow.
+func (s *Settings) MinSide() int {
+	_, side := s.deepestLayer()
+	return side
+}
+
+// deepestLayer returns the chosen layer behind the most pooling, and the smallest
+// image side it allows.
+func (s *Settings) deepestLayer() (string, int) {
+	deepest, side := s.ContentLayer, 1
+	for _, name := range append([]string{s.ContentLayer}, s.StyleLayers...) {
+		if i, err := layerIndex(name); err == nil && minSide(i) > side {
+			deepest, side = name, minSide(i)
+		}
+	}
+	return deepest, side
+}
+
+// Validate checks the settings before any work starts.
+func (s *Settings) Validate() error {
+	if _, err := layerIndex(s.ContentLayer); err != nil {
+		return fmt.Errorf("content layer: %w", err)
+	}
+	if len(s.StyleLayers) == 0 {
+		return errors.New("no style layers")
+	}
+	seen := map[string]bool{}
+	for _, name := range s.StyleLayers {
+		if _, err := layerIndex(name); err != nil {
+			return fmt.Errorf("style layer: %w", err)
+		}
+		if seen[name] {
+			return fmt.Errorf("style layer %q is listed twice", name)
+		}
+		seen[name] = true
+	}
+	if s.StyleLayerWeights != nil && len(s.StyleLayerWeights) != len(s.StyleLayers) {
+		return fmt.Errorf("%d style layer weights for %d style layers", len(s.StyleLayerWeights), len(s.StyleLayers))
+	}
+	weights := map[string]float64{"content weight": s.ContentWeight, "style weight": s.StyleWeight, "total variation weight": s.TVWeight}
+	for i, w := range s.StyleLayerWeights {
+		weights[fmt.Sprintf("weight of style layer %s", s.StyleLayers[i])] = w
+	}
+	for name, w := range weights {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return fmt.Errorf("%s %v: want a finite number >= 0", name, w)
+		}
+		if w > math.MaxFloat32 {
+			return fmt.Errorf("%s %v: too large for the model's float32", name, w)
+		}
+	}
+	if layer, min := s.deepestLayer(); s.Width < min || s.Height < min {
+		return fmt.Errorf("size %dx%d is too small for the chosen layers: VGG16's pooling before %s needs at least %dx%d",
+			s.Width, s.Height, layer, min, min)
+	}
+	const maxPixels = 1 << 26 // 8192x8192; far beyond what fits a GPU's memory with VGG16
+	if s.Width*s.Height > maxPixels {
+		return fmt.Errorf("size %dx%d has more than %d pixels", s.Width, s.Height, maxPixels)
+	}
+	if s.Iterations < 1 {
+		return fmt.Errorf("iterations %d: want at least 1", s.Iterations)
+	}
+	if s.MaxFun < 1 {
+		return fmt.Errorf("maxfun %d: want at least 1", s.MaxFun)
+	}
+	switch s.Init {
+	case InitNoise, InitContent, InitStyle:
+	default:
+		return fmt.Errorf("init %q: want noise, content or style", s.Init)
+	}
+	switch s.Graph {
+	case GraphRecipe, GraphFast:
+	default:
+		return fmt.Errorf("graph %q: want recipe or fast", s.Graph)
+	}
+	return nil
+}
+
+// Iteration is what an observer learns after each outer iteration.
+type Iteration struct {
+	Iteration   int     // from 0, as the notebook counts
+	Terms       Terms   // at the point L-BFGS-B returned
+	Loss        float64 // the value fmin_l_bfgs_b returned, which the notebook prints
+	Evaluations int     // in this iteration's L-BFGS-B call
+	Steps       int     // L-BFGS-B iterations in this call
+	Status      optimize.Status
+	Elapsed     time.Duration // of this iteration
+	X           []float64     // the image in preprocessed space; valid during the call
+}
+
+// Observer follows a run. Each method may be nil.
+type Observer struct {
+	Start      func(iteration int)
+	Evaluation func(iteration, evaluation int, t Terms, elapsed time.Duration)
+	Done       func(it Iteration) error // an error stops the run
+}
+
+// Result is a finished (or interrupted) run.
+type Result struct {
+	Image      *preprocess.Image // the last iterate, deprocessed
+	Iterations []Iteration       // completed ones; X is nil
+	X          []float64
+}
+
+// Inputs are the decoded content and style images.
+type Inputs struct {
+	Content, Style *preprocess.Image
+}
+
+// Run performs the transfer. When ctx is cancelled it stops at the end of the
+// current evaluation and returns the best image so far with ctx's error.
+func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckModel(model, s.Graph); err != nil {
+		return nil, err
+	}
+	w, h := s.Width, s.Height
+
+	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1).
+	content, err := prepare(in.Content, w, h, &s)
+	if err != nil {
+		return nil, fmt.Errorf("content image: %w", err)
+	}
+	style, err := prepare(in.Style, w, h, &s)
+	if err != nil {
+		return nil, fmt.Errorf("style image: %w", err)
+	}
+
+	// The loss: the notebook's graph, or the fast one.
+	var eval evaluator
+	if s.Graph == GraphFast {
+		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
+			return nil, err
+		}
+	} else {
+		eval = newRecipeEvaluator(model, content, style, w, h, &s)
+	}
+
+	// The starting image (RECIPE section 4).
+	var x []float64
+	switch s.Init {
+	case InitNoise:
+		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+			return nil, err
+		}
+	case InitContent:
+		x = widen(content)
+	case InitStyle:
+		x = widen(style)
+	}
+
+	res := &Result{}
+	settings := optimize.DefaultSettings()
+	settings.MaxFun = s.MaxFun
+	for i := range s.Iterations {
+		if obs.Start != nil {
+			obs.Start(i)
+		}
+		start := time.Now()
+		calls := 0
+		tracker := newTermTracker()
+		f := func(x, grad []float64) (float64, error) {
+			t, err := eval.evaluate(x, grad)
+			if err != nil {
+				return 0, err
+			}
+			calls++
+			tracker.record(x, t)
+			if obs.Evaluation != nil {
+				obs.Evaluation(i, calls, t, time.Since(start))
+			}
+			return float64(t.Loss), nil
+		}
+		// Each call starts with an empty memory; only x carries over.
+		r, err := optimize.Minimize(ctx, f, x, settings)
+		if r.X != nil {
+			x = r.X
+		}
+		if err != nil {
+			return res.finish(x, w, h, s.Preprocess, err)
+		}
+		it := Iteration{
+			Iteration: i, Terms: tracker.at(x), Loss: r.F,
+			Evaluations: r.Evaluations, Steps: r.Iterations, Status: r.Status,
+			Elapsed: time.Since(start), X: x,
+		}
+		if obs.Done != nil {
+			if err := obs.Done(it); err != nil {
+				return res.finish(x, w, h, s.Preprocess, err)
+			}
+		}
+		it.X = nil
+		res.Iterations = append(res.Iterations, it)
+	}
+
+	return res.finish(x, w, h, s.Preprocess, nil)
+}
+
+// finish turns the last point into the image (RECIPE section 5), also when the
+// run stopped early with runErr, so the caller can save what was reached.
+func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error) (*Result, error) {
+	img, err := preprocess.Deprocess(x, w, h, m)
+	if err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	res.X, res.Image = x, img
+	return res, runErr
+}
+
+func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
+	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	if err != nil {
+		return nil, err
+	}
+	return preprocess.Preprocess(resized, s.Preprocess)
+}
+
+func widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, f := range v {
+		out[i] = float64(f)
+	}
+	return out
+}
