@@ -1,0 +1,581 @@
+"""Exports the SavedModel the Go driver runs: Keras VGG16's conv layers plus the
+notebook's style-transfer loss and its gradient (../shared/RECIPE.md, section 3).
+
+    python -m savedmodel.export --out build/model                       # ImageNet (download)
+    python -m savedmodel.export --out build/model --weights FILE.h5     # local Keras no-top file
+    python -m savedmodel.export --out DIR --weights random --seed 1     # deterministic test weights
+
+The contract (signatures, tensors, layer order, errors) is in savedmodel/README.md.
+Spatial dimensions are dynamic, so one export serves every image size. The content
+layer, the style layers and every weight are inputs, so no choice needs a re-export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from savedmodel import vggweights as vw  # noqa: E402
+
+LAYERS: tuple[str, ...] = vw.LAYER_NAMES
+NUM_LAYERS = len(LAYERS)
+CHANNELS: tuple[int, ...] = tuple(cout for _, _, cout in vw.CONV_LAYERS)
+# Block (1..5) of each conv layer; 2x2 max-pools (stride 2, no padding) sit between blocks.
+BLOCK: tuple[int, ...] = tuple(int(name[len("block")]) for name in LAYERS)
+# block5 sits behind four pools, so an image side needs 16 pixels for it to have output.
+MIN_SIDE = 16
+
+# The notebook's choices (RECIPE.md section 3), as the weight vectors encode them.
+NOTEBOOK_CONTENT_LAYER = "block2_conv2"
+NOTEBOOK_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
+NOTEBOOK_CONTENT_WEIGHT = 0.025
+NOTEBOOK_STYLE_WEIGHT = 5.0
+NOTEBOOK_TV_WEIGHT = 1.0
+
+IMAGENET_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+)
+IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+IMAGENET_MD5 = "6d6bbae143d832006294945121d1f1fc"  # the hash Keras checks the download against
+CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
+
+SIGNATURES = ("recipe", "fast_targets", "fast")
+FORMAT = "neuralstyle-vgg16-loss/1"
+
+
+class ExportError(Exception):
+    """A problem the user can fix (bad arguments, unavailable weights); the message says how."""
+
+
+def layer_weights(
+    content: dict[str, float] | None = None,
+    style: dict[str, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Builds the content_weights and style_weights vectors from layer names.
+
+    With no arguments, the notebook's: content_weight 0.025 on block2_conv2, and
+    style_weight / 5 (computed in float64, then rounded to float32, as the
+    notebook's Python did) on each of its five style layers.
+    """
+    if content is None:
+        content = {NOTEBOOK_CONTENT_LAYER: NOTEBOOK_CONTENT_WEIGHT}
+    if style is None:
+        style = {n: NOTEBOOK_STYLE_WEIGHT / len(NOTEBOOK_STYLE_LAYERS) for n in NOTEBOOK_STYLE_LAYERS}
+    vecs = []
+    for what, d in (("content", content), ("style", style)):
+        v = np.zeros(NUM_LAYERS, np.float32)
+        for name, w in d.items():
+            if name not in LAYERS:
+                raise ValueError(f"unknown {what} layer {name!r}; VGG16's conv layers are {', '.join(LAYERS)}")
+            v[LAYERS.index(name)] = w
+        vecs.append(v)
+    if np.count_nonzero(vecs[0]) > 1:
+        raise ValueError(f"at most one content layer may have a nonzero weight, got {sorted(content)}")
+    return vecs[0], vecs[1]
+
+
+def _maybe(pred, true_fn: Callable, false_fn: Callable):
+    # Python bools come from the fixed-layer graph the benchmark compares against.
+    if isinstance(pred, bool):
+        return true_fn() if pred else false_fn()
+    return tf.cond(pred, true_fn, false_fn)
+
+
+def gram(f: tf.Tensor) -> tf.Tensor:
+    """G = F F^T with F the (1, h, w, C) activations as (C, h*w), as the notebook wrote it."""
+    features = tf.reshape(tf.transpose(f[0], (2, 0, 1)), (tf.shape(f)[3], -1))
+    return tf.matmul(features, tf.transpose(features))
+
+
+def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+    """Returns (h, term) with term = term_fn(h) when active, else exactly 0.
+
+    The next layer must consume the returned h. Differentiating a tf.cond makes
+    TensorFlow add a zero tensor of h's shape to h's gradient whenever the branch
+    without the term runs (measured: about 7% of an evaluation at 128x128 with the
+    notebook's layers). Here the term's gradient with respect to h is taken inside
+    the forward cond, by ordinary autodiff of term_fn, and the backward pass adds
+    it to h's gradient only when active, so an unused layer costs two scalar conds.
+    """
+
+    @tf.custom_gradient
+    def _tap(h):
+        def with_term():
+            with tf.GradientTape() as tape:
+                tape.watch(h)
+                term = term_fn(h)
+            return term, tape.gradient(term, h)
+
+        def without():
+            return tf.constant(0.0), tf.zeros((0, 0, 0, 0))
+
+        term, dterm_dh = tf.cond(active, with_term, without)
+
+        def grad(dh, dterm):
+            # An output nothing consumed (block5_conv3's h) may come back as None.
+            dh = tf.zeros_like(h) if dh is None else dh
+            dterm = tf.constant(0.0) if dterm is None else dterm
+            return tf.cond(active, lambda: dh + dterm * dterm_dh, lambda: tf.identity(dh))
+
+        return (tf.identity(h), term), grad
+
+    return _tap(h)
+
+
+def _image_spec(name: str) -> tf.TensorSpec:
+    return tf.TensorSpec((1, None, None, 3), tf.float32, name=name)
+
+
+_WEIGHT_SPECS = [
+    tf.TensorSpec((NUM_LAYERS,), tf.float32, name="content_weights"),
+    tf.TensorSpec((NUM_LAYERS,), tf.float32, name="style_weights"),
+]
+_TV_SPEC = tf.TensorSpec((), tf.float32, name="tv_weight")
+_GRAM_SPECS = [tf.TensorSpec((c, c), tf.float32, name=f"gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
+
+
+class StyleLoss(tf.Module):
+    """VGG16's 13 conv layers with the notebook's loss.
+
+    fixed=None (what export writes) selects layers at run time from the weight
+    vectors: a layer whose weights are zero contributes an exact 0 and its term is
+    neither computed nor differentiated (tf.cond, see tap). fixed=(content_layers,
+    style_layers) selects them when the graph is built and differentiates the loss
+    by plain autodiff, the graph the notebook had; the benchmark compares the two.
+    The network always runs to block5_conv3 and never further.
+    """
+
+    def __init__(self, weights: dict[str, vw.ConvWeights], fixed: tuple[Sequence[str], Sequence[str]] | None = None):
+        super().__init__(name="vgg16_style_loss")
+        self.kernels = [tf.Variable(weights[n].kernel, trainable=False, name=f"{n}_kernel") for n in LAYERS]
+        self.biases = [tf.Variable(weights[n].bias, trainable=False, name=f"{n}_bias") for n in LAYERS]
+        self._fixed = None
+        if fixed is not None:
+            self._fixed = (
+                frozenset(LAYERS.index(n) for n in fixed[0]),
+                frozenset(LAYERS.index(n) for n in fixed[1]),
+            )
+
+    def _active(self, weights: tf.Tensor, which: int) -> list:
+        """Per layer, whether its term is computed: weight != 0 (or in the fixed set)."""
+        if self._fixed is not None:
+            return [i in self._fixed[which] for i in range(NUM_LAYERS)]
+        return [tf.not_equal(weights[i], 0.0) for i in range(NUM_LAYERS)]
+
+    # --- the network --------------------------------------------------------------
+
+    def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
+        # Keras Conv2D(3x3, padding="same", activation="relu") as VGG16 builds it.
+        y = tf.nn.conv2d(x, self.kernels[i], strides=1, padding="SAME")
+        return tf.nn.relu(tf.nn.bias_add(y, self.biases[i]))
+
+    def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
+        """Runs x through the 13 conv layers (2x2 max-pool between blocks, none after
+        block5_conv3) and returns their ReLU outputs. on_layer(i, h) may replace
+        layer i's output with the tensor the next layer consumes (see tap)."""
+        outs = []
+        h = x
+        for i in range(NUM_LAYERS):
+            if i > 0 and BLOCK[i] != BLOCK[i - 1]:
+                h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+            h = self._conv(i, h)
+            outs.append(h)
+            if on_layer is not None:
+                h = on_layer(i, h)
+        return outs
+
+    # --- checks ---------------------------------------------------------------------
+
+    @staticmethod
+    def _check_weights(content_weights, style_weights, tv_weight=None) -> list:
+        ops = []
+        named = [("content_weights", content_weights), ("style_weights", style_weights)]
+        if tv_weight is not None:
+            named.append(("tv_weight", tv_weight))
+        for name, w in named:
+            ops.append(
+                tf.debugging.Assert(
+                    tf.reduce_all(tf.math.is_finite(w) & (w >= 0)),
+                    [f"neuralstyle: {name} must be finite and >= 0, got", w],
+                    summarize=NUM_LAYERS,
+                )
+            )
+        ops.append(
+            tf.debugging.Assert(
+                tf.math.count_nonzero(content_weights) <= 1,
+                ["neuralstyle: content_weights may have at most one nonzero entry, got", content_weights],
+                summarize=NUM_LAYERS,
+            )
+        )
+        return ops
+
+    @staticmethod
+    def _check_size(name: str, image: tf.Tensor) -> tf.Operation:
+        h, w = tf.shape(image)[1], tf.shape(image)[2]
+        return tf.debugging.Assert(
+            (h >= MIN_SIDE) & (w >= MIN_SIDE),
+            [
+                f"neuralstyle: {name} image is too small: height, width",
+                h,
+                w,
+                f"but block5_conv3 lies behind four 2x2 pools and needs at least {MIN_SIDE} pixels per side",
+            ],
+        )
+
+    # --- the loss -------------------------------------------------------------------
+
+    @staticmethod
+    def _divisor(image: tf.Tensor) -> tf.Tensor:
+        # 4 * channels^2 * size^2 with channels = 3 and size = H*W of the input image
+        # (RECIPE QUIRK). The notebook computed it in Python (float64) and TensorFlow
+        # rounded it to float32 once; do the same.
+        size = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], tf.float64)
+        return tf.cast(4.0 * 3.0**2 * size**2, tf.float32)
+
+    @staticmethod
+    def _tv(x: tf.Tensor) -> tf.Tensor:
+        h, w = tf.shape(x)[1], tf.shape(x)[2]
+        a = tf.square(x[:, : h - 1, : w - 1, :] - x[:, 1:, : w - 1, :])
+        b = tf.square(x[:, : h - 1, : w - 1, :] - x[:, : h - 1, 1:, :])
+        return tf.reduce_sum(tf.pow(a + b, 1.25))
+
+    def _loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
+        """The loss of the network's activations for image (the batch built from x),
+        accumulated in the notebook's order (content, each style layer in network
+        order, total variation), and its gradient with respect to x.
+
+        content_fn(i, h) and style_fn(i, h) give layer i's unweighted terms from its
+        activations h."""
+        ca = self._active(content_weights, 0)
+        sa = self._active(style_weights, 1)
+        content_terms = [tf.constant(0.0)] * NUM_LAYERS
+        style_terms = [tf.constant(0.0)] * NUM_LAYERS
+
+        def cterm(i):
+            return lambda h: content_weights[i] * content_fn(i, h)
+
+        def sterm(i):
+            return lambda h: style_weights[i] * style_fn(i, h)
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            if self._fixed is None:
+
+                def on_layer(i, h):
+                    h, content_terms[i] = tap(h, ca[i], cterm(i))
+                    h, style_terms[i] = tap(h, sa[i], sterm(i))
+                    return h
+
+                self.network(image(x), on_layer)
+            else:
+                f = self.network(image(x))
+                for i in range(NUM_LAYERS):
+                    if ca[i]:
+                        content_terms[i] = cterm(i)(f[i])
+                    if sa[i]:
+                        style_terms[i] = sterm(i)(f[i])
+            content_loss = tf.add_n(content_terms)  # at most one nonzero: exact
+            tv_loss = _maybe(tf.not_equal(tv_weight, 0.0), lambda: tv_weight * self._tv(x), lambda: tf.constant(0.0))
+            loss = content_loss
+            style_loss = tf.constant(0.0)
+            for t in style_terms:
+                loss = loss + t
+                style_loss = style_loss + t
+            loss = loss + tv_loss
+        gradient = tape.gradient(loss, x)
+        return {
+            "loss": loss,
+            "content_loss": content_loss,
+            "style_loss": style_loss,
+            "tv_loss": tv_loss,
+            "style_layer_losses": tf.stack(style_terms),
+            "gradient": tf.zeros_like(x) if gradient is None else gradient,
+        }
+
+    # --- signatures -------------------------------------------------------------------
+
+    @tf.function(input_signature=[_image_spec("content"), _image_spec("style"), _image_spec("combination")] + _WEIGHT_SPECS + [_TV_SPEC])
+    def recipe(self, content, style, combination, content_weights, style_weights, tv_weight):
+        """The notebook's graph: one VGG16 pass over [content, style, combination]."""
+        checks = self._check_weights(content_weights, style_weights, tv_weight)
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(tf.equal(tf.shape(content), tf.shape(style)))
+                & tf.reduce_all(tf.equal(tf.shape(content), tf.shape(combination))),
+                [
+                    "neuralstyle: content, style and combination must have the same shape, got",
+                    tf.shape(content),
+                    tf.shape(style),
+                    tf.shape(combination),
+                ],
+            )
+        )
+        checks.append(self._check_size("combination", combination))
+        with tf.control_dependencies(checks):
+            divisor = self._divisor(combination)
+            # Batch items: 0 content, 1 style, 2 combination.
+            return self._loss_and_gradient(
+                combination,
+                lambda x: tf.concat([content, style, x], axis=0),
+                content_weights,
+                style_weights,
+                tv_weight,
+                lambda i, f: tf.reduce_sum(tf.square(f[2] - f[0])),
+                lambda i, f: tf.reduce_sum(tf.square(gram(f[1:2]) - gram(f[2:3]))) / divisor,
+            )
+
+    @tf.function(input_signature=[_image_spec("content"), _image_spec("style")] + _WEIGHT_SPECS)
+    def fast_targets(self, content, style, content_weights, style_weights):
+        """The content features and style Gram matrices fast needs, computed once."""
+        checks = self._check_weights(content_weights, style_weights)
+        checks.append(self._check_size("content", content))
+        checks.append(self._check_size("style", style))
+        ca = self._active(content_weights, 0)
+        sa = self._active(style_weights, 1)
+        with tf.control_dependencies(checks):
+            fc = self.network(content)
+            fs = self.network(style)
+            if self._fixed is not None:
+                (idx,) = self._fixed[0]
+                content_features = fc[idx]
+            else:
+                nonzero = tf.not_equal(content_weights, 0.0)
+                # With no content layer, a 1x1x1x1 zero placeholder that fast ignores.
+                idx = tf.where(tf.reduce_any(nonzero), tf.argmax(tf.cast(nonzero, tf.int32), output_type=tf.int32), NUM_LAYERS)
+                branches = [lambda i=i: fc[i] for i in range(NUM_LAYERS)] + [lambda: tf.zeros((1, 1, 1, 1))]
+                content_features = tf.switch_case(idx, branches)
+            out = {"content_features": tf.identity(content_features)}
+            for i, n in enumerate(LAYERS):
+                c = CHANNELS[i]
+                out[f"gram_{n}"] = tf.ensure_shape(
+                    _maybe(sa[i], lambda i=i: gram(fs[i]), lambda c=c: tf.zeros((c, c))), (c, c)
+                )
+        return out
+
+    @tf.function(
+        input_signature=[_image_spec("combination"), tf.TensorSpec((1, None, None, None), tf.float32, name="content_features"), _GRAM_SPECS]
+        + _WEIGHT_SPECS
+        + [_TV_SPEC]
+    )
+    def fast(self, combination, content_features, grams, content_weights, style_weights, tv_weight):
+        """The same loss with VGG16 run on the combination image only."""
+        checks = self._check_weights(content_weights, style_weights, tv_weight)
+        checks.append(self._check_size("combination", combination))
+        with tf.control_dependencies(checks):
+            divisor = self._divisor(combination)
+
+            def content_fn(i, f):
+                same = tf.debugging.Assert(
+                    tf.reduce_all(tf.equal(tf.shape(f), tf.shape(content_features))),
+                    [
+                        f"neuralstyle: content_features must have the shape of {LAYERS[i]}'s output "
+                        "for the combination image (pass fast_targets' output for the same "
+                        "content_weights and image size); got, want",
+                        tf.shape(content_features),
+                        tf.shape(f),
+                    ],
+                )
+                with tf.control_dependencies([same]):
+                    return tf.reduce_sum(tf.square(f[0] - content_features[0]))
+
+            return self._loss_and_gradient(
+                combination,
+                lambda x: x,
+                content_weights,
+                style_weights,
+                tv_weight,
+                content_fn,
+                lambda i, f: tf.reduce_sum(tf.square(grams[i] - gram(f))) / divisor,
+            )
+
+
+# --- weights ------------------------------------------------------------------------
+
+
+def _keras_vgg16(weights_file: str | None):
+    """Keras' own VGG16 without its classifier, loaded by Keras' loader."""
+    import keras
+
+    return keras.applications.VGG16(include_top=False, weights=weights_file, input_shape=(None, None, 3))
+
+
+def _check_architecture(model) -> None:
+    """The graph StyleLoss builds mirrors Keras' VGG16: verify the layers' configuration."""
+    convs = [l for l in model.layers if l.__class__.__name__ == "Conv2D"]
+    pools = [l for l in model.layers if l.__class__.__name__ == "MaxPooling2D"]
+    if [l.name for l in convs] != list(LAYERS) or len(pools) != 5:
+        raise ExportError(f"unexpected Keras VGG16 layers: {[l.name for l in model.layers]}")
+    for l in convs:
+        c = l.get_config()
+        if (tuple(c["kernel_size"]), tuple(c["strides"]), c["padding"], c["activation"], c["use_bias"]) != (
+            (3, 3), (1, 1), "same", "relu", True,
+        ):  # fmt: skip
+            raise ExportError(f"unexpected Keras VGG16 layer config for {l.name}: {c}")
+    for l in pools:
+        c = l.get_config()
+        if (tuple(c["pool_size"]), tuple(c["strides"]), c["padding"]) != ((2, 2), (2, 2), "valid"):
+            raise ExportError(f"unexpected Keras VGG16 pooling config for {l.name}: {c}")
+
+
+def fetch_imagenet() -> str:
+    """Downloads (or finds in Keras' cache) the ImageNet no-top weights file."""
+    import keras
+
+    try:
+        return keras.utils.get_file(
+            IMAGENET_FILE, IMAGENET_URL, cache_subdir="models", file_hash=IMAGENET_MD5, cache_dir=CACHE_DIR
+        )
+    except Exception as e:  # Keras wraps network failures in several exception types
+        raise ExportError(
+            f"cannot download the ImageNet weights from {IMAGENET_URL}: {e}\n"
+            "Nothing was exported. If you have the file, pass it with --weights PATH "
+            f"(it is {IMAGENET_FILE}, about 58.9 MB); for test weights pass "
+            "--weights random --seed N."
+        ) from None
+
+
+def load_weights(source: str, seed: int | None, workdir: str) -> tuple[dict[str, vw.ConvWeights], dict]:
+    """Resolves --weights/--seed to validated weights, as loaded by Keras' VGG16, and
+    the provenance record for neuralstyle.json."""
+    if source == "random":
+        if seed is None:
+            raise ExportError("--weights random needs --seed N (a non-negative integer)")
+        path = os.path.join(workdir, f"vgg16-random-seed{seed}.h5")
+        try:
+            vw.write_random(path, seed)
+        except ValueError as e:
+            raise ExportError(str(e)) from None
+        info = {"source": "random", "seed": seed, "generator": "savedmodel.vggweights.write_random"}
+    else:
+        if seed is not None:
+            raise ExportError("--seed applies only to --weights random")
+        if source == "imagenet":
+            path = fetch_imagenet()
+            info = {"source": "imagenet", "url": IMAGENET_URL, "path": path}
+        else:
+            path = source
+            if not path.endswith((".h5", ".hdf5")):
+                raise ExportError(f"--weights {path}: want imagenet, random, or a Keras .h5/.hdf5 weights file")
+            info = {"source": "file", "path": os.path.abspath(path)}
+    try:
+        ours = vw.read(path)  # clear errors for wrong shapes or missing layers
+    except vw.WeightsError as e:
+        raise ExportError(str(e)) from None
+    info["sha256"] = vw.sha256(path)
+    model = _keras_vgg16(path)
+    _check_architecture(model)
+    weights = {}
+    for name in LAYERS:
+        kernel, bias = model.get_layer(name).get_weights()
+        if not (np.array_equal(kernel, ours[name].kernel) and np.array_equal(bias, ours[name].bias)):
+            raise ExportError(f"{path}: Keras loaded different values for {name} than the file's group {name}")
+        weights[name] = vw.ConvWeights(kernel, bias)
+    return weights, info
+
+
+# --- export -------------------------------------------------------------------------
+
+
+def _signature_info(fn) -> dict:
+    def spec(t) -> dict:
+        return {"dtype": t.dtype.name, "shape": [-1 if d is None else d for d in t.shape.as_list()]}
+
+    # Signature input keys are the TensorSpec names (the Gram matrices come as a list).
+    inputs = {t.name: t for t in tf.nest.flatten(fn.structured_input_signature)}
+    outputs = fn.structured_outputs
+    return {
+        "inputs": {k: spec(inputs[k]) for k in sorted(inputs)},
+        "outputs": {k: spec(outputs[k]) for k in sorted(outputs)},
+    }
+
+
+def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: dict, fixed=None) -> dict:
+    """Writes the SavedModel and its neuralstyle.json to out; returns the metadata."""
+    import keras
+
+    module = StyleLoss(weights, fixed=fixed)
+    sigs = {
+        "recipe": module.recipe.get_concrete_function(),
+        "fast_targets": module.fast_targets.get_concrete_function(),
+        "fast": module.fast.get_concrete_function(),
+    }
+    tf.saved_model.save(module, str(out), signatures=sigs)
+    meta = {
+        "format": FORMAT,
+        "weights": weights_info,
+        "layers": [{"name": n, "channels": c} for n, c in zip(LAYERS, CHANNELS)],
+        "min_side": MIN_SIDE,
+        "signatures": {k: _signature_info(v) for k, v in sigs.items()},
+        "notebook": {
+            "content_layer": NOTEBOOK_CONTENT_LAYER,
+            "style_layers": list(NOTEBOOK_STYLE_LAYERS),
+            "content_weight": NOTEBOOK_CONTENT_WEIGHT,
+            "style_weight": NOTEBOOK_STYLE_WEIGHT,
+            "tv_weight": NOTEBOOK_TV_WEIGHT,
+        },
+        "fixed_layers": None if fixed is None else {"content": list(fixed[0]), "style": list(fixed[1])},
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    return meta
+
+
+def _check_out(dst: Path) -> None:
+    if dst.exists():
+        if not dst.is_dir():
+            raise ExportError(f"--out {dst}: exists and is not a directory")
+        if any(dst.iterdir()) and not (dst / "neuralstyle.json").exists():
+            raise ExportError(f"--out {dst}: not empty and not a previous export; refusing to replace it")
+
+
+def _replace_dir(src: str, dst: Path) -> None:
+    _check_out(dst)
+    if dst.exists():
+        shutil.rmtree(dst)
+    shutil.move(src, dst)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m savedmodel.export", description=__doc__.split("\n")[0])
+    p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
+    p.add_argument("--weights", default="imagenet", help="imagenet (default, downloads), random, or PATH to a Keras no-top .h5 file")
+    p.add_argument("--seed", type=int, help="seed for --weights random")
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    start = time.monotonic()
+    try:
+        _check_out(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".export-", dir=out.parent) as tmp:
+            weights, info = load_weights(a.weights, a.seed, tmp)
+            staged = os.path.join(tmp, "model")
+            export(staged, weights, info)
+            _replace_dir(staged, out)
+    except ExportError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 2
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) in {time.monotonic() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
