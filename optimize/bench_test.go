@@ -84,40 +84,56 @@ func (m *minTimer) report(b *testing.B, unit string) {
 }
 
 // BenchmarkMinimize runs Minimize with MaxFun=20 at benchN, as each of the
-// driver's ten calls does. opt-ms/eval is the optimizer's own wall time per
+// driver's ten calls does, without bounds ("free") and with every variable
+// in [-100, 100] ("bounded": the Cauchy point and the subspace step then do
+// their full work). opt-ms/eval is the optimizer's own wall time per
 // evaluation (the function's time left out). min-ms/iter and
 // min-cpu-ms/iter are the least wall and CPU (all cores) time of an
 // iteration once the memory holds M pairs, the most vector work an
 // iteration does: compare them with BenchmarkStream/iteration.
 func BenchmarkMinimize(b *testing.B) {
-	x0 := benchStart(benchN)
-	s := DefaultSettings()
-	s.MaxFun = 20
-	var opt time.Duration
-	var evals int
-	var it minTimer
-	for b.Loop() {
-		p := &benchProblem{}
-		s.Callback = func(i Iteration) error {
-			// Iteration M+2 and later start with a full memory.
-			if i.Iter > s.M+1 {
-				it.stop(p.wall, p.cpu)
+	for _, bounded := range []bool{false, true} {
+		name := "free"
+		if bounded {
+			name = "bounded"
+		}
+		b.Run(name, func(b *testing.B) {
+			x0 := benchStart(benchN)
+			s := DefaultSettings()
+			s.MaxFun = 20
+			if bounded {
+				s.Lower, s.Upper = make([]float64, benchN), make([]float64, benchN)
+				for i := range s.Lower {
+					s.Lower[i], s.Upper[i] = -100, 100
+				}
 			}
-			it.start(p.wall, p.cpu)
-			return nil
-		}
-		it.started = false
-		start := time.Now()
-		res, err := Minimize(context.Background(), p.f, x0, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		opt += time.Since(start) - p.wall
-		evals += res.Evaluations
+			var opt time.Duration
+			var evals int
+			var it minTimer
+			for b.Loop() {
+				p := &benchProblem{}
+				s.Callback = func(i Iteration) error {
+					// Iteration M+2 and later start with a full memory.
+					if i.Iter > s.M+1 {
+						it.stop(p.wall, p.cpu)
+					}
+					it.start(p.wall, p.cpu)
+					return nil
+				}
+				it.started = false
+				start := time.Now()
+				res, err := Minimize(context.Background(), p.f, x0, s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				opt += time.Since(start) - p.wall
+				evals += res.Evaluations
+			}
+			b.ReportMetric(float64(evals)/float64(b.N), "evals/op")
+			b.ReportMetric(float64(opt.Microseconds())/1e3/float64(evals), "opt-ms/eval")
+			it.report(b, "iter")
+		})
 	}
-	b.ReportMetric(float64(evals)/float64(b.N), "evals/op")
-	b.ReportMetric(float64(opt.Microseconds())/1e3/float64(evals), "opt-ms/eval")
-	it.report(b, "iter")
 }
 
 // plainDot and plainAxpy are the plain Go loops of the stream benchmark:

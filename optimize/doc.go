@@ -36,7 +36,7 @@
 // halves; the inner products that matupd, formk and subsm take of the
 // stored vectors are formed in one pass (fused.go). Nothing of length n is
 // allocated after the start of a run. At n = 786,432 (a 512x512 RGB image)
-// an iteration with a full memory costs about 1.2 times the CPU time of
+// an iteration with a full memory costs about 1.3 times the CPU time of
 // streaming the same vector operations with plain Go loops (see
 // BenchmarkMinimize and BenchmarkStream).
 //
