@@ -19,8 +19,9 @@ const epsmch = 0x1p-52
 // Invalid settings or input return an error before any evaluation. When f
 // fails, returns NaN or ±Inf, or ctx is done, Minimize stops and returns
 // the last accepted iterate (X, F and Grad of the last completed
-// iteration, or of x0) with status EvaluationFailed or Canceled, and an
-// error that wraps the cause. A callback error other than ErrHalt is
+// iteration, or of x0; if x0 itself could not be evaluated, F is NaN and
+// Grad nil) with status EvaluationFailed or Canceled, and an error that
+// wraps the cause. A callback error other than ErrHalt is
 // returned with the result of the completed iteration.
 func Minimize(ctx context.Context, f Func, x0 []float64, s Settings) (Result, error) {
 	st, err := newState(f, x0, &s)
@@ -368,9 +369,8 @@ func (st *state) update() {
 	}
 }
 
-// evaluate calls f at x unless x is the point evaluated last, whose value
-// and gradient are then reused: SciPy's ScalarFunction does the same and
-// does not count such a call.
+// evaluate calls f at x, counts the call and checks the value (lineSearch
+// skips it at the point evaluated last, as SciPy's cached wrapper does).
 func (st *state) evaluate() error {
 	st.nfev++
 	f, err := st.fn(st.x, st.g)
@@ -440,11 +440,12 @@ func (st *state) failed(s Status, err error, inSearch bool) (Result, error) {
 	if inSearch {
 		st.restore()
 	}
-	if !st.accepted {
-		st.f = math.NaN() // no point was evaluated successfully
-	}
 	res := st.result(s)
 	res.F = st.f
+	if !st.accepted {
+		// No point was evaluated successfully.
+		res.F, res.Grad = math.NaN(), nil
+	}
 	if s == Canceled {
 		return res, fmt.Errorf("optimize: %w", err)
 	}
