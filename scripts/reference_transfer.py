@@ -14,8 +14,9 @@ this script (scripts/gen_transfer_vectors.py stores them as test vectors).
 
 Float32 details that an exact re-implementation must copy (the Go side):
 - Mean subtraction is float32 arithmetic: float32(pixel) - float32(mean).
-- The loss is accumulated like the notebook's ``loss += term`` sequence:
-  ((((((0 + C) + S1) + S2) + S3) + S4) + S5) + TV, each S_l being
+- The loss is accumulated in the notebook's ``loss += term`` order,
+  ((((((0 + C) + S1) + S2) + S3) + S4) + S5) + TV, as reduce_sum(stack(terms))
+  (see loss_terms for why not a chain of Add ops), each S_l being
   float32(style_weight / 5) * (sum((G_s - G_x)^2) / float32(4 * 9 * (H*W)^2)),
   C = float32(content_weight) * sum((F_x - F_c)^2) and
   TV = float32(tv_weight) * sum((a + b)^1.25).
@@ -159,8 +160,9 @@ def loss_terms(tf: Any, feats: dict[str, Any], x: Any, height: int, width: int, 
     """The recipe's loss from the batch's layer outputs and the combination x.
 
     feats maps layer name to a (3, H_l, W_l, C_l) float32 tensor (batch items:
-    content, style, combination). Returns (total, content, style, tv), float32
-    scalars; total is accumulated in the notebook's order (module doc).
+    content, style, combination). Returns float32 scalars (total, content,
+    style, tv) and the list of the five weighted style terms; total is
+    accumulated in the notebook's order (module doc).
     """
     f32 = tf.float32
 
@@ -168,27 +170,32 @@ def loss_terms(tf: Any, feats: dict[str, Any], x: Any, height: int, width: int, 
         flat = tf.reshape(tf.transpose(f, (2, 0, 1)), (tf.shape(f)[2], -1))
         return tf.matmul(flat, tf.transpose(flat))
 
-    total = tf.constant(0.0, f32)
     fc = feats[CONTENT_LAYER]
     content = tf.constant(w.content, f32) * tf.reduce_sum(tf.square(fc[2] - fc[0]))
-    total = total + content
 
     # QUIRK: channels 3 and the input image's size for every layer.
     divisor = tf.constant(4.0 * (3**2) * float(height * width) ** 2, f32)
     per_layer = tf.constant(w.style / len(STYLE_LAYERS), f32)
-    style = tf.constant(0.0, f32)
+    style_terms = []
     for name in STYLE_LAYERS:
         fl = feats[name]
         e = tf.reduce_sum(tf.square(gram(fl[1]) - gram(fl[2]))) / divisor
-        term = per_layer * e
-        total = total + term
-        style = style + term
+        style_terms.append(per_layer * e)
 
     a = tf.square(x[:, : height - 1, : width - 1, :] - x[:, 1:, : width - 1, :])
     b = tf.square(x[:, : height - 1, : width - 1, :] - x[:, : height - 1, 1:, :])
     tv = tf.constant(w.tv, f32) * tf.reduce_sum(tf.pow(a + b, tf.constant(1.25, f32)))
-    total = total + tv
-    return total, content, style, tv
+
+    # The notebook's `loss += term` order, summed as one reduction over the
+    # stacked terms: for fewer than a SIMD packet of elements Eigen adds them
+    # one by one from 0, the same bits as the chain of Adds. A chain of Add ops
+    # is not used because Grappler's arithmetic optimizer rewrites it into an
+    # AddN whose input order varied between processes (measured: a total 1
+    # float32 ulp off in 3 of 11 processes at the same x, which L-BFGS then
+    # amplifies; with the stacked sum 0 of 12).
+    style = tf.reduce_sum(tf.stack(style_terms))
+    total = tf.reduce_sum(tf.stack([content, *style_terms, tv]))
+    return (total, content, style, tv), style_terms
 
 
 class Network:
@@ -222,7 +229,7 @@ class Network:
                 tape.watch(x)
                 batch = tf.concat([c, s, x], axis=0)
                 feats = self.model(batch, training=False)
-                total, ct, st, tvt = loss_terms(tf, feats, x, height, width, w)
+                (total, ct, st, tvt), _ = loss_terms(tf, feats, x, height, width, w)
             return total, tape.gradient(total, x), ct, st, tvt
 
         self._run = run
@@ -246,6 +253,7 @@ class Evaluator:
         self.losses: list[float] = []
         self.terms: dict[bytes, tuple[float, tuple[float, float, float]]] = {}
         self.seconds = 0.0
+        self.first_grad: np.ndarray | None = None  # gradient of the run's first evaluation
 
     def loss(self, x: np.ndarray) -> np.float32:
         if self._grad is not None:
@@ -255,6 +263,8 @@ class Evaluator:
         self.seconds += time.perf_counter() - t0
         self._x = np.array(x, copy=True)
         self._grad = grad.flatten().astype("float64")
+        if self.first_grad is None:
+            self.first_grad = grad
         self.losses.append(float(value))
         self.terms[_xkey(x)] = (float(value), tuple(float(t) for t in terms))
         return value
@@ -294,6 +304,7 @@ class Config:
     log: str | None = None
     frames_dir: str | None = None
     save_x: str | None = None
+    grad0: str | None = None
 
 
 def validate(cfg: Config) -> None:
@@ -316,7 +327,7 @@ def validate(cfg: Config) -> None:
         raise ReferenceError(f"reference: preprocess {cfg.preprocess!r}: want recipe or caffe")
     if cfg.resample not in RESAMPLE:
         raise ReferenceError(f"reference: resample {cfg.resample!r}: want one of {', '.join(RESAMPLE)}")
-    for what, p in (("output", cfg.out), ("log", cfg.log), ("x", cfg.save_x)):
+    for what, p in (("output", cfg.out), ("log", cfg.log), ("x", cfg.save_x), ("grad0", cfg.grad0)):
         if p and not Path(p).resolve().parent.is_dir():
             raise ReferenceError(f"reference: {what} {p}: folder {Path(p).parent} does not exist")
     if cfg.out:
@@ -362,6 +373,7 @@ def run(cfg: Config, echo: Callable[[str], None] = print) -> tuple[np.ndarray, l
             echo(f"Start of iteration {i}")
             ev.reset()
             start = time.time()
+            start_x = x.flatten()
             x, min_val, info = fmin_l_bfgs_b(ev.loss, x.flatten(), fprime=ev.grads, maxfun=cfg.maxfun)
             seconds = time.time() - start
             echo(f"Current loss value: {float(min_val)!r}")
@@ -370,6 +382,8 @@ def run(cfg: Config, echo: Callable[[str], None] = print) -> tuple[np.ndarray, l
                 value, _, terms = net.evaluate(x)
                 ev.terms[key] = (float(value), tuple(float(t) for t in terms))
             at_x, (ct, st, tvt) = ev.terms[key]
+            # SciPy evaluates the starting point first.
+            start_loss, (sc, ss, stv) = ev.terms[_xkey(start_x)]
             if len(ev.losses) != info["funcalls"]:
                 raise RuntimeError(f"reference: {len(ev.losses)} evaluations, SciPy counted {info['funcalls']}")
             rec = {
@@ -386,6 +400,7 @@ def run(cfg: Config, echo: Callable[[str], None] = print) -> tuple[np.ndarray, l
                 "seconds": seconds,
                 "eval_seconds": ev.seconds,
                 "eval_losses": list(ev.losses),
+                "start": {"loss": start_loss, "content": sc, "style": ss, "tv": stv},
             }
             records.append(rec)
             if logf:
@@ -399,6 +414,8 @@ def run(cfg: Config, echo: Callable[[str], None] = print) -> tuple[np.ndarray, l
             logf.close()
     if cfg.out:
         save_png(cfg.out, deprocess(x, h, w, cfg.preprocess))
+    if cfg.grad0 and ev.first_grad is not None:
+        np.save(cfg.grad0, ev.first_grad)
     if cfg.save_x:
         np.save(cfg.save_x, np.asarray(x, np.float32).reshape((1, h, w, 3)))
     return np.asarray(x).flatten(), records
@@ -434,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log", help="JSON lines, one per outer iteration")
     p.add_argument("--frames-dir", help="folder for the image after each iteration")
     p.add_argument("--save-x", help="final x as float32 .npy, shape (1,H,W,3), preprocessed space")
+    p.add_argument("--grad0", help="gradient at the initial x as float32 .npy, shape (1,H,W,3)")
     p.add_argument("--intra-threads", type=int, default=0, help="TensorFlow intra-op threads (0: default)")
     p.add_argument("--inter-threads", type=int, default=0, help="TensorFlow inter-op threads (0: default)")
     a = p.parse_args(argv)
@@ -444,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=a.seed, iterations=a.iterations, maxfun=a.maxfun,
             loss_weights=Weights(a.content_weight, a.style_weight, a.tv_weight),
             init=a.init, resample=a.resample, preprocess=a.preprocess,
-            out=a.out, log=a.log, frames_dir=a.frames_dir, save_x=a.save_x,
+            out=a.out, log=a.log, frames_dir=a.frames_dir, save_x=a.save_x, grad0=a.grad0,
         )  # fmt: skip
         validate(cfg)
         set_threads(a.intra_threads, a.inter_threads)
