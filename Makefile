@@ -109,3 +109,29 @@ fuzz-short:
 		echo "fuzz $$pkg $$fn for $(FUZZTIME)"; \
 		go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+# The style model the Go driver runs (savedmodel/README.md). WEIGHTS=imagenet (Keras'
+# download), a path to vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, or random
+# with SEED=N.
+WEIGHTS ?= imagenet
+SEED ?=
+model: venv
+	$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(SEED),--seed $(SEED))
+
+# The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
+TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
+.PHONY: testmodels
+testmodels: $(TESTMODEL_VGG)/saved_model.pb
+$(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/vggweights.py | venv
+	$(PY) -m savedmodel.export --out $(TESTMODEL_VGG) --weights random --seed 1
+
+# Python's outputs of the random-weights style model for tfgraph's Go test.
+.PHONY: vectors-vgg
+vectors-vgg: testmodels
+	$(PY) scripts/vgg_vectors.py --model $(TESTMODEL_VGG) --out tfgraph/testdata/vgg16_random_seed1.json
+
+# Regression vectors of the Python notebook reference that `neuralstyle transfer` is held
+# to (scripts/testdata/transfer/, manifest.json there); about 15 minutes on 2 cores.
+.PHONY: vectors-transfer
+vectors-transfer: venv
+	$(PY) scripts/gen_transfer_vectors.py

@@ -1,0 +1,145 @@
+package tfgraph
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+)
+
+// vggVector is tfgraph/testdata/vgg16_random_seed1.json (make vectors-vgg): one
+// evaluation of the style model with random weights, as Python ran it.
+type vggVector struct {
+	Weights struct {
+		Source string `json:"source"`
+		Seed   int    `json:"seed"`
+		SHA256 string `json:"sha256"`
+	} `json:"weights"`
+	Shape          []int64                    `json:"shape"`
+	Content        []float32                  `json:"content"`
+	Style          []float32                  `json:"style"`
+	Combination    []float32                  `json:"combination"`
+	ContentWeights []float32                  `json:"content_weights"`
+	StyleWeights   []float32                  `json:"style_weights"`
+	TVWeight       float32                    `json:"tv_weight"`
+	Recipe         map[string]json.RawMessage `json:"recipe"`
+	Fast           map[string]json.RawMessage `json:"fast"`
+}
+
+// vggModelDir is $NEURALSTYLE_TEST_MODEL, or build/testmodels/vgg16-random-seed1,
+// built by savedmodel/export.py when missing (as `make testmodels` does).
+func vggModelDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("NEURALSTYLE_TEST_MODEL"); dir != "" {
+		return dir
+	}
+	dir, err := testmodels.VGG16()
+	if err != nil {
+		t.Fatalf("the random-weights style model is missing and could not be built (run make testmodels): %v", err)
+	}
+	return dir
+}
+
+func TestVGG16StyleModelMatchesPython(t *testing.T) {
+	var vec vggVector
+	b, err := os.ReadFile(filepath.Join("testdata", "vgg16_random_seed1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vec); err != nil {
+		t.Fatal(err)
+	}
+	dir := vggModelDir(t)
+	var meta struct {
+		Weights struct {
+			SHA256 string `json:"sha256"`
+		} `json:"weights"`
+	}
+	if b, err = os.ReadFile(filepath.Join(dir, "neuralstyle.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta.Weights.SHA256 != vec.Weights.SHA256 {
+		t.Fatalf("%s has weights %s but the vector was made with %s (%s seed %d): run make vectors-vgg",
+			dir, meta.Weights.SHA256, vec.Weights.SHA256, vec.Weights.Source, vec.Weights.Seed)
+	}
+
+	m, err := Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	img := func(d []float32) *Tensor { return &Tensor{Shape: vec.Shape, Data: d} }
+	weights := map[string]*Tensor{
+		"content_weights": {Shape: []int64{13}, Data: vec.ContentWeights},
+		"style_weights":   {Shape: []int64{13}, Data: vec.StyleWeights},
+	}
+	recipeIn := map[string]*Tensor{
+		"content": img(vec.Content), "style": img(vec.Style), "combination": img(vec.Combination),
+		"tv_weight": Scalar(vec.TVWeight),
+	}
+	targetsIn := map[string]*Tensor{"content": img(vec.Content), "style": img(vec.Style)}
+	for k, v := range weights {
+		recipeIn[k], targetsIn[k] = v, v
+	}
+	recipe, err := m.Run("recipe", recipeIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fastIn, err := m.Run("fast_targets", targetsIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fastIn["combination"] = img(vec.Combination)
+	fastIn["tv_weight"] = Scalar(vec.TVWeight)
+	for k, v := range weights {
+		fastIn[k] = v
+	}
+	fast, err := m.Run("fast", fastIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		sig  string
+		got  map[string]*Tensor
+		want map[string]json.RawMessage
+	}{{"recipe", recipe, vec.Recipe}, {"fast", fast, vec.Fast}} {
+		for _, name := range []string{"loss", "content_loss", "style_loss", "tv_loss"} {
+			var want float32
+			if err := json.Unmarshal(tc.want[name], &want); err != nil {
+				t.Fatalf("%s %s: %v", tc.sig, name, err)
+			}
+			// Measured bit-identical to Python on the machine that wrote the vector.
+			// Another CPU may pick other oneDNN kernels: allow what different kernels
+			// cost on one machine (recipe vs fast at 128x128 and 256x256: 1e-7).
+			got := tc.got[name].Data[0]
+			if math.Abs(float64(got-want)) > 1e-6*math.Abs(float64(want)) {
+				t.Errorf("%s %s = %v, Python %v", tc.sig, name, got, want)
+			} else if got != want {
+				t.Logf("%s %s = %v, Python %v (within 1e-6)", tc.sig, name, got, want)
+			}
+		}
+		var want []float32
+		if err := json.Unmarshal(tc.want["gradient"], &want); err != nil {
+			t.Fatalf("%s gradient: %v", tc.sig, err)
+		}
+		got := tc.got["gradient"]
+		if len(got.Data) != len(want) {
+			t.Fatalf("%s gradient: %d values, Python %d", tc.sig, len(got.Data), len(want))
+		}
+		var maxDiff, maxAbs float64
+		for i, g := range got.Data {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(g-want[i])))
+			maxAbs = math.Max(maxAbs, math.Abs(float64(want[i])))
+		}
+		if maxDiff > 1e-5*maxAbs {
+			t.Errorf("%s gradient differs from Python's by up to %g (largest entry %g)", tc.sig, maxDiff, maxAbs)
+		}
+	}
+}
