@@ -48,7 +48,10 @@ def make_jpeg(path: Path) -> None:
 
 
 def decode(path: Path) -> Image.Image:
-    return Image.open(path).convert("RGB")
+    """Keras' load_img as the notebook ran it: open, convert only if not RGB."""
+    im = Image.open(path)
+    im.load()
+    return im if im.mode == "RGB" else im.convert("RGB")
 
 
 def preprocess(im: Image.Image) -> np.ndarray:
