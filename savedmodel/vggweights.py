@@ -12,6 +12,7 @@ and makes deterministic random weights for tests and machines without internet:
 
     python -m savedmodel.vggweights random --seed 1 --out build/vgg16-random-seed1.h5
     python -m savedmodel.vggweights check FILE
+    python -m savedmodel.vggweights random --top --seed 1 --out build/vgg16-top-random-seed1.h5
 
 Random weights (``random_weights``): kernels are He-normal, drawn from
 ``numpy.random.RandomState(seed)`` (legacy MT19937, whose stream NumPy keeps
@@ -224,24 +225,202 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+# --- With-top file -----------------------------------------------------------
+# Keras' ``vgg16_weights_tf_dim_ordering_tf_kernels.h5`` (the classifier the
+# article's notebook 5 uses) has the same layout with four more layers after
+# block5_pool: flatten (no weights), then the dense layers fc1, fc2 and
+# predictions, whose kernels are (in, out) float32 and biases (out,).
+# The functions below read, write and randomise that file; the no-top ones above
+# are unchanged.
+
+DENSE_LAYERS: tuple[tuple[str, int, int], ...] = (
+    ("fc1", 7 * 7 * 512, 4096),
+    ("fc2", 4096, 4096),
+    ("predictions", 4096, 1000),
+)
+TOP_LAYER_NAMES: tuple[str, ...] = LAYER_NAMES + tuple(name for name, _, _ in DENSE_LAYERS)
+ALL_TOP_LAYER_NAMES: tuple[str, ...] = ALL_LAYER_NAMES + ("flatten", "fc1", "fc2", "predictions")
+
+# Random classifier weights: fc1 and fc2 are He-normal like the conv layers;
+# the predictions kernel is drawn with standard deviation PREDICTIONS_STDDEV
+# instead, because with He scaling the logits of a preprocessed photo come out
+# in the hundreds and the softmax is exactly one-hot (every other probability
+# underflows to 0), which leaves nothing to rank. Measured on three of the shared
+# images (224x224 nearest, caffe preprocessing, seed 1): fc2 outputs have a root
+# mean square of 90 to 190, and with 1e-3 the top-5 probabilities came out
+# between 0.05 and 0.32, so the ranking is visible.
+PREDICTIONS_STDDEV = 1e-3
+
+
+def top_expected_shapes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Kernel and bias shapes of a weighted layer of the with-top model."""
+    for layer, fin, fout in DENSE_LAYERS:
+        if layer == name:
+            return (fin, fout), (fout,)
+    return expected_shapes(name)
+
+
+def _normal_rows(rs: np.random.RandomState, std: float, shape: tuple[int, int]) -> np.ndarray:
+    # Row blocks keep the float64 temporaries small (fc1 alone is 103 M values);
+    # the legacy generator draws in sequence, so the values equal one big draw.
+    out = np.empty(shape, np.float32)
+    step = max(1, (1 << 22) // shape[1])
+    for i in range(0, shape[0], step):
+        rows = min(step, shape[0] - i)
+        out[i : i + rows] = rs.normal(0.0, std, size=(rows, shape[1]))
+    return out
+
+
+def random_top_weights(seed: int) -> dict[str, ConvWeights]:
+    """Deterministic weights for all 16 weighted layers of VGG16 with its classifier.
+
+    One ``RandomState(seed)`` stream: the 13 conv layers are drawn exactly as
+    ``random_weights(seed)`` draws them (so they are equal), then fc1, fc2 and
+    predictions, each kernel then bias.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise ValueError(f"vggweights: seed must be an integer in [0, 2**32), got {seed!r}")
+    rs = np.random.RandomState(int(seed))
+    out: dict[str, ConvWeights] = {}
+    for name, cin, cout in CONV_LAYERS:
+        std = np.sqrt(2.0 / (9 * cin))
+        kernel = rs.normal(0.0, std, size=(3, 3, cin, cout)).astype(np.float32)
+        bias = rs.normal(0.0, BIAS_STDDEV, size=(cout,)).astype(np.float32)
+        out[name] = ConvWeights(kernel, bias)
+    for name, fin, fout in DENSE_LAYERS:
+        std = PREDICTIONS_STDDEV if name == "predictions" else float(np.sqrt(2.0 / fin))
+        kernel = _normal_rows(rs, std, (fin, fout))
+        bias = rs.normal(0.0, BIAS_STDDEV, size=(fout,)).astype(np.float32)
+        out[name] = ConvWeights(kernel, bias)
+    return out
+
+
+def write_top(path: str | Path, weights: dict[str, ConvWeights], note: str = "") -> None:
+    """Writes weights in the legacy Keras HDF5 layout of the with-top VGG16 file."""
+    missing = [n for n in TOP_LAYER_NAMES if n not in weights]
+    if missing:
+        raise WeightsError(f"vggweights: write {path}: missing layers {', '.join(missing)}")
+    for name in TOP_LAYER_NAMES:
+        ks, bs = top_expected_shapes(name)
+        w = weights[name]
+        if w.kernel.shape != ks or w.bias.shape != bs:
+            raise WeightsError(
+                f"vggweights: write {path}: layer {name}: kernel {w.kernel.shape} bias "
+                f"{w.bias.shape}, want {ks} and {bs}"
+            )
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([n.encode() for n in ALL_TOP_LAYER_NAMES])
+        f.attrs["backend"] = b"tensorflow"
+        if note:
+            f.attrs["neuralstyle_note"] = note.encode()
+        for name in ALL_TOP_LAYER_NAMES:
+            g = f.create_group(name)
+            if name not in weights:
+                g.attrs["weight_names"] = np.array([], dtype="S1")
+                continue
+            kname, bname = f"{name}_W_1:0", f"{name}_b_1:0"
+            g.attrs["weight_names"] = np.array([kname.encode(), bname.encode()])
+            g.create_dataset(kname, data=np.asarray(weights[name].kernel, np.float32))
+            g.create_dataset(bname, data=np.asarray(weights[name].bias, np.float32))
+
+
+def write_random_top(path: str | Path, seed: int) -> None:
+    """Writes random_top_weights(seed) to path."""
+    write_top(path, random_top_weights(seed), note=f"random he-normal seed={seed} with top")
+
+
+def read_top(path: str | Path) -> dict[str, ConvWeights]:
+    """Reads and validates a with-top VGG16 weights file (16 weighted layers).
+
+    Same rules as ``read``: layers matched by name, layers without weights
+    ignored, a missing or extra weighted layer or a wrong shape is an error
+    that names the layer. A no-top file is reported as such.
+    """
+    path = Path(path)
+    try:
+        f = h5py.File(path, "r")
+    except FileNotFoundError:
+        raise WeightsError(f"vggweights: {path}: no such file") from None
+    except OSError as e:
+        raise WeightsError(f"vggweights: {path}: not an HDF5 file ({e})") from None
+    with f:
+        root: h5py.Group = f
+        if "layer_names" not in root.attrs and "model_weights" in root:
+            root = root["model_weights"]
+        names = _attr_list(root, "layer_names")
+        if not names:
+            raise WeightsError(
+                f"vggweights: {path}: no layer_names attribute; not a Keras HDF5 weights file"
+            )
+        weighted: dict[str, list[str]] = {}
+        for name in names:
+            if name not in root:
+                raise WeightsError(f"vggweights: {path}: layer {name} listed but has no group")
+            wn = _attr_list(root[name], "weight_names")
+            if wn:
+                weighted[name] = wn
+        missing = [n for n in TOP_LAYER_NAMES if n not in weighted]
+        extra = [n for n in weighted if n not in TOP_LAYER_NAMES]
+        if missing and all(n in LAYER_NAMES for n in weighted) and not any(
+            n in weighted for n, _, _ in DENSE_LAYERS
+        ) and len(missing) == len(DENSE_LAYERS):
+            raise WeightsError(
+                f"vggweights: {path}: a no-top file (no fc1, fc2, predictions); the classifier "
+                "needs vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+            )
+        if missing:
+            raise WeightsError(f"vggweights: {path}: missing VGG16 layers {', '.join(missing)}")
+        if extra:
+            raise WeightsError(f"vggweights: {path}: unexpected layers with weights {', '.join(extra)}")
+        out: dict[str, ConvWeights] = {}
+        for name in TOP_LAYER_NAMES:
+            wn = weighted[name]
+            g = root[name]
+            if len(wn) != 2:
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: {len(wn)} weights, want 2 (kernel, bias)"
+                )
+            try:
+                kernel, bias = (np.asarray(g[w]) for w in wn)
+            except KeyError as e:
+                raise WeightsError(f"vggweights: {path}: layer {name}: missing dataset {e}") from None
+            ks, bs = top_expected_shapes(name)
+            if kernel.shape != ks or bias.shape != bs:
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: kernel shape {kernel.shape} and bias "
+                    f"shape {bias.shape}, want {ks} and {bs}"
+                )
+            if not (np.issubdtype(kernel.dtype, np.floating) and np.issubdtype(bias.dtype, np.floating)):
+                raise WeightsError(
+                    f"vggweights: {path}: layer {name}: dtypes {kernel.dtype}, {bias.dtype}, want float"
+                )
+            out[name] = ConvWeights(kernel.astype(np.float32), bias.astype(np.float32))
+        return out
+
+
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m savedmodel.vggweights", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("random", help="write deterministic random weights")
     r.add_argument("--seed", type=int, required=True)
     r.add_argument("--out", required=True)
+    r.add_argument("--top", action="store_true", help="the with-top (classifier) file")
     c = sub.add_parser("check", help="validate a weights file and print its SHA-256")
     c.add_argument("file")
+    c.add_argument("--top", action="store_true", help="expect the with-top (classifier) file")
     a = p.parse_args(argv)
     try:
         if a.cmd == "random":
             Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-            write_random(a.out, a.seed)
+            (write_random_top if a.top else write_random)(a.out, a.seed)
             print(f"{a.out} sha256 {sha256(a.out)}")
         else:
-            w = read(a.file)
+            w = read_top(a.file) if a.top else read(a.file)
             n = sum(v.kernel.size + v.bias.size for v in w.values())
-            print(f"{a.file}: 13 conv layers, {n} parameters, sha256 {sha256(a.file)}")
+            what = "13 conv and 3 dense layers" if a.top else "13 conv layers"
+            print(f"{a.file}: {what}, {n} parameters, sha256 {sha256(a.file)}")
     except (WeightsError, ValueError, OSError) as e:
         print(e, file=sys.stderr)
         return 1
