@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -34,7 +35,10 @@ def run_one(binary: str, models: str, model: str, seed: int, extra: list[str]) -
     print("$", " ".join(cmd), file=sys.stderr, flush=True)
     t = time.time()
     # Progress lines go to stderr, which stays on the terminal.
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    # TensorFlow reads its log level when the library loads, before the binary's
+    # main can set it, so the children get it from here.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
     if p.returncode != 0:
         raise SystemExit(f"mnist_table: {model}: neuralstyle exited with status {p.returncode}")
     res = json.loads(p.stdout)
