@@ -55,7 +55,7 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"| {r['model']} ({LABELS.get(r['model'], '')}) | {100 * r['article_accuracy']:.2f}% "
             f"| {100 * r['test_accuracy']:.2f}% | {r['steps']} x {r['batch']} | {r['seed']} "
-            f"| {r['train_seconds']:.0f} |"
+            f"| {r['train_seconds']:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_one(a.bin, a.models, m, a.seed, a.extra) for m in chosen]
     text = table(results)
     note = (
-        f"\nMeasured on {platform.machine()} with {results[0]['tensorflow'] if results else '?'} "
-        f"TensorFlow, {time.strftime('%Y-%m-%d')}; training seconds exclude loading and testing.\n"
+        f"\nMeasured on {platform.machine()} ({os.cpu_count()} cores) with TensorFlow "
+        f"{results[0]['tensorflow'] if results else '?'}, {time.strftime('%Y-%m-%d')}; training seconds "
+        "exclude loading and testing.\n"
     )
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)

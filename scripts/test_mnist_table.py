@@ -29,7 +29,7 @@ def test_table(tmp_path):
     binary = _fake_binary(tmp_path, 0.91664)
     assert mnist_table.main(["--bin", binary, "--only", "linear,nn", "--out", str(out)]) == 0
     text = out.read_text()
-    assert "| linear (linear softmax, zero init, SGD 0.5) | 92.05% | 91.66% | 1000 x 100 | 1 | 12 |" in text
+    assert "| linear (linear softmax, zero init, SGD 0.5) | 92.05% | 91.66% | 1000 x 100 | 1 | 12.4 |" in text
     assert "| nn (" in text and "convnet" not in text
     assert [r["model"] for r in json.loads(out.with_suffix(".json").read_text())] == ["linear", "nn"]
 
