@@ -71,7 +71,7 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build test-go test-py
+test: deps build testmodels test-go test-py fuzz-short
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)
