@@ -334,7 +334,8 @@ def validate(cfg: Config) -> None:
         from PIL import Image
 
         Image.init()
-        if Path(cfg.out).suffix.lower() not in Image.registered_extensions():
+        fmt = Image.registered_extensions().get(Path(cfg.out).suffix.lower())
+        if fmt not in Image.SAVE:
             raise ReferenceError(f"reference: output {cfg.out}: Pillow cannot write {Path(cfg.out).suffix!r}")
     if cfg.frames_dir and not Path(cfg.frames_dir).is_dir():
         raise ReferenceError(f"reference: frames folder {cfg.frames_dir} does not exist")

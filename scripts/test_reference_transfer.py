@@ -126,6 +126,18 @@ def test_bad_input_errors(tmp_path):
     cfg = ref.Config(content=str(tmp_path / "nope.png"), style="s", weights="w", width=64, height=64)
     with pytest.raises(ref.ReferenceError, match="content image .*nope.png: no such file"):
         ref.validate(cfg)
+    img = str(VECTORS / "content.png")
+    ok = dict(content=img, style=img, weights=img, width=64, height=64)  # weights: any existing file
+    ref.validate(ref.Config(**ok))
+    for extra, msg in [
+        (dict(loss_weights=ref.Weights(style=-1.0)), "style weight -1.0"),
+        (dict(loss_weights=ref.Weights(tv=float("inf"))), "tv weight inf"),
+        (dict(out=str(tmp_path / "no" / "o.png")), "folder .* does not exist"),
+        (dict(out=str(tmp_path / "o.psd")), "Pillow cannot write '.psd'"),
+        (dict(maxfun=0), "maxfun >= 1"),
+    ]:
+        with pytest.raises(ref.ReferenceError, match=msg):
+            ref.validate(ref.Config(**ok, **extra))
 
 
 # ------------------------------------------------------------ loss
