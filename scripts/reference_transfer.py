@@ -189,10 +189,10 @@ def loss_terms(tf: Any, feats: dict[str, Any], x: Any, height: int, width: int, 
     # The notebook's `loss += term` order, summed as one reduction over the
     # stacked terms: for fewer than a SIMD packet of elements Eigen adds them
     # one by one from 0, the same bits as the chain of Adds. A chain of Add ops
-    # is not used because Grappler's arithmetic optimizer rewrites it into an
-    # AddN whose input order varied between processes (measured: a total 1
-    # float32 ulp off in 3 of 11 processes at the same x, which L-BFGS then
-    # amplifies; with the stacked sum 0 of 12).
+    # is not used because its order of additions varied between processes
+    # (measured: at the same x the total was 1 float32 ulp off in 3 of 11
+    # processes, the terms equal; presumably Grappler's rewrite of Add chains
+    # into AddN). L-BFGS then amplifies it. With the stacked sum: 0 of 12.
     style = tf.reduce_sum(tf.stack(style_terms))
     total = tf.reduce_sum(tf.stack([content, *style_terms, tv]))
     return (total, content, style, tv), style_terms
