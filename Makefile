@@ -85,6 +85,18 @@ bench: deps
 clean:
 	rm -rf $(BUILD) bin
 
+# The main job: the notebook's run (512x512, ten iterations) on the bundled example
+# images, with the animation and the log. WEIGHTS as for `make model`; ARGS adds flags,
+# e.g. ARGS="--size 256 --graph fast".
+DEMO := $(BUILD)/demo
+demo: build model
+	mkdir -p $(DEMO)
+	$(BIN) transfer --model $(BUILD)/model \
+		--content scripts/examples/grace_hopper.jpg --style scripts/examples/wave.jpg \
+		--out $(DEMO)/grace_hopper_wave.png --gif $(DEMO)/grace_hopper_wave.gif \
+		--frames $(DEMO)/frames --log $(DEMO)/log.jsonl $(ARGS)
+	@echo "wrote $(DEMO)/grace_hopper_wave.png, .gif, frames/ and log.jsonl"
+
 # Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
@@ -116,7 +128,7 @@ fuzz-short:
 WEIGHTS ?= imagenet
 SEED ?=
 model: venv
-	$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(SEED),--seed $(SEED))
+	$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1))
 
 # The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
