@@ -7,11 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -135,41 +132,16 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 
 // parseSize reads WxH or N.
 func parseSize(v string) (w, h int, err error) {
-	parts := strings.Split(strings.ToLower(strings.TrimSpace(v)), "x")
-	if len(parts) == 1 {
-		parts = append(parts, parts[0])
+	if w, h, err = transfer.ParseSize(v); err != nil {
+		return 0, 0, usagef("--%v", err)
 	}
-	if len(parts) == 2 {
-		w, err1 := strconv.Atoi(parts[0])
-		h, err2 := strconv.Atoi(parts[1])
-		if err1 == nil && err2 == nil && w > 0 && h > 0 {
-			return w, h, nil
-		}
-	}
-	return 0, 0, usagef("--size %q: want WxH such as 512x512, or N for NxN", v)
+	return w, h, nil
 }
 
 // parseStyleLayers reads "a,b,c" or "a:1.5,b:0.5".
 func parseStyleLayers(v string) (layers []string, weights []float64, err error) {
-	withWeights := 0
-	for _, f := range strings.Split(v, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		name, weight, ok := strings.Cut(f, ":")
-		layers = append(layers, name)
-		if ok {
-			withWeights++
-			w, err := strconv.ParseFloat(weight, 64)
-			if err != nil {
-				return nil, nil, usagef("--style-layers: weight %q of %s is not a number", weight, name)
-			}
-			weights = append(weights, w)
-		}
-	}
-	if withWeights != 0 && withWeights != len(layers) {
-		return nil, nil, usagef("--style-layers %q: give every layer a weight, or none", v)
+	if layers, weights, err = transfer.ParseStyleLayers(v); err != nil {
+		return nil, nil, usagef("--%v", err)
 	}
 	return layers, weights, nil
 }
@@ -230,12 +202,8 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(c)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		stop() // a second Ctrl-C ends the process at once
-	}()
 
 	var progress transferProgress = &plainProgress{w: c.App.Writer}
 	switch {
@@ -245,9 +213,17 @@ func runTransfer(c *cli.Context) error {
 		progress = newBarProgress(c.App.ErrWriter, job.settings)
 	}
 	out := &transferOutputs{job: job}
+	var lastEval time.Time
 	obs := transfer.Observer{
-		Start:      progress.start,
-		Evaluation: progress.evaluation,
+		Start: func(i int) {
+			lastEval = time.Now()
+			progress.start(i)
+		},
+		Evaluation: func(i, e int, t transfer.Terms, elapsed time.Duration) {
+			out.evalSeconds = append(out.evalSeconds, time.Since(lastEval).Seconds())
+			lastEval = time.Now()
+			progress.evaluation(i, e, t, elapsed)
+		},
 		Done: func(it transfer.Iteration) error {
 			progress.done(it)
 			return out.iteration(it, job.settings)
@@ -274,9 +250,11 @@ func runTransfer(c *cli.Context) error {
 // each iteration, the image and the GIF at the end (or on interruption). Every file
 // is replaced atomically, so an interrupted run never leaves a half-written one.
 type transferOutputs struct {
-	job       *transferJob
-	logLines  [][]byte
-	gifFrames []*preprocess.Image
+	job      *transferJob
+	logLines [][]byte
+	// evalSeconds collects the current iteration's evaluation times.
+	evalSeconds []float64
+	gifFrames   []*preprocess.Image
 }
 
 type logLine struct {
@@ -289,6 +267,9 @@ type logLine struct {
 	Steps       int     `json:"lbfgs_iterations"`
 	Status      string  `json:"status"`
 	Seconds     float64 `json:"seconds"`
+	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
+	// the one before (so they include the optimiser's step, a few milliseconds).
+	EvalSeconds []float64 `json:"evaluation_seconds"`
 }
 
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
@@ -312,8 +293,9 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 			Iteration: it.Iteration, Loss: it.Loss,
 			Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
 			Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
-			Seconds: it.Elapsed.Seconds(),
+			Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
 		})
+		o.evalSeconds = nil
 		if err != nil {
 			return err
 		}
