@@ -1,0 +1,132 @@
+package sweep
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
+)
+
+// The collected files in the output folder.
+const (
+	SheetFile   = "sheet.png"
+	GIFFile     = "sweep.gif"
+	SummaryFile = "summary.csv"
+)
+
+// CollectOptions size the contact sheet and time the GIF.
+type CollectOptions struct {
+	Thumb    int           // longest side of a thumbnail (never enlarged); 0: 256
+	GIFDelay time.Duration // each frame's time; 0: 500ms
+}
+
+// Collection says what Collect found.
+type Collection struct {
+	Finished, Total int // points
+}
+
+// Collect writes the contact sheet, the GIF and the summary of the points
+// finished in out (by any shard); a point not finished is a grey box on the
+// sheet, absent from the GIF and a row without results in the summary.
+func Collect(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
+	if opts.Thumb <= 0 {
+		opts.Thumb = 256
+	}
+	if opts.GIFDelay <= 0 {
+		opts.GIFDelay = 500 * time.Millisecond
+	}
+	images := make([]*preprocess.Image, len(plan.Points))
+	records := make([]*Record, len(plan.Points))
+	byKey := map[string]int{}
+	col := &Collection{Total: len(plan.Points)}
+	for i, p := range plan.Points {
+		if j, ok := byKey[p.Key]; ok {
+			images[i], records[i] = images[j], records[j]
+		} else {
+			byKey[p.Key] = i
+			ok, err := finished(out, p.Key)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			if records[i], images[i], err = readPoint(out, p.Key); err != nil {
+				return nil, err
+			}
+		}
+		if records[i] != nil {
+			col.Finished++
+		}
+	}
+	if col.Finished == 0 {
+		return col, fmt.Errorf("sweep: no finished points in %s", out)
+	}
+	l := sheetLayout(plan, opts.Thumb)
+	sheet, err := renderSheet(l, images)
+	if err != nil {
+		return nil, err
+	}
+	if err := preprocess.WritePNG(filepath.Join(out, SheetFile), sheet); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	frames, err := gifFrames(l, images)
+	if err != nil {
+		return nil, err
+	}
+	if err := preprocess.WriteGIF(filepath.Join(out, GIFFile), frames, opts.GIFDelay); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	err = preprocess.WriteFileAtomic(filepath.Join(out, SummaryFile), func(w io.Writer) error {
+		return writeSummary(w, plan, records)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	return col, nil
+}
+
+// summaryHeader is the summary's columns; the axes' parameters go after key.
+var summaryHeader = []string{"point", "key", "finished", "loss", "content_loss", "style_loss", "tv_loss", "evaluations", "seconds", "image"}
+
+// writeSummary writes one CSV row per point: its index, key, axis values, and
+// for a finished point the final loss, each weighted term at the final image,
+// the evaluations and the seconds the transfer took.
+func writeSummary(w io.Writer, plan *Plan, records []*Record) error {
+	cw := csv.NewWriter(w)
+	header := append([]string{}, summaryHeader[:2]...)
+	for _, a := range plan.Spec.Axes {
+		header = append(header, a.Param)
+	}
+	header = append(header, summaryHeader[2:]...)
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for i, p := range plan.Points {
+		row := []string{strconv.Itoa(p.Index), p.Key}
+		for _, v := range p.Values {
+			row = append(row, v.Text)
+		}
+		if r := records[i]; r != nil {
+			row = append(row, "true",
+				strconv.FormatFloat(r.Loss, 'g', -1, 64),
+				strconv.FormatFloat(float64(r.Content), 'g', -1, 32),
+				strconv.FormatFloat(float64(r.Style), 'g', -1, 32),
+				strconv.FormatFloat(float64(r.TV), 'g', -1, 32),
+				strconv.Itoa(r.Evaluations),
+				strconv.FormatFloat(r.Seconds, 'f', 3, 64),
+				filepath.ToSlash(filepath.Join(pointsDir, r.Image)))
+		} else {
+			row = append(row, "false", "", "", "", "", "", "", "")
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

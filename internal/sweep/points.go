@@ -1,0 +1,263 @@
+package sweep
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+)
+
+// maxPoints bounds a sweep's size; more is a typo, not a plan.
+const maxPoints = 100000
+
+// Point is one transfer of a sweep.
+type Point struct {
+	Index  int     // from 1, in the sweep's order
+	Values []Value // one per axis
+	Config Config
+	Key    string // set by NewPlan
+}
+
+// Label is the point's values as the sheet shows them, one "param=value" per axis.
+func (p *Point) Label() []string {
+	out := make([]string, len(p.Values))
+	for i, v := range p.Values {
+		out[i] = v.Param + "=" + v.Label
+	}
+	return out
+}
+
+// Points expands the declaration into its points, the first axis varying
+// slowest, and checks each point's settings, so a bad sweep fails before anything
+// runs.
+func (s *Spec) Points() ([]Point, error) {
+	n := 1
+	for _, a := range s.Axes {
+		if len(a.Values) == 0 {
+			return nil, fmt.Errorf("sweep: axis %s has no values", a.Param)
+		}
+		n *= len(a.Values)
+		if n > maxPoints {
+			return nil, fmt.Errorf("sweep: more than %d points", maxPoints)
+		}
+	}
+	base := Config{Settings: transfer.Defaults()}
+	for _, v := range s.Base {
+		v.apply(&base)
+	}
+	points := make([]Point, n)
+	digits := make([]int, len(s.Axes))
+	for i := range points {
+		p := Point{Index: i + 1, Config: base}
+		p.Config.Settings.StyleLayers = slices.Clone(base.Settings.StyleLayers)
+		p.Config.Settings.StyleLayerWeights = slices.Clone(base.Settings.StyleLayerWeights)
+		for a, d := range digits {
+			v := s.Axes[a].Values[d]
+			v.apply(&p.Config)
+			p.Values = append(p.Values, v)
+		}
+		if err := p.check(); err != nil {
+			return nil, err
+		}
+		points[i] = p
+		// Odometer: the last axis turns fastest.
+		for a := len(digits) - 1; a >= 0; a-- {
+			if digits[a]++; digits[a] < len(s.Axes[a].Values) {
+				break
+			}
+			digits[a] = 0
+		}
+	}
+	return points, nil
+}
+
+func (p *Point) check() error {
+	err := p.Config.Settings.Validate()
+	switch {
+	case err != nil:
+	case p.Config.Content == "":
+		err = errors.New(`no content image (set "content")`)
+	case p.Config.Style == "":
+		err = errors.New(`no style image (set "style")`)
+	}
+	if err == nil {
+		return nil
+	}
+	if len(p.Values) == 0 {
+		return fmt.Errorf("sweep: %w", err)
+	}
+	return fmt.Errorf("sweep: point %d (%s): %w", p.Index, strings.Join(p.Label(), " "), err)
+}
+
+// Plan is a sweep ready to run: its points with their keys.
+type Plan struct {
+	Spec    *Spec
+	Points  []Point
+	ModelID string
+	hashes  map[string]string            // image path -> SHA-256 of its bytes
+	images  map[string]*preprocess.Image // decoded by Images
+}
+
+// NewPlan expands spec and keys each point by a hash of its settings, the bytes
+// of its two images and modelID (see ModelID). It reads every image file once.
+func NewPlan(spec *Spec, modelID string) (*Plan, error) {
+	points, err := spec.Points()
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Spec: spec, Points: points, ModelID: modelID, hashes: map[string]string{}}
+	for i := range plan.Points {
+		p := &plan.Points[i]
+		for _, path := range []string{p.Config.Content, p.Config.Style} {
+			if _, ok := plan.hashes[path]; ok {
+				continue
+			}
+			h, err := hashFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("sweep: image %w", err)
+			}
+			plan.hashes[path] = h
+		}
+		if p.Key, err = plan.key(p); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// keyFormat names what a key hashes; change it when that changes.
+const keyFormat = "neuralstyle-sweep-point/1"
+
+// key is the first 16 hex digits of the SHA-256 of a JSON document holding
+// everything the point's result depends on. Every field of transfer.Settings is
+// in it, so a setting added there changes every key rather than being ignored.
+func (plan *Plan) key(p *Point) (string, error) {
+	doc, err := json.Marshal(struct {
+		Format         string
+		Model          string
+		Content, Style string
+		Settings       transfer.Settings
+	}{keyFormat, plan.ModelID, plan.hashes[p.Config.Content], plan.hashes[p.Config.Style], p.Config.Settings})
+	if err != nil {
+		return "", fmt.Errorf("sweep: key of point %d: %w", p.Index, err)
+	}
+	sum := sha256.Sum256(doc)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ModelID is the SHA-256 of a SavedModel folder's files (names and bytes), so a
+// point's key changes with the model. Two exports of the same weights need not be
+// byte-identical: give every shard a copy of one export.
+func ModelID(dir string) (string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("sweep: model: %w", err)
+	}
+	if len(files) == 0 {
+		return "", fmt.Errorf("sweep: model %s: no files", dir)
+	}
+	slices.Sort(files)
+	h := sha256.New()
+	for _, rel := range files {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return "", fmt.Errorf("sweep: model: %w", err)
+		}
+		st, err := f.Stat()
+		if err == nil {
+			fmt.Fprintf(h, "%s\x00%d\x00", rel, st.Size())
+			_, err = io.CopyN(h, f, st.Size())
+		}
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("sweep: model %s: %w", rel, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Shard is one of Count parts of a sweep, Index from 1. The zero Shard is the
+// whole sweep.
+type Shard struct{ Index, Count int }
+
+// ParseShard reads "i/n", 1 <= i <= n.
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return Shard{}, fmt.Errorf("shard %q: want i/n with 1 <= i <= n, such as 2/4", s)
+	}
+	return Shard{i, n}, nil
+}
+
+func (s Shard) String() string {
+	if s.Count == 0 {
+		return "1/1"
+	}
+	return fmt.Sprintf("%d/%d", s.Index, s.Count)
+}
+
+// Shard returns the points shard s runs: the sweep's distinct keys in sorted
+// order are dealt out in turn, the first to shard 1, so shards partition the
+// points exactly and differ in size by at most one. Points that share a key (the
+// same settings reached twice) run once, as the first of them.
+func (plan *Plan) Shard(s Shard) []Point {
+	keys := map[string]bool{}
+	var distinct []Point
+	for _, p := range plan.Points {
+		if !keys[p.Key] {
+			keys[p.Key] = true
+			distinct = append(distinct, p)
+		}
+	}
+	if s.Count <= 1 {
+		return distinct
+	}
+	sorted := slices.Clone(distinct)
+	slices.SortFunc(sorted, func(a, b Point) int { return strings.Compare(a.Key, b.Key) })
+	mine := map[string]bool{}
+	for r, p := range sorted {
+		if r%s.Count == s.Index-1 {
+			mine[p.Key] = true
+		}
+	}
+	return slices.DeleteFunc(distinct, func(p Point) bool { return !mine[p.Key] })
+}

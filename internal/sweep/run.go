@@ -1,0 +1,113 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// Observer follows a sweep's run. Each field may be nil.
+type Observer struct {
+	// Point is called before a point runs; it is the i-th (from 1) of the n
+	// points this run has to run.
+	Point func(p *Point, i, n int)
+	// Transfer follows each point's transfer.
+	Transfer transfer.Observer
+	// Finished is called once a point's outputs are written.
+	Finished func(p *Point, rec *Record)
+	// Failed is called when a point's transfer fails; the run goes on with the
+	// next point, and a later run tries the failed one again.
+	Failed func(p *Point, err error)
+}
+
+// Options are a run's output folder, shard and observer.
+type Options struct {
+	Out      string
+	Shard    Shard
+	Observer Observer
+}
+
+// Report says what a run did.
+type Report struct {
+	Ran     int     // points run and written
+	Skipped int     // points of the shard finished before the run
+	Failed  []error // one per failed point, naming it
+}
+
+// Images decodes the image files of points (once each), so that a bad image
+// fails before the model loads. Run calls it for the points it runs.
+func (plan *Plan) Images(points []Point) error {
+	if plan.images == nil {
+		plan.images = map[string]*preprocess.Image{}
+	}
+	for _, p := range points {
+		for _, path := range []string{p.Config.Content, p.Config.Style} {
+			if plan.images[path] != nil {
+				continue
+			}
+			img, err := preprocess.ReadFile(path, nil)
+			if err != nil {
+				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
+			}
+			plan.images[path] = img
+		}
+	}
+	return nil
+}
+
+// Run runs the points of opts.Shard that are not finished in opts.Out, one after
+// the other on model, and writes each one's image and record as it finishes.
+// When ctx is cancelled it returns ctx's error after the current evaluation; the
+// interrupted point is not recorded, so a later run does it again.
+func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*Report, error) {
+	all := plan.Shard(opts.Shard)
+	pending, err := plan.Pending(opts.Out, opts.Shard)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Skipped: len(all) - len(pending)}
+	if err := plan.Images(pending); err != nil {
+		return rep, err
+	}
+	obs := opts.Observer
+	for i := range pending {
+		p := &pending[i]
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if obs.Point != nil {
+			obs.Point(p, i+1, len(pending))
+		}
+		start := time.Now()
+		in := transfer.Inputs{Content: plan.images[p.Config.Content], Style: plan.images[p.Config.Style]}
+		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
+		if err != nil {
+			if ctx.Err() != nil {
+				return rep, fmt.Errorf("point %d: %w", p.Index, ctx.Err())
+			}
+			err = fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err)
+			rep.Failed = append(rep.Failed, err)
+			if obs.Failed != nil {
+				obs.Failed(p, err)
+			}
+			continue
+		}
+		evaluations := 0
+		for _, it := range res.Iterations {
+			evaluations += it.Evaluations
+		}
+		rec := plan.newRecord(p, res, evaluations, time.Since(start).Seconds())
+		if err := writePoint(opts.Out, rec, res.Image); err != nil {
+			return rep, err
+		}
+		rep.Ran++
+		if obs.Finished != nil {
+			obs.Finished(p, rec)
+		}
+	}
+	return rep, nil
+}
