@@ -78,6 +78,7 @@ func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		inspectCommand(),
 		transferCommand(),
+		sweepCommand(),
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),

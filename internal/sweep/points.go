@@ -119,13 +119,13 @@ func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 	plan := &Plan{Spec: spec, Points: points, ModelID: modelID, hashes: map[string]string{}}
 	for i := range plan.Points {
 		p := &plan.Points[i]
-		for _, path := range []string{p.Config.Content, p.Config.Style} {
+		for i, path := range []string{p.Config.Content, p.Config.Style} {
 			if _, ok := plan.hashes[path]; ok {
 				continue
 			}
 			h, err := hashFile(path)
 			if err != nil {
-				return nil, fmt.Errorf("sweep: image %w", err)
+				return nil, fmt.Errorf("sweep: %s image %s: %w", []string{"content", "style"}[i], path, pathless(err))
 			}
 			plan.hashes[path] = h
 		}
@@ -156,6 +156,16 @@ func (plan *Plan) key(p *Point) (string, error) {
 	return hex.EncodeToString(sum[:8]), nil
 }
 
+// pathless drops the operation and path of a *fs.PathError, for messages that
+// name the file themselves.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 func hashFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -164,7 +174,7 @@ func hashFile(path string) (string, error) {
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -188,7 +198,7 @@ func ModelID(dir string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("sweep: model: %w", err)
+		return "", fmt.Errorf("sweep: model %s: %w", dir, pathless(err))
 	}
 	if len(files) == 0 {
 		return "", fmt.Errorf("sweep: model %s: no files", dir)
@@ -198,7 +208,7 @@ func ModelID(dir string) (string, error) {
 	for _, rel := range files {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
-			return "", fmt.Errorf("sweep: model: %w", err)
+			return "", fmt.Errorf("sweep: model %s: %w", dir, err)
 		}
 		st, err := f.Stat()
 		if err == nil {
@@ -207,7 +217,7 @@ func ModelID(dir string) (string, error) {
 		}
 		f.Close()
 		if err != nil {
-			return "", fmt.Errorf("sweep: model %s: %w", rel, err)
+			return "", fmt.Errorf("sweep: model %s: %s: %w", dir, rel, err)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

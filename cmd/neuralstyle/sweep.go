@@ -1,0 +1,328 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+func sweepCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "sweep",
+		Usage:     "run the transfer over a grid of settings, as the article's weight and layer experiments do",
+		UsageText: "neuralstyle sweep --out DIR [--SETTING V1,V2,...] [--shard I/N] [--collect | --list] [options] [FILE]",
+		Description: "sweep runs one transfer per point of a grid of settings, in one process with the model\n" +
+			"loaded once. The grid comes from a JSON sweep FILE (scripts/sweeps has the article's\n" +
+			"experiments) or from the setting flags below, which take transfer's values; a comma-separated\n" +
+			"list sweeps the setting (style-layers: lists separated by ';'). Flags override the file.\n" +
+			"Each point's image and record go to DIR/points under a key that hashes its settings, its\n" +
+			"images' bytes and the model's files; a rerun skips finished points, so an interrupted sweep\n" +
+			"resumes. --shard I/N runs one of N parts (a job array's task), all writing to one DIR; the\n" +
+			"run that finds every point finished writes DIR/sheet.png (labelled contact sheet),\n" +
+			"DIR/sweep.gif and DIR/summary.csv; --collect writes them from whatever is finished.",
+		Flags: append(append([]cli.Flag{
+			modelFlag("build/model"),
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_SWEEP_OUT"}},
+			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the points (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
+			&cli.BoolFlag{Name: "collect", Usage: "run nothing; write the sheet, GIF and summary from the finished points"},
+			&cli.BoolFlag{Name: "list", Usage: "run nothing; list the points, their keys, shards and whether they are finished"},
+			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet and in the GIF (never enlarged)", Value: 256},
+			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 700 * time.Millisecond},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		}, sweepSettingFlags()...), sessionFlags()...),
+		Action: runSweep,
+	}
+}
+
+// sweepSettingFlags are transfer's setting flags, taking lists: same names and
+// descriptions, no defaults (a setting neither the file nor a flag gives is
+// transfer's default) and no environment variables (a NEURALSTYLE_* meant for
+// transfer must not change a sweep).
+func sweepSettingFlags() []cli.Flag {
+	usage := map[string]string{}
+	for _, f := range transferCommand().Flags {
+		if u, ok := f.(interface{ GetUsage() string }); ok {
+			usage[f.Names()[0]] = u.GetUsage()
+		}
+	}
+	var flags []cli.Flag
+	for _, name := range sweep.Params() {
+		u := usage[name] + "; a comma-separated list sweeps it"
+		if name == "style-layers" {
+			u = usage[name] + "; lists separated by ';' sweep it"
+		}
+		flags = append(flags, &cli.StringFlag{Name: name, Usage: u, Category: "Settings (override the file):"})
+	}
+	return flags
+}
+
+// sweepJob is a validated command line.
+type sweepJob struct {
+	plan          *sweep.Plan
+	out, model    string
+	shard         sweep.Shard
+	collect, list bool
+	collectOpts   sweep.CollectOptions
+}
+
+func parseSweep(c *cli.Context) (*sweepJob, error) {
+	if c.NArg() > 1 {
+		if strings.HasPrefix(c.Args().Get(1), "-") {
+			return nil, usagef("flags go before the sweep file: neuralstyle sweep %s ... %s", c.Args().Get(1), c.Args().First())
+		}
+		return nil, usagef("sweep takes one sweep file, got %q", c.Args().Slice())
+	}
+	spec := &sweep.Spec{}
+	if file := c.Args().First(); file != "" {
+		var err error
+		if spec, err = sweep.ParseFile(file); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	for _, name := range sweep.Params() {
+		if !c.IsSet(name) {
+			continue
+		}
+		sep := ","
+		if name == "style-layers" {
+			sep = ";"
+		}
+		var values []sweep.Value
+		for _, item := range strings.Split(c.String(name), sep) {
+			v, err := sweep.ParseValue(name, item, "")
+			if err != nil {
+				return nil, usagef("--%s: %v", name, err)
+			}
+			values = append(values, v)
+		}
+		if err := spec.Set(values...); err != nil {
+			return nil, usagef("--%s: %v", name, err)
+		}
+	}
+	j := &sweepJob{
+		out: c.String("out"), model: c.String("model"), collect: c.Bool("collect"), list: c.Bool("list"),
+		collectOpts: sweep.CollectOptions{Thumb: c.Int("thumb"), GIFDelay: c.Duration("gif-delay")},
+	}
+	if c.IsSet("shard") {
+		var err error
+		if j.shard, err = sweep.ParseShard(c.String("shard")); err != nil {
+			return nil, usagef("--%v", err)
+		}
+	}
+	switch {
+	case j.collect && j.list:
+		return nil, usagef("--collect and --list: give one")
+	case j.out == "" && !j.list:
+		return nil, usagef("--out: give the sweep's output folder")
+	case j.collectOpts.Thumb < 8 || j.collectOpts.Thumb > 4096:
+		return nil, usagef("--thumb %d: want 8 to 4096", j.collectOpts.Thumb)
+	case j.collectOpts.GIFDelay < 10*time.Millisecond:
+		return nil, usagef("--gif-delay %v: GIF delays are at least 10ms", j.collectOpts.GIFDelay)
+	}
+	if _, err := spec.Points(); err != nil {
+		return nil, usageError{err}
+	}
+	// The key hashes the model's files, so they are read (not loaded) even when
+	// nothing runs.
+	id, err := sweep.ModelID(j.model)
+	if err != nil {
+		return nil, err
+	}
+	if j.plan, err = sweep.NewPlan(spec, id); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func runSweep(c *cli.Context) error {
+	job, err := parseSweep(c)
+	if err != nil {
+		return err
+	}
+	stdout := c.App.Writer
+	if c.Bool("quiet") {
+		stdout = io.Discard
+	}
+	switch {
+	case job.list:
+		return listSweep(stdout, job)
+	case job.collect:
+		return collectSweep(stdout, job)
+	}
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return err
+	}
+	all := job.plan.Shard(job.shard)
+	pending, err := job.plan.Pending(job.out, job.shard)
+	if err != nil {
+		return err
+	}
+	total := len(job.plan.Shard(sweep.Shard{}))
+	what := fmt.Sprintf("%d points", total)
+	if job.shard.Count > 1 {
+		what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+	}
+	fmt.Fprintf(stdout, "sweep: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
+
+	if len(pending) > 0 {
+		if err := runPoints(c, job, opts, stdout); err != nil {
+			return err
+		}
+	}
+	done, total, err := job.plan.Status(job.out)
+	if err != nil {
+		return err
+	}
+	if done < total {
+		fmt.Fprintf(stdout, "sweep: %d of %d points finished; the run that finishes the last one writes the sheet, GIF and summary (or: --collect)\n", done, total)
+		return nil
+	}
+	return collectSweep(stdout, job)
+}
+
+// runPoints loads the model and runs the shard's unfinished points.
+func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.Writer) error {
+	pending, err := job.plan.Pending(job.out, job.shard)
+	if err != nil {
+		return err
+	}
+	// Everything that can fail fast does so before the model loads.
+	if err := job.plan.Images(pending); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(job.out, 0o755); err != nil {
+		return fmt.Errorf("--out: %v", err)
+	}
+	model, err := tfgraph.Load(job.model, opts)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	for _, g := range []transfer.Graph{transfer.GraphRecipe, transfer.GraphFast} {
+		for _, p := range pending {
+			if p.Config.Settings.Graph == g {
+				if err := transfer.CheckModel(model, g); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+
+	ctx, stop := interruptContext(c)
+	defer stop()
+	obs := sweepProgress(c, stdout, job.plan)
+	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})
+	if runErr != nil {
+		if ctx.Err() != nil && c.Context.Err() == nil {
+			return interruptedError{fmt.Errorf("interrupted (%v); finished points are kept, rerun to resume", runErr)}
+		}
+		return runErr
+	}
+	if n := len(rep.Failed); n > 0 {
+		return fmt.Errorf("%d of %d points failed (a rerun tries them again): %w", n, len(pending), errors.Join(rep.Failed...))
+	}
+	return nil
+}
+
+// sweepProgress prints a line as each point starts and ends, with the points
+// left; in between, transfer's bar on a terminal, or a line per iteration.
+func sweepProgress(c *cli.Context, w io.Writer, plan *sweep.Plan) sweep.Observer {
+	if c.Bool("quiet") {
+		return sweep.Observer{}
+	}
+	total := len(plan.Points)
+	var bar *barProgress
+	left := 0
+	obs := sweep.Observer{
+		Point: func(p *sweep.Point, i, n int) {
+			left = n - i
+			fmt.Fprintf(w, "point %d/%d %s  [%d of %d to run, key %s]\n", p.Index, total, strings.Join(p.Label(), " "), i, n, p.Key)
+			if isTerminal(c.App.ErrWriter) {
+				bar = newBarProgress(c.App.ErrWriter, p.Config.Settings)
+			}
+		},
+		Finished: func(p *sweep.Point, r *sweep.Record) {
+			if bar != nil {
+				bar.finish()
+			}
+			fmt.Fprintf(w, "point %d/%d done in %s: loss %g (content %g, style %g, tv %g), %d evaluations; %d left\n",
+				p.Index, total, roundDuration(time.Duration(r.Seconds*float64(time.Second))), r.Loss, r.Content, r.Style, r.TV, r.Evaluations, left)
+		},
+		Failed: func(p *sweep.Point, err error) {
+			if bar != nil {
+				bar.finish()
+			}
+			fmt.Fprintf(w, "point %d/%d failed: %v; %d left\n", p.Index, total, err, left)
+		},
+	}
+	obs.Transfer.Evaluation = func(i, e int, t transfer.Terms, elapsed time.Duration) {
+		if bar != nil {
+			bar.evaluation(i, e, t, elapsed)
+		}
+	}
+	obs.Transfer.Done = func(it transfer.Iteration) error {
+		if bar != nil {
+			bar.done(it)
+		} else {
+			fmt.Fprintf(w, "  iteration %d: loss %g, %d evaluations, %s\n", it.Iteration, it.Loss, it.Evaluations, roundDuration(it.Elapsed))
+		}
+		return nil
+	}
+	return obs
+}
+
+func collectSweep(w io.Writer, job *sweepJob) error {
+	col, err := sweep.Collect(job.plan, job.out, job.collectOpts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "sweep: wrote %s, %s and %s in %s from %d of %d points\n",
+		sweep.SheetFile, sweep.GIFFile, sweep.SummaryFile, job.out, col.Finished, col.Total)
+	return nil
+}
+
+// listSweep prints one line per point: index, key, shard, status, values.
+func listSweep(w io.Writer, job *sweepJob) error {
+	n := max(job.shard.Count, 1)
+	shardOf := map[string]int{}
+	for i := 1; i <= n; i++ {
+		for _, p := range job.plan.Shard(sweep.Shard{Index: i, Count: n}) {
+			shardOf[p.Key] = i
+		}
+	}
+	pending := map[string]bool{}
+	if job.out != "" {
+		ps, err := job.plan.Pending(job.out, sweep.Shard{})
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			pending[p.Key] = true
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "POINT\tKEY\tSHARD\tSTATUS\tVALUES")
+	for _, p := range job.plan.Points {
+		status := "-"
+		if job.out != "" {
+			status = "finished"
+			if pending[p.Key] {
+				status = "pending"
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%s\t%s\n", p.Index, p.Key, shardOf[p.Key], n, status, strings.Join(p.Label(), " "))
+	}
+	return tw.Flush()
+}
