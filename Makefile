@@ -102,6 +102,16 @@ demo: build model
 		--frames $(DEMO)/frames --log $(DEMO)/log.jsonl $(ARGS)
 	@echo "wrote $(DEMO)/grace_hopper_wave.png, .gif, frames/ and log.jsonl"
 
+# The article's experiments (scripts/sweeps: style weight, content layer, total
+# variation) on the bundled images, each into build/sweeps/NAME with a labelled contact
+# sheet, a GIF and summary.csv; a rerun resumes. SWEEPS picks some; ARGS adds flags,
+# e.g. ARGS="--size 128 --iterations 3"; WEIGHTS as for `make model` (re-exporting the
+# same weights keeps the points' keys: they hash what TensorFlow loads, which is the same).
+SWEEPS ?= style_weight,content_layer,tv_weight
+.PHONY: sweeps
+sweeps: build model
+	$(PY) scripts/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
+
 # Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
 .PHONY: vectors-preprocess
 vectors-preprocess: venv

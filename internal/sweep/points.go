@@ -180,8 +180,10 @@ func hashFile(path string) (string, error) {
 }
 
 // ModelID is the SHA-256 of a SavedModel folder's files (names and bytes), so a
-// point's key changes with the model. Two exports of the same weights need not be
-// byte-identical: give every shard a copy of one export.
+// point's key changes with the model. The exporter's record, neuralstyle.json, is
+// left out: TensorFlow does not read it, and it carries the export's time. (Two
+// exports of the random seed-1 model gave byte-identical saved_model.pb,
+// variables and fingerprint.pb; only that record differed.)
 func ModelID(dir string) (string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -193,7 +195,9 @@ func ModelID(dir string) (string, error) {
 			if err != nil {
 				return err
 			}
-			files = append(files, filepath.ToSlash(rel))
+			if rel != modelRecord {
+				files = append(files, filepath.ToSlash(rel))
+			}
 		}
 		return nil
 	})
@@ -222,6 +226,9 @@ func ModelID(dir string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// modelRecord is the exporters' metadata file beside saved_model.pb.
+const modelRecord = "neuralstyle.json"
 
 // Shard is one of Count parts of a sweep, Index from 1. The zero Shard is the
 // whole sweep.
