@@ -150,7 +150,7 @@ func TestBadSweepFiles(t *testing.T) {
 		{"wrong type", `{"axes": {"param": "seed"}}`, "axes: want []sweep.fileAxis, got a JSON object"},
 		// These parse but no point can run: Points refuses them.
 		{"too small for the layers", `{"settings": {` + images + `, "size": 8}, "axes": [{"param": "content-layer", "values": ["block1_conv2", "block4_conv2"]}]}`,
-			"point 1 (content-layer=block1_conv2): size 8x8 is too small for the chosen layers"},
+			"point 1 (content-layer=block1_conv2): size 8x8 is too small"},
 		{"too large", `{"settings": {` + images + `, "size": "10000x10000"}}`, "size 10000x10000 has more than"},
 		{"no images", `{"axes": [{"param": "style-weight", "values": [1, 2]}]}`, `point 1 (style-weight=1): no content image (set "content")`},
 		{"style layer twice", `{"settings": {"style-layers": "block1_conv2,block1_conv2"}}`, "style-layers: block1_conv2 is listed twice"},

@@ -24,6 +24,11 @@ const (
 	labelGap   = 4  // between a thumbnail and its labels
 	maxLabel   = 48 // characters; longer labels end in ".."
 	minHeader  = 60 // characters a header line may hold, however narrow the grid
+	// wrapColumns is the most columns a sweep of one axis takes before wrapping.
+	wrapColumns = 10
+	// maxSheetPixels bounds the sheet (1 GiB as RGBA); beyond it, a smaller
+	// thumbnail size is needed.
+	maxSheetPixels = 1 << 28
 )
 
 var (
@@ -82,11 +87,17 @@ func clip(s string) string {
 // first axis slowest, so point i is in column i/rows, row i%rows). Above the grid,
 // a header gives the description and the fixed settings.
 func sheetLayout(plan *Plan, thumb int) *layout {
+	n := len(plan.Points)
 	l := &layout{Columns: 1}
 	if len(plan.Spec.Axes) > 0 {
 		l.Columns = len(plan.Spec.Axes[0].Values)
 	}
-	l.Rows = len(plan.Points) / l.Columns
+	// One axis of many values wraps, in reading order.
+	wrapped := len(plan.Spec.Axes) <= 1 && n > wrapColumns
+	if wrapped {
+		l.Columns = wrapColumns
+	}
+	l.Rows = (n + l.Columns - 1) / l.Columns
 	maxTW, maxTH, lines := 0, 0, max(1, len(plan.Spec.Axes))
 	labels := make([][]string, len(plan.Points))
 	for i := range plan.Points {
@@ -127,6 +138,9 @@ func sheetLayout(plan *Plan, thumb int) *layout {
 
 	for i := range plan.Points {
 		col, row := i/l.Rows, i%l.Rows
+		if wrapped {
+			col, row = i%l.Columns, i/l.Columns
+		}
 		x0, y0 := margin+col*(l.CellW+margin), y+row*(l.CellH+margin)
 		tw, th := thumbSize(&plan.Points[i], thumb)
 		c := cell{Point: i, Box: image.Rect(x0, y0, x0+l.CellW, y0+l.CellH), Image: image.Rect(0, 0, tw, th).Add(image.Pt(x0+(l.CellW-tw)/2, y0+(maxTH-th)/2))}
@@ -193,6 +207,9 @@ func drawThumb(dst *image.RGBA, r image.Rectangle, img *preprocess.Image) error 
 // renderSheet draws the layout with the finished points' images (nil for a point
 // not finished: a grey box).
 func renderSheet(l *layout, images []*preprocess.Image) (*preprocess.Image, error) {
+	if l.Width*l.Height > maxSheetPixels {
+		return nil, fmt.Errorf("sweep: a contact sheet of %dx%d pixels is too large; use smaller thumbnails", l.Width, l.Height)
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, l.Width, l.Height))
 	draw.Draw(dst, dst.Bounds(), image.NewUniform(background), image.Point{}, draw.Src)
 	for _, t := range l.Header {
