@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,11 +87,13 @@ def expected_shapes(name: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     raise KeyError(name)
 
 
-def random_weights(seed: int) -> dict[str, ConvWeights]:
-    """Deterministic He-normal weights for the 13 conv layers (see module doc)."""
+def _random_state(seed: int) -> np.random.RandomState:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise ValueError(f"vggweights: seed must be an integer in [0, 2**32), got {seed!r}")
-    rs = np.random.RandomState(int(seed))
+    return np.random.RandomState(int(seed))
+
+
+def _draw_conv(rs: np.random.RandomState) -> dict[str, ConvWeights]:
     out: dict[str, ConvWeights] = {}
     for name, cin, cout in CONV_LAYERS:
         std = np.sqrt(2.0 / (9 * cin))
@@ -100,34 +103,14 @@ def random_weights(seed: int) -> dict[str, ConvWeights]:
     return out
 
 
+def random_weights(seed: int) -> dict[str, ConvWeights]:
+    """Deterministic He-normal weights for the 13 conv layers (see module doc)."""
+    return _draw_conv(_random_state(seed))
+
+
 def write(path: str | Path, weights: dict[str, ConvWeights], note: str = "") -> None:
     """Writes weights in the legacy Keras HDF5 layout of the no-top VGG16 file."""
-    missing = [n for n in LAYER_NAMES if n not in weights]
-    if missing:
-        raise WeightsError(f"vggweights: write {path}: missing layers {', '.join(missing)}")
-    for name in LAYER_NAMES:
-        ks, bs = expected_shapes(name)
-        w = weights[name]
-        if w.kernel.shape != ks or w.bias.shape != bs:
-            raise WeightsError(
-                f"vggweights: write {path}: layer {name}: kernel {w.kernel.shape} bias "
-                f"{w.bias.shape}, want {ks} and {bs}"
-            )
-    with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = np.array([n.encode() for n in ALL_LAYER_NAMES])
-        f.attrs["backend"] = b"tensorflow"
-        if note:
-            f.attrs["neuralstyle_note"] = note.encode()
-        for name in ALL_LAYER_NAMES:
-            g = f.create_group(name)
-            if name not in weights:
-                g.attrs["weight_names"] = np.array([], dtype="S1")
-                continue
-            # The distributed file names its datasets the Keras 1 way.
-            kname, bname = f"{name}_W_1:0", f"{name}_b_1:0"
-            g.attrs["weight_names"] = np.array([kname.encode(), bname.encode()])
-            g.create_dataset(kname, data=np.asarray(weights[name].kernel, np.float32))
-            g.create_dataset(bname, data=np.asarray(weights[name].bias, np.float32))
+    _write(path, _NO_TOP, weights, note)
 
 
 def write_random(path: str | Path, seed: int) -> None:
@@ -157,64 +140,7 @@ def read(path: str | Path) -> dict[str, ConvWeights]:
     ignored; missing conv layers, extra weighted layers and wrong shapes are
     errors that name the layer.
     """
-    path = Path(path)
-    try:
-        f = h5py.File(path, "r")
-    except FileNotFoundError:
-        raise WeightsError(f"vggweights: {path}: no such file") from None
-    except OSError as e:
-        raise WeightsError(f"vggweights: {path}: not an HDF5 file ({e})") from None
-    with f:
-        root: h5py.Group = f
-        if "layer_names" not in root.attrs and "model_weights" in root:
-            root = root["model_weights"]  # a whole saved model: weights live here
-        names = _attr_list(root, "layer_names")
-        if not names:
-            raise WeightsError(
-                f"vggweights: {path}: no layer_names attribute; not a Keras HDF5 weights file"
-            )
-        weighted: dict[str, list[str]] = {}
-        for name in names:
-            if name not in root:
-                raise WeightsError(f"vggweights: {path}: layer {name} listed but has no group")
-            wn = _attr_list(root[name], "weight_names")
-            if wn:
-                weighted[name] = wn
-        missing = [n for n in LAYER_NAMES if n not in weighted]
-        extra = [n for n in weighted if n not in LAYER_NAMES]
-        if missing:
-            raise WeightsError(
-                f"vggweights: {path}: missing VGG16 conv layers {', '.join(missing)}"
-            )
-        if extra:
-            raise WeightsError(
-                f"vggweights: {path}: unexpected layers with weights {', '.join(extra)} "
-                "(want the no-top file, vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5)"
-            )
-        out: dict[str, ConvWeights] = {}
-        for name in LAYER_NAMES:
-            wn = weighted[name]
-            g = root[name]
-            if len(wn) != 2:
-                raise WeightsError(
-                    f"vggweights: {path}: layer {name}: {len(wn)} weights, want 2 (kernel, bias)"
-                )
-            try:
-                kernel, bias = (np.asarray(g[w]) for w in wn)
-            except KeyError as e:
-                raise WeightsError(f"vggweights: {path}: layer {name}: missing dataset {e}") from None
-            ks, bs = expected_shapes(name)
-            if kernel.shape != ks or bias.shape != bs:
-                raise WeightsError(
-                    f"vggweights: {path}: layer {name}: kernel shape {kernel.shape} and bias "
-                    f"shape {bias.shape}, want {ks} and {bs}"
-                )
-            if not (np.issubdtype(kernel.dtype, np.floating) and np.issubdtype(bias.dtype, np.floating)):
-                raise WeightsError(
-                    f"vggweights: {path}: layer {name}: dtypes {kernel.dtype}, {bias.dtype}, want float"
-                )
-            out[name] = ConvWeights(kernel.astype(np.float32), bias.astype(np.float32))
-        return out
+    return _read(path, _NO_TOP)
 
 
 def sha256(path: str | Path) -> str:
@@ -230,8 +156,8 @@ def sha256(path: str | Path) -> str:
 # article's notebook 5 uses) has the same layout with four more layers after
 # block5_pool: flatten (no weights), then the dense layers fc1, fc2 and
 # predictions, whose kernels are (in, out) float32 and biases (out,).
-# The functions below read, write and randomise that file; the no-top ones above
-# are unchanged.
+# The functions below read, write and randomise that file, through the reader and
+# writer the no-top file uses (_read, _write), with this file's layer list.
 
 DENSE_LAYERS: tuple[tuple[str, int, int], ...] = (
     ("fc1", 7 * 7 * 512, 4096),
@@ -278,15 +204,8 @@ def random_top_weights(seed: int) -> dict[str, ConvWeights]:
     ``random_weights(seed)`` draws them (so they are equal), then fc1, fc2 and
     predictions, each kernel then bias.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise ValueError(f"vggweights: seed must be an integer in [0, 2**32), got {seed!r}")
-    rs = np.random.RandomState(int(seed))
-    out: dict[str, ConvWeights] = {}
-    for name, cin, cout in CONV_LAYERS:
-        std = np.sqrt(2.0 / (9 * cin))
-        kernel = rs.normal(0.0, std, size=(3, 3, cin, cout)).astype(np.float32)
-        bias = rs.normal(0.0, BIAS_STDDEV, size=(cout,)).astype(np.float32)
-        out[name] = ConvWeights(kernel, bias)
+    rs = _random_state(seed)
+    out = _draw_conv(rs)
     for name, fin, fout in DENSE_LAYERS:
         std = PREDICTIONS_STDDEV if name == "predictions" else float(np.sqrt(2.0 / fin))
         kernel = _normal_rows(rs, std, (fin, fout))
@@ -297,31 +216,7 @@ def random_top_weights(seed: int) -> dict[str, ConvWeights]:
 
 def write_top(path: str | Path, weights: dict[str, ConvWeights], note: str = "") -> None:
     """Writes weights in the legacy Keras HDF5 layout of the with-top VGG16 file."""
-    missing = [n for n in TOP_LAYER_NAMES if n not in weights]
-    if missing:
-        raise WeightsError(f"vggweights: write {path}: missing layers {', '.join(missing)}")
-    for name in TOP_LAYER_NAMES:
-        ks, bs = top_expected_shapes(name)
-        w = weights[name]
-        if w.kernel.shape != ks or w.bias.shape != bs:
-            raise WeightsError(
-                f"vggweights: write {path}: layer {name}: kernel {w.kernel.shape} bias "
-                f"{w.bias.shape}, want {ks} and {bs}"
-            )
-    with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = np.array([n.encode() for n in ALL_TOP_LAYER_NAMES])
-        f.attrs["backend"] = b"tensorflow"
-        if note:
-            f.attrs["neuralstyle_note"] = note.encode()
-        for name in ALL_TOP_LAYER_NAMES:
-            g = f.create_group(name)
-            if name not in weights:
-                g.attrs["weight_names"] = np.array([], dtype="S1")
-                continue
-            kname, bname = f"{name}_W_1:0", f"{name}_b_1:0"
-            g.attrs["weight_names"] = np.array([kname.encode(), bname.encode()])
-            g.create_dataset(kname, data=np.asarray(weights[name].kernel, np.float32))
-            g.create_dataset(bname, data=np.asarray(weights[name].bias, np.float32))
+    _write(path, _TOP, weights, note)
 
 
 def write_random_top(path: str | Path, seed: int) -> None:
@@ -336,6 +231,61 @@ def read_top(path: str | Path) -> dict[str, ConvWeights]:
     ignored, a missing or extra weighted layer or a wrong shape is an error
     that names the layer. A no-top file is reported as such.
     """
+    return _read(path, _TOP)
+
+
+# --- One reader and writer for both files ------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One of the two files: its layers and how its errors read."""
+
+    weighted: tuple[str, ...]  # the layers with weights, in order
+    listed: tuple[str, ...]  # every layer, as the file's layer_names lists them
+    shapes: Callable[[str], tuple[tuple[int, ...], tuple[int, ...]]]  # kernel and bias shapes
+    missing: str  # what a missing weighted layer is called in errors
+    extra_hint: str  # what the error about unexpected weighted layers adds
+
+
+_NO_TOP = _Layout(
+    LAYER_NAMES, ALL_LAYER_NAMES, expected_shapes, "VGG16 conv layers",
+    " (want the no-top file, vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5)",
+)  # fmt: skip
+_TOP = _Layout(TOP_LAYER_NAMES, ALL_TOP_LAYER_NAMES, top_expected_shapes, "VGG16 layers", "")
+_DENSE_NAMES = tuple(name for name, _, _ in DENSE_LAYERS)
+
+
+def _write(path: str | Path, layout: _Layout, weights: dict[str, ConvWeights], note: str) -> None:
+    missing = [n for n in layout.weighted if n not in weights]
+    if missing:
+        raise WeightsError(f"vggweights: write {path}: missing layers {', '.join(missing)}")
+    for name in layout.weighted:
+        ks, bs = layout.shapes(name)
+        w = weights[name]
+        if w.kernel.shape != ks or w.bias.shape != bs:
+            raise WeightsError(
+                f"vggweights: write {path}: layer {name}: kernel {w.kernel.shape} bias "
+                f"{w.bias.shape}, want {ks} and {bs}"
+            )
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = np.array([n.encode() for n in layout.listed])
+        f.attrs["backend"] = b"tensorflow"
+        if note:
+            f.attrs["neuralstyle_note"] = note.encode()
+        for name in layout.listed:
+            g = f.create_group(name)
+            if name not in weights:
+                g.attrs["weight_names"] = np.array([], dtype="S1")
+                continue
+            # The distributed files name their datasets the Keras 1 way.
+            kname, bname = f"{name}_W_1:0", f"{name}_b_1:0"
+            g.attrs["weight_names"] = np.array([kname.encode(), bname.encode()])
+            g.create_dataset(kname, data=np.asarray(weights[name].kernel, np.float32))
+            g.create_dataset(bname, data=np.asarray(weights[name].bias, np.float32))
+
+
+def _read(path: str | Path, layout: _Layout) -> dict[str, ConvWeights]:
     path = Path(path)
     try:
         f = h5py.File(path, "r")
@@ -346,7 +296,7 @@ def read_top(path: str | Path) -> dict[str, ConvWeights]:
     with f:
         root: h5py.Group = f
         if "layer_names" not in root.attrs and "model_weights" in root:
-            root = root["model_weights"]
+            root = root["model_weights"]  # a whole saved model: weights live here
         names = _attr_list(root, "layer_names")
         if not names:
             raise WeightsError(
@@ -359,21 +309,22 @@ def read_top(path: str | Path) -> dict[str, ConvWeights]:
             wn = _attr_list(root[name], "weight_names")
             if wn:
                 weighted[name] = wn
-        missing = [n for n in TOP_LAYER_NAMES if n not in weighted]
-        extra = [n for n in weighted if n not in TOP_LAYER_NAMES]
-        if missing and all(n in LAYER_NAMES for n in weighted) and not any(
-            n in weighted for n, _, _ in DENSE_LAYERS
-        ) and len(missing) == len(DENSE_LAYERS):
+        missing = [n for n in layout.weighted if n not in weighted]
+        extra = [n for n in weighted if n not in layout.weighted]
+        if tuple(missing) == _DENSE_NAMES and not extra:
+            # Only the with-top layout can miss exactly these: the no-top file.
             raise WeightsError(
                 f"vggweights: {path}: a no-top file (no fc1, fc2, predictions); the classifier "
                 "needs vgg16_weights_tf_dim_ordering_tf_kernels.h5"
             )
         if missing:
-            raise WeightsError(f"vggweights: {path}: missing VGG16 layers {', '.join(missing)}")
+            raise WeightsError(f"vggweights: {path}: missing {layout.missing} {', '.join(missing)}")
         if extra:
-            raise WeightsError(f"vggweights: {path}: unexpected layers with weights {', '.join(extra)}")
+            raise WeightsError(
+                f"vggweights: {path}: unexpected layers with weights {', '.join(extra)}{layout.extra_hint}"
+            )
         out: dict[str, ConvWeights] = {}
-        for name in TOP_LAYER_NAMES:
+        for name in layout.weighted:
             wn = weighted[name]
             g = root[name]
             if len(wn) != 2:
@@ -384,7 +335,7 @@ def read_top(path: str | Path) -> dict[str, ConvWeights]:
                 kernel, bias = (np.asarray(g[w]) for w in wn)
             except KeyError as e:
                 raise WeightsError(f"vggweights: {path}: layer {name}: missing dataset {e}") from None
-            ks, bs = top_expected_shapes(name)
+            ks, bs = layout.shapes(name)
             if kernel.shape != ks or bias.shape != bs:
                 raise WeightsError(
                     f"vggweights: {path}: layer {name}: kernel shape {kernel.shape} and bias "
@@ -396,8 +347,6 @@ def read_top(path: str | Path) -> dict[str, ConvWeights]:
                 )
             out[name] = ConvWeights(kernel.astype(np.float32), bias.astype(np.float32))
         return out
-
-
 
 
 def main(argv: list[str] | None = None) -> int:
