@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -66,28 +63,46 @@ type classifierMeta struct {
 
 func readClassifierMeta(dir string) (classifierMeta, error) {
 	var meta classifierMeta
-	path := filepath.Join(dir, metadataFile)
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return meta, fmt.Errorf("no classifier model at %s (export one with make classify-model, or pass --model)", dir)
-		}
-		return meta, fmt.Errorf("%s has no %s; export the classifier with savedmodel/classify.py", dir, metadataFile)
-	}
-	if err != nil {
+	if err := requireMetadata(dir, &meta,
+		"no classifier model at %s (export one with make classify-model, or pass --model)",
+		"%s has no "+metadataFile+"; export the classifier with savedmodel/classify.py"); err != nil {
 		return meta, err
-	}
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return meta, fmt.Errorf("%s: %v", path, err)
 	}
 	if meta.Kind != "vgg16-classifier" {
 		return meta, fmt.Errorf("%s is not a VGG16 classifier export (its %s says kind %q); "+
 			"export one with savedmodel/classify.py", dir, metadataFile, meta.Kind)
 	}
 	if meta.Preprocess != "caffe" || meta.InputSize[0] < 1 || meta.InputSize[1] < 1 {
-		return meta, fmt.Errorf("%s: unexpected preprocess %q or input size %v", path, meta.Preprocess, meta.InputSize)
+		return meta, fmt.Errorf("%s: unexpected preprocess %q or input size %v",
+			filepath.Join(dir, metadataFile), meta.Preprocess, meta.InputSize)
 	}
 	return meta, nil
+}
+
+// classifierRun is what classify and features read from their flags before any
+// work, so that a bad flag or a missing export fails first.
+type classifierRun struct {
+	dir    string // --model
+	meta   classifierMeta
+	filter preprocess.Filter // --resample
+	opts   *tfgraph.Options  // the session flags
+}
+
+func readClassifierRun(c *cli.Context) (classifierRun, error) {
+	filter, err := preprocess.ParseFilter(c.String("resample"))
+	if err != nil {
+		return classifierRun{}, usageError{err}
+	}
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return classifierRun{}, err
+	}
+	dir := c.String("model")
+	meta, err := readClassifierMeta(dir)
+	if err != nil {
+		return classifierRun{}, err
+	}
+	return classifierRun{dir: dir, meta: meta, filter: filter, opts: opts}, nil
 }
 
 // imageTensor reads an image file and makes the network's input for it: resized
@@ -132,28 +147,20 @@ func runClassify(c *cli.Context) error {
 	if batch < 1 {
 		return usagef("--batch must be 1 or more, not %d", batch)
 	}
-	filter, err := preprocess.ParseFilter(c.String("resample"))
-	if err != nil {
-		return usageError{err}
-	}
-	opts, err := sessionOptions(c)
+	run, err := readClassifierRun(c)
 	if err != nil {
 		return err
 	}
-	dir := c.String("model")
-	meta, err := readClassifierMeta(dir)
-	if err != nil {
-		return err
-	}
+	dir := run.dir
 	// Every image is read before the model loads, so a bad path fails fast.
-	w, h := meta.InputSize[1], meta.InputSize[0]
+	w, h := run.meta.InputSize[1], run.meta.InputSize[0]
 	inputs := make([]*tfgraph.Tensor, len(paths))
 	for i, p := range paths {
-		if inputs[i], err = imageTensor(p, w, h, filter); err != nil {
+		if inputs[i], err = imageTensor(p, w, h, run.filter); err != nil {
 			return err
 		}
 	}
-	m, err := tfgraph.Load(dir, opts)
+	m, err := tfgraph.Load(dir, run.opts)
 	if err != nil {
 		return err
 	}
@@ -189,9 +196,7 @@ func runClassify(c *cli.Context) error {
 		}
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		return printJSON(c.App.Writer, results)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	for i, r := range results {

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/npy"
-	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -49,21 +48,12 @@ func runFeatures(c *cli.Context) error {
 	if w < 1 || h < 1 {
 		return usagef("image size %dx%d: want positive sides", w, h)
 	}
-	filter, err := preprocess.ParseFilter(c.String("resample"))
-	if err != nil {
-		return usageError{err}
-	}
-	opts, err := sessionOptions(c)
-	if err != nil {
-		return err
-	}
-	dir := c.String("model")
-	meta, err := readClassifierMeta(dir)
+	run, err := readClassifierRun(c)
 	if err != nil {
 		return err
 	}
 	layer := c.String("layer")
-	index, err := layerIndex(meta, layer)
+	index, err := layerIndex(run.meta, layer)
 	if err != nil {
 		return err
 	}
@@ -71,7 +61,7 @@ func runFeatures(c *cli.Context) error {
 	// down; a side that reaches 0 is an empty output TensorFlow would refuse less
 	// clearly.
 	pools := 0
-	for _, l := range meta.FeatureLayers[:index+1] {
+	for _, l := range run.meta.FeatureLayers[:index+1] {
 		if strings.HasSuffix(l, "_pool") {
 			pools++
 		}
@@ -85,11 +75,11 @@ func runFeatures(c *cli.Context) error {
 		base := filepath.Base(path)
 		out = strings.TrimSuffix(base, filepath.Ext(base)) + "." + layer + ".npy"
 	}
-	x, err := imageTensor(path, w, h, filter)
+	x, err := imageTensor(path, w, h, run.filter)
 	if err != nil {
 		return err
 	}
-	m, err := tfgraph.Load(dir, opts)
+	m, err := tfgraph.Load(run.dir, run.opts)
 	if err != nil {
 		return err
 	}
@@ -100,7 +90,7 @@ func runFeatures(c *cli.Context) error {
 	}
 	f := res["features"]
 	if f == nil {
-		return fmt.Errorf("%s: the features signature returned no features", dir)
+		return fmt.Errorf("%s: the features signature returned no features", run.dir)
 	}
 	if err := npy.WriteFile(out, f.Shape, f.Data); err != nil {
 		return err

@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -15,10 +12,6 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
-
-// metadataFile is what exporters write beside saved_model.pb: where the weights came
-// from, their checksum, the layers. inspect shows whatever it holds.
-const metadataFile = "neuralstyle.json"
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
@@ -46,8 +39,8 @@ type inspection struct {
 }
 
 func runInspect(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usagef("inspect takes no arguments, got %q", c.Args().First())
+	if err := noArgs(c); err != nil {
+		return err
 	}
 	opts, err := sessionOptions(c)
 	if err != nil {
@@ -69,9 +62,7 @@ func runInspect(c *cli.Context) error {
 	}
 	in := inspection{Model: dir, TensorFlow: tfgraph.Version(), Metadata: meta, Devices: devices, Signatures: m.Signatures()}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(in)
+		return printJSON(c.App.Writer, in)
 	}
 	return printInspection(c.App.Writer, in)
 }
@@ -79,16 +70,9 @@ func runInspect(c *cli.Context) error {
 // readMetadata reads the exporter's record; a model without one (not written by
 // savedmodel/) still inspects.
 func readMetadata(dir string) (map[string]json.RawMessage, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, metadataFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var meta map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, metadataFile), err)
+	if _, err := decodeMetadata(dir, &meta); err != nil {
+		return nil, err
 	}
 	return meta, nil
 }

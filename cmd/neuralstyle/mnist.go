@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,8 +95,8 @@ type mnistResult struct {
 }
 
 func runMnist(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usagef("mnist takes no arguments, got %q", c.Args().First())
+	if err := noArgs(c); err != nil {
+		return err
 	}
 	name := c.String("model")
 	if name == "" {
@@ -188,9 +187,7 @@ func runMnist(c *cli.Context) error {
 		TestSeconds: time.Since(testStart).Seconds(), TensorFlow: tfgraph.Version(), Finished: time.Now().UTC(),
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(c.App.Writer, res)
 	}
 	fmt.Fprintf(c.App.Writer, "%s: test accuracy %.4f (%d of %d) after %d steps in %.1fs; the article: %.4f\n",
 		res.Model, res.TestAccuracy, res.Correct, res.Total, res.Steps, res.TrainSeconds, res.ArticleAccuracy)
@@ -199,19 +196,10 @@ func runMnist(c *cli.Context) error {
 
 func readMnistMeta(dir string) (mnistMeta, error) {
 	var meta mnistMeta
-	path := filepath.Join(dir, metadataFile)
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return meta, fmt.Errorf("no MNIST model at %s (export it with make mnist-models, or pass --models)", dir)
-		}
-		return meta, fmt.Errorf("%s has no %s; export MNIST models with savedmodel/mnist.py", dir, metadataFile)
-	}
-	if err != nil {
+	if err := requireMetadata(dir, &meta,
+		"no MNIST model at %s (export it with make mnist-models, or pass --models)",
+		"%s has no "+metadataFile+"; export MNIST models with savedmodel/mnist.py"); err != nil {
 		return meta, err
-	}
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return meta, fmt.Errorf("%s: %v", path, err)
 	}
 	if meta.Kind != "mnist" {
 		return meta, fmt.Errorf("%s is not an MNIST model (its %s says kind %q)", dir, metadataFile, meta.Kind)
