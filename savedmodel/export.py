@@ -8,6 +8,8 @@ notebook's style-transfer loss and its gradient (../shared/RECIPE.md, section 3)
 The contract (signatures, tensors, layer order, errors) is in savedmodel/README.md.
 Spatial dimensions are dynamic, so one export serves every image size. The content
 layer, the style layers and every weight are inputs, so no choice needs a re-export.
+The notebook_* signatures are the notebook's own graph (its layers fixed, plain
+autodiff), which reproduces the notebook's float32 results bit for bit.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ MIN_SIDE = 16
 
 # The notebook's choices (RECIPE.md section 3), as the weight vectors encode them.
 NOTEBOOK_CONTENT_LAYER = "block2_conv2"
+NOTEBOOK_CONTENT_LAYERS = (NOTEBOOK_CONTENT_LAYER,)
 NOTEBOOK_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 NOTEBOOK_CONTENT_WEIGHT = 0.025
 NOTEBOOK_STYLE_WEIGHT = 5.0
@@ -53,7 +56,7 @@ IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_MD5 = "6d6bbae143d832006294945121d1f1fc"  # the hash Keras checks the download against
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
-SIGNATURES = ("recipe", "fast_targets", "fast")
+SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast")
 FORMAT = "neuralstyle-vgg16-loss/1"
 
 
@@ -96,8 +99,9 @@ def _maybe(pred, true_fn: Callable, false_fn: Callable):
 
 
 def gram(f: tf.Tensor) -> tf.Tensor:
-    """G = F F^T with F the (1, h, w, C) activations as (C, h*w), as the notebook wrote it."""
-    features = tf.reshape(tf.transpose(f[0], (2, 0, 1)), (tf.shape(f)[3], -1))
+    """G = F F^T with F one batch item's (h, w, C) activations as (C, h*w), as the
+    notebook wrote it (transpose to channels first, flatten, matmul)."""
+    features = tf.reshape(tf.transpose(f, (2, 0, 1)), (tf.shape(f)[2], -1))
     return tf.matmul(features, tf.transpose(features))
 
 
@@ -151,29 +155,38 @@ _GRAM_SPECS = [tf.TensorSpec((c, c), tf.float32, name=f"gram_{n}") for n, c in z
 class StyleLoss(tf.Module):
     """VGG16's 13 conv layers with the notebook's loss.
 
-    fixed=None (what export writes) selects layers at run time from the weight
-    vectors: a layer whose weights are zero contributes an exact 0 and its term is
-    neither computed nor differentiated (tf.cond, see tap). fixed=(content_layers,
-    style_layers) selects them when the graph is built and differentiates the loss
-    by plain autodiff, the graph the notebook had; the benchmark compares the two.
+    fixed=None (the recipe, fast_targets and fast signatures) selects layers at run
+    time from the weight vectors: a layer whose weights are zero contributes an exact
+    0 and its term is neither computed nor differentiated (tf.cond, see tap).
+    fixed=(content_layers, style_layers) (the notebook_* signatures, with the
+    notebook's layers) builds the notebook's own graph for those layers: every term
+    computed, summed as one reduction, differentiated by plain autodiff; see
+    _fixed_loss_and_gradient. share=another StyleLoss makes this one use its
+    variables, so both sets of signatures read one copy of the weights.
     The network always runs to block5_conv3 and never further.
     """
 
-    def __init__(self, weights: dict[str, vw.ConvWeights], fixed: tuple[Sequence[str], Sequence[str]] | None = None):
+    def __init__(
+        self,
+        weights: dict[str, vw.ConvWeights] | None,
+        fixed: tuple[Sequence[str], Sequence[str]] | None = None,
+        share: StyleLoss | None = None,
+    ):
         super().__init__(name="vgg16_style_loss")
-        self.kernels = [tf.Variable(weights[n].kernel, trainable=False, name=f"{n}_kernel") for n in LAYERS]
-        self.biases = [tf.Variable(weights[n].bias, trainable=False, name=f"{n}_bias") for n in LAYERS]
+        if share is not None:
+            self.kernels, self.biases = share.kernels, share.biases
+        else:
+            self.kernels = [tf.Variable(weights[n].kernel, trainable=False, name=f"{n}_kernel") for n in LAYERS]
+            self.biases = [tf.Variable(weights[n].bias, trainable=False, name=f"{n}_bias") for n in LAYERS]
         self._fixed = None
         if fixed is not None:
-            self._fixed = (
-                frozenset(LAYERS.index(n) for n in fixed[0]),
-                frozenset(LAYERS.index(n) for n in fixed[1]),
-            )
+            content, style = (sorted(LAYERS.index(n) for n in names) for names in fixed)
+            if len(content) > 1:
+                raise ValueError(f"at most one content layer, got {list(fixed[0])}")
+            self._fixed = (tuple(content), tuple(style))
 
     def _active(self, weights: tf.Tensor, which: int) -> list:
-        """Per layer, whether its term is computed: weight != 0 (or in the fixed set)."""
-        if self._fixed is not None:
-            return [i in self._fixed[which] for i in range(NUM_LAYERS)]
+        """Per layer, whether its term is computed: weight != 0 (run-time selection)."""
         return [tf.not_equal(weights[i], 0.0) for i in range(NUM_LAYERS)]
 
     # --- the network --------------------------------------------------------------
@@ -186,13 +199,16 @@ class StyleLoss(tf.Module):
     def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
         """Runs x through the 13 conv layers (2x2 max-pool between blocks, none after
         block5_conv3) and returns their ReLU outputs. on_layer(i, h) may replace
-        layer i's output with the tensor the next layer consumes (see tap)."""
+        layer i's output with the tensor the next layer consumes (see tap).
+        Ops are named by Keras' layer names (block1_conv1, block1_pool, ...)."""
         outs = []
         h = x
         for i in range(NUM_LAYERS):
             if i > 0 and BLOCK[i] != BLOCK[i - 1]:
-                h = tf.nn.max_pool2d(h, 2, 2, "VALID")
-            h = self._conv(i, h)
+                with tf.name_scope(f"block{BLOCK[i - 1]}_pool"):
+                    h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+            with tf.name_scope(LAYERS[i]):
+                h = self._conv(i, h)
             outs.append(h)
             if on_layer is not None:
                 h = on_layer(i, h)
@@ -200,8 +216,7 @@ class StyleLoss(tf.Module):
 
     # --- checks ---------------------------------------------------------------------
 
-    @staticmethod
-    def _check_weights(content_weights, style_weights, tv_weight=None) -> list:
+    def _check_weights(self, content_weights, style_weights, tv_weight=None) -> list:
         ops = []
         named = [("content_weights", content_weights), ("style_weights", style_weights)]
         if tv_weight is not None:
@@ -221,6 +236,22 @@ class StyleLoss(tf.Module):
                 summarize=NUM_LAYERS,
             )
         )
+        if self._fixed is not None:
+            # A fixed graph reads only its layers' weights; a weight anywhere else would
+            # be silently ignored, so it is an error.
+            for (name, w), layers in zip(named, self._fixed):
+                mine = tf.constant([i in layers for i in range(NUM_LAYERS)])
+                ops.append(
+                    tf.debugging.Assert(
+                        tf.reduce_all(mine | tf.equal(w, 0.0)),
+                        [
+                            f"neuralstyle: this graph has its {name.split('_')[0]} layers fixed "
+                            f"({', '.join(LAYERS[i] for i in layers) or 'none'}); {name} must be 0 on every other layer, got",
+                            w,
+                        ],
+                        summarize=NUM_LAYERS,
+                    )
+                )
         return ops
 
     @staticmethod
@@ -239,12 +270,20 @@ class StyleLoss(tf.Module):
     # --- the loss -------------------------------------------------------------------
 
     @staticmethod
-    def _divisor(image: tf.Tensor) -> tf.Tensor:
-        # 4 * channels^2 * size^2 with channels = 3 and size = H*W of the input image
-        # (RECIPE QUIRK). The notebook computed it in Python (float64) and TensorFlow
-        # rounded it to float32 once; do the same.
-        size = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], tf.float64)
-        return tf.cast(4.0 * 3.0**2 * size**2, tf.float32)
+    def _reciprocal_divisor(image: tf.Tensor) -> tf.Tensor:
+        """1 / (4 * channels^2 * size^2) in float32, channels = 3 and size = H*W of the
+        input image (RECIPE QUIRK).
+
+        The notebook computed the divisor in Python (float64), TensorFlow rounded it to
+        float32 once, and since it is a constant in the notebook's graph, TensorFlow's
+        graph optimizer (Grappler's constant folding) turns `sum / divisor` into
+        `sum * (1 / divisor)` with the reciprocal rounded to float32, in the loss and
+        in its gradient. Here the size is only known at run time, so the graph does
+        that itself: the same float32 bits as the notebook's optimized graph.
+        """
+        with tf.name_scope("divisor"):
+            size = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], tf.float64)
+            return 1.0 / tf.cast(4.0 * 3.0**2 * size**2, tf.float32)
 
     @staticmethod
     def _tv(x: tf.Tensor) -> tf.Tensor:
@@ -254,12 +293,13 @@ class StyleLoss(tf.Module):
         return tf.reduce_sum(tf.pow(a + b, 1.25))
 
     def _loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
-        """The loss of the network's activations for image (the batch built from x),
-        accumulated in the notebook's order (content, each style layer in network
-        order, total variation), and its gradient with respect to x.
+        """The loss of the network's activations for image (the batch built from x)
+        and its gradient with respect to x.
 
         content_fn(i, h) and style_fn(i, h) give layer i's unweighted terms from its
         activations h."""
+        if self._fixed is not None:
+            return self._fixed_loss_and_gradient(x, image, content_weights, style_weights, tv_weight, content_fn, style_fn)
         ca = self._active(content_weights, 0)
         sa = self._active(style_weights, 1)
         content_terms = [tf.constant(0.0)] * NUM_LAYERS
@@ -273,29 +313,23 @@ class StyleLoss(tf.Module):
 
         with tf.GradientTape() as tape:
             tape.watch(x)
-            if self._fixed is None:
 
-                def on_layer(i, h):
-                    h, content_terms[i] = tap(h, ca[i], cterm(i))
-                    h, style_terms[i] = tap(h, sa[i], sterm(i))
-                    return h
+            def on_layer(i, h):
+                h, content_terms[i] = tap(h, ca[i], cterm(i))
+                h, style_terms[i] = tap(h, sa[i], sterm(i))
+                return h
 
-                self.network(image(x), on_layer)
-            else:
-                f = self.network(image(x))
-                for i in range(NUM_LAYERS):
-                    if ca[i]:
-                        content_terms[i] = cterm(i)(f[i])
-                    if sa[i]:
-                        style_terms[i] = sterm(i)(f[i])
+            self.network(image(x), on_layer)
             content_loss = tf.add_n(content_terms)  # at most one nonzero: exact
             tv_loss = _maybe(tf.not_equal(tv_weight, 0.0), lambda: tv_weight * self._tv(x), lambda: tf.constant(0.0))
-            loss = content_loss
-            style_loss = tf.constant(0.0)
-            for t in style_terms:
-                loss = loss + t
-                style_loss = style_loss + t
-            loss = loss + tv_loss
+            # Accumulated in the notebook's order, left to right in float32: content,
+            # each style layer in network order, total variation (a term that is off
+            # adds an exact 0). A cumulative sum, because Grappler rewrites a chain of
+            # Adds into one AddN with its inputs sorted by name (measured: 1 ulp off
+            # the left-to-right sum), and reduce_sum over more terms than a SIMD
+            # packet adds them in another order.
+            style_loss = tf.math.cumsum(tf.stack(style_terms))[-1]
+            loss = tf.math.cumsum(tf.stack([content_loss, *style_terms, tv_loss]))[-1]
         gradient = tape.gradient(loss, x)
         return {
             "loss": loss,
@@ -304,6 +338,49 @@ class StyleLoss(tf.Module):
             "tv_loss": tv_loss,
             "style_layer_losses": tf.stack(style_terms),
             "gradient": tf.zeros_like(x) if gradient is None else gradient,
+        }
+
+    def _fixed_loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
+        """The notebook's graph for the fixed layers, built as the notebook built it:
+        the network, then the content term, the style terms in network order and total
+        variation, summed as one reduction over the stacked terms (for up to 7 terms,
+        fewer than a SIMD packet, the float32 sum runs left to right from 0 like the
+        notebook's `loss +=`), and differentiated by plain autodiff.
+
+        The scope names fix the order of the gradient's float32 sums. Where a tensor has
+        several consumers, its gradient is one AddN, and Grappler sorts the inputs of
+        every commutative op by name (grappler/utils/canonicalizer.cc), which sets the
+        order of the additions. With these names it is the notebook's: at a layer,
+        the next pool's gradient, then content, then style (block*_pool < content <
+        style_*); at x, the network's gradient, then total variation's four slices in
+        the order they were taken (batch or block1_conv1 < tv). Measured: any other
+        order changes the gradient's last bits, and L-BFGS-B amplifies that.
+        """
+        content_layers, style_layers = self._fixed
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            f = self.network(image(x))
+            content_loss = tf.constant(0.0)
+            for i in content_layers:
+                with tf.name_scope("content"):
+                    content_loss = content_weights[i] * content_fn(i, f[i])
+            style_terms = [tf.constant(0.0)] * NUM_LAYERS
+            for i in style_layers:
+                with tf.name_scope(f"style_{LAYERS[i]}"):
+                    style_terms[i] = style_weights[i] * style_fn(i, f[i])
+            with tf.name_scope("tv"):
+                tv_loss = tv_weight * self._tv(x)
+            used = [style_terms[i] for i in style_layers]
+            style_loss = tf.reduce_sum(tf.stack(used)) if used else tf.constant(0.0)
+            loss = tf.reduce_sum(tf.stack([content_loss, *used, tv_loss]))
+        gradient = tape.gradient(loss, x)
+        return {
+            "loss": loss,
+            "content_loss": content_loss,
+            "style_loss": style_loss,
+            "tv_loss": tv_loss,
+            "style_layer_losses": tf.stack(style_terms),
+            "gradient": gradient,
         }
 
     # --- signatures -------------------------------------------------------------------
@@ -326,16 +403,21 @@ class StyleLoss(tf.Module):
         )
         checks.append(self._check_size("combination", combination))
         with tf.control_dependencies(checks):
-            divisor = self._divisor(combination)
-            # Batch items: 0 content, 1 style, 2 combination.
+            recip = self._reciprocal_divisor(combination)
+
+            def batch(x):
+                # Batch items: 0 content, 1 style, 2 combination.
+                with tf.name_scope("batch"):
+                    return tf.concat([content, style, x], axis=0)
+
             return self._loss_and_gradient(
                 combination,
-                lambda x: tf.concat([content, style, x], axis=0),
+                batch,
                 content_weights,
                 style_weights,
                 tv_weight,
                 lambda i, f: tf.reduce_sum(tf.square(f[2] - f[0])),
-                lambda i, f: tf.reduce_sum(tf.square(gram(f[1:2]) - gram(f[2:3]))) / divisor,
+                lambda i, f: recip * tf.reduce_sum(tf.square(gram(f[1]) - gram(f[2]))),
             )
 
     @tf.function(input_signature=[_image_spec("content"), _image_spec("style")] + _WEIGHT_SPECS)
@@ -344,25 +426,25 @@ class StyleLoss(tf.Module):
         checks = self._check_weights(content_weights, style_weights)
         checks.append(self._check_size("content", content))
         checks.append(self._check_size("style", style))
-        ca = self._active(content_weights, 0)
-        sa = self._active(style_weights, 1)
         with tf.control_dependencies(checks):
             fc = self.network(content)
             fs = self.network(style)
             if self._fixed is not None:
-                (idx,) = self._fixed[0]
-                content_features = fc[idx]
+                content_layers, style_layers = self._fixed
+                content_features = fc[content_layers[0]] if content_layers else tf.zeros((1, 1, 1, 1))
+                sa = [i in style_layers for i in range(NUM_LAYERS)]
             else:
                 nonzero = tf.not_equal(content_weights, 0.0)
                 # With no content layer, a 1x1x1x1 zero placeholder that fast ignores.
                 idx = tf.where(tf.reduce_any(nonzero), tf.argmax(tf.cast(nonzero, tf.int32), output_type=tf.int32), NUM_LAYERS)
                 branches = [lambda i=i: fc[i] for i in range(NUM_LAYERS)] + [lambda: tf.zeros((1, 1, 1, 1))]
                 content_features = tf.switch_case(idx, branches)
+                sa = self._active(style_weights, 1)
             out = {"content_features": tf.identity(content_features)}
             for i, n in enumerate(LAYERS):
                 c = CHANNELS[i]
                 out[f"gram_{n}"] = tf.ensure_shape(
-                    _maybe(sa[i], lambda i=i: gram(fs[i]), lambda c=c: tf.zeros((c, c))), (c, c)
+                    _maybe(sa[i], lambda i=i: gram(fs[i][0]), lambda c=c: tf.zeros((c, c))), (c, c)
                 )
         return out
 
@@ -376,7 +458,7 @@ class StyleLoss(tf.Module):
         checks = self._check_weights(content_weights, style_weights, tv_weight)
         checks.append(self._check_size("combination", combination))
         with tf.control_dependencies(checks):
-            divisor = self._divisor(combination)
+            recip = self._reciprocal_divisor(combination)
 
             def content_fn(i, f):
                 same = tf.debugging.Assert(
@@ -399,7 +481,7 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 content_fn,
-                lambda i, f: tf.reduce_sum(tf.square(grams[i] - gram(f))) / divisor,
+                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - gram(f[0]))),
             )
 
 
@@ -513,6 +595,11 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
         "fast_targets": module.fast_targets.get_concrete_function(),
         "fast": module.fast.get_concrete_function(),
     }
+    if fixed is None:
+        # The notebook's own graph for its layers, on the same variables.
+        module.notebook = StyleLoss(None, fixed=(NOTEBOOK_CONTENT_LAYERS, NOTEBOOK_STYLE_LAYERS), share=module)
+        for name in ("recipe", "fast_targets", "fast"):
+            sigs[f"notebook_{name}"] = getattr(module.notebook, name).get_concrete_function()
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
         "format": FORMAT,
