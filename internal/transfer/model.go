@@ -34,18 +34,21 @@ func layerIndex(name string) (int, error) {
 	return 0, fmt.Errorf("unknown layer %q; VGG16's conv layers are %s", name, strings.Join(Layers, ", "))
 }
 
-// minSide is the smallest image side for which a layer has any output: a layer
-// of block b sits behind b-1 2x2 max-pools.
-func minSide(layer int) int {
-	block := int(Layers[layer][len("block")] - '0')
-	return 1 << (block - 1)
-}
+// minImageSide is the smallest image side the model accepts, whatever the
+// layers: it always runs VGG16 to block5_conv3, which sits behind four 2x2
+// max-pools (neuralstyle.json's min_side).
+const minImageSide = 16
 
-// The model's signatures and tensors (savedmodel/README.md).
+// The model's signatures and tensors (savedmodel/README.md). The notebook_*
+// signatures are the notebook's own graph with its layers fixed; they give the
+// notebook's float32 results bit for bit and are used whenever the chosen layers
+// are the notebook's. The others choose layers at run time from the weights.
 const (
 	sigRecipe      = "recipe"
 	sigFastTargets = "fast_targets"
 	sigFast        = "fast"
+
+	notebookPrefix = "notebook_"
 
 	inContent        = "content"
 	inStyle          = "style"
@@ -64,8 +67,8 @@ const (
 
 func gramName(layer int) string { return "gram_" + Layers[layer] }
 
-// CheckModel reports whether m has the signatures a graph kind needs, so a wrong
-// model directory fails before any image is read.
+// CheckModel reports whether m has the signatures a graph kind needs (for any
+// layer choice), so a wrong model directory fails before any image is read.
 func CheckModel(m *tfgraph.Model, g Graph) error {
 	need := []string{sigRecipe}
 	if g == GraphFast {
@@ -76,7 +79,47 @@ func CheckModel(m *tfgraph.Model, g Graph) error {
 			return fmt.Errorf("%s is not a neuralstyle style model (make model writes one): %w", m.Dir(), err)
 		}
 	}
+	for _, name := range need {
+		if _, err := m.Signature(notebookPrefix + name); err != nil {
+			return fmt.Errorf("%s was exported before the style model had the notebook's own graph (signature %s%s); export it again (make model)",
+				m.Dir(), notebookPrefix, name)
+		}
+	}
 	return nil
+}
+
+// notebookLayers reports whether the layers with a nonzero weight are exactly the
+// notebook's (content block2_conv2, style its five layers), the choice the
+// notebook_* signatures are built for. Their weights may differ from the notebook's.
+func notebookLayers(w weightInputs) bool {
+	content, style := notebookWeightMask()
+	for i := range Layers {
+		if (w.content.Data[i] != 0) != content[i] || (w.style.Data[i] != 0) != style[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func notebookWeightMask() (content, style []bool) {
+	content = make([]bool, len(Layers))
+	style = make([]bool, len(Layers))
+	i, _ := layerIndex(NotebookContentLayer)
+	content[i] = true
+	for _, name := range NotebookStyleLayers {
+		i, _ := layerIndex(name)
+		style[i] = true
+	}
+	return content, style
+}
+
+// signature returns the name of the signature to run: the notebook_* variant of
+// base when the layers are the notebook's.
+func signature(base string, w weightInputs) string {
+	if notebookLayers(w) {
+		return notebookPrefix + base
+	}
+	return base
 }
 
 // Terms are the loss and its parts at one point, as the model computes them in
@@ -89,6 +132,7 @@ type Terms struct {
 // in the optimizer's float64.
 type evaluator interface {
 	evaluate(x, grad []float64) (Terms, error)
+	signature() string // the model signature it runs
 }
 
 // weightInputs are the run-time layer and weight choices, as the model takes them.
@@ -114,6 +158,7 @@ func newWeightInputs(s *Settings) weightInputs {
 // one batch, every evaluation.
 type recipeEvaluator struct {
 	model   *tfgraph.Model
+	sig     string
 	inputs  map[string]*tfgraph.Tensor
 	combo   *tfgraph.Tensor
 	weights weightInputs
@@ -122,6 +167,7 @@ type recipeEvaluator struct {
 func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) *recipeEvaluator {
 	shape := []int64{1, int64(h), int64(w), 3}
 	e := &recipeEvaluator{model: m, combo: tfgraph.NewTensor(shape...), weights: newWeightInputs(s)}
+	e.sig = signature(sigRecipe, e.weights)
 	e.inputs = map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
@@ -134,13 +180,16 @@ func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s 
 }
 
 func (e *recipeEvaluator) evaluate(x, grad []float64) (Terms, error) {
-	return runLoss(e.model, sigRecipe, e.inputs, e.combo, x, grad)
+	return runLoss(e.model, e.sig, e.inputs, e.combo, x, grad)
 }
+
+func (e *recipeEvaluator) signature() string { return e.sig }
 
 // fastEvaluator computes the content features and style Gram matrices once and
 // then runs VGG16 on the combination image alone: a third of the network work.
 type fastEvaluator struct {
 	model  *tfgraph.Model
+	sig    string
 	inputs map[string]*tfgraph.Tensor
 	combo  *tfgraph.Tensor
 }
@@ -148,7 +197,7 @@ type fastEvaluator struct {
 func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*fastEvaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	weights := newWeightInputs(s)
-	targets, err := m.Run(sigFastTargets, map[string]*tfgraph.Tensor{
+	targets, err := m.Run(signature(sigFastTargets, weights), map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
 		inContentWeights: weights.content,
@@ -157,7 +206,7 @@ func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *S
 	if err != nil {
 		return nil, fmt.Errorf("content and style targets: %w", err)
 	}
-	e := &fastEvaluator{model: m, combo: tfgraph.NewTensor(shape...)}
+	e := &fastEvaluator{model: m, sig: signature(sigFast, weights), combo: tfgraph.NewTensor(shape...)}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inCombination:    e.combo,
 		inContentFeature: targets[inContentFeature],
@@ -172,8 +221,10 @@ func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *S
 }
 
 func (e *fastEvaluator) evaluate(x, grad []float64) (Terms, error) {
-	return runLoss(e.model, sigFast, e.inputs, e.combo, x, grad)
+	return runLoss(e.model, e.sig, e.inputs, e.combo, x, grad)
 }
+
+func (e *fastEvaluator) signature() string { return e.sig }
 
 // errNotFinite is returned when the model's loss or gradient is NaN or infinite,
 // which L-BFGS-B cannot step from.

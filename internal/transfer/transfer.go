@@ -16,7 +16,13 @@ import (
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
-// Graph selects which of the model's graphs computes the loss.
+// Graph selects which of the model's graphs computes the loss. When the layers
+// with a nonzero weight are the notebook's, either graph runs the model's
+// notebook_* signature, the notebook's own graph with its layers fixed: then
+// recipe and fast give the same float32 bits, and the same as the Python
+// reference of the notebook with the same TensorFlow and thread count
+// (scripts/testdata/transfer; measured in this package's tests). Other layers
+// run the signatures that choose layers at run time, equal to float32 rounding.
 type Graph string
 
 const (
@@ -82,23 +88,9 @@ func (s *Settings) styleLayerWeight(i int) float64 {
 	return s.StyleWeight / float64(len(s.StyleLayers))
 }
 
-// MinSide returns the smallest image side the chosen layers allow.
-func (s *Settings) MinSide() int {
-	_, side := s.deepestLayer()
-	return side
-}
-
-// deepestLayer returns the chosen layer behind the most pooling, and the smallest
-// image side it allows.
-func (s *Settings) deepestLayer() (string, int) {
-	deepest, side := s.ContentLayer, 1
-	for _, name := range append([]string{s.ContentLayer}, s.StyleLayers...) {
-		if i, err := layerIndex(name); err == nil && minSide(i) > side {
-			deepest, side = name, minSide(i)
-		}
-	}
-	return deepest, side
-}
+// MinSide returns the smallest image side the model allows: 16, for every layer
+// choice, since the model always runs VGG16 to block5_conv3.
+func (s *Settings) MinSide() int { return minImageSide }
 
 // Validate checks the settings before any work starts.
 func (s *Settings) Validate() error {
@@ -133,9 +125,9 @@ func (s *Settings) Validate() error {
 			return fmt.Errorf("%s %v: too large for the model's float32", name, w)
 		}
 	}
-	if layer, min := s.deepestLayer(); s.Width < min || s.Height < min {
-		return fmt.Errorf("size %dx%d is too small for the chosen layers: VGG16's pooling before %s needs at least %dx%d",
-			s.Width, s.Height, layer, min, min)
+	if s.Width < minImageSide || s.Height < minImageSide {
+		return fmt.Errorf("size %dx%d is too small: the model runs VGG16 to block5_conv3, behind four 2x2 pools, and needs at least %dx%d",
+			s.Width, s.Height, minImageSide, minImageSide)
 	}
 	const maxPixels = 1 << 26 // 8192x8192; far beyond what fits a GPU's memory with VGG16
 	if s.Width*s.Height > maxPixels {
