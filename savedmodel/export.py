@@ -92,7 +92,7 @@ def layer_weights(
 
 
 def _maybe(pred, true_fn: Callable, false_fn: Callable):
-    # Python bools come from the fixed-layer graph the benchmark compares against.
+    # Python bools come from a graph whose layers are fixed when it is built (notebook_*).
     if isinstance(pred, bool):
         return true_fn() if pred else false_fn()
     return tf.cond(pred, true_fn, false_fn)
@@ -585,21 +585,17 @@ def _signature_info(fn) -> dict:
     }
 
 
-def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: dict, fixed=None) -> dict:
+def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: dict) -> dict:
     """Writes the SavedModel and its neuralstyle.json to out; returns the metadata."""
     import keras
 
-    module = StyleLoss(weights, fixed=fixed)
-    sigs = {
-        "recipe": module.recipe.get_concrete_function(),
-        "fast_targets": module.fast_targets.get_concrete_function(),
-        "fast": module.fast.get_concrete_function(),
-    }
-    if fixed is None:
-        # The notebook's own graph for its layers, on the same variables.
-        module.notebook = StyleLoss(None, fixed=(NOTEBOOK_CONTENT_LAYERS, NOTEBOOK_STYLE_LAYERS), share=module)
+    module = StyleLoss(weights)
+    # The notebook's own graph for its layers, on the same variables.
+    module.notebook = StyleLoss(None, fixed=(NOTEBOOK_CONTENT_LAYERS, NOTEBOOK_STYLE_LAYERS), share=module)
+    sigs = {}
+    for prefix, m in (("", module), ("notebook_", module.notebook)):
         for name in ("recipe", "fast_targets", "fast"):
-            sigs[f"notebook_{name}"] = getattr(module.notebook, name).get_concrete_function()
+            sigs[prefix + name] = getattr(m, name).get_concrete_function()
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
         "format": FORMAT,
@@ -614,7 +610,6 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
             "style_weight": NOTEBOOK_STYLE_WEIGHT,
             "tv_weight": NOTEBOOK_TV_WEIGHT,
         },
-        "fixed_layers": None if fixed is None else {"content": list(fixed[0]), "style": list(fixed[1])},
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
