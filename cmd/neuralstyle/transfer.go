@@ -46,7 +46,7 @@ func transferCommand() *cli.Command {
 			&cli.IntFlag{Name: "maxfun", Usage: "evaluations per L-BFGS-B call (checked when an L-BFGS-B iteration ends, as SciPy does)", Value: d.MaxFun, EnvVars: []string{"NEURALSTYLE_MAXFUN"}},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the starting noise: np.random.seed(SEED) (0 to 4294967295)", Value: 0, EnvVars: []string{"NEURALSTYLE_SEED"}},
 			&cli.StringFlag{Name: "init", Usage: "starting image: noise, content or style", Value: string(d.Init), EnvVars: []string{"NEURALSTYLE_INIT"}},
-			&cli.StringFlag{Name: "graph", Usage: "recipe (the notebook's graph) or fast (targets computed once, a third of the work)", Value: string(d.Graph), EnvVars: []string{"NEURALSTYLE_GRAPH"}},
+			&cli.StringFlag{Name: "graph", Usage: "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)", Value: string(d.Graph), EnvVars: []string{"NEURALSTYLE_GRAPH"}},
 			&cli.StringFlag{Name: "resample", Usage: "resize filter: nearest (the notebook's Pillow default), bilinear, bicubic, lanczos", Value: d.Resample.String(), EnvVars: []string{"NEURALSTYLE_RESAMPLE"}},
 			&cli.StringFlag{Name: "preprocess", Usage: "recipe (the notebook's mean subtraction, quirk included) or caffe (Keras' preprocess_input)", Value: d.Preprocess.String(), EnvVars: []string{"NEURALSTYLE_PREPROCESS"}},
 			&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},

@@ -462,9 +462,11 @@ func TestKeys(t *testing.T) {
 		t.Errorf("copied content image changes the key")
 	}
 	for name, change := range map[string]func(*Config){
-		"seed":          func(c *Config) { c.Settings.Seed++ },
-		"maxfun":        func(c *Config) { c.Settings.MaxFun++ },
-		"graph":         func(c *Config) { c.Settings.Graph = transfer.GraphFast },
+		"seed":   func(c *Config) { c.Settings.Seed++ },
+		"maxfun": func(c *Config) { c.Settings.MaxFun++ },
+		"graph": func(c *Config) {
+			c.Settings.Graph = map[transfer.Graph]transfer.Graph{transfer.GraphFast: transfer.GraphRecipe, transfer.GraphRecipe: transfer.GraphFast}[c.Settings.Graph]
+		},
 		"style layers":  func(c *Config) { c.Settings.StyleLayers = c.Settings.StyleLayers[1:] },
 		"style image":   func(c *Config) { c.Style = c.Content },
 		"content image": func(c *Config) { c.Content = filepath.Join(testdata, "64x64_seed1", "out.png") },
