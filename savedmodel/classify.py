@@ -53,9 +53,9 @@ import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
 
-IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
-IMAGENET_URL = "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + IMAGENET_FILE
-IMAGENET_MD5 = "64373286793e3c8b2b4e3219cbf3544b"  # the hash Keras checks the download against
+_IMAGENET = vw.KerasFile("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b", "528 MB")
+IMAGENET_FILE = _IMAGENET.name
+IMAGENET_URL = _IMAGENET.url
 CACHE_DIR: str | None = None  # None: Keras' cache (~/.keras or $KERAS_HOME)
 
 FORMAT = "neuralstyle-vgg16-classifier/1"
@@ -71,19 +71,7 @@ class ExportError(Exception):
 
 def fetch_imagenet() -> str:
     """Downloads (or finds in Keras' cache) the ImageNet with-top weights file."""
-    import keras
-
-    try:
-        return keras.utils.get_file(
-            IMAGENET_FILE, IMAGENET_URL, cache_subdir="models", file_hash=IMAGENET_MD5, cache_dir=CACHE_DIR
-        )
-    except Exception as e:  # Keras wraps network failures in several exception types
-        raise ExportError(
-            f"cannot download the ImageNet weights from {IMAGENET_URL}: {e}\n"
-            "Nothing was exported. If you have the file, pass it with --weights PATH "
-            f"(it is {IMAGENET_FILE}, about 528 MB); for test weights pass "
-            "--weights random --seed N."
-        ) from None
+    return vw.fetch_keras_file(_IMAGENET, IMAGENET_URL, CACHE_DIR)
 
 
 def build_model(source: str, seed: int | None, workdir: str):
@@ -92,29 +80,13 @@ def build_model(source: str, seed: int | None, workdir: str):
     record for neuralstyle.json."""
     import keras
 
-    if source == "random":
-        if seed is None:
-            raise ExportError("--weights random needs --seed N (a non-negative integer)")
-        path = os.path.join(workdir, f"vgg16-top-random-seed{seed}.h5")
-        try:
-            vw.write_random_top(path, seed)
-        except ValueError as e:
-            raise ExportError(str(e)) from None
-        info: dict = {"source": "random", "seed": seed, "generator": "savedmodel.vggweights.write_random_top"}
-    else:
-        if seed is not None:
-            raise ExportError("--seed applies only to --weights random")
-        if source == "imagenet":
-            path = fetch_imagenet()
-            info = {"source": "imagenet", "url": IMAGENET_URL, "path": path}
-        else:
-            path = source
-            if not path.endswith((".h5", ".hdf5")):
-                raise ExportError(f"--weights {path}: want imagenet, random, or a Keras .h5/.hdf5 weights file")
-            info = {"source": "file", "path": os.path.abspath(path)}
     try:
+        path, info = vw.resolve_source(
+            source, seed, workdir, write_random_file=vw.write_random_top, random_name="vgg16-top-random-seed{seed}.h5",
+            fetch_imagenet=fetch_imagenet, imagenet_url=IMAGENET_URL,
+        )
         ours = vw.read_top(path)  # clear errors for wrong shapes or missing layers
-    except vw.WeightsError as e:
+    except ValueError as e:
         raise ExportError(str(e)) from None
     info["sha256"] = vw.sha256(path)
     model = keras.applications.VGG16(include_top=True, weights=path)

@@ -48,12 +48,9 @@ NOTEBOOK_CONTENT_WEIGHT = 0.025
 NOTEBOOK_STYLE_WEIGHT = 5.0
 NOTEBOOK_TV_WEIGHT = 1.0
 
-IMAGENET_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-)
-IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-IMAGENET_MD5 = "6d6bbae143d832006294945121d1f1fc"  # the hash Keras checks the download against
+_IMAGENET = vw.KerasFile("vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc", "58.9 MB")
+IMAGENET_FILE = _IMAGENET.name
+IMAGENET_URL = _IMAGENET.url  # a module variable, so tests can point it at a closed port
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
 SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast")
@@ -515,47 +512,19 @@ def _check_architecture(model) -> None:
 
 def fetch_imagenet() -> str:
     """Downloads (or finds in Keras' cache) the ImageNet no-top weights file."""
-    import keras
-
-    try:
-        return keras.utils.get_file(
-            IMAGENET_FILE, IMAGENET_URL, cache_subdir="models", file_hash=IMAGENET_MD5, cache_dir=CACHE_DIR
-        )
-    except Exception as e:  # Keras wraps network failures in several exception types
-        raise ExportError(
-            f"cannot download the ImageNet weights from {IMAGENET_URL}: {e}\n"
-            "Nothing was exported. If you have the file, pass it with --weights PATH "
-            f"(it is {IMAGENET_FILE}, about 58.9 MB); for test weights pass "
-            "--weights random --seed N."
-        ) from None
+    return vw.fetch_keras_file(_IMAGENET, IMAGENET_URL, CACHE_DIR)
 
 
 def load_weights(source: str, seed: int | None, workdir: str) -> tuple[dict[str, vw.ConvWeights], dict]:
     """Resolves --weights/--seed to validated weights, as loaded by Keras' VGG16, and
     the provenance record for neuralstyle.json."""
-    if source == "random":
-        if seed is None:
-            raise ExportError("--weights random needs --seed N (a non-negative integer)")
-        path = os.path.join(workdir, f"vgg16-random-seed{seed}.h5")
-        try:
-            vw.write_random(path, seed)
-        except ValueError as e:
-            raise ExportError(str(e)) from None
-        info = {"source": "random", "seed": seed, "generator": "savedmodel.vggweights.write_random"}
-    else:
-        if seed is not None:
-            raise ExportError("--seed applies only to --weights random")
-        if source == "imagenet":
-            path = fetch_imagenet()
-            info = {"source": "imagenet", "url": IMAGENET_URL, "path": path}
-        else:
-            path = source
-            if not path.endswith((".h5", ".hdf5")):
-                raise ExportError(f"--weights {path}: want imagenet, random, or a Keras .h5/.hdf5 weights file")
-            info = {"source": "file", "path": os.path.abspath(path)}
     try:
+        path, info = vw.resolve_source(
+            source, seed, workdir, write_random_file=vw.write_random, random_name="vgg16-random-seed{seed}.h5",
+            fetch_imagenet=fetch_imagenet, imagenet_url=IMAGENET_URL,
+        )
         ours = vw.read(path)  # clear errors for wrong shapes or missing layers
-    except vw.WeightsError as e:
+    except ValueError as e:
         raise ExportError(str(e)) from None
     info["sha256"] = vw.sha256(path)
     model = _keras_vgg16(path)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,6 +142,65 @@ def read(path: str | Path) -> dict[str, ConvWeights]:
     errors that name the layer.
     """
     return _read(path, _NO_TOP)
+
+
+@dataclass(frozen=True)
+class KerasFile:
+    """One of the ImageNet weights files Keras downloads for VGG16."""
+
+    name: str
+    md5: str  # the hash Keras checks the download against
+    size: str  # for messages, e.g. "58.9 MB"
+
+    @property
+    def url(self) -> str:
+        return "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + self.name
+
+
+def fetch_keras_file(file: KerasFile, url: str, cache_dir: str | None) -> str:
+    """Downloads (or finds in Keras' cache) an ImageNet weights file. A failure is a
+    WeightsError that says how to go on without the network; nothing falls back."""
+    import keras
+
+    try:
+        return keras.utils.get_file(file.name, url, cache_subdir="models", file_hash=file.md5, cache_dir=cache_dir)
+    except Exception as e:  # Keras wraps network failures in several exception types
+        raise WeightsError(
+            f"cannot download the ImageNet weights from {url}: {e}\n"
+            "Nothing was exported. If you have the file, pass it with --weights PATH "
+            f"(it is {file.name}, about {file.size}); for test weights pass "
+            "--weights random --seed N."
+        ) from None
+
+
+def resolve_source(
+    source: str,
+    seed: int | None,
+    workdir: str,
+    *,
+    write_random_file: Callable[[str, int], None],
+    random_name: str,
+    fetch_imagenet: Callable[[], str],
+    imagenet_url: str,
+) -> tuple[str, dict]:
+    """Turns an exporter's --weights/--seed into a weights file and the provenance
+    record for neuralstyle.json: "random" (written into workdir as random_name with
+    the seed), "imagenet" (fetch_imagenet), or the path of a Keras .h5 file."""
+    if source == "random":
+        if seed is None:
+            raise WeightsError("--weights random needs --seed N (a non-negative integer)")
+        path = str(Path(workdir) / random_name.format(seed=seed))
+        write_random_file(path, seed)
+        generator = f"savedmodel.vggweights.{write_random_file.__name__}"
+        return path, {"source": "random", "seed": seed, "generator": generator}
+    if seed is not None:
+        raise WeightsError("--seed applies only to --weights random")
+    if source == "imagenet":
+        path = fetch_imagenet()
+        return path, {"source": "imagenet", "url": imagenet_url, "path": path}
+    if not source.endswith((".h5", ".hdf5")):
+        raise WeightsError(f"--weights {source}: want imagenet, random, or a Keras .h5/.hdf5 weights file")
+    return source, {"source": "file", "path": os.path.abspath(source)}
 
 
 def sha256(path: str | Path) -> str:
