@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -52,6 +50,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
+from savedmodel.export import ExportError, check_out, replace_dir, write_metadata  # noqa: E402
 
 _IMAGENET = vw.KerasFile("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b", "528 MB")
 IMAGENET_FILE = _IMAGENET.name
@@ -63,10 +62,6 @@ SIZE = 224
 CLASSES = 1000
 # The layers ``features`` can return, in network order; the index is the input.
 FEATURE_LAYERS: tuple[str, ...] = tuple(n for n in vw.ALL_LAYER_NAMES if n != "input_1")
-
-
-class ExportError(Exception):
-    """A problem the user can fix (bad arguments, unavailable weights); the message says how."""
 
 
 def fetch_imagenet() -> str:
@@ -219,18 +214,8 @@ def export(out: str | Path, model, weights_info: dict) -> dict:
         "exporter": "savedmodel/classify.py",
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    write_metadata(out, meta)
     return meta
-
-
-def _check_out(dst: Path) -> None:
-    if dst.exists():
-        if not dst.is_dir():
-            raise ExportError(f"--out {dst}: exists and is not a directory")
-        if any(dst.iterdir()) and not (dst / "neuralstyle.json").exists():
-            raise ExportError(f"--out {dst}: not empty and not a previous export; refusing to replace it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,16 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     start = time.monotonic()
     try:
-        _check_out(out)
+        check_out(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".classify-", dir=out.parent) as tmp:
             model, info = build_model(a.weights, a.seed, tmp)
             staged = os.path.join(tmp, "model")
             export(staged, model, info)
-            _check_out(out)
-            if out.exists():
-                shutil.rmtree(out)
-            shutil.move(staged, out)
+            replace_dir(staged, out)
     except ExportError as e:
         print(f"classify: {e}", file=sys.stderr)
         return 2

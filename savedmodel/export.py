@@ -583,13 +583,19 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
         "keras_version": keras.__version__,
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    write_metadata(out, meta)
     return meta
 
 
-def _check_out(dst: Path) -> None:
+def write_metadata(out: str | Path, meta: dict) -> None:
+    """Writes the export's record, neuralstyle.json, which Go's inspect shows."""
+    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+
+
+def check_out(dst: Path) -> None:
+    """Refuses an --out that is a file, or a folder that is not a previous export."""
     if dst.exists():
         if not dst.is_dir():
             raise ExportError(f"--out {dst}: exists and is not a directory")
@@ -597,8 +603,9 @@ def _check_out(dst: Path) -> None:
             raise ExportError(f"--out {dst}: not empty and not a previous export; refusing to replace it")
 
 
-def _replace_dir(src: str, dst: Path) -> None:
-    _check_out(dst)
+def replace_dir(src: str, dst: Path) -> None:
+    """Moves the staged export src into place, replacing a previous export."""
+    check_out(dst)
     if dst.exists():
         shutil.rmtree(dst)
     shutil.move(src, dst)
@@ -613,13 +620,13 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     start = time.monotonic()
     try:
-        _check_out(out)
+        check_out(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".export-", dir=out.parent) as tmp:
             weights, info = load_weights(a.weights, a.seed, tmp)
             staged = os.path.join(tmp, "model")
             export(staged, weights, info)
-            _replace_dir(staged, out)
+            replace_dir(staged, out)
     except ExportError as e:
         print(f"export: {e}", file=sys.stderr)
         return 2
