@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -25,9 +26,14 @@ const (
 
 func main() {
 	// TensorFlow's C++ logging floods the terminal with INFO lines; errors still reach
-	// the user as Go errors. A user can set the variable to see everything.
+	// the user as Go errors. The library reads the variable while it loads, before
+	// main runs, so setting it takes a re-exec of this program; a user can set the
+	// variable to see everything.
 	if os.Getenv("TF_CPP_MIN_LOG_LEVEL") == "" {
 		os.Setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+		if exe, err := os.Executable(); err == nil {
+			syscall.Exec(exe, os.Args, os.Environ()) // returns only on failure: run noisy
+		}
 	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
