@@ -36,12 +36,9 @@ export, which the Go tests reproduce through the SavedModel.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -50,7 +47,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
-from savedmodel.export import ExportError, check_out, replace_dir, write_metadata  # noqa: E402
+from savedmodel.export import ExportError, run_cli, write_metadata  # noqa: E402
 
 _IMAGENET = vw.KerasFile("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b", "528 MB")
 IMAGENET_FILE = _IMAGENET.name
@@ -219,29 +216,12 @@ def export(out: str | Path, model, weights_info: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m savedmodel.classify", description=__doc__.split("\n")[0])
-    p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
-    p.add_argument("--weights", default="imagenet",
-                   help="imagenet (default, downloads), random, or PATH to a Keras with-top .h5 file")
-    p.add_argument("--seed", type=int, help="seed for --weights random")
-    a = p.parse_args(argv)
-    out = Path(a.out)
-    start = time.monotonic()
-    try:
-        check_out(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".classify-", dir=out.parent) as tmp:
-            model, info = build_model(a.weights, a.seed, tmp)
-            staged = os.path.join(tmp, "model")
-            export(staged, model, info)
-            replace_dir(staged, out)
-    except ExportError as e:
-        print(f"classify: {e}", file=sys.stderr)
-        return 2
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) "
-          f"in {time.monotonic() - start:.1f} s")
-    return 0
+    def build(weights_source: str, seed: int | None, workdir: str, staged: str) -> dict:
+        model, info = build_model(weights_source, seed, workdir)
+        export(staged, model, info)
+        return info
+
+    return run_cli(argv, "classify", __doc__, "with-top", build)
 
 
 if __name__ == "__main__":

@@ -611,10 +611,15 @@ def replace_dir(src: str, dst: Path) -> None:
     shutil.move(src, dst)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m savedmodel.export", description=__doc__.split("\n")[0])
+def run_cli(argv: list[str] | None, prog: str, doc: str, file_kind: str,
+            build: Callable[[str, int | None, str, str], dict]) -> int:
+    """The command line shared by the exporters: --out, --weights, --seed. build(weights,
+    seed, workdir, staged) writes the model into staged and returns its weights record;
+    the export is staged beside --out and moved into place only when complete."""
+    p = argparse.ArgumentParser(prog=f"python -m savedmodel.{prog}", description=doc.split("\n")[0])
     p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
-    p.add_argument("--weights", default="imagenet", help="imagenet (default, downloads), random, or PATH to a Keras no-top .h5 file")
+    p.add_argument("--weights", default="imagenet",
+                   help=f"imagenet (default, downloads), random, or PATH to a Keras {file_kind} .h5 file")
     p.add_argument("--seed", type=int, help="seed for --weights random")
     a = p.parse_args(argv)
     out = Path(a.out)
@@ -622,17 +627,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_out(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".export-", dir=out.parent) as tmp:
-            weights, info = load_weights(a.weights, a.seed, tmp)
+        with tempfile.TemporaryDirectory(prefix=f".{prog}-", dir=out.parent) as tmp:
             staged = os.path.join(tmp, "model")
-            export(staged, weights, info)
+            info = build(a.weights, a.seed, tmp, staged)
             replace_dir(staged, out)
     except ExportError as e:
-        print(f"export: {e}", file=sys.stderr)
+        print(f"{prog}: {e}", file=sys.stderr)
         return 2
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) in {time.monotonic() - start:.1f} s")
+    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) "
+          f"in {time.monotonic() - start:.1f} s")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    def build(weights_source: str, seed: int | None, workdir: str, staged: str) -> dict:
+        weights, info = load_weights(weights_source, seed, workdir)
+        export(staged, weights, info)
+        return info
+
+    return run_cli(argv, "export", __doc__, "no-top", build)
 
 
 if __name__ == "__main__":
