@@ -124,8 +124,8 @@ func (plan *Plan) newRecord(p *Point, res *transfer.Result, evaluations int, sec
 		ContentSHA256: plan.hashes[p.Config.Content], StyleSHA256: plan.hashes[p.Config.Style],
 		Model: plan.ModelID, Evaluations: evaluations, Seconds: seconds,
 	}
-	for _, prm := range params {
-		rec.Settings[prm.name] = prm.format(&p.Config)
+	for _, f := range p.Config.Record() {
+		rec.Settings[f.Name] = f.Value
 	}
 	for _, it := range res.Iterations {
 		rec.Iterations = append(rec.Iterations, IterationRecord{

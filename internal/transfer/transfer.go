@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
@@ -62,6 +61,9 @@ type Settings struct {
 	Graph      Graph
 	Resample   preprocess.Filter
 	Preprocess preprocess.Mode
+	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
+	// says to show them turned, as the notebook's Pillow did.
+	IgnoreEXIF bool
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -83,75 +85,16 @@ func Defaults() Settings {
 	}
 }
 
+// DecodeOptions are how the settings read image files.
+func (s *Settings) DecodeOptions() *preprocess.DecodeOptions {
+	return &preprocess.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
+}
+
 func (s *Settings) styleLayerWeight(i int) float64 {
 	if s.StyleLayerWeights != nil {
 		return s.StyleLayerWeights[i]
 	}
 	return s.StyleWeight / float64(len(s.StyleLayers))
-}
-
-// MinSide returns the smallest image side the model allows: 16, for every layer
-// choice, since the model always runs VGG16 to block5_conv3.
-func (s *Settings) MinSide() int { return minImageSide }
-
-// Validate checks the settings before any work starts.
-func (s *Settings) Validate() error {
-	if _, err := layerIndex(s.ContentLayer); err != nil {
-		return fmt.Errorf("content layer: %w", err)
-	}
-	if len(s.StyleLayers) == 0 {
-		return errors.New("no style layers")
-	}
-	seen := map[string]bool{}
-	for _, name := range s.StyleLayers {
-		if _, err := layerIndex(name); err != nil {
-			return fmt.Errorf("style layer: %w", err)
-		}
-		if seen[name] {
-			return fmt.Errorf("style layer %q is listed twice", name)
-		}
-		seen[name] = true
-	}
-	if s.StyleLayerWeights != nil && len(s.StyleLayerWeights) != len(s.StyleLayers) {
-		return fmt.Errorf("%d style layer weights for %d style layers", len(s.StyleLayerWeights), len(s.StyleLayers))
-	}
-	weights := map[string]float64{"content weight": s.ContentWeight, "style weight": s.StyleWeight, "total variation weight": s.TVWeight}
-	for i, w := range s.StyleLayerWeights {
-		weights[fmt.Sprintf("weight of style layer %s", s.StyleLayers[i])] = w
-	}
-	for name, w := range weights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-			return fmt.Errorf("%s %v: want a finite number >= 0", name, w)
-		}
-		if w > math.MaxFloat32 {
-			return fmt.Errorf("%s %v: too large for the model's float32", name, w)
-		}
-	}
-	if s.Width < minImageSide || s.Height < minImageSide {
-		return fmt.Errorf("size %dx%d is too small: the model runs VGG16 to block5_conv3, behind four 2x2 pools, and needs at least %dx%d",
-			s.Width, s.Height, minImageSide, minImageSide)
-	}
-	const maxPixels = 1 << 26 // 8192x8192; far beyond what fits a GPU's memory with VGG16
-	if s.Width*s.Height > maxPixels {
-		return fmt.Errorf("size %dx%d has more than %d pixels", s.Width, s.Height, maxPixels)
-	}
-	if s.Iterations < 1 {
-		return fmt.Errorf("iterations %d: want at least 1", s.Iterations)
-	}
-	if s.MaxFun < 1 {
-		return fmt.Errorf("maxfun %d: want at least 1", s.MaxFun)
-	}
-	switch s.Init {
-	case InitNoise, InitContent, InitStyle:
-	default:
-		return fmt.Errorf("init %q: want noise, content or style", s.Init)
-	}
-	switch s.Graph {
-	case GraphRecipe, GraphFast:
-	default:
-		return fmt.Errorf("graph %q: want recipe or fast", s.Graph)
-	}
-	return nil
 }
 
 // Iteration is what an observer learns after each outer iteration.
