@@ -209,6 +209,9 @@ type logLine struct {
 	Steps       int     `json:"lbfgs_iterations"`
 	Status      string  `json:"status"`
 	Seconds     float64 `json:"seconds"`
+	// Size is the image's, WxH; Scale counts --scales from 0.
+	Size  string `json:"size"`
+	Scale int    `json:"scale"`
 	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
 	// the one before (so they include the optimiser's step, a few milliseconds).
 	EvalSeconds []float64 `json:"evaluation_seconds"`
@@ -237,7 +240,7 @@ func newTransferOutputs(job *transferJob) *transferOutputs {
 
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := preprocess.Deprocess(it.X, it.Width, it.Height, s.Preprocess)
 		if err != nil {
 			return err
 		}
@@ -257,6 +260,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 			Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
 			Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
 			Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
+			Size: fmt.Sprintf("%dx%d", it.Width, it.Height), Scale: it.Scale,
 		})
 		o.evalSeconds = nil
 		if err != nil {
@@ -286,6 +290,15 @@ func (o *transferOutputs) finish(res *transfer.Result) error {
 		return err
 	}
 	if o.job.gif != "" && len(o.gifFrames) > 0 {
+		// Coarser scales' frames are smaller: shown at the final size.
+		last := o.gifFrames[len(o.gifFrames)-1]
+		for i, f := range o.gifFrames {
+			if f.Width != last.Width || f.Height != last.Height {
+				if o.gifFrames[i], err = preprocess.Resize(f, last.Width, last.Height, preprocess.Bicubic); err != nil {
+					return err
+				}
+			}
+		}
 		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
 	}
 	return nil

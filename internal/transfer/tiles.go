@@ -210,6 +210,9 @@ func newTiledEvaluatorHalo(m *tfgraph.Model, content []float32, w, h int, style 
 	if err := e.sumGrams(style, sw, splitImage(sw, sh, tile, halo), e.grams); err != nil {
 		return nil, fmt.Errorf("style Gram matrices: %w", err)
 	}
+	if sw != w || sh != h {
+		scaleGrams(e.grams, w, h, sw, sh) // as the fast graph's (sizes.go)
+	}
 	return e, nil
 }
 

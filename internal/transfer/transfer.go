@@ -64,6 +64,16 @@ type Settings struct {
 	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
+
+	// Sizes beyond the notebook's (sizes.go). LongSide, when not 0, replaces
+	// Width x Height: the content's aspect ratio with this long side, and the
+	// style image's own aspect ratio with the same long side. Scales are the long
+	// sides of coarser runs before the final size, each upsampled as the next
+	// one's start. Tile, when not 0, evaluates the loss tile by tile with interiors
+	// of Tile x Tile pixels (tiles.go).
+	LongSide int
+	Scales   []int
+	Tile     int
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -107,6 +117,9 @@ type Iteration struct {
 	Status      optimize.Status
 	Elapsed     time.Duration // of this iteration
 	X           []float64     // the image in preprocessed space; valid during the call
+	// Width and Height are X's; Scale counts the run's scales from 0 (always 0
+	// without Settings.Scales).
+	Width, Height, Scale int
 }
 
 // Observer follows a run. Each method may be nil.
@@ -126,6 +139,7 @@ type Result struct {
 // Inputs are the decoded content and style images.
 type Inputs struct {
 	Content, Style *preprocess.Image
+	start          []float64 // a starting point replacing Init's, of the run's size
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -137,26 +151,29 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if err := CheckModel(model, s.Graph); err != nil {
 		return nil, err
 	}
-	w, h := s.Width, s.Height
+	if len(s.Scales) > 0 {
+		return runScales(ctx, model, in, s, obs) // calls Run once per scale
+	}
+	// W x H, or the images' own shapes with --long-side (sizes.go).
+	w, h, sw, sh, err := s.shapes(in)
+	if err != nil {
+		return nil, err
+	}
 
 	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1).
 	content, err := prepare(in.Content, w, h, &s)
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
-	style, err := prepare(in.Style, w, h, &s)
+	style, err := prepare(in.Style, sw, sh, &s)
 	if err != nil {
 		return nil, fmt.Errorf("style image: %w", err)
 	}
 
-	// The loss: the notebook's graph, or the fast one.
-	var eval evaluator
-	if s.Graph == GraphFast {
-		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
-			return nil, err
-		}
-	} else {
-		eval = newRecipeEvaluator(model, content, style, w, h, &s)
+	// The loss: the notebook's graph, the fast one, or tile by tile (sizes.go).
+	eval, err := chooseEvaluator(model, content, w, h, style, sw, sh, &s)
+	if err != nil {
+		return nil, err
 	}
 
 	// The starting image (RECIPE section 4).
@@ -170,6 +187,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		x = widen(content)
 	case InitStyle:
 		x = widen(style)
+	}
+	if in.start != nil { // the coarser scale's result (runScales)
+		x = in.start
 	}
 
 	res := &Result{}
@@ -205,7 +225,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		it := Iteration{
 			Iteration: i, Terms: tracker.at(x), Loss: r.F,
 			Evaluations: r.Evaluations, Steps: r.Iterations, Status: r.Status,
-			Elapsed: time.Since(start), X: x,
+			Elapsed: time.Since(start), X: x, Width: w, Height: h,
 		}
 		if obs.Done != nil {
 			if err := obs.Done(it); err != nil {
