@@ -37,7 +37,7 @@ func transferCommand() *cli.Command {
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
 			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		), sessionFlags()...),
+		), append(sizingFlags(), sessionFlags()...)...),
 		Action: runTransfer,
 	}
 }
@@ -128,6 +128,10 @@ func runTransfer(c *cli.Context) error {
 	}
 	style, err := preprocess.ReadFile(job.style, job.settings.DecodeOptions())
 	if err != nil {
+		return err
+	}
+	// Sizes, tiles and memory (sizing.go).
+	if stop, err := planTransfer(c, job, transfer.Inputs{Content: content, Style: style}); stop || err != nil {
 		return err
 	}
 	if job.frames != "" {

@@ -44,12 +44,13 @@ func (s *Settings) shapes(in Inputs) (w, h, sw, sh int, err error) {
 	return w, h, sw, sh, nil
 }
 
-// chooseEvaluator chooses how the loss is evaluated: tile by tile (Tile), the
-// notebook's recipe graph, or the fast graph, whose style targets come from a
-// style image of its own size when the shapes differ.
+// chooseEvaluator chooses how the loss is evaluated: tile by tile (Tile, when
+// one tile does not cover the image: at a coarse scale it may), the notebook's
+// recipe graph, or the fast graph, whose style targets come from a style image of
+// its own size when the shapes differ.
 func chooseEvaluator(m *tfgraph.Model, content []float32, w, h int, style []float32, sw, sh int, s *Settings) (evaluator, error) {
 	switch {
-	case s.Tile > 0:
+	case s.Tile > 0 && (s.Tile < w || s.Tile < h):
 		return newTiledEvaluator(m, content, w, h, style, sw, sh, s, s.Tile)
 	case s.Graph == GraphRecipe:
 		return newRecipeEvaluator(m, content, style, w, h, s), nil
@@ -221,7 +222,7 @@ var sizeSettings = []Setting{
 		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
 		Check:  func(c *Config) error { return checkLongSide(&c.Settings) }},
 	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
-		Usage: "coarse to fine: the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations and starts the next, upsampled",
+		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations and starts the next, upsampled",
 		Parse: func(c *Config, v string) error {
 			c.Scales = nil
 			for _, f := range strings.Split(v, ",") {
@@ -245,16 +246,25 @@ var sizeSettings = []Setting{
 		},
 		Check: func(c *Config) error { return checkScales(&c.Settings) }},
 	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
-		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once): the same numbers in less memory, for a third more work or more",
+		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for a third more work or more",
 		Parse: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "auto" {
+				c.Tile = TileAuto
+				return checkTile(&c.Settings)
+			}
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
-				return fmt.Errorf("%q: want a whole number of pixels", v)
+				return fmt.Errorf("%q: want a whole number of pixels, or auto", v)
 			}
 			c.Tile = n
 			return checkTile(&c.Settings)
 		},
-		Format: func(c *Config) string { return strconv.Itoa(c.Tile) },
+		Format: func(c *Config) string {
+			if c.Tile == TileAuto {
+				return "auto"
+			}
+			return strconv.Itoa(c.Tile)
+		},
 		Check:  func(c *Config) error { return checkTile(&c.Settings) }},
 }
 
@@ -299,6 +309,10 @@ func checkScales(s *Settings) error {
 func checkTile(s *Settings) error {
 	switch {
 	case s.Tile == 0:
+		return nil
+	case s.Graph == GraphRecipe && s.Tile == TileAuto:
+		return errors.New("auto needs the fast graph, whose loss tiles evaluate: use --graph fast")
+	case s.Tile == TileAuto:
 		return nil
 	case s.Tile < tileAlign || s.Tile%tileAlign != 0:
 		return fmt.Errorf("%d: want 0 or a multiple of %d", s.Tile, tileAlign)

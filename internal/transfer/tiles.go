@@ -157,6 +157,7 @@ type tiledEvaluator struct {
 	imageSize   *tfgraph.Tensor
 	gramSums    [][]float64
 	tv          float64
+	x32, tile   []float32 // buffers: the combination in float32, one tile of it
 }
 
 // newTiledEvaluator prepares tiles of interiors tile x tile (a multiple of 16) for
@@ -221,9 +222,19 @@ var layerChannels = []int{64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 5
 
 func (e *tiledEvaluator) signature() string { return sigTileGradient }
 
-func (e *tiledEvaluator) targets(img []float32, w int, t imageTile, weights weightInputs) (map[string]*tfgraph.Tensor, error) {
-	in := tfgraph.NewTensor(1, int64(t.height()), int64(t.width()), 3)
+// tileInput cuts tile t of the w-wide image img into the evaluator's buffer.
+func (e *tiledEvaluator) tileInput(img []float32, w int, t imageTile) *tfgraph.Tensor {
+	n := t.height() * t.width() * 3
+	if len(e.tile) < n {
+		e.tile = make([]float32, n)
+	}
+	in := &tfgraph.Tensor{Shape: []int64{1, int64(t.height()), int64(t.width()), 3}, Data: e.tile[:n]}
 	cut(in.Data, img, w, t)
+	return in
+}
+
+func (e *tiledEvaluator) targets(img []float32, w int, t imageTile, weights weightInputs) (map[string]*tfgraph.Tensor, error) {
+	in := e.tileInput(img, w, t)
 	return e.model.Run(sigTileTargets, map[string]*tfgraph.Tensor{
 		inTile: in, inCrop: t.crop(),
 		inContentWeights: weights.content, inStyleWeights: weights.style,
@@ -273,7 +284,10 @@ func (e *tiledEvaluator) evaluate(x, grad []float64) (Terms, error) {
 		return Terms{}, fmt.Errorf("tiled evaluation of a %dx%d image given %d values", e.w, e.h, len(x))
 	}
 	// The combination image as the model sees it: float32.
-	x32 := make([]float32, len(x))
+	if e.x32 == nil {
+		e.x32 = make([]float32, len(x))
+	}
+	x32 := e.x32
 	for i, v := range x {
 		x32[i] = float32(v)
 	}
@@ -286,8 +300,7 @@ func (e *tiledEvaluator) evaluate(x, grad []float64) (Terms, error) {
 	var content float64
 	var style float32
 	for k, t := range e.tiles {
-		in := tfgraph.NewTensor(1, int64(t.height()), int64(t.width()), 3)
-		cut(in.Data, x32, e.w, t)
+		in := e.tileInput(x32, e.w, t)
 		inputs := map[string]*tfgraph.Tensor{
 			inTile: in, inCrop: t.crop(), inImageSize: e.imageSize,
 			inContentFeature: e.contents[k],

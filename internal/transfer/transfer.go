@@ -154,6 +154,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if len(s.Scales) > 0 {
 		return runScales(ctx, model, in, s, obs) // calls Run once per scale
 	}
+	if err := s.resolveTile(in); err != nil { // --tile auto (peak.go)
+		return nil, err
+	}
 	// W x H, or the images' own shapes with --long-side (sizes.go).
 	w, h, sw, sh, err := s.shapes(in)
 	if err != nil {
