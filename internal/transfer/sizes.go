@@ -265,7 +265,7 @@ var sizeSettings = []Setting{
 			}
 			return strconv.Itoa(c.Tile)
 		},
-		Check:  func(c *Config) error { return checkTile(&c.Settings) }},
+		Check: func(c *Config) error { return checkTile(&c.Settings) }},
 }
 
 func checkLongSide(s *Settings) error {
