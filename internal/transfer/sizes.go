@@ -246,7 +246,7 @@ var sizeSettings = []Setting{
 		},
 		Check: func(c *Config) error { return checkScales(&c.Settings) }},
 	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
-		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for a third more work or more",
+		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
 		Parse: func(c *Config, v string) error {
 			if strings.TrimSpace(v) == "auto" {
 				c.Tile = TileAuto

@@ -239,3 +239,36 @@ func TestTotalVariationMatchesModel(t *testing.T) {
 		t.Errorf("total variation %g, model %g (relative %.2g); gradient %.2g", tv, want.TV, dl, dg)
 	}
 }
+
+// BenchmarkEvaluate compares one evaluation of the whole image (the fast graph)
+// with the tiled one, side by side, on random weights with the notebook's layers.
+func BenchmarkEvaluate(b *testing.B) {
+	m := testModel(b)
+	const side = 256
+	s := Defaults()
+	s.Width, s.Height = side, side
+	content, style := noiseImage(b, 1, side, side), noiseImage(b, 2, side, side)
+	x, err := preprocess.Noise(3, side, side)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grad := make([]float64, len(x))
+	for _, tile := range []int{0, 128} {
+		var e evaluator
+		if tile == 0 {
+			e, err = newFastEvaluator(m, content, style, side, side, &s)
+		} else {
+			e, err = newTiledEvaluator(m, content, side, side, style, side, side, &s, tile)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("%dx%d/tile%d", side, side, tile), func(b *testing.B) {
+			for range b.N {
+				if _, err := e.evaluate(x, grad); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
