@@ -13,8 +13,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -94,10 +98,10 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 	s.Seed = uint32(seed)
 	s.Init = transfer.Init(c.String("init"))
 	s.Graph = transfer.Graph(c.String("graph"))
-	if s.Resample, err = preprocess.ParseFilter(c.String("resample")); err != nil {
+	if s.Resample, err = resample.ParseFilter(c.String("resample")); err != nil {
 		return nil, usageError{err}
 	}
-	if s.Preprocess, err = preprocess.ParseMode(c.String("preprocess")); err != nil {
+	if s.Preprocess, err = vggtensor.ParseMode(c.String("preprocess")); err != nil {
 		return nil, usageError{err}
 	}
 	if err := s.Validate(); err != nil {
@@ -180,11 +184,11 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := preprocess.ReadFile(job.content, nil)
+	content, err := imagefile.ReadFile(job.content, nil)
 	if err != nil {
 		return err
 	}
-	style, err := preprocess.ReadFile(job.style, nil)
+	style, err := imagefile.ReadFile(job.style, nil)
 	if err != nil {
 		return err
 	}
@@ -274,7 +278,7 @@ type logLine struct {
 
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := vggtensor.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
 		if err != nil {
 			return err
 		}
@@ -283,7 +287,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 		}
 		if o.job.frames != "" {
 			name := filepath.Join(o.job.frames, fmt.Sprintf("iteration_%03d.png", it.Iteration))
-			if err := preprocess.WritePNG(name, img); err != nil {
+			if err := imagefile.WritePNG(name, img); err != nil {
 				return err
 			}
 		}
@@ -300,7 +304,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 			return err
 		}
 		o.logLines = append(o.logLines, append(line, '\n'))
-		return preprocess.WriteFileAtomic(o.job.log, func(w io.Writer) error {
+		return atomicfile.Write(o.job.log, func(w io.Writer) error {
 			for _, l := range o.logLines {
 				if _, err := w.Write(l); err != nil {
 					return err
@@ -313,17 +317,11 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 }
 
 func (o *transferOutputs) finish(res *transfer.Result) error {
-	var err error
-	if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-		err = preprocess.WritePNG(o.job.out, res.Image)
-	} else {
-		err = preprocess.WriteJPEG(o.job.out, res.Image, o.job.quality)
-	}
-	if err != nil {
+	if err := imagefile.Write(o.job.out, res.Image, o.job.quality); err != nil {
 		return err
 	}
 	if o.job.gif != "" && len(o.gifFrames) > 0 {
-		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
+		return imagefile.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
 	}
 	return nil
 }

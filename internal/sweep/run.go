@@ -7,6 +7,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -49,7 +50,7 @@ func (plan *Plan) Images(points []Point) error {
 			if plan.images[path] != nil {
 				continue
 			}
-			img, err := preprocess.ReadFile(path, nil)
+			img, err := imagefile.ReadFile(path, nil)
 			if err != nil {
 				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
 			}

@@ -31,7 +31,8 @@ import (
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // Config is what one transfer needs: its settings and its two image files.
@@ -151,7 +152,7 @@ var params = []param{
 		func(s *transfer.Settings, v string) { s.Graph = transfer.Graph(v) }, func(s *transfer.Settings) string { return string(s.Graph) }),
 	{name: "resample", kind: kindText,
 		parse: func(text, _ string) (string, func(*Config), error) {
-			f, err := preprocess.ParseFilter(strings.TrimSpace(text))
+			f, err := resample.ParseFilter(strings.TrimSpace(text))
 			if err != nil {
 				return "", nil, fmt.Errorf("resample: %w", err)
 			}
@@ -160,7 +161,7 @@ var params = []param{
 		format: func(c *Config) string { return c.Settings.Resample.String() }},
 	{name: "preprocess", kind: kindText,
 		parse: func(text, _ string) (string, func(*Config), error) {
-			m, err := preprocess.ParseMode(strings.TrimSpace(text))
+			m, err := vggtensor.ParseMode(strings.TrimSpace(text))
 			if err != nil {
 				return "", nil, fmt.Errorf("preprocess: %w", err)
 			}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -60,8 +62,8 @@ type Settings struct {
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
 	Graph      Graph
-	Resample   preprocess.Filter
-	Preprocess preprocess.Mode
+	Resample   resample.Filter
+	Preprocess vggtensor.Mode
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -78,8 +80,8 @@ func Defaults() Settings {
 		Iterations:   10, MaxFun: 20,
 		Init:       InitNoise,
 		Graph:      GraphFast,
-		Resample:   preprocess.Nearest,
-		Preprocess: preprocess.ModeRecipe,
+		Resample:   resample.Nearest,
+		Preprocess: vggtensor.ModeRecipe,
 	}
 }
 
@@ -220,7 +222,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	var x []float64
 	switch s.Init {
 	case InitNoise:
-		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
 	case InitContent:
@@ -278,8 +280,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 // finish turns the last point into the image (RECIPE section 5), also when the
 // run stopped early with runErr, so the caller can save what was reached.
-func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error) (*Result, error) {
-	img, err := preprocess.Deprocess(x, w, h, m)
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, runErr error) (*Result, error) {
+	img, err := vggtensor.Deprocess(x, w, h, m)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -288,11 +290,11 @@ func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error
 }
 
 func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
-	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	resized, err := resample.Resize(img, w, h, s.Resample)
 	if err != nil {
 		return nil, err
 	}
-	return preprocess.Preprocess(resized, s.Preprocess)
+	return vggtensor.Preprocess(resized, s.Preprocess)
 }
 
 func widen(v []float32) []float64 {

@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/neuralstyle/neuralstyle/preprocess"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
@@ -18,7 +19,7 @@ import (
 // Pillow's behaviour: Image.open, ImageOps.exif_transpose, convert("RGB").
 type DecodeOptions struct {
 	// MaxPixels refuses, before any pixel buffer is allocated, an image whose header
-	// announces more than this many pixels. 0 means DefaultMaxPixels; a negative
+	// announces more than this many pixels. 0 means preprocess.DefaultMaxPixels; a negative
 	// value means no pixel limit (each side must still be below 2^24).
 	MaxPixels int64
 	// IgnoreOrientation keeps the stored pixel layout even when the file's EXIF
@@ -27,14 +28,14 @@ type DecodeOptions struct {
 }
 
 // ReadFile reads and decodes the image file at path; see Decode.
-func ReadFile(path string, opt *DecodeOptions) (*Image, error) {
+func ReadFile(path string, opt *DecodeOptions) (*preprocess.Image, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("preprocess: decode %s: %w", path, err)
+		return nil, fmt.Errorf("imagefile: decode %s: %w", path, err)
 	}
 	img, err := decodeBytes(data, opt)
 	if err != nil {
-		return nil, fmt.Errorf("preprocess: decode %s: %w", path, err)
+		return nil, fmt.Errorf("imagefile: decode %s: %w", path, err)
 	}
 	return img, nil
 }
@@ -61,16 +62,16 @@ func ReadFile(path string, opt *DecodeOptions) (*Image, error) {
 // 16-bit or OS/2 BMPs are refused with ErrUnsupported.
 //
 // Errors name the file and the problem and wrap one of ErrFormat,
-// ErrUnsupported, ErrTooLarge, ErrDimensions, ErrCorrupt or io.ErrUnexpectedEOF
+// ErrUnsupported, preprocess.ErrTooLarge, preprocess.ErrDimensions, ErrCorrupt or io.ErrUnexpectedEOF
 // (truncated data).
-func Decode(r io.Reader, name string, opt *DecodeOptions) (*Image, error) {
+func Decode(r io.Reader, name string, opt *DecodeOptions) (*preprocess.Image, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("preprocess: decode %s: %w", name, err)
+		return nil, fmt.Errorf("imagefile: decode %s: %w", name, err)
 	}
 	img, err := decodeBytes(data, opt)
 	if err != nil {
-		return nil, fmt.Errorf("preprocess: decode %s: %w", name, err)
+		return nil, fmt.Errorf("imagefile: decode %s: %w", name, err)
 	}
 	return img, nil
 }
@@ -143,14 +144,14 @@ func knownUnsupported(b []byte) string {
 }
 
 // decodeBytes is Decode without the file name in errors.
-func decodeBytes(data []byte, opt *DecodeOptions) (*Image, error) {
+func decodeBytes(data []byte, opt *DecodeOptions) (*preprocess.Image, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: empty file", ErrFormat)
 	}
 	limit := opt.maxPixels()
 	f := sniff(data)
 	var (
-		img *Image
+		img *preprocess.Image
 		err error
 		ori = 1
 	)
@@ -192,12 +193,12 @@ func (o *DecodeOptions) ignoreOrientation() bool { return o != nil && o.IgnoreOr
 // decodeStd decodes with a standard-library-style decoder after checking the
 // header's dimensions against the limit.
 func decodeStd(data []byte, limit int64, f format,
-	config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error)) (*Image, error) {
+	config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error)) (*preprocess.Image, error) {
 	cfg, err := config(bytes.NewReader(data))
 	if err != nil {
 		return nil, wrapDecoderError(f, err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, limit); err != nil {
+	if err := preprocess.CheckSize(cfg.Width, cfg.Height, limit); err != nil {
 		return nil, err
 	}
 	m, err := decode(bytes.NewReader(data))
@@ -208,8 +209,8 @@ func decodeStd(data []byte, limit int64, f format,
 }
 
 // decodePNG reads the IHDR itself: it needs the colour type to map 16-bit grey
-// as Pillow does, and it reports zero dimensions as ErrDimensions.
-func decodePNG(data []byte, limit int64) (*Image, error) {
+// as Pillow does, and it reports zero dimensions as preprocess.ErrDimensions.
+func decodePNG(data []byte, limit int64) (*preprocess.Image, error) {
 	if len(data) < 33 || string(data[12:16]) != "IHDR" {
 		if len(data) < 33 {
 			return nil, fmt.Errorf("truncated PNG file: %w", io.ErrUnexpectedEOF)
@@ -219,9 +220,9 @@ func decodePNG(data []byte, limit int64) (*Image, error) {
 	w := be32(data[16:])
 	h := be32(data[20:])
 	if w > 1<<31-1 || h > 1<<31-1 {
-		return nil, fmt.Errorf("%w: %dx%d", ErrTooLarge, w, h)
+		return nil, fmt.Errorf("%w: %dx%d", preprocess.ErrTooLarge, w, h)
 	}
-	if err := checkSize(int(w), int(h), limit); err != nil {
+	if err := preprocess.CheckSize(int(w), int(h), limit); err != nil {
 		return nil, err
 	}
 	depth, colorType := data[24], data[25]

@@ -1,9 +1,11 @@
-package preprocess
+package imagefile
 
 import (
 	"fmt"
 	"image"
 	"image/color"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // toRGB converts a decoded image to 8-bit RGB the way Pillow's convert("RGB")
@@ -11,13 +13,13 @@ import (
 // greyscale, which Pillow opens as I;16 and converts by clipping (values above
 // 255 become 255); pngGreyTRNS says that an NRGBA64 image is such greyscale too
 // (a 16-bit grey PNG with a tRNS colour), not RGB whose high bytes are kept.
-func toRGB(m image.Image, pngGreyTRNS bool) (*Image, error) {
+func toRGB(m image.Image, pngGreyTRNS bool) (*preprocess.Image, error) {
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if err := checkSize(w, h, -1); err != nil {
+	if err := preprocess.CheckSize(w, h, -1); err != nil {
 		return nil, err
 	}
-	out := NewImage(w, h)
+	out := preprocess.NewImage(w, h)
 	px := out.Pix
 	switch m := m.(type) {
 	case *image.Gray:

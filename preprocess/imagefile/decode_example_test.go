@@ -1,17 +1,17 @@
-package preprocess_test
+package imagefile_test
 
 import (
 	"bytes"
 	"fmt"
 	"os"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // A phone photo stored sideways (24x16 pixels, EXIF orientation 6) comes out
 // upright, as Pillow's ImageOps.exif_transpose gives it.
 func ExampleReadFile() {
-	img, err := preprocess.ReadFile("testdata/decode/jpeg_orient6.jpg", nil)
+	img, err := imagefile.ReadFile("testdata/decode/jpeg_orient6.jpg", nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -27,9 +27,9 @@ func ExampleDecode_truncated() {
 		fmt.Println(err)
 		return
 	}
-	_, err = preprocess.Decode(bytes.NewReader(data[:len(data)/2]), "wave.jpg", nil)
+	_, err = imagefile.Decode(bytes.NewReader(data[:len(data)/2]), "wave.jpg", nil)
 	fmt.Println(err)
-	// Output: preprocess: decode wave.jpg: truncated JPEG file: unexpected EOF
+	// Output: imagefile: decode wave.jpg: truncated JPEG file: unexpected EOF
 }
 
 // The pixel limit refuses decompression bombs before decoding; raise it for
@@ -40,11 +40,11 @@ func ExampleDecodeOptions() {
 		fmt.Println(err)
 		return
 	}
-	_, err = preprocess.Decode(bytes.NewReader(data), "small.png", &preprocess.DecodeOptions{MaxPixels: 500})
+	_, err = imagefile.Decode(bytes.NewReader(data), "small.png", &imagefile.DecodeOptions{MaxPixels: 500})
 	fmt.Println(err)
-	img, err := preprocess.Decode(bytes.NewReader(data), "small.png", &preprocess.DecodeOptions{MaxPixels: 1000})
+	img, err := imagefile.Decode(bytes.NewReader(data), "small.png", &imagefile.DecodeOptions{MaxPixels: 1000})
 	fmt.Println(img.Width, img.Height, err)
 	// Output:
-	// preprocess: decode small.png: image too large: 29x21 is 609 pixels, over the limit of 500 (DecodeOptions.MaxPixels)
+	// imagefile: decode small.png: image too large: 29x21 is 609 pixels, over the limit of 500
 	// 29 21 <nil>
 }

@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // FuzzDecode feeds arbitrary bytes to Decode, seeded with every decode vector
@@ -30,11 +32,11 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	const limit = 1 << 20 // keeps each run fast; decoding cost scales with it
-	sentinels := []error{ErrFormat, ErrUnsupported, ErrTooLarge, ErrDimensions, ErrCorrupt, io.ErrUnexpectedEOF}
+	sentinels := []error{ErrFormat, ErrUnsupported, preprocess.ErrTooLarge, preprocess.ErrDimensions, ErrCorrupt, io.ErrUnexpectedEOF}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, err := Decode(bytes.NewReader(data), "fuzz.bin", &DecodeOptions{MaxPixels: limit})
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "preprocess: decode fuzz.bin: ") {
+			if !strings.HasPrefix(err.Error(), "imagefile: decode fuzz.bin: ") {
 				t.Fatalf("error without the file name: %v", err)
 			}
 			for _, s := range sentinels {

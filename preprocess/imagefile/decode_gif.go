@@ -1,9 +1,11 @@
-package preprocess
+package imagefile
 
 import (
 	"compress/lzw"
 	"fmt"
 	"io"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // decodeGIF returns the first frame of a GIF as Pillow's GifImagePlugin shows it
@@ -15,7 +17,7 @@ import (
 // an L image whose values are the indices; indices past the colour table are
 // black in a palette image; bytes between blocks that are not blocks are
 // skipped. A frame whose data ends early is an error, as in Pillow.
-func decodeGIF(b []byte, limit int64) (*Image, error) {
+func decodeGIF(b []byte, limit int64) (*preprocess.Image, error) {
 	truncated := fmt.Errorf("truncated GIF file: %w", io.ErrUnexpectedEOF)
 	if len(b) < 13 {
 		return nil, truncated
@@ -97,7 +99,7 @@ func decodeGIF(b []byte, limit int64) (*Image, error) {
 
 	// Pillow grows the canvas to the frame's extent.
 	width, height = max(width, x0+fw), max(height, y0+fh)
-	if err := checkSize(width, height, limit); err != nil {
+	if err := preprocess.CheckSize(width, height, limit); err != nil {
 		return nil, err
 	}
 	if pos >= len(b) {
@@ -166,7 +168,7 @@ func decodeGIF(b []byte, limit int64) (*Image, error) {
 			lut[i] = [3]uint8{uint8(i), uint8(i), uint8(i)}
 		}
 	}
-	img := NewImage(width, height)
+	img := preprocess.NewImage(width, height)
 	for i, v := range idx {
 		c := lut[v]
 		img.Pix[3*i], img.Pix[3*i+1], img.Pix[3*i+2] = c[0], c[1], c[2]

@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 const decodeDir = "testdata/decode"
@@ -212,7 +213,7 @@ func TestDecodeIgnoreOrientation(t *testing.T) {
 // image whose pixels are all different.
 func TestOrientationTable(t *testing.T) {
 	// Pixels a b c / d e f, one byte value per pixel (repeated in R, G, B).
-	src := &Image{Width: 3, Height: 2}
+	src := &preprocess.Image{Width: 3, Height: 2}
 	for _, v := range []byte("abcdef") {
 		src.Pix = append(src.Pix, v, v, v)
 	}
@@ -332,9 +333,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"notes.txt", []byte("just some text, not an image"), ErrFormat, "not a recognised image format"},
 		{"photo.heic", []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"), ErrUnsupported, "HEIF"},
 		{"scan.jp2", []byte("\x00\x00\x00\x0cjP  \r\n\x87\n\x00\x00\x00\x14ftypjp2 "), ErrUnsupported, "JPEG 2000"},
-		{"zero.png", zeroPNG, ErrDimensions, "0x21"},
-		{"zero.gif", zeroGIF, ErrDimensions, "0x0"},
-		{"zero.jpg", zeroJPEG, ErrDimensions, "0x48"},
+		{"zero.png", zeroPNG, preprocess.ErrDimensions, "0x21"},
+		{"zero.gif", zeroGIF, preprocess.ErrDimensions, "0x0"},
+		{"zero.jpg", zeroJPEG, preprocess.ErrDimensions, "0x48"},
 		{"huffman.jpg", badHuffman, ErrCorrupt, "Huffman"},
 		{"crc.png", flipByte(pngData, len(pngData)-20), ErrCorrupt, "checksum"},
 		{"short.png", pngData[:20], io.ErrUnexpectedEOF, "truncated PNG"},
@@ -353,8 +354,8 @@ func TestDecodeErrors(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Errorf("error %v does not wrap %v", err, tc.want)
 			}
-			if !strings.HasPrefix(err.Error(), "preprocess: decode "+tc.name+": ") || !strings.Contains(err.Error(), tc.msg) {
-				t.Errorf("error %q: want the prefix %q and %q", err, "preprocess: decode "+tc.name+": ", tc.msg)
+			if !strings.HasPrefix(err.Error(), "imagefile: decode "+tc.name+": ") || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q: want the prefix %q and %q", err, "imagefile: decode "+tc.name+": ", tc.msg)
 			}
 		})
 	}
@@ -404,8 +405,8 @@ func TestDecodeLimit(t *testing.T) {
 			if tc.ok && err != nil {
 				t.Errorf("%s with MaxPixels %d: %v", name, tc.limit, err)
 			}
-			if !tc.ok && !errors.Is(err, ErrTooLarge) {
-				t.Errorf("%s with MaxPixels %d: error %v, want ErrTooLarge", name, tc.limit, err)
+			if !tc.ok && !errors.Is(err, preprocess.ErrTooLarge) {
+				t.Errorf("%s with MaxPixels %d: error %v, want preprocess.ErrTooLarge", name, tc.limit, err)
 			}
 		}
 	}
@@ -429,8 +430,8 @@ func TestDecodeBombs(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		_, err := Decode(bytes.NewReader(data), name, nil)
 		runtime.ReadMemStats(&after)
-		if !errors.Is(err, ErrTooLarge) {
-			t.Errorf("%s: error %v, want ErrTooLarge", name, err)
+		if !errors.Is(err, preprocess.ErrTooLarge) {
+			t.Errorf("%s: error %v, want preprocess.ErrTooLarge", name, err)
 		}
 		// The refusal costs copies of the small file, nothing proportional to
 		// the announced size (1.6 G pixels would be 4.8 GB of RGB).

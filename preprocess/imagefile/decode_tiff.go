@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/neuralstyle/neuralstyle/preprocess"
 	"golang.org/x/image/tiff"
 )
 
@@ -13,7 +14,7 @@ import (
 // CMYK (PhotometricInterpretation 5); such a file is re-described, in a copy,
 // as RGB with an unassociated extra sample so that it decodes the four
 // channels untouched, and they are then converted with Pillow's CMYK formula.
-func decodeTIFF(data []byte, limit int64) (*Image, error) {
+func decodeTIFF(data []byte, limit int64) (*preprocess.Image, error) {
 	alt, ok := tiffCMYKAsRGBA(data)
 	if !ok {
 		return decodeStd(data, limit, formatTIFF, tiff.DecodeConfig, tiff.Decode)
@@ -22,14 +23,14 @@ func decodeTIFF(data []byte, limit int64) (*Image, error) {
 	if err != nil {
 		return nil, wrapDecoderError(formatTIFF, err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, limit); err != nil {
+	if err := preprocess.CheckSize(cfg.Width, cfg.Height, limit); err != nil {
 		return nil, err
 	}
 	m, err := tiff.Decode(alt.reader())
 	if err != nil {
 		return nil, wrapDecoderError(formatTIFF, err)
 	}
-	img := NewImage(cfg.Width, cfg.Height)
+	img := preprocess.NewImage(cfg.Width, cfg.Height)
 	w := cfg.Width
 	switch m := m.(type) {
 	case *image.NRGBA:

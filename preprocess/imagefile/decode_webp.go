@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 
+	"github.com/neuralstyle/neuralstyle/preprocess"
 	"golang.org/x/image/webp"
 )
 
@@ -15,7 +16,7 @@ import (
 // through libwebp, which interpolates chroma ("fancy upsampling") and uses
 // 14-bit fixed-point BT.601 coefficients. webpFancyRGB redoes that step as
 // libwebp does, so lossy pixels equal Pillow's. Lossless files are exact anyway.
-func decodeWebP(data []byte, limit int64) (*Image, error) {
+func decodeWebP(data []byte, limit int64) (*preprocess.Image, error) {
 	// libwebp's demuxer, which Pillow uses, refuses a file shorter than its RIFF
 	// header says; x/image/webp would decode one cut inside trailing metadata.
 	if riff := int64(le32(data[4:])); int64(len(data)) < 8+riff {
@@ -30,7 +31,7 @@ func decodeWebP(data []byte, limit int64) (*Image, error) {
 	if err != nil {
 		return nil, wrapDecoderError(formatWebP, err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, limit); err != nil {
+	if err := preprocess.CheckSize(cfg.Width, cfg.Height, limit); err != nil {
 		return nil, err
 	}
 	m, err := webp.Decode(bytes.NewReader(data))
@@ -50,16 +51,16 @@ func decodeWebP(data []byte, limit int64) (*Image, error) {
 // output row 0 uses chroma row 0 alone, rows 2k-1 and 2k blend chroma rows k-1
 // and k with weights 3:1 and 1:3 (and 3:1 horizontally), and the last row of an
 // even-height image uses the last chroma row alone.
-func webpFancyRGB(m *image.YCbCr) (*Image, error) {
+func webpFancyRGB(m *image.YCbCr) (*preprocess.Image, error) {
 	if m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
 		return nil, fmt.Errorf("%w WebP variant: chroma subsampling %v", ErrUnsupported, m.SubsampleRatio)
 	}
 	r := m.Rect
 	w, h := r.Dx(), r.Dy()
-	if err := checkSize(w, h, -1); err != nil {
+	if err := preprocess.CheckSize(w, h, -1); err != nil {
 		return nil, err
 	}
-	out := NewImage(w, h)
+	out := preprocess.NewImage(w, h)
 	yRow := func(y int) []byte { i := m.YOffset(r.Min.X, r.Min.Y+y); return m.Y[i : i+w] }
 	cRow := func(c []byte, cy int) []byte {
 		i := m.COffset(r.Min.X, r.Min.Y+2*cy)

@@ -1,18 +1,18 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
-func vectorImage(t testing.TB, name string) *Image {
+func vectorImage(t testing.TB, name string) *preprocess.Image {
 	t.Helper()
 	img, err := ReadFile(filepath.Join(decodeDir, name), nil)
 	if err != nil {
@@ -100,12 +100,14 @@ func TestWriteJPEG(t *testing.T) {
 	}
 }
 
-func TestWriteImageByExtension(t *testing.T) {
+// TestWriteByExtension: Write picks the format by extension, case-insensitively,
+// and refuses any other extension.
+func TestWriteByExtension(t *testing.T) {
 	dir := t.TempDir()
 	img := vectorImage(t, "bmp_p_23x15.bmp") // 64 colours: exact in a GIF too
 	for _, name := range []string{"a.png", "b.PNG", "c.jpg", "d.jpeg", "e.gif"} {
 		p := filepath.Join(dir, name)
-		if err := WriteImage(p, img); err != nil {
+		if err := Write(p, img, 0); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(p)
@@ -127,77 +129,53 @@ func TestWriteImageByExtension(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"x.bmp", "x.webp", "noext", "x.png.tmp"} {
-		err := WriteImage(filepath.Join(dir, name), img)
+		err := Write(filepath.Join(dir, name), img, 0)
 		if err == nil || !strings.Contains(err.Error(), "unknown image extension") || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: error %v", name, err)
 		}
 	}
 }
 
+// TestWriteJPEGQuality: Write's quality reaches the JPEG encoder, 0 meaning
+// DefaultJPEGQuality, and an out-of-range one is refused.
+func TestWriteJPEGQuality(t *testing.T) {
+	dir := t.TempDir()
+	img := vectorImage(t, "png_rgb_29x21.png")
+	encode := func(q int) []byte {
+		var b bytes.Buffer
+		if err := EncodeJPEG(&b, img, q); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, c := range []struct{ quality, want int }{{0, DefaultJPEGQuality}, {40, 40}, {100, 100}} {
+		p := filepath.Join(dir, "q.jpg")
+		if err := Write(p, img, c.quality); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, encode(c.want)) {
+			t.Errorf("Write(quality %d) differs from EncodeJPEG(quality %d)", c.quality, c.want)
+		}
+	}
+	if err := Write(filepath.Join(dir, "bad.jpg"), img, 101); err == nil || !strings.Contains(err.Error(), "quality 101") {
+		t.Errorf("quality 101: error %v", err)
+	}
+}
+
 func TestWriteInvalidImages(t *testing.T) {
 	dir := t.TempDir()
-	for _, img := range []*Image{nil, {}, {Width: 2, Height: 2, Pix: make([]byte, 11)}, {Width: -1, Height: 3}} {
+	for _, img := range []*preprocess.Image{nil, {}, {Width: 2, Height: 2, Pix: make([]byte, 11)}, {Width: -1, Height: 3}} {
 		for _, name := range []string{"a.png", "a.jpg", "a.gif"} {
-			if err := WriteImage(filepath.Join(dir, name), img); err == nil {
+			if err := Write(filepath.Join(dir, name), img, 0); err == nil {
 				t.Errorf("%s: wrote an invalid image %+v", name, img)
 			}
 		}
 	}
 	if got := dirNames(t, dir); len(got) != 0 {
 		t.Errorf("folder holds %v after refused writes", got)
-	}
-}
-
-// TestWriteFileAtomic: a failing writer leaves the old file intact and no
-// temporary file; a successful one replaces the file and keeps its mode.
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "out.png")
-	if err := os.WriteFile(p, []byte("old content"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("disk on fire")
-	err := WriteFileAtomic(p, func(w io.Writer) error {
-		w.Write(bytes.Repeat([]byte("x"), 100000)) // more than the buffer: reaches the file
-		return boom
-	})
-	if !errors.Is(err, boom) || !strings.Contains(err.Error(), p) {
-		t.Errorf("error %v", err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "old content" {
-		t.Errorf("old file changed to %q", b[:min(20, len(b))])
-	}
-	if got := dirNames(t, dir); !cmp.Equal(got, []string{"out.png"}) {
-		t.Errorf("folder holds %v after a failed write", got)
-	}
-	if err := WriteFileAtomic(p, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(p); string(b) != "new" || st.Mode().Perm() != 0o600 {
-		t.Errorf("after replacing: %q, mode %v", b, st.Mode().Perm())
-	}
-	fresh := filepath.Join(dir, "fresh.png")
-	if err := WriteFileAtomic(fresh, func(w io.Writer) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(fresh); err != nil || st.Mode().Perm() != 0o644 {
-		t.Errorf("new file: %v, %v", st.Mode().Perm(), err)
-	}
-	// Failures before any data: a missing folder, a folder in the way.
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "a.png"), func(io.Writer) error { return nil }); err == nil {
-		t.Error("wrote into a missing folder")
-	}
-	if err := os.Mkdir(filepath.Join(dir, "sub.png"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "sub.png"), func(io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), "not a regular file") {
-		t.Errorf("over a folder: %v", err)
-	}
-	if got := dirNames(t, dir); !cmp.Equal(got, []string{"fresh.png", "out.png", "sub.png"}) {
-		t.Errorf("folder holds %v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"math"
 	"regexp"
 	"strings"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // orientation returns the EXIF orientation (1..8) that Pillow's
@@ -268,7 +270,7 @@ func webpExif(b []byte) []byte {
 // orient applies an EXIF orientation like Pillow's exif_transpose, whose
 // table maps 2..8 to FLIP_LEFT_RIGHT, ROTATE_180, FLIP_TOP_BOTTOM, TRANSPOSE,
 // ROTATE_270, TRANSVERSE and ROTATE_90.
-func orient(img *Image, o int) *Image {
+func orient(img *preprocess.Image, o int) *preprocess.Image {
 	if o < 2 || o > 8 {
 		return img
 	}
@@ -277,7 +279,7 @@ func orient(img *Image, o int) *Image {
 	if o >= 5 {
 		ow, oh = h, w
 	}
-	out := NewImage(ow, oh)
+	out := preprocess.NewImage(ow, oh)
 	for y := 0; y < oh; y++ {
 		for x := 0; x < ow; x++ {
 			var sx, sy int

@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"errors"
@@ -10,6 +10,9 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // GIFOptions adjusts EncodeGIF.
@@ -27,24 +30,24 @@ type GIFOptions struct {
 // WriteGIF writes frames (all of one size) as an animated GIF that loops
 // forever with the given delay after each frame, atomically. The 256-colour
 // palette is fitted to the frames (see EncodeGIF).
-func WriteGIF(path string, frames []*Image, delay time.Duration) error {
+func WriteGIF(path string, frames []*preprocess.Image, delay time.Duration) error {
 	opt := &GIFOptions{Delay: delay}
 	if err := checkFrames(frames, opt); err != nil {
-		return fmt.Errorf("preprocess: write %s: %w", path, err)
+		return fmt.Errorf("imagefile: write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, func(w io.Writer) error { return EncodeGIF(w, frames, opt) })
+	return atomicfile.Write(path, func(w io.Writer) error { return EncodeGIF(w, frames, opt) })
 }
 
 // EncodeGIF writes frames as a GIF with one global palette of at most 256
 // colours fitted to all frames together: their exact colours when there are
 // no more than 256, otherwise a median cut of their colour histogram, each
 // palette entry being the mean of the colours its box holds. opt may be nil.
-func EncodeGIF(w io.Writer, frames []*Image, opt *GIFOptions) error {
+func EncodeGIF(w io.Writer, frames []*preprocess.Image, opt *GIFOptions) error {
 	if opt == nil {
 		opt = &GIFOptions{}
 	}
 	if err := checkFrames(frames, opt); err != nil {
-		return fmt.Errorf("preprocess: encode GIF: %w", err)
+		return fmt.Errorf("imagefile: encode GIF: %w", err)
 	}
 	pal := fitPalette(frames)
 	g := &gif.GIF{
@@ -60,12 +63,12 @@ func EncodeGIF(w io.Writer, frames []*Image, opt *GIFOptions) error {
 	return gif.EncodeAll(w, g)
 }
 
-func checkFrames(frames []*Image, opt *GIFOptions) error {
+func checkFrames(frames []*preprocess.Image, opt *GIFOptions) error {
 	if len(frames) == 0 {
 		return errors.New("no frames")
 	}
 	for i, f := range frames {
-		if err := f.check(); err != nil {
+		if err := f.Check(); err != nil {
 			return fmt.Errorf("frame %d: %w", i, err)
 		}
 		if f.Width != frames[0].Width || f.Height != frames[0].Height {
@@ -73,7 +76,7 @@ func checkFrames(frames []*Image, opt *GIFOptions) error {
 		}
 	}
 	if frames[0].Width > 65535 || frames[0].Height > 65535 {
-		return fmt.Errorf("%w: %dx%d exceeds GIF's 65535 per side", ErrTooLarge, frames[0].Width, frames[0].Height)
+		return fmt.Errorf("%w: %dx%d exceeds GIF's 65535 per side", preprocess.ErrTooLarge, frames[0].Width, frames[0].Height)
 	}
 	if opt.Delay < 0 || opt.Delay >= 655355*time.Millisecond {
 		return fmt.Errorf("frame delay %v outside 0..655.35s", opt.Delay)
@@ -86,7 +89,7 @@ func checkFrames(frames []*Image, opt *GIFOptions) error {
 
 // fitPalette returns the frames' own colours if they are 256 or fewer, else a
 // median-cut palette of 256 colours.
-func fitPalette(frames []*Image) color.Palette {
+func fitPalette(frames []*preprocess.Image) color.Palette {
 	exact := map[[3]uint8]struct{}{}
 	for _, f := range frames {
 		for i := 0; i < len(f.Pix) && len(exact) <= 256; i += 3 {
@@ -122,7 +125,7 @@ type bin struct {
 // medianCut splits the box of histogram bins with the largest population
 // times extent along its longest axis at the population median, until there
 // are k boxes or no box holds two bins.
-func medianCut(frames []*Image, k int) color.Palette {
+func medianCut(frames []*preprocess.Image, k int) color.Palette {
 	hist := make([]bin, 1<<15)
 	for _, f := range frames {
 		for i := 0; i < len(f.Pix); i += 3 {
@@ -251,7 +254,7 @@ func (q *quantizer) nearest(r, g, b uint8) uint8 {
 // paletted quantises one frame, optionally with Floyd-Steinberg error
 // diffusion (left to right; 7/16 right, 3/16 down-left, 5/16 down, 1/16
 // down-right).
-func (q *quantizer) paletted(f *Image, dither bool) *image.Paletted {
+func (q *quantizer) paletted(f *preprocess.Image, dither bool) *image.Paletted {
 	w, h := f.Width, f.Height
 	m := image.NewPaletted(image.Rect(0, 0, w, h), q.pal)
 	if !dither {

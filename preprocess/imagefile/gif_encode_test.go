@@ -1,4 +1,4 @@
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -12,17 +12,18 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // decodeAllGIF decodes every frame with image/gif (frames here are full-size,
 // so each frame's pixels are the displayed ones).
-func decodeAllGIF(t *testing.T, data []byte) (*gif.GIF, []*Image) {
+func decodeAllGIF(t *testing.T, data []byte) (*gif.GIF, []*preprocess.Image) {
 	t.Helper()
 	g, err := gif.DecodeAll(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*Image
+	var out []*preprocess.Image
 	for _, p := range g.Image {
 		img, err := toRGB(p, false)
 		if err != nil {
@@ -36,8 +37,8 @@ func decodeAllGIF(t *testing.T, data []byte) (*gif.GIF, []*Image) {
 // shifted returns img moved right by dx pixels, wrapping around, with every
 // value raised by add (saturating): frames that share most colours, as the
 // iterations of a style transfer do.
-func shifted(img *Image, dx int, add int) *Image {
-	out := NewImage(img.Width, img.Height)
+func shifted(img *preprocess.Image, dx int, add int) *preprocess.Image {
+	out := preprocess.NewImage(img.Width, img.Height)
 	for y := 0; y < img.Height; y++ {
 		for x := 0; x < img.Width; x++ {
 			s := 3 * (y*img.Width + (x+img.Width-dx)%img.Width)
@@ -51,7 +52,7 @@ func shifted(img *Image, dx int, add int) *Image {
 
 func TestGIFExactColours(t *testing.T) {
 	base := vectorImage(t, "bmp_p_23x15.bmp") // 64 colours
-	frames := []*Image{base, shifted(base, 5, 0), shifted(base, 11, 0)}
+	frames := []*preprocess.Image{base, shifted(base, 5, 0), shifted(base, 11, 0)}
 	var buf bytes.Buffer
 	if err := EncodeGIF(&buf, frames, &GIFOptions{Delay: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -70,7 +71,7 @@ func TestGIFExactColours(t *testing.T) {
 }
 
 // quantError is the mean squared error of frames against their GIF versions.
-func quantError(a, b []*Image) float64 {
+func quantError(a, b []*preprocess.Image) float64 {
 	var s float64
 	var n int
 	for i := range a {
@@ -87,7 +88,7 @@ func quantError(a, b []*Image) float64 {
 // than the web-safe palette image/gif users often fall back to.
 func TestGIFFittedPalette(t *testing.T) {
 	base := vectorImage(t, "jpeg_420_prog_65x49.jpg")
-	frames := []*Image{base, shifted(base, 7, 10), shifted(base, 20, -15), shifted(base, 33, 25)}
+	frames := []*preprocess.Image{base, shifted(base, 7, 10), shifted(base, 20, -15), shifted(base, 33, 25)}
 	var buf bytes.Buffer
 	if err := EncodeGIF(&buf, frames, nil); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestGIFFittedPalette(t *testing.T) {
 	}
 	fitted := quantError(frames, got)
 
-	web := make([]*Image, len(frames))
+	web := make([]*preprocess.Image, len(frames))
 	q := newQuantizer(toRGBAPalette(palette.WebSafe))
 	for i, f := range frames {
 		img, err := toRGB(q.paletted(f, false), false)
@@ -136,7 +137,7 @@ func toRGBAPalette(p color.Palette) color.Palette {
 // mapping does.
 func TestGIFDither(t *testing.T) {
 	const w, h = 256, 64
-	img := NewImage(w, h)
+	img := preprocess.NewImage(w, h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := 3 * (y*w + x)
@@ -145,7 +146,7 @@ func TestGIFDither(t *testing.T) {
 	}
 	blockErr := func(dither bool) float64 {
 		var buf bytes.Buffer
-		if err := EncodeGIF(&buf, []*Image{img}, &GIFOptions{Dither: dither}); err != nil {
+		if err := EncodeGIF(&buf, []*preprocess.Image{img}, &GIFOptions{Dither: dither}); err != nil {
 			t.Fatal(err)
 		}
 		_, got := decodeAllGIF(t, buf.Bytes())
@@ -180,7 +181,7 @@ func TestGIFDither(t *testing.T) {
 
 func TestGIFDelayAndLoop(t *testing.T) {
 	img := vectorImage(t, "gif_local.gif")
-	frames := []*Image{img, shifted(img, 1, 0)}
+	frames := []*preprocess.Image{img, shifted(img, 1, 0)}
 	tests := []struct {
 		delay     time.Duration
 		loop      int
@@ -206,19 +207,19 @@ func TestGIFDelayAndLoop(t *testing.T) {
 
 func TestGIFErrors(t *testing.T) {
 	img := vectorImage(t, "gif_local.gif")
-	other := NewImage(img.Width+1, img.Height)
+	other := preprocess.NewImage(img.Width+1, img.Height)
 	tests := []struct {
-		frames []*Image
+		frames []*preprocess.Image
 		opt    GIFOptions
 		msg    string
 	}{
 		{nil, GIFOptions{}, "no frames"},
-		{[]*Image{img, other}, GIFOptions{}, "frame 1 is 7x4"},
-		{[]*Image{img, nil}, GIFOptions{}, "frame 1: nil image"},
-		{[]*Image{img}, GIFOptions{Delay: -time.Millisecond}, "delay"},
-		{[]*Image{img}, GIFOptions{Delay: 656 * time.Second}, "delay"},
-		{[]*Image{img}, GIFOptions{LoopCount: -2}, "loop count"},
-		{[]*Image{NewImage(70000, 1)}, GIFOptions{}, "65535"},
+		{[]*preprocess.Image{img, other}, GIFOptions{}, "frame 1 is 7x4"},
+		{[]*preprocess.Image{img, nil}, GIFOptions{}, "frame 1: nil image"},
+		{[]*preprocess.Image{img}, GIFOptions{Delay: -time.Millisecond}, "delay"},
+		{[]*preprocess.Image{img}, GIFOptions{Delay: 656 * time.Second}, "delay"},
+		{[]*preprocess.Image{img}, GIFOptions{LoopCount: -2}, "loop count"},
+		{[]*preprocess.Image{preprocess.NewImage(70000, 1)}, GIFOptions{}, "65535"},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {
@@ -228,13 +229,13 @@ func TestGIFErrors(t *testing.T) {
 		}
 	}
 	p := filepath.Join(dir, "anim.gif")
-	if err := WriteGIF(p, []*Image{img, other}, time.Second); err == nil || !strings.Contains(err.Error(), p) {
+	if err := WriteGIF(p, []*preprocess.Image{img, other}, time.Second); err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("WriteGIF: %v", err)
 	}
 	if _, err := os.Stat(p); !os.IsNotExist(err) {
 		t.Errorf("refused GIF left a file (%v)", err)
 	}
-	if err := WriteGIF(p, []*Image{img, shifted(img, 2, 0)}, 250*time.Millisecond); err != nil {
+	if err := WriteGIF(p, []*preprocess.Image{img, shifted(img, 2, 0)}, 250*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(p)

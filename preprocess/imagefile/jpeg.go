@@ -1,14 +1,16 @@
-package preprocess
+package imagefile
+
+import "github.com/neuralstyle/neuralstyle/preprocess"
 
 // decodeJPEG decodes a JPEG with the build's decoder (see JPEGDecoder) and
 // converts it as Pillow does: grey (L) is replicated, RGB kept, and 4-component
 // files are read as Adobe-inverted CMYK (Pillow's CMYK;I, whatever the markers
 // say) and then converted with Pillow's CMYK -> RGB formula.
-func decodeJPEG(data []byte, limit int64) (*Image, error) {
+func decodeJPEG(data []byte, limit int64) (*preprocess.Image, error) {
 	// The frame header's size is checked here too, so that both decoders give
 	// the same errors for zero and oversized dimensions.
 	if _, w, h, ok := jpegMarkers(data); ok {
-		if err := checkSize(w, h, limit); err != nil {
+		if err := preprocess.CheckSize(w, h, limit); err != nil {
 			return nil, err
 		}
 	}
@@ -17,9 +19,9 @@ func decodeJPEG(data []byte, limit int64) (*Image, error) {
 		return nil, err
 	}
 	if comps == 3 {
-		return &Image{Width: w, Height: h, Pix: raw}, nil
+		return &preprocess.Image{Width: w, Height: h, Pix: raw}, nil
 	}
-	img := NewImage(w, h)
+	img := preprocess.NewImage(w, h)
 	px := img.Pix
 	switch comps {
 	case 1:

@@ -1,6 +1,6 @@
 //go:build cgo && !nolibjpeg
 
-package preprocess
+package imagefile
 
 /*
 #cgo LDFLAGS: -ljpeg
@@ -13,7 +13,7 @@ package preprocess
 #include <jerror.h>
 
 #ifndef LIBJPEG_TURBO_VERSION
-#error "preprocess needs libjpeg-turbo's jpeglib.h (Debian: libjpeg62-turbo-dev), or build with -tags nolibjpeg"
+#error "preprocess/imagefile needs libjpeg-turbo's jpeglib.h (Debian: libjpeg62-turbo-dev), or build with -tags nolibjpeg"
 #endif
 #define NS_STR2(x) #x
 #define NS_STR(x) NS_STR2(x)
@@ -181,6 +181,8 @@ import (
 	"fmt"
 	"io"
 	"unsafe"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // maxJPEGScans bounds the scans of a progressive JPEG (real files have about
@@ -211,7 +213,7 @@ func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err e
 	if comps != 1 && comps != 3 && comps != 4 {
 		return nil, 0, 0, 0, fmt.Errorf("%w JPEG variant: %d components", ErrUnsupported, comps)
 	}
-	if err := checkSize(w, h, limit); err != nil {
+	if err := preprocess.CheckSize(w, h, limit); err != nil {
 		return nil, 0, 0, 0, err
 	}
 	pix = make([]byte, w*h*comps)
@@ -227,7 +229,7 @@ func jpegError(j *C.ns_jpeg, st C.int) error {
 	case C.NS_EOF:
 		return fmt.Errorf("truncated JPEG file: %w", io.ErrUnexpectedEOF)
 	case C.NS_SCANS:
-		return fmt.Errorf("%w: JPEG with %s", ErrTooLarge, msg)
+		return fmt.Errorf("%w: JPEG with %s", preprocess.ErrTooLarge, msg)
 	}
 	return fmt.Errorf("%w: libjpeg: %s", ErrCorrupt, msg)
 }

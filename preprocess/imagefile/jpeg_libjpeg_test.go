@@ -1,12 +1,14 @@
 //go:build cgo && !nolibjpeg
 
-package preprocess
+package imagefile
 
 import (
 	"bytes"
 	"image/jpeg"
 	"strings"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // jpegExact: this build decodes JPEG through libjpeg-turbo, so JPEG vectors
@@ -29,7 +31,7 @@ func benchJPEG(b *testing.B) []byte {
 	b.Helper()
 	tile := vectorImage(b, "jpeg_420_prog_65x49.jpg")
 	const w, h = 4000, 3000
-	img := NewImage(w, h)
+	img := preprocess.NewImage(w, h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			copy(img.Pix[3*(y*w+x):3*(y*w+x)+3], tile.Pix[3*((y%tile.Height)*tile.Width+x%tile.Width):])

@@ -1,6 +1,6 @@
 //go:build !cgo || nolibjpeg
 
-package preprocess
+package imagefile
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // JPEGDecoder says which JPEG decoder this build uses: here the pure-Go
@@ -26,7 +28,7 @@ func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err e
 	if err != nil {
 		return nil, 0, 0, 0, wrapDecoderError(formatJPEG, err)
 	}
-	if err := checkSize(cfg.Width, cfg.Height, limit); err != nil {
+	if err := preprocess.CheckSize(cfg.Width, cfg.Height, limit); err != nil {
 		return nil, 0, 0, 0, err
 	}
 	m, err := jpeg.Decode(bytes.NewReader(data))

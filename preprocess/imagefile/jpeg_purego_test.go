@@ -1,6 +1,6 @@
 //go:build !cgo || nolibjpeg
 
-package preprocess
+package imagefile
 
 import (
 	"strings"

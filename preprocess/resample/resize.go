@@ -1,4 +1,4 @@
-package preprocess
+package resample
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // Filter is a resampling filter of Resize. The zero value is Nearest, the filter
@@ -39,12 +41,8 @@ func ParseFilter(s string) (Filter, error) {
 			return Filter(i), nil
 		}
 	}
-	return 0, fmt.Errorf("preprocess: unknown resampling filter %q (want one of %s)", s, strings.Join(filterNames[:], ", "))
+	return 0, fmt.Errorf("resample: unknown resampling filter %q (want one of %s)", s, strings.Join(filterNames[:], ", "))
 }
-
-// maxResizeSide bounds each side of Resize's input and output: Pillow passes the
-// source box as C floats, exact for integers only up to 2**24.
-const maxResizeSide = 1 << 24
 
 // Resize returns img resized to exactly w x h pixels, equal byte for byte to
 // Pillow 11.0.0's Image.resize((w, h), filter) on an RGB image (and, for Nearest,
@@ -59,26 +57,26 @@ const maxResizeSide = 1 << 24
 // positions by repeated addition as Pillow does. Same-size resizing returns a
 // copy. Large images are resized on all available CPUs.
 //
-// Resize refuses, wrapping ErrTooLarge, an output or intermediate image (the
-// new width times the old height) of more than DefaultMaxPixels pixels.
-func Resize(img *Image, w, h int, f Filter) (*Image, error) {
-	if err := checkImage(img); err != nil {
-		return nil, fmt.Errorf("preprocess: resize: %w", err)
+// Resize refuses (preprocess.CheckSize) an output or intermediate image (the new
+// width times the old height) of more than preprocess.DefaultMaxPixels pixels.
+func Resize(img *preprocess.Image, w, h int, f Filter) (*preprocess.Image, error) {
+	if err := img.Check(); err != nil {
+		return nil, fmt.Errorf("resample: resize: %w", err)
 	}
-	if w < 1 || h < 1 {
-		return nil, fmt.Errorf("preprocess: resize %dx%d to %dx%d: size must be at least 1x1", img.Width, img.Height, w, h)
+	if err := preprocess.CheckSize(w, h, preprocess.DefaultMaxPixels); err != nil {
+		return nil, fmt.Errorf("resample: resize %dx%d to %dx%d: %w", img.Width, img.Height, w, h, err)
 	}
-	if w > maxResizeSide || h > maxResizeSide || int64(w)*int64(h) > DefaultMaxPixels ||
-		(f != Nearest && w != img.Width && int64(w)*int64(img.Height) > DefaultMaxPixels) {
-		// The last case is the intermediate image of the horizontal pass.
-		return nil, fmt.Errorf("preprocess: resize %dx%d to %dx%d: %w (more than %d pixels)",
-			img.Width, img.Height, w, h, ErrTooLarge, DefaultMaxPixels)
+	if f != Nearest && w != img.Width {
+		// The intermediate image of the horizontal pass: the new width, the old height.
+		if err := preprocess.CheckSize(w, img.Height, preprocess.DefaultMaxPixels); err != nil {
+			return nil, fmt.Errorf("resample: resize %dx%d to %dx%d: intermediate image: %w", img.Width, img.Height, w, h, err)
+		}
 	}
 	if f < Nearest || f > Lanczos {
-		return nil, fmt.Errorf("preprocess: resize: unknown filter %v", f)
+		return nil, fmt.Errorf("resample: resize: unknown filter %v", f)
 	}
 	if w == img.Width && h == img.Height {
-		out := NewImage(w, h)
+		out := preprocess.NewImage(w, h)
 		copy(out.Pix, img.Pix)
 		return out, nil
 	}
@@ -86,20 +84,6 @@ func Resize(img *Image, w, h int, f Filter) (*Image, error) {
 		return resizeNearest(img, w, h), nil
 	}
 	return resample(img, w, h, f), nil
-}
-
-func checkImage(img *Image) error {
-	switch {
-	case img == nil:
-		return fmt.Errorf("nil image")
-	case img.Width < 1 || img.Height < 1:
-		return fmt.Errorf("empty image (%dx%d)", img.Width, img.Height)
-	case img.Width > maxResizeSide || img.Height > maxResizeSide || uint64(img.Width)*uint64(img.Height) > uint64(math.MaxInt/3):
-		return fmt.Errorf("image too large (%dx%d)", img.Width, img.Height)
-	case len(img.Pix) != 3*img.Width*img.Height:
-		return fmt.Errorf("%dx%d image has %d bytes of pixels, want %d", img.Width, img.Height, len(img.Pix), 3*img.Width*img.Height)
-	}
-	return nil
 }
 
 // nearestIndex returns, for each of n output positions, the source index of
@@ -123,8 +107,8 @@ func nearestIndex(in, n int) []int {
 	return idx
 }
 
-func resizeNearest(img *Image, w, h int) *Image {
-	out := NewImage(w, h)
+func resizeNearest(img *preprocess.Image, w, h int) *preprocess.Image {
+	out := preprocess.NewImage(w, h)
 	xs := nearestIndex(img.Width, w)
 	ys := nearestIndex(img.Height, h)
 	parallel(h, 3*w*h, func(y0, y1 int) {
@@ -313,7 +297,7 @@ func clipFixed(v int32) uint8 {
 	return uint8(v)
 }
 
-func resample(img *Image, w, h int, f Filter) *Image {
+func resample(img *preprocess.Image, w, h int, f Filter) *preprocess.Image {
 	needH := w != img.Width
 	needV := h != img.Height
 	kv := newKernel(img.Height, h, f)
@@ -326,14 +310,14 @@ func resample(img *Image, w, h int, f Filter) *Image {
 		for i := range kv.start {
 			kv.start[i] -= first
 		}
-		tmp := NewImage(w, last-first)
+		tmp := preprocess.NewImage(w, last-first)
 		horizontal(tmp, img, first, &kh)
 		src = tmp
 	}
 	if !needV {
 		return src
 	}
-	out := NewImage(src.Width, h)
+	out := preprocess.NewImage(src.Width, h)
 	vertical(out, src, &kv)
 	return out
 }
@@ -347,7 +331,7 @@ const fixedHalf = 1 << (precisionBits - 1)
 // R + G<<32 for the int32 sums R and G, from which both come back exactly
 // (every partial sum stays below 2**31 in magnitude: at most 255 times the sum
 // of the weights' magnitudes, about 1.3 * 2**22 for Lanczos).
-func horizontal(out, in *Image, offset int, kn *kernel) {
+func horizontal(out, in *preprocess.Image, offset int, kn *kernel) {
 	ow := out.Width
 	parallel(out.Height, out.Height*ow*kn.size, func(y0, y1 int) {
 		rg := make([]int64, in.Width)
@@ -383,7 +367,7 @@ func horizontal(out, in *Image, offset int, kn *kernel) {
 // vertical resamples the columns of in into out. It sums whole rows at a time
 // (the same integer sums as Pillow's pixel-by-pixel loop, in a cache-friendly
 // order).
-func vertical(out, in *Image, kn *kernel) {
+func vertical(out, in *preprocess.Image, kn *kernel) {
 	stride := 3 * in.Width
 	parallel(out.Height, out.Height*stride*kn.size, func(y0, y1 int) {
 		acc := make([]int32, stride)

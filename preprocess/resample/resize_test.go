@@ -1,4 +1,4 @@
-package preprocess
+package resample
 
 import (
 	"bytes"
@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
-// pixelVectors is preprocess/testdata/pixels/vectors.json, written by
-// scripts/preprocess_vectors.py with Pillow 11.0.0 and NumPy 2.0.2.
+// pixelVectors is testdata/pixels/vectors.json, written by
+// scripts/preprocess_vectors.py with Pillow 11.0.0.
 type pixelVectors struct {
 	Versions map[string]string `json:"versions"`
 	Resize   []struct {
@@ -36,29 +38,6 @@ type pixelVectors struct {
 			SHA16  string   `json:"sha256_16"`
 		} `json:"runs"`
 	} `json:"sweep"`
-	Noise []struct {
-		Seed   uint32 `json:"seed"`
-		W, H   int
-		SHA256 string   `json:"sha256"`
-		Head   []string `json:"head"` // float.hex()
-	} `json:"noise"`
-	VGG struct {
-		Preprocess []struct {
-			Input, Mode, SHA256 string
-			Head                []string // float.hex()
-		} `json:"preprocess"`
-		Roundtrip []struct {
-			Input, Mode, Dtype, SHA256 string
-			Changed                    int `json:"changed"`
-			MaxDiff                    int `json:"max_diff"`
-		} `json:"roundtrip"`
-		Deprocess struct {
-			W, H  int
-			Cases []struct {
-				Mode, Dtype, Out string
-			} `json:"cases"`
-		} `json:"deprocess"`
-	} `json:"vgg"`
 	Fit []struct {
 		W, H, N, FW, FH int
 	} `json:"fit"`
@@ -88,7 +67,7 @@ func loadVectors(t testing.TB) *pixelVectors {
 
 // loadPNG reads an 8-bit RGB test PNG with the standard library, so that these
 // tests do not depend on the package's own decoder.
-func loadPNG(t testing.TB, name string) *Image {
+func loadPNG(t testing.TB, name string) *preprocess.Image {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pixels", name))
 	if err != nil {
@@ -103,7 +82,7 @@ func loadPNG(t testing.TB, name string) *Image {
 		t.Fatalf("%s: decoded as %T, want *image.RGBA from an RGB PNG", name, m)
 	}
 	r := rgba.Bounds()
-	img := NewImage(r.Dx(), r.Dy())
+	img := preprocess.NewImage(r.Dx(), r.Dy())
 	for y := 0; y < r.Dy(); y++ {
 		for x := 0; x < r.Dx(); x++ {
 			i := rgba.PixOffset(r.Min.X+x, r.Min.Y+y)
@@ -122,7 +101,7 @@ func sha(b []byte) string {
 // non-square and 1-pixel sizes with Pillow's output, byte for byte.
 func TestResizeVectors(t *testing.T) {
 	v := loadVectors(t)
-	imgs := map[string]*Image{}
+	imgs := map[string]*preprocess.Image{}
 	for _, c := range v.Resize {
 		src := imgs[c.Input]
 		if src == nil {
@@ -163,9 +142,9 @@ func TestResizeSweep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := &Image{Width: r.In, Height: 1, Pix: row.Pix[:3*r.In]}
+		src := &preprocess.Image{Width: r.In, Height: 1, Pix: row.Pix[:3*r.In]}
 		if r.Axis == "col" {
-			src = &Image{Width: 1, Height: r.In, Pix: src.Pix}
+			src = &preprocess.Image{Width: 1, Height: r.In, Pix: src.Pix}
 		}
 		h := sha256.New()
 		for _, rg := range r.Out {
@@ -223,21 +202,21 @@ func upper(s string) string {
 }
 
 func TestResizeErrors(t *testing.T) {
-	ok := NewImage(4, 3)
+	ok := preprocess.NewImage(4, 3)
 	cases := []struct {
 		name string
-		img  *Image
+		img  *preprocess.Image
 		w, h int
 		f    Filter
 	}{
 		{"nil image", nil, 2, 2, Bicubic},
-		{"empty image", &Image{}, 2, 2, Bicubic},
-		{"short pixels", &Image{Width: 4, Height: 3, Pix: make([]uint8, 35)}, 2, 2, Bicubic},
+		{"empty image", &preprocess.Image{}, 2, 2, Bicubic},
+		{"short pixels", &preprocess.Image{Width: 4, Height: 3, Pix: make([]uint8, 35)}, 2, 2, Bicubic},
 		{"zero width", ok, 0, 2, Nearest},
 		{"negative height", ok, 2, -1, Lanczos},
 		{"huge side", ok, 1 << 25, 1, Box},
 		{"huge area", ok, 1 << 24, 1 << 24, Box},
-		{"huge intermediate", &Image{Width: 2, Height: 50000, Pix: make([]uint8, 300000)}, 5000, 1, Bilinear},
+		{"huge intermediate", &preprocess.Image{Width: 2, Height: 50000, Pix: make([]uint8, 300000)}, 5000, 1, Bilinear},
 		{"unknown filter", ok, 2, 2, Filter(9)},
 		{"negative filter", ok, 2, 2, Filter(-1)},
 	}
@@ -251,7 +230,7 @@ func TestResizeErrors(t *testing.T) {
 // TestResizeCopies checks that the same size gives an equal image that does not
 // share memory with the source, as Pillow's copy().
 func TestResizeCopies(t *testing.T) {
-	src := NewImage(3, 2)
+	src := preprocess.NewImage(3, 2)
 	for i := range src.Pix {
 		src.Pix[i] = uint8(i * 7)
 	}
@@ -280,7 +259,7 @@ func TestResizeParallel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var seq *Image
+			var seq *preprocess.Image
 			withOneCPU(func() { seq, err = Resize(src, size[0], size[1], f) })
 			if err != nil {
 				t.Fatal(err)
@@ -310,7 +289,7 @@ func FuzzResize(f *testing.F) {
 		w, h := int(sw)%64+1, int(sh)%64+1
 		ow, oh := int(dw)%96+1, int(dh)%96+1
 		filter := Filter(int(fl) % 6)
-		src := NewImage(w, h)
+		src := preprocess.NewImage(w, h)
 		if len(pix) > 0 {
 			for i := range src.Pix {
 				src.Pix[i] = pix[i%len(pix)]
@@ -381,7 +360,7 @@ func nearestRef(i, n, m int) (int, bool) {
 }
 
 func benchResize(b *testing.B, w, h, ow, oh int, f Filter) {
-	src := NewImage(w, h)
+	src := preprocess.NewImage(w, h)
 	for i := range src.Pix {
 		src.Pix[i] = uint8(i * 2654435761 >> 13)
 	}
@@ -399,63 +378,4 @@ func BenchmarkResize(b *testing.B) {
 		b.Run(fmt.Sprintf("4000x3000to512x512/%v", f), func(b *testing.B) { benchResize(b, 4000, 3000, 512, 512, f) })
 	}
 	b.Run("512x512to1024x1024/bicubic", func(b *testing.B) { benchResize(b, 512, 512, 1024, 1024, Bicubic) })
-}
-
-// BenchmarkPipeline is the issue's end-to-end benchmark: decode a large JPEG,
-// resize it to 512x512 and preprocess it (recipe mode), as
-// scripts/bench_preprocess.py times Pillow and NumPy doing. The JPEG comes from
-// $NEURALSTYLE_BENCH_JPEG (the script makes a 12-megapixel one); without it the
-// benchmark is skipped. Besides wall time it reports process CPU time per call
-// (cpu-ns/op), all threads together.
-func BenchmarkPipeline(b *testing.B) {
-	path := os.Getenv("NEURALSTYLE_BENCH_JPEG")
-	if path == "" {
-		b.Skip("NEURALSTYLE_BENCH_JPEG not set (scripts/bench_preprocess.py sets it)")
-	}
-	b.Logf("JPEG decoder: %s", JPEGDecoder())
-	src, err := ReadFile(path, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	small, err := Resize(src, 512, 512, Nearest)
-	if err != nil {
-		b.Fatal(err)
-	}
-	steps := []struct {
-		name string
-		fn   func() error
-	}{
-		{"decode", func() error { _, err := ReadFile(path, nil); return err }},
-		{"resize/nearest", func() error { _, err := Resize(src, 512, 512, Nearest); return err }},
-		{"resize/bicubic", func() error { _, err := Resize(src, 512, 512, Bicubic); return err }},
-		{"preprocess", func() error { _, err := Preprocess(small, ModeRecipe); return err }},
-	}
-	for _, f := range []Filter{Nearest, Bicubic} {
-		steps = append(steps, struct {
-			name string
-			fn   func() error
-		}{"all/" + f.String(), func() error {
-			img, err := ReadFile(path, nil)
-			if err == nil {
-				img, err = Resize(img, 512, 512, f)
-			}
-			if err == nil {
-				_, err = Preprocess(img, ModeRecipe)
-			}
-			return err
-		}})
-	}
-	for _, s := range steps {
-		b.Run(s.name, func(b *testing.B) {
-			c0, ok := processCPU()
-			for i := 0; i < b.N; i++ {
-				if err := s.fn(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if c1, _ := processCPU(); ok {
-				b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
-			}
-		})
-	}
 }

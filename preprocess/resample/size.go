@@ -1,8 +1,10 @@
-package preprocess
+package resample
 
 import (
 	"fmt"
 	"math"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // The notebook resizes both images to exactly W x H, ignoring their aspect
@@ -19,8 +21,11 @@ import (
 // 100x1 for n = 100. Unlike thumbnail, FitLongestSide also enlarges (n above the
 // longest side) with the same rule.
 func FitLongestSide(w, h, n int) (int, int, error) {
-	if w < 1 || h < 1 || n < 1 || w > maxResizeSide || h > maxResizeSide || n > maxResizeSide {
-		return 0, 0, fmt.Errorf("preprocess: fit %dx%d to longest side %d: sizes must be between 1 and %d", w, h, n, maxResizeSide)
+	if err := preprocess.CheckSize(w, h, -1); err != nil {
+		return 0, 0, fmt.Errorf("resample: fit %dx%d to longest side %d: %w", w, h, n, err)
+	}
+	if err := preprocess.CheckSize(n, n, -1); err != nil {
+		return 0, 0, fmt.Errorf("resample: fit %dx%d to longest side %d: %w", w, h, n, err)
 	}
 	aspect := float64(w) / float64(h)
 	size := float64(n)

@@ -1,6 +1,10 @@
-package preprocess
+package vggtensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
+)
 
 // The notebook starts the optimisation from x0 = np.random.uniform(0, 255,
 // (1, H, W, 3)) - 128.0. Noise reproduces it for a given seed, bit for bit, so
@@ -62,8 +66,8 @@ func (m *mt19937) float64() float64 {
 // values, in row-major order. NumPy accepts integer seeds 0..2**32-1, all of
 // uint32.
 func Noise(seed uint32, w, h int) ([]float64, error) {
-	if w < 1 || h < 1 || w > maxResizeSide || h > maxResizeSide || int64(w)*int64(h) > DefaultMaxPixels {
-		return nil, fmt.Errorf("preprocess: noise: invalid image size %dx%d", w, h)
+	if err := preprocess.CheckSize(w, h, preprocess.DefaultMaxPixels); err != nil {
+		return nil, fmt.Errorf("vggtensor: noise: %w", err)
 	}
 	var m mt19937
 	m.seed(seed)
@@ -71,21 +75,6 @@ func Noise(seed uint32, w, h int) ([]float64, error) {
 	for i := range x {
 		// uniform(low, high) is low + (high-low)*u; low is 0 here.
 		x[i] = 0 + float64(255*m.float64()) - 128.0
-	}
-	return x, nil
-}
-
-// InitFromImage returns img preprocessed in mode m as float64, the other way
-// to start the optimisation (from the content or the style image): the float32
-// network input, flattened and widened to float64 as SciPy receives it.
-func InitFromImage(img *Image, m Mode) ([]float64, error) {
-	x32, err := Preprocess(img, m)
-	if err != nil {
-		return nil, err
-	}
-	x := make([]float64, len(x32))
-	for i, v := range x32 {
-		x[i] = float64(v)
 	}
 	return x, nil
 }

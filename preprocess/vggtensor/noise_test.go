@@ -1,4 +1,4 @@
-package preprocess
+package vggtensor
 
 import (
 	"encoding/binary"
@@ -73,31 +73,6 @@ func TestNoiseErrors(t *testing.T) {
 		if _, err := Noise(1, s[0], s[1]); err == nil {
 			t.Errorf("Noise(%dx%d): no error", s[0], s[1])
 		}
-	}
-}
-
-func TestInitFromImage(t *testing.T) {
-	img := loadPNG(t, "chelsea_37x23.png")
-	for _, m := range []Mode{ModeRecipe, ModeCaffe} {
-		x32, err := Preprocess(img, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := InitFromImage(img, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(x) != len(x32) {
-			t.Fatalf("%v: %d values, want %d", m, len(x), len(x32))
-		}
-		for i := range x {
-			if x[i] != float64(x32[i]) {
-				t.Fatalf("%v: value %d = %v, want %v", m, i, x[i], x32[i])
-			}
-		}
-	}
-	if _, err := InitFromImage(nil, ModeRecipe); err == nil {
-		t.Error("InitFromImage(nil): no error")
 	}
 }
 

@@ -1,8 +1,10 @@
-package preprocess
+package vggtensor
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // Mode is a VGG mean-subtraction convention for Preprocess and Deprocess. The zero
@@ -43,7 +45,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("preprocess: unknown VGG preprocessing mode %q (want recipe or caffe)", s)
+	return 0, fmt.Errorf("vggtensor: unknown VGG preprocessing mode %q (want recipe or caffe)", s)
 }
 
 // outMeans returns the means that Preprocess subtracts from, and Deprocess adds
@@ -56,7 +58,7 @@ func (m Mode) outMeans() ([3]float64, error) {
 	case ModeCaffe:
 		return vggMeans, nil
 	}
-	return [3]float64{}, fmt.Errorf("preprocess: unknown VGG preprocessing mode %v", m)
+	return [3]float64{}, fmt.Errorf("vggtensor: unknown VGG preprocessing mode %v", m)
 }
 
 // Preprocess returns the network input for img: a float32 array of shape
@@ -64,9 +66,9 @@ func (m Mode) outMeans() ([3]float64, error) {
 // mode m subtracted. The values are NumPy's, bit for bit: the notebook subtracts
 // Python floats from a float32 array, which NumPy does in float32 arithmetic
 // (float32(pixel) - float32(mean)).
-func Preprocess(img *Image, m Mode) ([]float32, error) {
-	if err := checkImage(img); err != nil {
-		return nil, fmt.Errorf("preprocess: preprocess: %w", err)
+func Preprocess(img *preprocess.Image, m Mode) ([]float32, error) {
+	if err := img.Check(); err != nil {
+		return nil, fmt.Errorf("vggtensor: preprocess: %w", err)
 	}
 	means, err := m.outMeans()
 	if err != nil {
@@ -93,9 +95,9 @@ func Preprocess(img *Image, m Mode) ([]float32, error) {
 // Truncation makes the round trip Preprocess, float64, Deprocess lose one level
 // on most red and blue values, in both modes: float32(103.939) and
 // float32(123.68) are slightly above the float64 means, so p - float32(mean) +
-// mean lands just below p. The notebook does the same; Deprocess32 on the
-// float32 data gives p back.
-func Deprocess(x []float64, w, h int, m Mode) (*Image, error) {
+// mean lands just below p. The notebook does the same (adding the means in
+// float32 instead would give p back).
+func Deprocess(x []float64, w, h int, m Mode) (*preprocess.Image, error) {
 	means, err := m.outMeans()
 	if err != nil {
 		return nil, err
@@ -103,35 +105,13 @@ func Deprocess(x []float64, w, h int, m Mode) (*Image, error) {
 	if err := checkTensorSize(len(x), w, h); err != nil {
 		return nil, err
 	}
-	img := NewImage(w, h)
+	img := preprocess.NewImage(w, h)
 	for i := 0; i+2 < len(x); i += 3 {
 		v := x[i : i+3 : i+3]
 		p := img.Pix[i : i+3 : i+3]
 		p[0] = toUint8(v[2] + means[2])
 		p[1] = toUint8(v[1] + means[1])
 		p[2] = toUint8(v[0] + means[0])
-	}
-	return img, nil
-}
-
-// Deprocess32 is Deprocess for float32 data, in float32 arithmetic as NumPy
-// does it on a float32 array (x + float32(mean), rounded to float32).
-func Deprocess32(x []float32, w, h int, m Mode) (*Image, error) {
-	means, err := m.outMeans()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTensorSize(len(x), w, h); err != nil {
-		return nil, err
-	}
-	b, g, r := float32(means[0]), float32(means[1]), float32(means[2])
-	img := NewImage(w, h)
-	for i := 0; i+2 < len(x); i += 3 {
-		v := x[i : i+3 : i+3]
-		p := img.Pix[i : i+3 : i+3]
-		p[0] = toUint8(float64(v[2] + r))
-		p[1] = toUint8(float64(v[1] + g))
-		p[2] = toUint8(float64(v[0] + b))
 	}
 	return img, nil
 }
@@ -150,11 +130,11 @@ func toUint8(v float64) uint8 {
 }
 
 func checkTensorSize(n, w, h int) error {
-	if w < 1 || h < 1 || w > maxResizeSide || h > maxResizeSide || int64(w)*int64(h) > DefaultMaxPixels {
-		return fmt.Errorf("preprocess: deprocess: invalid image size %dx%d", w, h)
+	if err := preprocess.CheckSize(w, h, preprocess.DefaultMaxPixels); err != nil {
+		return fmt.Errorf("vggtensor: deprocess: %w", err)
 	}
 	if n != 3*w*h {
-		return fmt.Errorf("preprocess: deprocess: %d values for a %dx%d image, want %d (shape 1x%dx%dx3)", n, w, h, 3*w*h, h, w)
+		return fmt.Errorf("vggtensor: deprocess: %d values for a %dx%d image, want %d (shape 1x%dx%dx3)", n, w, h, 3*w*h, h, w)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package preprocess
+package vggtensor
 
 import (
 	"bytes"
@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 func float32Bytes(x []float32) []byte {
@@ -70,25 +73,18 @@ func TestDeprocessVectors(t *testing.T) {
 		t.Fatalf("deprocess_in.f64 has %d bytes, want %d", len(raw), 8*3*d.W*d.H)
 	}
 	x := make([]float64, len(raw)/8)
-	x32 := make([]float32, len(x))
 	for i := range x {
 		x[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
-		x32[i] = float32(x[i]) // NumPy's astype('float32') also rounds to nearest
 	}
-	if len(d.Cases) != 4 {
-		t.Fatalf("%d deprocess cases, want 4", len(d.Cases))
+	if len(d.Cases) != 2 {
+		t.Fatalf("%d deprocess cases, want 2 (one per mode)", len(d.Cases))
 	}
 	for _, c := range d.Cases {
 		m, err := ParseMode(c.Mode)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var img *Image
-		if c.Dtype == "float64" {
-			img, err = Deprocess(x, d.W, d.H, m)
-		} else {
-			img, err = Deprocess32(x32, d.W, d.H, m)
-		}
+		img, err := Deprocess(x, d.W, d.H, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,17 +104,16 @@ func TestDeprocessVectors(t *testing.T) {
 			}
 			// Output byte i comes from input channel 2 - i%3 of the same pixel.
 			in := first - first%3 + 2 - first%3
-			t.Errorf("%s %s: %d bytes differ from NumPy's; first at %d: got %d, want %d (input %v)",
-				c.Mode, c.Dtype, n, first, img.Pix[first], want[first], x[in])
+			t.Errorf("%s: %d bytes differ from NumPy's; first at %d: got %d, want %d (input %v)",
+				c.Mode, n, first, img.Pix[first], want[first], x[in])
 		}
 	}
 }
 
 // TestRoundTrip preprocesses and deprocesses each test image in both modes.
-// Through float32 (Deprocess32) the image comes back unchanged. Through
-// float64, as the notebook's optimizer hands it back, NumPy loses one level on
-// the channels whose float32 mean exceeds the float64 one; the vectors hold
-// NumPy's results and how many bytes changed, and Go must agree with both.
+// Through float64, as the notebook's optimizer hands it back, NumPy loses one
+// level on the channels whose float32 mean exceeds the float64 one; the vectors
+// hold NumPy's results and how many bytes changed, and Go must agree with both.
 func TestRoundTrip(t *testing.T) {
 	v := loadVectors(t)
 	if len(v.VGG.Roundtrip) == 0 {
@@ -134,21 +129,13 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out *Image
-		if c.Dtype == "float64" {
-			x64, err := InitFromImage(img, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err = Deprocess(x64, img.Width, img.Height, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			out, err = Deprocess32(x, img.Width, img.Height, m)
-			if err != nil {
-				t.Fatal(err)
-			}
+		x64 := make([]float64, len(x))
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		out, err := Deprocess(x64, img.Width, img.Height, m)
+		if err != nil {
+			t.Fatal(err)
 		}
 		changed, maxDiff := 0, 0
 		for i := range out.Pix {
@@ -158,17 +145,14 @@ func TestRoundTrip(t *testing.T) {
 			}
 		}
 		if sha(out.Pix) != c.SHA256 || changed != c.Changed || maxDiff != c.MaxDiff {
-			t.Errorf("%s %s via %s: %d bytes changed by up to %d, NumPy: %d by up to %d (same output: %v)",
-				c.Input, c.Mode, c.Dtype, changed, maxDiff, c.Changed, c.MaxDiff, sha(out.Pix) == c.SHA256)
-		}
-		if c.Dtype == "float32" && changed != 0 {
-			t.Errorf("%s %s: float32 round trip changed %d bytes", c.Input, c.Mode, changed)
+			t.Errorf("%s %s: %d bytes changed by up to %d, NumPy: %d by up to %d (same output: %v)",
+				c.Input, c.Mode, changed, maxDiff, c.Changed, c.MaxDiff, sha(out.Pix) == c.SHA256)
 		}
 	}
 }
 
 func TestPreprocessChannels(t *testing.T) {
-	img := &Image{Width: 1, Height: 1, Pix: []uint8{200, 100, 50}} // R, G, B
+	img := &preprocess.Image{Width: 1, Height: 1, Pix: []uint8{200, 100, 50}} // R, G, B
 	cases := []struct {
 		m    Mode
 		want [3]float32 // B, G, R slots of the network input
@@ -212,7 +196,7 @@ func TestDeprocessSpecialValues(t *testing.T) {
 
 func TestParseMode(t *testing.T) {
 	for _, m := range []Mode{ModeRecipe, ModeCaffe} {
-		for _, s := range []string{m.String(), upper(m.String())} {
+		for _, s := range []string{m.String(), strings.ToUpper(m.String())} {
 			if got, err := ParseMode(s); err != nil || got != m {
 				t.Errorf("ParseMode(%q) = %v, %v", s, got, err)
 			}
@@ -226,11 +210,11 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestVGGErrors(t *testing.T) {
-	img := NewImage(2, 2)
+	img := preprocess.NewImage(2, 2)
 	if _, err := Preprocess(nil, ModeRecipe); err == nil {
 		t.Error("Preprocess(nil): no error")
 	}
-	if _, err := Preprocess(&Image{Width: 2, Height: 2, Pix: make([]uint8, 11)}, ModeRecipe); err == nil {
+	if _, err := Preprocess(&preprocess.Image{Width: 2, Height: 2, Pix: make([]uint8, 11)}, ModeRecipe); err == nil {
 		t.Error("Preprocess(short pixels): no error")
 	}
 	if _, err := Preprocess(img, Mode(5)); err == nil {
@@ -243,14 +227,11 @@ func TestVGGErrors(t *testing.T) {
 		if _, err := Deprocess(make([]float64, c.n), c.w, c.h, ModeRecipe); err == nil {
 			t.Errorf("Deprocess(%d values, %dx%d): no error", c.n, c.w, c.h)
 		}
-		if _, err := Deprocess32(make([]float32, c.n), c.w, c.h, ModeCaffe); err == nil {
-			t.Errorf("Deprocess32(%d values, %dx%d): no error", c.n, c.w, c.h)
-		}
 	}
 }
 
 func BenchmarkPreprocess512(b *testing.B) {
-	img := NewImage(512, 512)
+	img := preprocess.NewImage(512, 512)
 	b.SetBytes(int64(len(img.Pix)))
 	for i := 0; i < b.N; i++ {
 		if _, err := Preprocess(img, ModeRecipe); err != nil {

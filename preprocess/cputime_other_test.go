@@ -1,6 +1,6 @@
 //go:build !unix
 
-package preprocess
+package preprocess_test
 
 import "time"
 
