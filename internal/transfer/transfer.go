@@ -209,7 +209,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 
 	// The loss: the notebook's graph, or the fast one.
-	var eval evaluator
+	var eval *evaluator
 	if s.Graph == GraphFast {
 		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
 			return nil, err

@@ -319,7 +319,7 @@ func TestFirstEvaluation(t *testing.T) {
 }
 
 // newEvaluator builds the evaluator Run would use.
-func newEvaluator(m *tfgraph.Model, in Inputs, s *Settings) (evaluator, error) {
+func newEvaluator(m *tfgraph.Model, in Inputs, s *Settings) (*evaluator, error) {
 	content, err := prepare(in.Content, s.Width, s.Height, s)
 	if err != nil {
 		return nil, err
