@@ -31,7 +31,7 @@ GO_PKGS := ./...
 deps: sysdeps venv tflib
 
 # System packages: libjpeg-turbo's libjpeg API (jpeglib.h; Debian's libjpeg-dev is
-# libjpeg62-turbo-dev), which preprocess decodes JPEG with, as Pillow does.
+# libjpeg62-turbo-dev), which preprocess/imagefile decodes JPEG with, as Pillow does.
 sysdeps:
 	@if [ ! -f /usr/include/jpeglib.h ] && ! pkg-config --exists libjpeg 2>/dev/null; then \
 		echo "installing libjpeg-dev (libjpeg-turbo)"; \
@@ -112,7 +112,8 @@ SWEEPS ?= style_weight,content_layer,tv_weight
 sweeps: build model
 	$(PY) scripts/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
 
-# Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
+# Pillow/NumPy vectors for preprocess/resample (resizing, sizing) and preprocess/vggtensor
+# (VGG pre/deprocessing, noise).
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
 	$(PY) scripts/preprocess_vectors.py
@@ -122,7 +123,7 @@ vectors-preprocess: venv
 vectors-optimize: venv
 	$(PY) scripts/optimize_vectors.py
 
-# Pillow vectors for preprocess' decoders (every format, layout and EXIF orientation).
+# Pillow vectors for preprocess/imagefile's decoders (every format, layout and EXIF orientation).
 .PHONY: vectors-decode
 vectors-decode: venv
 	$(PY) scripts/decode_vectors.py

@@ -13,8 +13,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -122,11 +125,11 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := preprocess.ReadFile(job.content, job.settings.DecodeOptions())
+	content, err := imagefile.ReadFile(job.content, job.settings.DecodeOptions())
 	if err != nil {
 		return err
 	}
-	style, err := preprocess.ReadFile(job.style, job.settings.DecodeOptions())
+	style, err := imagefile.ReadFile(job.style, job.settings.DecodeOptions())
 	if err != nil {
 		return err
 	}
@@ -237,7 +240,7 @@ func newTransferOutputs(job *transferJob) *transferOutputs {
 
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := vggtensor.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
 		if err != nil {
 			return err
 		}
@@ -246,7 +249,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 		}
 		if o.job.frames != "" {
 			name := filepath.Join(o.job.frames, fmt.Sprintf("iteration_%03d.png", it.Iteration))
-			if err := preprocess.WritePNG(name, img); err != nil {
+			if err := imagefile.WritePNG(name, img); err != nil {
 				return err
 			}
 		}
@@ -263,7 +266,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 			return err
 		}
 		o.logLines = append(o.logLines, append(line, '\n'))
-		return preprocess.WriteFileAtomic(o.job.log, func(w io.Writer) error {
+		return atomicfile.Write(o.job.log, func(w io.Writer) error {
 			for _, l := range o.logLines {
 				if _, err := w.Write(l); err != nil {
 					return err
@@ -276,17 +279,11 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 }
 
 func (o *transferOutputs) finish(res *transfer.Result) error {
-	var err error
-	if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-		err = preprocess.WritePNG(o.job.out, res.Image)
-	} else {
-		err = preprocess.WriteJPEG(o.job.out, res.Image, o.job.quality)
-	}
-	if err != nil {
+	if err := imagefile.Write(o.job.out, res.Image, o.job.quality); err != nil {
 		return err
 	}
 	if o.job.gif != "" && len(o.gifFrames) > 0 {
-		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
+		return imagefile.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
 	}
 	return nil
 }

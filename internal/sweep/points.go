@@ -16,6 +16,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // maxPoints bounds a sweep's size; more is a typo, not a plan.
@@ -177,8 +179,8 @@ type keyV1 struct {
 	Seed                                 uint32
 	Init                                 transfer.Init
 	Graph                                transfer.Graph
-	Resample                             preprocess.Filter
-	Preprocess                           preprocess.Mode
+	Resample                             resample.Filter
+	Preprocess                           vggtensor.Mode
 }
 
 // inKeyV1 names the settings that keyV1 or the image hashes hold.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -50,7 +51,7 @@ func (plan *Plan) Images(points []Point) error {
 			if plan.images[key] != nil {
 				continue
 			}
-			img, err := preprocess.ReadFile(path, p.Config.DecodeOptions())
+			img, err := imagefile.ReadFile(path, p.Config.DecodeOptions())
 			if err != nil {
 				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
 			}

@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // Config is everything one transfer needs: its settings and the image files it
@@ -125,14 +126,14 @@ var Schema = []Setting{
 	{Name: "resample", Kind: KindChoice, Choices: []string{"nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_RESAMPLE",
 		Usage: "resize filter: nearest (the notebook's Pillow default), box, bilinear, hamming, bicubic, lanczos",
 		Parse: func(c *Config, v string) (err error) {
-			c.Resample, err = preprocess.ParseFilter(strings.TrimSpace(v))
+			c.Resample, err = resample.ParseFilter(strings.TrimSpace(v))
 			return err
 		},
 		Format: func(c *Config) string { return c.Resample.String() }},
 	{Name: "preprocess", Kind: KindChoice, Choices: []string{"recipe", "caffe"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_PREPROCESS",
 		Usage: "recipe (the notebook's mean subtraction, quirk included) or caffe (Keras' preprocess_input)",
 		Parse: func(c *Config, v string) (err error) {
-			c.Preprocess, err = preprocess.ParseMode(strings.TrimSpace(v))
+			c.Preprocess, err = vggtensor.ParseMode(strings.TrimSpace(v))
 			return err
 		},
 		Format: func(c *Config) string { return c.Preprocess.String() }},

@@ -12,6 +12,9 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -59,8 +62,8 @@ type Settings struct {
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
 	Graph      Graph
-	Resample   preprocess.Filter
-	Preprocess preprocess.Mode
+	Resample   resample.Filter
+	Preprocess vggtensor.Mode
 	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
@@ -80,14 +83,14 @@ func Defaults() Settings {
 		Iterations:   10, MaxFun: 20,
 		Init:       InitNoise,
 		Graph:      GraphFast,
-		Resample:   preprocess.Nearest,
-		Preprocess: preprocess.ModeRecipe,
+		Resample:   resample.Nearest,
+		Preprocess: vggtensor.ModeRecipe,
 	}
 }
 
 // DecodeOptions are how the settings read image files.
-func (s *Settings) DecodeOptions() *preprocess.DecodeOptions {
-	return &preprocess.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
+func (s *Settings) DecodeOptions() *imagefile.DecodeOptions {
+	return &imagefile.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
 }
 
 func (s *Settings) styleLayerWeight(i int) float64 {
@@ -150,7 +153,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 
 	// The loss: the notebook's graph, or the fast one.
-	var eval evaluator
+	var eval *evaluator
 	if s.Graph == GraphFast {
 		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
 			return nil, err
@@ -163,7 +166,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	var x []float64
 	switch s.Init {
 	case InitNoise:
-		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
 	case InitContent:
@@ -221,8 +224,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 // finish turns the last point into the image (RECIPE section 5), also when the
 // run stopped early with runErr, so the caller can save what was reached.
-func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error) (*Result, error) {
-	img, err := preprocess.Deprocess(x, w, h, m)
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, runErr error) (*Result, error) {
+	img, err := vggtensor.Deprocess(x, w, h, m)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -231,11 +234,11 @@ func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error
 }
 
 func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
-	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	resized, err := resample.Resize(img, w, h, s.Resample)
 	if err != nil {
 		return nil, err
 	}
-	return preprocess.Preprocess(resized, s.Preprocess)
+	return vggtensor.Preprocess(resized, s.Preprocess)
 }
 
 func widen(v []float32) []float64 {
