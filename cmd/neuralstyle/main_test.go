@@ -16,6 +16,11 @@ import (
 var tinyModel string
 
 func TestMain(m *testing.M) {
+	// The test binary stands in for the built program when a test runs it with
+	// this variable (runMain), so that tests see a fresh process's stderr.
+	if os.Getenv("NEURALSTYLE_TEST_MAIN") == "1" {
+		main()
+	}
 	var err error
 	if tinyModel, err = testmodels.Tiny(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
