@@ -3,18 +3,18 @@ package main
 // TensorFlow's log lines reach the user only when asked for (--verbose,
 // NEURALSTYLE_VERBOSE, or TF_CPP_MIN_LOG_LEVEL set by the user).
 //
-// TensorFlow logs through two systems. Its own (tsl) reads TF_CPP_MIN_LOG_LEVEL,
-// some of it while the library initialises, before any Go code runs; so a C
-// function in the executable's .preinit_array, which glibc runs before any shared
-// library's initialisers, sets the variable, and an init function sets it again
-// through Go (the C library resets its environment between the two). The other is a
-// private copy of Abseil's logging inside libtensorflow_cc (its MLIR passes log
-// "MLIR V1 optimization pass is not enabled" on the first session run) that no
-// setting reaches; the preinit function gives the C library's stderr stream, which
-// both systems write through, a filter that drops Abseil's lines below the same
-// level as each write happens (so a fatal error's line still reaches the terminal
-// before the abort). Go writes its own output to file descriptor 2 directly,
-// unfiltered.
+// TensorFlow logs through two systems, both writing to the C library's stderr
+// stream: its own (tsl), which reads TF_CPP_MIN_LOG_LEVEL, and a private copy of
+// Abseil's logging inside libtensorflow_cc that no setting reaches (its MLIR passes
+// log "MLIR V1 optimization pass is not enabled" on a session's first run). Some
+// lines come while the library initialises, before any Go code runs, and the
+// environment cannot be changed in time for them (the C library sets it up again
+// after the executable's first code). So a C function in the executable's
+// .preinit_array, which glibc runs before any shared library's initialisers, gives
+// the stderr stream a filter that drops both systems' lines below the level as each
+// write happens (a fatal error's line still reaches the terminal before the abort),
+// and an init function sets TF_CPP_MIN_LOG_LEVEL so that TensorFlow skips what it
+// can. Go writes its own output to file descriptor 2 directly, unfiltered.
 
 /*
 #define _GNU_SOURCE
@@ -23,8 +23,6 @@ package main
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
-
-extern char **environ;
 
 // tflog_level is the level TF_CPP_MIN_LOG_LEVEL gets (and Abseil's lines are
 // filtered at), or -1 when the user's environment or --verbose decides.
@@ -81,10 +79,27 @@ static int tflog_absl_severity(const char *line, size_t n) {
 	return s - sev;
 }
 
+// tflog_tsl_severity returns the severity of a line of TensorFlow's own logging
+// ("2026-11-28 19:45:57.239739: I tensorflow/cc/saved_model/reader.cc:83] ..."), or
+// -1 when line is not one.
+static int tflog_tsl_severity(const char *line, size_t n) {
+	static const char sev[] = "IWEF";
+	if (n < 30 || line[4] != '-' || line[7] != '-' || line[10] != ' ' || line[13] != ':' || line[16] != ':') return -1;
+	for (int i = 0; i < 4; i++) {
+		if (line[i] < '0' || line[i] > '9') return -1;
+	}
+	size_t i = 19;
+	if (line[i] == '.') i++;
+	while (i < n && line[i] >= '0' && line[i] <= '9') i++;
+	if (i + 3 >= n || line[i] != ':' || line[i + 1] != ' ' || line[i + 3] != ' ') return -1;
+	const char *s = memchr(sev, line[i + 2], 4);
+	return s != NULL ? s - sev : -1;
+}
+
 static const char tflog_notice[] = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR";
 
 // tflog_filter copies to out what of buf (one write to stderr, whole messages) is
-// kept at level: Abseil's lines of a lower severity go, with the lines that continue
+// kept at level: log lines of a lower severity go, with the lines that continue
 // them, and Abseil's notice that it logs to stderr goes from level 1 up. It returns
 // the length copied.
 size_t tflog_filter(const char *buf, size_t n, int level, char *out) {
@@ -94,6 +109,7 @@ size_t tflog_filter(const char *buf, size_t n, int level, char *out) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t len = nl != NULL ? (size_t)(nl - buf) + 1 : n;
 		int sev = tflog_absl_severity(buf, len);
+		if (sev < 0) sev = tflog_tsl_severity(buf, len);
 		if (sev >= 0) {
 			drop = sev < level;
 		} else if (len >= sizeof tflog_notice - 1 && memcmp(buf, tflog_notice, sizeof tflog_notice - 1) == 0) {
@@ -139,12 +155,6 @@ static void tflog_preinit(int argc, char **argv, char **envp) {
 		tflog_env = "2";
 	}
 	tflog_level = atoi(tflog_env != NULL ? tflog_env : user);
-	if (tflog_env != NULL) {
-		// The C library has not set environ yet; it resets it to envp after the
-		// initialisers, when Go sets the variable again.
-		environ = envp;
-		setenv("TF_CPP_MIN_LOG_LEVEL", tflog_env, 1);
-	}
 	if (tflog_level <= 0) {
 		return;
 	}

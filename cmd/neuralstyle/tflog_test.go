@@ -10,13 +10,16 @@ import (
 
 func TestFilterTFLog(t *testing.T) {
 	const (
-		notice = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-		info   = "I0000 00:00:1795895158.198597   10318 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\n"
-		warn   = "W1128 19:45:58.198597   10318 file.cc:12] a warning\n"
-		errl   = "E1128 19:45:58.198597   10318 file.cc:12] an error\n"
-		fatal  = "F1128 19:45:58.198597   10318 file.cc:12] Check failed: x\n"
-		tsl    = "2026-11-28 19:45:57.239739: E tensorflow/core/framework/op_kernel.cc:1] an error\n"
-		other  = "Illegal instruction 00:00: not a log line]\n"
+		notice  = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+		info    = "I0000 00:00:1795895158.198597   10318 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled\n"
+		warn    = "W1128 19:45:58.198597   10318 file.cc:12] a warning\n"
+		errl    = "E1128 19:45:58.198597   10318 file.cc:12] an error\n"
+		fatal   = "F1128 19:45:58.198597   10318 file.cc:12] Check failed: x\n"
+		tsl     = "2026-11-28 19:45:57.239739: E tensorflow/core/framework/op_kernel.cc:1] an error\n"
+		tslInfo = "2026-11-28 19:45:57.362703: I tensorflow/core/platform/cpu_feature_guard.cc:210] This TensorFlow binary is optimized.\n" +
+			"To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow.\n"
+		tslWarn = "2026-11-28 19:45:57.362703: W tensorflow/core/framework/op_kernel.cc:1] a warning\n"
+		other   = "Illegal instruction 00:00: not a log line]\n"
 	)
 	tests := []struct {
 		in    string
@@ -37,8 +40,14 @@ func TestFilterTFLog(t *testing.T) {
 		{notice + errl, 2, errl},
 		// A message's later lines go with its first.
 		{info + "  second line of the message\n" + errl + "  more of the error\n", 2, errl + "  more of the error\n"},
-		// TensorFlow's own lines are filtered by TensorFlow; other text always passes.
-		{tsl, 3, tsl},
+		{tsl, 3, ""},
+		{tsl, 2, tsl},
+		{tslInfo, 2, ""},
+		{tslInfo, 0, tslInfo},
+		{tslWarn, 2, ""},
+		{tslWarn, 1, tslWarn},
+		{tslInfo + errl, 2, errl},
+		// Other text always passes.
 		{other, 3, other},
 		{"no newline", 2, "no newline"},
 		{"I1128 19:45", 2, "I1128 19:45"},
@@ -84,6 +93,8 @@ func TestTensorFlowLogLines(t *testing.T) {
 		args []string
 	}{
 		{nil, []string{"--help"}},
+		// oneDNN's notice comes while the library initialises, before main.
+		{[]string{"TF_ENABLE_ONEDNN_OPTS=1"}, []string{"--help"}},
 		{nil, inspect},
 		{[]string{"TF_CPP_MIN_LOG_LEVEL="}, inspect},
 		{[]string{"TF_CPP_MIN_LOG_LEVEL=2"}, inspect},
@@ -106,6 +117,10 @@ func TestTensorFlowLogLines(t *testing.T) {
 		{[]string{"TF_CPP_MIN_LOG_LEVEL=0"}, inspect},
 		{[]string{"TF_CPP_MIN_LOG_LEVEL=2"}, append([]string{"--verbose"}, inspect...)},
 	}
+	code, _, errOut := runMain(t, []string{"TF_ENABLE_ONEDNN_OPTS=1"}, "--verbose", "--help")
+	if code != 0 || !strings.Contains(errOut, "oneDNN custom operations are on") {
+		t.Errorf("TF_ENABLE_ONEDNN_OPTS=1 neuralstyle --verbose --help: exit %d, stderr lacks oneDNN's notice:\n%s", code, errOut)
+	}
 	for _, tt := range verbose {
 		code, _, errOut := runMain(t, tt.env, tt.args...)
 		for _, want := range tfLines {
@@ -115,7 +130,7 @@ func TestTensorFlowLogLines(t *testing.T) {
 		}
 	}
 	// An error still says what went wrong, once.
-	code, _, errOut := runMain(t, nil, "inspect", "--model", "/nonexistent/model")
+	code, _, errOut = runMain(t, nil, "inspect", "--model", "/nonexistent/model")
 	if want := "neuralstyle: tfgraph: load /nonexistent/model: no such directory\n"; code != exitFailure || errOut != want {
 		t.Errorf("inspect of a missing model: exit %d, stderr %q; want exit %d, %q", code, errOut, exitFailure, want)
 	}
