@@ -24,9 +24,9 @@ package main
 #include <unistd.h>
 #include <errno.h>
 
-// tflog_level is the level TF_CPP_MIN_LOG_LEVEL gets (and Abseil's lines are
-// filtered at), or -1 when the user's environment or --verbose decides.
-static int tflog_level = -1;
+// tflog_level is the severity below which log lines are dropped (0: none is);
+// tflog_env is what TF_CPP_MIN_LOG_LEVEL is set to, NULL to leave the user's.
+static int tflog_level = 0;
 static const char *tflog_env = NULL;
 
 static const char *tflog_getenv(char **envp, const char *name) {
