@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -150,13 +151,7 @@ func runTransfer(c *cli.Context) error {
 	ctx, stop := interruptContext(c)
 	defer stop()
 
-	var progress transferProgress = &plainProgress{w: c.App.Writer}
-	switch {
-	case c.Bool("quiet"):
-		progress = quietProgress{}
-	case isTerminal(c.App.ErrWriter):
-		progress = newBarProgress(c.App.ErrWriter, job.settings)
-	}
+	progress := chooseProgress(c.Bool("quiet"), c.App.Writer, c.App.ErrWriter, job.settings)
 	out := newTransferOutputs(job)
 	var lastEval time.Time
 	obs := transfer.Observer{
@@ -288,12 +283,21 @@ func (o *transferOutputs) finish(res *transfer.Result) error {
 	return nil
 }
 
+// chooseProgress picks how a run reports: nothing when quiet, a redrawn bar when
+// stderr is a terminal, else the notebook's lines on stdout.
+func chooseProgress(quiet bool, stdout, stderr io.Writer, s transfer.Settings) transferProgress {
+	switch {
+	case quiet:
+		return quietProgress{}
+	case isTerminal(stderr):
+		return newBarProgress(stderr, s)
+	}
+	return &plainProgress{w: stdout}
+}
+
 // isTerminal reports whether w is a terminal, where a progress bar can redraw.
+// It asks the terminal driver (a character device such as /dev/null is not one).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
