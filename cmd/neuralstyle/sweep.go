@@ -220,7 +220,7 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 		}
 	}
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
 	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -188,10 +186,9 @@ func runTransfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if job.frames != "" {
-		if err := os.MkdirAll(job.frames, 0o755); err != nil {
-			return fmt.Errorf("--frames: %v", err)
-		}
+	outs, err := transferTargets(job)
+	if err != nil {
+		return err
 	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
@@ -202,7 +199,7 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, outs)
 	defer stop()
 
 	var progress transferProgress = &plainProgress{w: c.App.Writer}
@@ -212,16 +209,14 @@ func runTransfer(c *cli.Context) error {
 	case isTerminal(c.App.ErrWriter):
 		progress = newBarProgress(c.App.ErrWriter, job.settings)
 	}
-	out := &transferOutputs{job: job}
-	var lastEval time.Time
+	out := &transferOutputs{job: job, outs: outs}
 	obs := transfer.Observer{
 		Start: func(i int) {
-			lastEval = time.Now()
+			out.start(i)
 			progress.start(i)
 		},
 		Evaluation: func(i, e int, t transfer.Terms, elapsed time.Duration) {
-			out.evalSeconds = append(out.evalSeconds, time.Since(lastEval).Seconds())
-			lastEval = time.Now()
+			out.evaluation(t)
 			progress.evaluation(i, e, t, elapsed)
 		},
 		Done: func(it transfer.Iteration) error {
@@ -231,101 +226,7 @@ func runTransfer(c *cli.Context) error {
 	}
 	res, runErr := transfer.Run(ctx, model, transfer.Inputs{Content: content, Style: style}, job.settings, obs)
 	progress.finish()
-	if res == nil {
-		return runErr
-	}
-	if err := out.finish(res); err != nil {
-		return errors.Join(runErr, err)
-	}
-	if runErr != nil {
-		if ctx.Err() != nil && c.Context.Err() == nil {
-			return interruptedError{fmt.Errorf("interrupted; wrote the image so far to %s", job.out)}
-		}
-		return runErr
-	}
-	return nil
-}
-
-// transferOutputs writes what a run produces as it goes: frames and the log after
-// each iteration, the image and the GIF at the end (or on interruption). Every file
-// is replaced atomically, so an interrupted run never leaves a half-written one.
-type transferOutputs struct {
-	job      *transferJob
-	logLines [][]byte
-	// evalSeconds collects the current iteration's evaluation times.
-	evalSeconds []float64
-	gifFrames   []*preprocess.Image
-}
-
-type logLine struct {
-	Iteration   int     `json:"iteration"`
-	Loss        float64 `json:"loss"`
-	Content     float32 `json:"content"`
-	Style       float32 `json:"style"`
-	TV          float32 `json:"tv"`
-	Evaluations int     `json:"evaluations"`
-	Steps       int     `json:"lbfgs_iterations"`
-	Status      string  `json:"status"`
-	Seconds     float64 `json:"seconds"`
-	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
-	// the one before (so they include the optimiser's step, a few milliseconds).
-	EvalSeconds []float64 `json:"evaluation_seconds"`
-}
-
-func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
-	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
-		if err != nil {
-			return err
-		}
-		if o.job.gif != "" {
-			o.gifFrames = append(o.gifFrames, img)
-		}
-		if o.job.frames != "" {
-			name := filepath.Join(o.job.frames, fmt.Sprintf("iteration_%03d.png", it.Iteration))
-			if err := preprocess.WritePNG(name, img); err != nil {
-				return err
-			}
-		}
-	}
-	if o.job.log != "" {
-		line, err := json.Marshal(logLine{
-			Iteration: it.Iteration, Loss: it.Loss,
-			Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
-			Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
-			Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
-		})
-		o.evalSeconds = nil
-		if err != nil {
-			return err
-		}
-		o.logLines = append(o.logLines, append(line, '\n'))
-		return preprocess.WriteFileAtomic(o.job.log, func(w io.Writer) error {
-			for _, l := range o.logLines {
-				if _, err := w.Write(l); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	return nil
-}
-
-func (o *transferOutputs) finish(res *transfer.Result) error {
-	var err error
-	if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-		err = preprocess.WritePNG(o.job.out, res.Image)
-	} else {
-		err = preprocess.WriteJPEG(o.job.out, res.Image, o.job.quality)
-	}
-	if err != nil {
-		return err
-	}
-	if o.job.gif != "" && len(o.gifFrames) > 0 {
-		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
-	}
-	return nil
+	return out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil)
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw.
