@@ -337,3 +337,20 @@ func (s *outputSet) paths() string {
 	defer s.mu.Unlock()
 	return strings.Join(s.committed, ", ")
 }
+
+// checkSweepOut checks sweep's --out folder: a folder or absent; when the sweep
+// will write (write), it is created if missing and must be writable.
+func checkSweepOut(dir string, write bool) error {
+	if dir == "" {
+		return nil
+	}
+	if !write {
+		if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+			return usagef("--out %s is a file, not a folder; give the sweep's folder", dir)
+		}
+		return nil
+	}
+	outs := &outputSet{}
+	outs.folder("--out", dir)
+	return outs.check()
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,6 +128,9 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	case j.collectOpts.GIFDelay < 10*time.Millisecond:
 		return nil, usagef("--gif-delay %v: GIF delays are at least 10ms", j.collectOpts.GIFDelay)
 	}
+	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
+		return nil, err
+	}
 	if _, err := spec.Points(); err != nil {
 		return nil, usageError{err}
 	}
@@ -200,9 +202,6 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	// Everything that can fail fast does so before the model loads.
 	if err := job.plan.Images(pending); err != nil {
 		return err
-	}
-	if err := os.MkdirAll(job.out, 0o755); err != nil {
-		return fmt.Errorf("--out: %v", err)
 	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
@@ -296,12 +295,7 @@ func collectSweep(w io.Writer, job *sweepJob) error {
 // listSweep prints one line per point: index, key, shard, status, values.
 func listSweep(w io.Writer, job *sweepJob) error {
 	n := max(job.shard.Count, 1)
-	shardOf := map[string]int{}
-	for i := 1; i <= n; i++ {
-		for _, p := range job.plan.Shard(sweep.Shard{Index: i, Count: n}) {
-			shardOf[p.Key] = i
-		}
-	}
+	shardOf := job.plan.ShardOf(n)
 	pending := map[string]bool{}
 	if job.out != "" {
 		ps, err := job.plan.Pending(job.out, sweep.Shard{})
