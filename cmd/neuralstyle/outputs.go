@@ -78,12 +78,9 @@ func (s *outputSet) folder(flag, path string) {
 // there); a folder target is a folder or can be made one; no target is an input
 // or another target. Errors name the flag.
 func (s *outputSet) check() error {
-	for _, t := range s.targets {
-		if err := t.check(); err != nil {
-			return err
-		}
-	}
+	// Names first, before check creates any folder.
 	for i, t := range s.targets {
+		t.resolved = resolve(t.path)
 		for _, in := range s.inputs {
 			if samePath(t.resolved, in.path) {
 				return usagef("%s %s is the same file as %s %s: writing it would destroy the input; give another name",
@@ -91,12 +88,17 @@ func (s *outputSet) check() error {
 			}
 		}
 		for _, u := range s.targets[:i] {
-			if t.resolved == u.resolved || samePath(t.resolved, u.resolved) {
+			if samePath(t.resolved, u.resolved) {
 				return usagef("%s %s is the same file as %s %s: give each output its own name", t.flag, t.path, u.flag, u.path)
 			}
 			if u.folder && within(t.resolved, u.resolved) || t.folder && within(u.resolved, t.resolved) {
 				return usagef("%s %s and %s %s: one is inside the other; give separate places", u.flag, u.path, t.flag, t.path)
 			}
+		}
+	}
+	for _, t := range s.targets {
+		if err := t.check(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -125,7 +127,6 @@ func (t *outputTarget) check() error {
 	if err := writableFolder(dir); err != nil {
 		return fmt.Errorf("%s %s: %v", t.flag, t.path, err)
 	}
-	t.resolved = resolve(t.path)
 	return nil
 }
 
@@ -148,7 +149,6 @@ func (t *outputTarget) checkFolder() error {
 	if err := writableFolder(t.path); err != nil {
 		return fmt.Errorf("%s %s: %v", t.flag, t.path, err)
 	}
-	t.resolved = resolve(t.path)
 	return nil
 }
 
