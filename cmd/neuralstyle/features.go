@@ -83,7 +83,7 @@ func runFeatures(c *cli.Context) error {
 	if err := outs.check(); err != nil {
 		return err
 	}
-	if err := checkMemory(mem.Features, w, h, "--size"); err != nil {
+	if err := checkMemory(mem.Features, w, h, fmt.Sprintf("--size %dx%d: features", w, h), "give a smaller --size"); err != nil {
 		return err
 	}
 	x, err := imageTensor(path, w, h, run.filter)

@@ -16,6 +16,11 @@ import (
 var tinyModel string
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as the command, for tests that need a process of
+	// their own: signals, resource limits (see runAsCommand).
+	if os.Getenv(asCommandEnv) == "1" {
+		os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	}
 	var err error
 	if tinyModel, err = testmodels.Tiny(); err != nil {
 		fmt.Fprintln(os.Stderr, err)

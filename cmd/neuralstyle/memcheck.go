@@ -1,18 +1,19 @@
 package main
 
-// The package is imported as mem: inspect.go has a function named memory.
 import (
 	"fmt"
 
+	// Imported as mem: inspect.go has a function named memory.
 	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 )
 
-// checkMemory refuses, before the model loads, a workload on a w x h image that
-// would not fit in the memory this process may use (see package memory), naming
-// the flag that sets the size.
-func checkMemory(wl mem.Workload, w, h int, flag string) error {
-	if err := mem.Check(mem.Estimate(wl, w, h), 0); err != nil {
-		return fmt.Errorf("%s %dx%d: %s %v; give a smaller %s", flag, w, h, wl, err, flag)
+// checkMemory refuses, before the model loads, a workload on a width x height
+// image that would not fit in the memory this process may use (see package
+// memory). what says which work and the flag that sizes it ("--size 9000x9000:
+// features"); remedy what to change.
+func checkMemory(w mem.Workload, width, height int, what, remedy string) error {
+	if err := mem.CheckWorkload(w, width, height); err != nil {
+		return fmt.Errorf("%s %v; %s", what, err, remedy)
 	}
 	return nil
 }

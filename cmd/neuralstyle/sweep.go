@@ -128,11 +128,11 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	case j.collectOpts.GIFDelay < 10*time.Millisecond:
 		return nil, usagef("--gif-delay %v: GIF delays are at least 10ms", j.collectOpts.GIFDelay)
 	}
-	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
-		return nil, err
-	}
 	if _, err := spec.Points(); err != nil {
 		return nil, usageError{err}
+	}
+	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
+		return nil, err
 	}
 	// The key hashes the model's files, so they are read (not loaded) even when
 	// nothing runs.
