@@ -96,8 +96,9 @@ func catalogue() []catalogueCase {
 			files: map[string]string{"o.png": sentinel}},
 		{name: "gif is log", args: tinyTransfer(noModel, "--out", "D/o.png", "--gif", "D/x.gif", "--log", "D/x.gif"),
 			code: exitUsage, want: "--log D/x.gif is the same file as --gif", early: true},
-		{name: "frames holds out", args: tinyTransfer(noModel, "--out", "D/f/o.png", "--frames", "D/f"),
-			code: exitUsage, want: "one is inside the other", early: true},
+		{name: "out is a frame", args: tinyTransfer(noModel, "--out", "D/f/iteration_000.png", "--frames", "D/f"),
+			code: exitUsage, want: "the folder receives a file of that name", early: true,
+			setup: func(t *testing.T, dir string) { must(t, os.Mkdir(filepath.Join(dir, "f"), 0o755)) }},
 
 		// Output targets that cannot be written.
 		{name: "out is a folder", args: tinyTransfer(noModel, "--out", "D/dir.png"),

@@ -83,6 +83,8 @@ func runFeatures(c *cli.Context) error {
 	if err := outs.check(); err != nil {
 		return err
 	}
+	ctx, stop := interruptContext(c, outs)
+	defer stop()
 	if err := checkMemory(mem.Features, w, h, fmt.Sprintf("--size %dx%d: features", w, h), "give a smaller --size"); err != nil {
 		return err
 	}
@@ -102,6 +104,9 @@ func runFeatures(c *cli.Context) error {
 	f := res["features"]
 	if f == nil {
 		return fmt.Errorf("%s: the features signature returned no features", run.dir)
+	}
+	if ctx.Err() != nil {
+		return interruptedError{fmt.Errorf("interrupted; %s", outs.discard())}
 	}
 	if err := outs.stage("--out", "", func(w io.Writer) error { return npy.Write(w, f.Shape, f.Data) }); err != nil {
 		outs.discard()

@@ -42,6 +42,8 @@ type outputTarget struct {
 	namedPath
 	exts   []string // allowed extensions of a file; none means any
 	folder bool
+	// pattern matches the names a folder target receives.
+	pattern string
 	// resolved is the absolute path with symbolic links in its existing part
 	// resolved: where the data really goes.
 	resolved string
@@ -66,11 +68,21 @@ func (s *outputSet) file(flag, path string, exts ...string) {
 	}
 }
 
-// folder adds an output folder, created by check when missing.
-func (s *outputSet) folder(flag, path string) {
+// folder adds an output folder, created by check when missing, which receives
+// files whose names match pattern (filepath.Match).
+func (s *outputSet) folder(flag, path, pattern string) {
 	if path != "" {
-		s.targets = append(s.targets, &outputTarget{namedPath: namedPath{flag, path}, folder: true})
+		s.targets = append(s.targets, &outputTarget{namedPath: namedPath{flag, path}, folder: true, pattern: pattern})
 	}
+}
+
+// receives reports whether t is a folder that will write the file path.
+func (t *outputTarget) receives(path string) bool {
+	if !t.folder || filepath.Dir(path) != t.resolved {
+		return false
+	}
+	ok, _ := filepath.Match(t.pattern, filepath.Base(path))
+	return ok
 }
 
 // check verifies every target before the work: a file target is absent or a
@@ -91,8 +103,8 @@ func (s *outputSet) check() error {
 			if samePath(t.resolved, u.resolved) {
 				return usagef("%s %s is the same file as %s %s: give each output its own name", t.flag, t.path, u.flag, u.path)
 			}
-			if u.folder && within(t.resolved, u.resolved) || t.folder && within(u.resolved, t.resolved) {
-				return usagef("%s %s and %s %s: one is inside the other; give separate places", u.flag, u.path, t.flag, t.path)
+			if u.receives(t.resolved) || t.receives(u.resolved) {
+				return usagef("%s %s and %s %s: the folder receives a file of that name; give another name", u.flag, u.path, t.flag, t.path)
 			}
 		}
 	}
@@ -223,12 +235,6 @@ func samePath(a, b string) bool {
 	return resolve(a) == resolve(b)
 }
 
-// within reports whether path lies inside folder (both resolved).
-func within(path, folder string) bool {
-	rel, err := filepath.Rel(folder, path)
-	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
 // target returns the target of flag.
 func (s *outputSet) target(flag string) *outputTarget {
 	for _, t := range s.targets {
@@ -351,6 +357,6 @@ func checkSweepOut(dir string, write bool) error {
 		return nil
 	}
 	outs := &outputSet{}
-	outs.folder("--out", dir)
+	outs.folder("--out", dir, "*")
 	return outs.check()
 }

@@ -21,7 +21,7 @@ func transferTargets(job *transferJob) (*outputSet, error) {
 	outs.file("--out", job.out, ".png", ".jpg", ".jpeg")
 	outs.file("--gif", job.gif, ".gif")
 	outs.file("--log", job.log)
-	outs.folder("--frames", job.frames)
+	outs.folder("--frames", job.frames, "iteration_[0-9][0-9][0-9]*.png")
 	return outs, outs.check()
 }
 
