@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // transferTargets checks transfer's outputs (--out, --gif, --log, --frames)
@@ -32,6 +35,8 @@ type transferOutputs struct {
 	job  *transferJob
 	outs *outputSet
 
+	// logHeader is the log's first line: the run's settings.
+	logHeader []byte
 	logLines  []logLine
 	gifFrames []*preprocess.Image
 	frames    []*preprocess.Image // --frames, by iteration
@@ -63,6 +68,27 @@ type logLine struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// newTransferOutputs starts the log with the run's settings, every one of them
+// as its flag takes it: {"settings": {"content": ..., "size": "512x512", ...}}.
+func newTransferOutputs(job *transferJob, outs *outputSet) *transferOutputs {
+	o := &transferOutputs{job: job, outs: outs}
+	if job.log != "" {
+		var settings bytes.Buffer
+		settings.WriteString(`{"settings":{`)
+		for i, f := range job.config.Record() {
+			name, _ := json.Marshal(f.Name)
+			value, _ := json.Marshal(f.Value)
+			if i > 0 {
+				settings.WriteByte(',')
+			}
+			fmt.Fprintf(&settings, "%s:%s", name, value)
+		}
+		settings.WriteString("}}\n")
+		o.logHeader = settings.Bytes()
+	}
+	return o
+}
+
 func (o *transferOutputs) start(i int) {
 	o.current, o.begun, o.lastEval, o.inProgress = i, time.Now(), time.Now(), true
 	o.evalSeconds = nil
@@ -76,7 +102,7 @@ func (o *transferOutputs) evaluation(t transfer.Terms) {
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	o.inProgress = false
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := vggtensor.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
 		if err != nil {
 			return err
 		}
@@ -128,28 +154,31 @@ func (o *transferOutputs) stageAll(res *transfer.Result, lines []logLine, gifFra
 		img := res.Image
 		err := o.outs.stage("--out", "", func(w io.Writer) error {
 			if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-				return preprocess.EncodePNG(w, img)
+				return imagefile.EncodePNG(w, img)
 			}
-			return preprocess.EncodeJPEG(w, img, o.job.quality)
+			return imagefile.EncodeJPEG(w, img, o.job.quality)
 		})
 		if err != nil {
 			return err
 		}
 	}
 	if o.job.gif != "" && len(gifFrames) > 0 {
-		opt := &preprocess.GIFOptions{Delay: o.job.gifDelay}
-		if err := o.outs.stage("--gif", "", func(w io.Writer) error { return preprocess.EncodeGIF(w, gifFrames, opt) }); err != nil {
+		opt := &imagefile.GIFOptions{Delay: o.job.gifDelay}
+		if err := o.outs.stage("--gif", "", func(w io.Writer) error { return imagefile.EncodeGIF(w, gifFrames, opt) }); err != nil {
 			return err
 		}
 	}
 	for i, img := range o.frames {
 		name := fmt.Sprintf("iteration_%03d.png", i)
-		if err := o.outs.stage("--frames", name, func(w io.Writer) error { return preprocess.EncodePNG(w, img) }); err != nil {
+		if err := o.outs.stage("--frames", name, func(w io.Writer) error { return imagefile.EncodePNG(w, img) }); err != nil {
 			return err
 		}
 	}
 	if o.job.log != "" {
 		err := o.outs.stage("--log", "", func(w io.Writer) error {
+			if _, err := w.Write(o.logHeader); err != nil {
+				return err
+			}
 			for _, l := range lines {
 				b, err := json.Marshal(l)
 				if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // The collected files in the output folder.
@@ -77,10 +78,10 @@ func Collect(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	gifOpts := &preprocess.GIFOptions{Delay: opts.GIFDelay}
+	gifOpts := &imagefile.GIFOptions{Delay: opts.GIFDelay}
 	err = writeTogether(out, []stagedOutput{
-		{SheetFile, func(w io.Writer) error { return preprocess.EncodePNG(w, sheet) }},
-		{GIFFile, func(w io.Writer) error { return preprocess.EncodeGIF(w, frames, gifOpts) }},
+		{SheetFile, func(w io.Writer) error { return imagefile.EncodePNG(w, sheet) }},
+		{GIFFile, func(w io.Writer) error { return imagefile.EncodeGIF(w, frames, gifOpts) }},
 		{SummaryFile, func(w io.Writer) error { return writeSummary(w, plan, records) }},
 	})
 	if err != nil {
