@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -126,6 +128,9 @@ func catalogue() []catalogueCase {
 			files: map[string]string{"c.png": "no image here"}},
 		{name: "content empty", args: tinyTransfer(noModel, "--content", "D/c.png", "--out", "D/o.png"),
 			code: exitFailure, want: "D/c.png", early: true, files: map[string]string{"c.png": ""}},
+		{name: "content a TIFF with a damaged offset", args: tinyTransfer(noModel, "--content", "D/c.tif", "--out", "D/o.png"),
+			code: exitFailure, want: "corrupt or truncated TIFF file (it points past its end)", early: true,
+			setup: damagedTIFF("c.tif")},
 		{name: "size not a number", args: tinyTransfer(noModel, "--out", "D/o.png", "--size", "abc"),
 			code: exitUsage, want: "--size", early: true},
 		{name: "quality 0", args: tinyTransfer(noModel, "--out", "D/o.png", "--quality", "0"),
@@ -189,6 +194,33 @@ func copyImage(name string) func(t *testing.T, dir string) {
 		data, err := os.ReadFile("../../scripts/testdata/transfer/content.png")
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+}
+
+// damagedTIFF writes a TIFF whose strip offset points 2 GB past its end (a
+// single strip; its offset is the value of tag 273 in the first directory).
+func damagedTIFF(name string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		d, err := os.ReadFile("../../preprocess/imagefile/testdata/decode/tiff_rgb_raw.tif")
+		must(t, err)
+		var bo binary.ByteOrder = binary.BigEndian
+		if string(d[:2]) == "II" {
+			bo = binary.LittleEndian
+		}
+		ifd := bo.Uint32(d[4:8])
+		n := int(bo.Uint16(d[ifd:]))
+		found := false
+		for i := range n {
+			e := int(ifd) + 2 + 12*i
+			if bo.Uint16(d[e:]) == 273 && bo.Uint32(d[e+4:]) == 1 {
+				bo.PutUint32(d[e+8:], 0x7fffff00)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatal("tiff_rgb_raw.tif: no single strip offset")
+		}
+		must(t, os.WriteFile(filepath.Join(dir, name), d, 0o644))
 	}
 }
 
@@ -354,13 +386,20 @@ func invoke(args []string, bin string) (code int, stderr string, v verdict) {
 	ch := make(chan result, 1)
 	go func() {
 		if bin != "" {
-			cmd := exec.Command(bin, args...)
+			// Killed at the timeout, and held to 8 GB of address space: an old
+			// binary may try to allocate the 47 GiB of a 9000x9000 features run.
+			ctx, cancel := context.WithTimeout(context.Background(), catalogueTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "prlimit", append([]string{"--as=8000000000", "--", bin}, args...)...)
 			var errBuf bytes.Buffer
 			cmd.Stderr = &errBuf
 			err := cmd.Run()
 			r := result{code: cmd.ProcessState.ExitCode(), stderr: errBuf.String()}
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 				r.v = crashed
+				if ctx.Err() != nil {
+					r.v = hung
+				}
 			}
 			if strings.Contains(r.stderr, "panic:") || strings.Contains(r.stderr, "goroutine ") {
 				r.v = panicked
