@@ -209,7 +209,7 @@ func TestClassifyAndFeaturesErrors(t *testing.T) {
 		{[]string{"features", "--model", model, "--width", "64", testImage}, exitUsage, "--width and --height go together"},
 		{[]string{"features", "--model", model, testImage, testImage}, exitUsage, "features takes one IMAGE, got 2 arguments"},
 		{[]string{"features", "--model", model, "--out", filepath.Join(dir, "no", "such", "dir.npy"), testImage},
-			exitFailure, "no such file or directory"},
+			exitFailure, "--out " + filepath.Join(dir, "no", "such", "dir.npy") + ": folder " + filepath.Join(dir, "no", "such") + " does not exist"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := neuralstyle(tt.args...)
