@@ -314,6 +314,24 @@ def test_no_content_layer(model):
     assert abs(f["loss"] - r["loss"]) <= 1e-5 * r["loss"]
 
 
+def _has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+# fast equals recipe bit for bit where TensorFlow runs the kernels of the machine that
+# measured it (x86-64 with AVX-512). Without AVX-512 (an AMD EPYC, Zen 3) the batch of
+# three and the batch of one round differently: measured (32x32 and 40x56, tv 1 and 0.1)
+# up to 6.1e-8 relative in the style layers' losses and 2.1e-7 in the gradient, and in
+# one run of the suite 3.9e-7 in a style layer's loss; the tolerance is about five times
+# the largest.
+SAME_KERNELS = _has_avx512()
+OTHER_KERNELS_TOL = 2e-6
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_notebook_signatures(model, net, size):
     # The notebook's own graph (its layers fixed): the NumPy reference's values, the
@@ -332,10 +350,16 @@ def test_notebook_signatures(model, net, size):
             # Measured (32x32, 40x56, 64x64; tv 1 and 0.1): the terms equal, the total
             # equal or 1 float32 ulp apart (the run-time graph adds a chain).
             assert rel(r[k], flexible[k]) < 1e-6, k
-            np.testing.assert_array_equal(f[k], r[k], err_msg=k)
+            if SAME_KERNELS:
+                np.testing.assert_array_equal(f[k], r[k], err_msg=k)
+            else:
+                assert rel(f[k], r[k]) < OTHER_KERNELS_TOL, k
         assert rel(r["gradient"][0], want["gradient"]) < GRAD_TOL
         assert rel(r["gradient"], flexible["gradient"]) < 1e-6  # measured: up to 4.1e-7
-        np.testing.assert_array_equal(f["gradient"], r["gradient"])
+        if SAME_KERNELS:
+            np.testing.assert_array_equal(f["gradient"], r["gradient"])
+        else:
+            assert rel(f["gradient"], r["gradient"]) < OTHER_KERNELS_TOL
         # The terms are summed in the notebook's order, left to right in float32.
         acc = np.float32(r["content_loss"])
         for t in r["style_layer_losses"][sw != 0]:
