@@ -524,9 +524,12 @@ def load_weights(source: str, seed: int | None, workdir: str) -> tuple[dict[str,
             fetch_imagenet=fetch_imagenet, imagenet_url=IMAGENET_URL,
         )
         ours = vw.read(path)  # clear errors for wrong shapes or missing layers
+        origin = vw.read_origin(path)
     except ValueError as e:
         raise ExportError(str(e)) from None
     info["sha256"] = vw.sha256(path)
+    if origin is not None:  # e.g. HED's backbone: recorded, never taken for ImageNet
+        info["origin"] = origin
     model = _keras_vgg16(path)
     _check_architecture(model)
     weights = {}

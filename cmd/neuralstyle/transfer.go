@@ -201,6 +201,11 @@ func runTransfer(c *cli.Context) error {
 	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
 		return err
 	}
+	if notice, err := weightsNotice(job.model); err != nil {
+		return err
+	} else if notice != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, notice)
+	}
 
 	ctx, stop := interruptContext(c)
 	defer stop()
