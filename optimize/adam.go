@@ -19,6 +19,12 @@ type AdamSettings struct {
 	Epsilon float64
 	// Steps is the number of updates; each evaluates the function once.
 	Steps int
+	// Callback, if not nil, is called after each evaluation with the point
+	// evaluated (X, about to be updated), its value and gradient, and the steps
+	// so far in Iter and Evaluations. Returning ErrHalt stops the run with
+	// status CallbackHalt and no error; any other error also stops it and is
+	// returned.
+	Callback func(Iteration) error
 }
 
 // DefaultAdamSettings returns jcjohnson/neural-style's Adam: torch's optim.adam
@@ -96,6 +102,15 @@ func Adam(ctx context.Context, f Func, x0 []float64, s AdamSettings) (AdamResult
 		copy(last, x)
 		res.F, res.Grad, res.LastX = fx, g, last
 		res.Evaluations, res.Iterations = t, t
+		if s.Callback != nil {
+			if err := s.Callback(Iteration{Iter: t, X: last, Grad: g, F: fx, Evaluations: t}); err != nil {
+				res.Status = CallbackHalt
+				if errors.Is(err, ErrHalt) {
+					return res, nil
+				}
+				return res, err
+			}
+		}
 		pow1 *= s.Beta1
 		pow2 *= s.Beta2
 		step := s.LearningRate * math.Sqrt(1-pow2) / (1 - pow1)

@@ -151,3 +151,28 @@ func BenchmarkOptimizerMemory(b *testing.B) {
 		}
 	})
 }
+
+func TestAdamCallback(t *testing.T) {
+	s := DefaultAdamSettings()
+	s.Steps = 10
+	var seen []int
+	s.Callback = func(it Iteration) error {
+		g := make([]float64, len(it.X))
+		if f, _ := quadratic(it.X, g); f != it.F || g[0] != it.Grad[0] {
+			t.Errorf("step %d: F %v is not f(X) %v", it.Iter, it.F, f)
+		}
+		if seen = append(seen, it.Iter); it.Iter == 4 {
+			return ErrHalt
+		}
+		return nil
+	}
+	r, err := Adam(context.Background(), quadratic, []float64{1, 2, 3}, s)
+	if err != nil || r.Status != CallbackHalt || r.Evaluations != 4 || len(seen) != 4 || seen[3] != 4 {
+		t.Errorf("halt at 4: status %v, evaluations %d, seen %v, error %v", r.Status, r.Evaluations, seen, err)
+	}
+	boom := errors.New("boom")
+	s.Callback = func(Iteration) error { return boom }
+	if _, err := Adam(context.Background(), quadratic, []float64{1}, s); !errors.Is(err, boom) {
+		t.Errorf("callback error: got %v", err)
+	}
+}

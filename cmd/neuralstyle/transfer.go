@@ -279,7 +279,7 @@ type logLine struct {
 
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := it.Image()
 		if err != nil {
 			return err
 		}
