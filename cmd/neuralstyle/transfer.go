@@ -33,7 +33,7 @@ func transferCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			modelFlag("build/model"),
 			&cli.StringFlag{Name: "content", Usage: "content image `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)", Required: true, EnvVars: []string{"NEURALSTYLE_CONTENT"}},
-			&cli.StringFlag{Name: "style", Usage: "style image `FILE`", Required: true, EnvVars: []string{"NEURALSTYLE_STYLE"}},
+			&cli.StringFlag{Name: "style", Usage: "style image `FILE`, or several: a.jpg,b.jpg (see --style-blend, --style-mask)", Required: true, EnvVars: []string{"NEURALSTYLE_STYLE"}},
 			&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
 			&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
 			&cli.StringFlag{Name: "size", Usage: "`WxH` both images are resized to (aspect ratio not kept), or N for NxN", Value: fmt.Sprintf("%dx%d", d.Width, d.Height), EnvVars: []string{"NEURALSTYLE_SIZE"}},
@@ -45,7 +45,7 @@ func transferCommand() *cli.Command {
 			&cli.IntFlag{Name: "iterations", Usage: "outer iterations (L-BFGS-B calls)", Value: d.Iterations, EnvVars: []string{"NEURALSTYLE_ITERATIONS"}},
 			&cli.IntFlag{Name: "maxfun", Usage: "evaluations per L-BFGS-B call (checked when an L-BFGS-B iteration ends, as SciPy does)", Value: d.MaxFun, EnvVars: []string{"NEURALSTYLE_MAXFUN"}},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the starting noise: np.random.seed(SEED) (0 to 4294967295)", Value: 0, EnvVars: []string{"NEURALSTYLE_SEED"}},
-			&cli.StringFlag{Name: "init", Usage: "starting image: noise, content or style", Value: string(d.Init), EnvVars: []string{"NEURALSTYLE_INIT"}},
+			&cli.StringFlag{Name: "init", Usage: "starting image: noise, content, style or image (--init-image)", Value: string(d.Init), EnvVars: []string{"NEURALSTYLE_INIT"}},
 			&cli.StringFlag{Name: "graph", Usage: "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)", Value: string(d.Graph), EnvVars: []string{"NEURALSTYLE_GRAPH"}},
 			&cli.StringFlag{Name: "resample", Usage: "resize filter: nearest (the notebook's Pillow default), bilinear, bicubic, lanczos", Value: d.Resample.String(), EnvVars: []string{"NEURALSTYLE_RESAMPLE"}},
 			&cli.StringFlag{Name: "preprocess", Usage: "recipe (the notebook's mean subtraction, quirk included) or caffe (Keras' preprocess_input)", Value: d.Preprocess.String(), EnvVars: []string{"NEURALSTYLE_PREPROCESS"}},
@@ -54,7 +54,7 @@ func transferCommand() *cli.Command {
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
 			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		}, sessionFlags()...),
+		}, append(controlFlags(), sessionFlags()...)...),
 		Action: runTransfer,
 	}
 }
@@ -99,6 +99,9 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 	}
 	if s.Preprocess, err = preprocess.ParseMode(c.String("preprocess")); err != nil {
 		return nil, usageError{err}
+	}
+	if err := parseControls(c, &s); err != nil {
+		return nil, err
 	}
 	if err := s.Validate(); err != nil {
 		return nil, usageError{err}
@@ -180,11 +183,7 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := preprocess.ReadFile(job.content, nil)
-	if err != nil {
-		return err
-	}
-	style, err := preprocess.ReadFile(job.style, nil)
+	inputs, err := readInputs(c, job)
 	if err != nil {
 		return err
 	}
@@ -199,6 +198,9 @@ func runTransfer(c *cli.Context) error {
 	}
 	defer model.Close()
 	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
+		return err
+	}
+	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
 		return err
 	}
 	if notice, err := weightsNotice(job.model); err != nil {
@@ -234,7 +236,7 @@ func runTransfer(c *cli.Context) error {
 			return out.iteration(it, job.settings)
 		},
 	}
-	res, runErr := transfer.Run(ctx, model, transfer.Inputs{Content: content, Style: style}, job.settings, obs)
+	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
 	progress.finish()
 	if res == nil {
 		return runErr
