@@ -156,7 +156,10 @@ def test_mask_of_ones_equals_no_mask(model, prefix):
     masked = run_masked(model, imgs[:2], imgs[2], np.ones((1, 40, 56)), cw, sw, tvw, prefix=prefix)
     for k in ("loss", "content_loss", "style_loss", "tv_loss"):
         assert masked[k] == plain[k], (k, masked[k], plain[k])
-    np.testing.assert_array_equal(masked["gradient"], plain["gradient"])
+    # The masked graph multiplies by the mask and forms the Gram matrices as a
+    # batched matmul, so the gradient's float32 sums differ in their last bits.
+    # Measured: 1.7e-8 relative (max pooling), elements within 0.004 of up to 2e4.
+    assert rel(masked["gradient"], plain["gradient"]) < 1e-6
 
 
 def test_two_masks_against_numpy(model):

@@ -173,11 +173,14 @@ func TestStyleScaleTargets(t *testing.T) {
 		}
 		scaled := relDiff(g[1].Data, g[0].Data, 1)
 		unscaled := relDiff(g[1].Data, g[0].Data, 4) // g[1] undone: 4 times its positions
-		// Measured (random weights, wave.jpg, bilinear 64 and 128): 0.04 to 0.19
-		// relative after scaling, against 0.75 without.
+		// Measured (random weights, wave.jpg, bilinear 64 and 128): relative
+		// differences of 0.12 to 0.20 after scaling at block1_conv2 to block3_conv3,
+		// 0.38 at block4_conv3 and 1.2 at block5_conv3 (8x8 and 4x4 positions that
+		// see a different picture at the two sizes), against 3.4 to 7.4 unscaled.
 		t.Logf("%s: relative difference %.3f scaled, %.3f unscaled", Layers[i], scaled, unscaled)
-		if scaled > 0.3 || unscaled < 0.6 {
-			t.Errorf("%s: relative difference %.3f scaled (want < 0.3), %.3f unscaled (want > 0.6)", Layers[i], scaled, unscaled)
+		shallow := i <= 6 // up to block3_conv3
+		if (shallow && scaled > 0.25) || scaled > unscaled/5 {
+			t.Errorf("%s: relative difference %.3f scaled, %.3f unscaled: want < 0.25 up to block3 and < unscaled/5", Layers[i], scaled, unscaled)
 		}
 	}
 }
