@@ -43,8 +43,9 @@ type Options struct {
 	DisableGPU bool
 }
 
-// DefaultTags are the tags of a SavedModel written by tf.saved_model.save.
-var DefaultTags = []string{"serve"}
+// defaultTags returns the tags of a SavedModel written by tf.saved_model.save;
+// a new slice each time, so no caller can change the default.
+func defaultTags() []string { return []string{"serve"} }
 
 // TensorSpec describes one input or output of a signature.
 type TensorSpec struct {
@@ -102,7 +103,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	}
 	tags := opts.Tags
 	if tags == nil {
-		tags = DefaultTags
+		tags = defaultTags()
 	}
 	meta, err := readMetaGraph(dir, tags)
 	if err != nil {

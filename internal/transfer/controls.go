@@ -10,11 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -63,50 +67,163 @@ const InitImage Init = "image"
 // DefaultLearningRate is jcjohnson/neural-style's Adam learning rate.
 const DefaultLearningRate = 10.0
 
-// validateControls checks the controls' settings (called by Validate).
-func (s *Settings) validateControls() error {
-	switch s.Pooling {
-	case PoolingMax, PoolingAvg:
-	default:
-		return fmt.Errorf("pooling %q: want max or avg", s.Pooling)
-	}
-	switch s.ColorTransfer {
-	case ColorNone, ColorLuminance, ColorHistogram:
-	default:
-		return fmt.Errorf("color transfer %q: want none, luminance or histogram", s.ColorTransfer)
-	}
-	switch s.Optimizer {
-	case OptimizerLBFGS:
-	case OptimizerAdam:
-		if !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) {
-			return fmt.Errorf("learning rate %v: want a finite number > 0", s.LearningRate)
-		}
-	default:
-		return fmt.Errorf("optimizer %q: want lbfgs or adam", s.Optimizer)
-	}
-	if s.StyleBlend != nil {
-		sum := 0.0
-		for _, w := range s.StyleBlend {
-			if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-				return fmt.Errorf("style blend weight %v: want a finite number >= 0", w)
+// controlSchema are the controls' settings, at the end of Schema.
+var controlSchema = []Setting{
+	{Name: "style-blend", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
+		Usage: "comma-separated weights of the --style images' Gram matrices, one per image (normalised to sum 1; default equal)",
+		Parse: func(c *Config, v string) error {
+			c.StyleBlend = nil
+			for _, f := range splitList(v) {
+				w, err := strconv.ParseFloat(f, 64)
+				if err != nil {
+					return fmt.Errorf("%q: %q is not a number", v, f)
+				}
+				c.StyleBlend = append(c.StyleBlend, w)
 			}
-			sum += w
-		}
-		if sum == 0 {
-			return errors.New("style blend weights are all zero: at least one style needs a weight")
+			return checkBlend(c)
+		},
+		Format: func(c *Config) string {
+			parts := make([]string, len(c.StyleBlend))
+			for i, w := range c.StyleBlend {
+				parts[i] = formatFloat(w)
+			}
+			return strings.Join(parts, ",")
+		},
+		Check: checkBlend},
+	{Name: "style-scale", Kind: KindNumber, Sweep: true, Advanced: true, Placeholder: "S", Env: envName("style-scale"),
+		Usage: "resize the style images to S times --size (their Gram targets scaled to the content's size)",
+		Parse: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("%q: not a number", v)
+			}
+			c.StyleScale = f
+			return nil
+		},
+		Format: func(c *Config) string { return formatFloat(c.StyleScale) },
+		Check:  checkStyleScale},
+	{Name: "style-mask", Kind: KindText, List: true, Advanced: true, Placeholder: "FILES", Env: envName("style-mask"),
+		Usage:  "comma-separated greyscale image files, one per --style image: where each style applies (white)",
+		Parse:  func(c *Config, v string) error { c.StyleMask = strings.TrimSpace(v); return nil },
+		Format: func(c *Config) string { return c.StyleMask },
+		Check:  checkMasks},
+	{Name: "init-image", Kind: KindFile, Advanced: true, Placeholder: "FILE", Env: envName("init-image"),
+		Usage:  "starting image file for --init image, resized to --size",
+		Parse:  func(c *Config, v string) error { c.InitImage = strings.TrimSpace(v); return nil },
+		Format: func(c *Config) string { return c.InitImage },
+		Check: func(c *Config) error {
+			if c.Content == "" { // settings alone: Run checks the images it is given
+				return nil
+			}
+			if (c.Init == InitImage) != (c.InitImage != "") {
+				if c.InitImage == "" {
+					return errors.New("--init image needs a starting image file")
+				}
+				return fmt.Errorf("%s: a starting image is given but init is %s; use --init image", c.InitImage, c.Init)
+			}
+			return nil
+		}},
+	{Name: "original-colors", Kind: KindBool, Sweep: true, Env: envName("original-colors"),
+		Usage: "keep the content's colours: the result's luminance with the content's chroma (YUV)",
+		Parse: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q: want true or false", v)
+			}
+			c.OriginalColors = b
+			return nil
+		},
+		Format: func(c *Config) string { return strconv.FormatBool(c.OriginalColors) }},
+	choiceSetting("color-transfer", "none, luminance (transfer on luminance only, the style's matched to the content's, then the content's chroma) or histogram (the style's colours matched to the content's first)",
+		[]string{string(ColorNone), string(ColorLuminance), string(ColorHistogram)}, func(s *Settings) *ColorTransfer { return &s.ColorTransfer }),
+	choiceSetting("optimizer", "lbfgs (the notebook's L-BFGS-B) or adam (--iterations x --maxfun steps of one evaluation, rate --learning-rate)",
+		[]string{string(OptimizerLBFGS), string(OptimizerAdam)}, func(s *Settings) *Optimizer { return &s.Optimizer }),
+	{Name: "learning-rate", Kind: KindNumber, Sweep: true, Advanced: true, Env: envName("learning-rate"),
+		Usage: "Adam's step size in pixel units (jcjohnson/neural-style's 10)",
+		Parse: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("%q: not a number", v)
+			}
+			c.LearningRate = f
+			return checkRate(c)
+		},
+		Format: func(c *Config) string { return formatFloat(c.LearningRate) },
+		Check:  checkRate},
+	choiceSetting("pooling", "max (VGG16's) or avg (average pooling: smoother)",
+		[]string{string(PoolingMax), string(PoolingAvg)}, func(s *Settings) *Pooling { return &s.Pooling }),
+}
+
+// splitList splits a comma-separated list, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
 		}
 	}
-	if !(s.StyleScale > 0) || math.IsInf(s.StyleScale, 0) {
-		return fmt.Errorf("style scale %v: want a finite number > 0", s.StyleScale)
+	return out
+}
+
+func checkRate(c *Config) error {
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		return fmt.Errorf("%v: want a finite number > 0", c.LearningRate)
 	}
-	if s.StyleScale != 1 {
-		w, h := s.styleSize()
-		if w < minImageSide || h < minImageSide {
-			return fmt.Errorf("style scale %v makes the style images %dx%d, smaller than the model's %dx%d", s.StyleScale, w, h, minImageSide, minImageSide)
+	return nil
+}
+
+func checkBlend(c *Config) error {
+	if c.StyleBlend == nil {
+		return nil
+	}
+	sum := 0.0
+	for _, w := range c.StyleBlend {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return fmt.Errorf("weight %v: want a finite number >= 0", w)
 		}
-		if w*h > maxPixels {
-			return fmt.Errorf("style scale %v makes the style images %dx%d, more than %d pixels", s.StyleScale, w, h, maxPixels)
-		}
+		sum += w
+	}
+	if sum == 0 {
+		return errors.New("all weights are zero: at least one style needs a weight")
+	}
+	if n := len(splitList(c.Style)); c.Style != "" && n != len(c.StyleBlend) {
+		return fmt.Errorf("%d weights for %d style images", len(c.StyleBlend), n)
+	}
+	return nil
+}
+
+func checkStyleScale(c *Config) error {
+	if !(c.StyleScale > 0) || math.IsInf(c.StyleScale, 0) {
+		return fmt.Errorf("%v: want a finite number > 0", c.StyleScale)
+	}
+	if c.StyleScale == 1 {
+		return nil
+	}
+	w, h := c.styleSize()
+	if w < minImageSide || h < minImageSide {
+		return fmt.Errorf("%v makes the style images %dx%d, smaller than the model's %dx%d", c.StyleScale, w, h, minImageSide, minImageSide)
+	}
+	if w*h > maxPixels {
+		return fmt.Errorf("%v makes the style images %dx%d, more than %d pixels", c.StyleScale, w, h, maxPixels)
+	}
+	if c.Graph == GraphRecipe {
+		return errors.New("needs --graph fast (the recipe graph takes the style at the content's size)")
+	}
+	return nil
+}
+
+func checkMasks(c *Config) error {
+	if c.StyleMask == "" {
+		return nil
+	}
+	if n, m := len(splitList(c.Style)), len(splitList(c.StyleMask)); c.Style != "" && n != m {
+		return fmt.Errorf("%d masks for %d style images: give one mask per style", m, n)
+	}
+	if c.StyleBlend != nil {
+		return errors.New("excludes --style-blend: with masks each style applies where its mask is")
+	}
+	if c.Graph == GraphRecipe {
+		return errors.New("needs --graph fast")
 	}
 	return nil
 }
@@ -293,7 +410,7 @@ func stackGrams(grams []*tfgraph.Tensor) *tfgraph.Tensor {
 func maskTensor(masks []*preprocess.Image, w, h int) (*tfgraph.Tensor, error) {
 	out := tfgraph.NewTensor(int64(len(masks)), int64(h), int64(w))
 	for k, m := range masks {
-		r, err := preprocess.Resize(m, w, h, preprocess.Bilinear)
+		r, err := resample.Resize(m, w, h, resample.Bilinear)
 		if err != nil {
 			return nil, fmt.Errorf("style mask %d: %w", k+1, err)
 		}
@@ -309,7 +426,7 @@ func maskTensor(masks []*preprocess.Image, w, h int) (*tfgraph.Tensor, error) {
 // targets or signatures: several styles (blended Gram targets, or one per mask),
 // a style scale (Gram targets scaled to the combination's size) and average
 // pooling. fast_targets runs once per style, on the same content.
-func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]float32, masks []*preprocess.Image, w, h, sw, sh int, s *Settings) (*fastEvaluator, error) {
+func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]float32, masks []*preprocess.Image, w, h, sw, sh int, s *Settings) (*evaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	styleShape := []int64{1, int64(sh), int64(sw), 3}
 	weights := newWeightInputs(s)
@@ -333,7 +450,7 @@ func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]
 		}
 	}
 	masked := masks != nil
-	e := &fastEvaluator{model: m, sig: controlSignature(sigFast, s, masked, weights), combo: tfgraph.NewTensor(shape...)}
+	e := &evaluator{model: m, sig: controlSignature(sigFast, s, masked, weights), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inCombination:    e.combo,
 		inContentFeature: contentFeatures,
@@ -362,7 +479,7 @@ func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]
 // runAdam minimises with Adam: one run of Iterations x MaxFun steps (its moments
 // carry over), reported to obs as Iterations iterations of MaxFun evaluations. It
 // returns the last point evaluated, whose terms the last iteration reports.
-func runAdam(ctx context.Context, eval evaluator, x0 []float64, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
+func runAdam(ctx context.Context, eval *evaluator, x0 []float64, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
 	i, calls := 0, 0
 	start := time.Now()
 	var last Terms
@@ -411,4 +528,45 @@ func runAdam(ctx context.Context, eval evaluator, x0 []float64, s *Settings, obs
 		return x0, err
 	}
 	return append([]float64(nil), r.LastX...), err
+}
+
+// ReadInputs decodes the images c names (the content, each style, each mask, the
+// starting image) and checks them against the settings, so that a run fails on
+// them before any model loads.
+func (c *Config) ReadInputs() (Inputs, error) {
+	var in Inputs
+	var err error
+	opt := c.DecodeOptions()
+	if in.Content, err = imagefile.ReadFile(c.Content, opt); err != nil {
+		return in, err
+	}
+	read := func(files []string) ([]*preprocess.Image, error) {
+		out := make([]*preprocess.Image, len(files))
+		for i, f := range files {
+			if out[i], err = imagefile.ReadFile(f, opt); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	styles, err := read(splitList(c.Style))
+	if err != nil {
+		return in, err
+	}
+	if len(styles) == 1 {
+		in.Style = styles[0]
+	} else {
+		in.Styles = styles
+	}
+	if c.StyleMask != "" {
+		if in.StyleMasks, err = read(splitList(c.StyleMask)); err != nil {
+			return in, err
+		}
+	}
+	if c.InitImage != "" {
+		if in.Init, err = imagefile.ReadFile(c.InitImage, opt); err != nil {
+			return in, err
+		}
+	}
+	return in, CheckInputs(in, &c.Settings)
 }

@@ -10,35 +10,45 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 func TestValidateControls(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		edit func(s *Settings)
+		edit func(c *Config)
 		err  string
 	}{
-		{"defaults", func(s *Settings) {}, ""},
-		{"avg pooling", func(s *Settings) { s.Pooling = PoolingAvg }, ""},
-		{"min pooling", func(s *Settings) { s.Pooling = "min" }, `pooling "min": want max or avg`},
-		{"colour", func(s *Settings) { s.ColorTransfer = "sepia" }, `color transfer "sepia"`},
-		{"optimizer", func(s *Settings) { s.Optimizer = "sgd" }, `optimizer "sgd": want lbfgs or adam`},
-		{"adam rate 0", func(s *Settings) { s.Optimizer = OptimizerAdam; s.LearningRate = 0 }, "learning rate 0: want a finite number > 0"},
-		{"adam rate NaN", func(s *Settings) { s.Optimizer = OptimizerAdam; s.LearningRate = math.NaN() }, "learning rate NaN"},
-		{"negative blend", func(s *Settings) { s.StyleBlend = []float64{0.5, -0.1} }, "style blend weight -0.1: want a finite number >= 0"},
-		{"all-zero blend", func(s *Settings) { s.StyleBlend = []float64{0, 0} }, "style blend weights are all zero"},
-		{"infinite blend", func(s *Settings) { s.StyleBlend = []float64{math.Inf(1)} }, "style blend weight +Inf"},
-		{"style scale 0", func(s *Settings) { s.StyleScale = 0 }, "style scale 0: want a finite number > 0"},
-		{"style scale too small", func(s *Settings) { s.StyleScale = 0.02 }, "style scale 0.02 makes the style images 10x10, smaller than the model's 16x16"},
-		{"style scale too large", func(s *Settings) { s.StyleScale = 20 }, "style scale 20 makes the style images 10240x10240, more than"},
-		{"style scale 2", func(s *Settings) { s.StyleScale = 2 }, ""},
-		{"init image", func(s *Settings) { s.Init = InitImage }, ""},
+		{"defaults", func(c *Config) {}, ""},
+		{"avg pooling", func(c *Config) { c.Pooling = PoolingAvg }, ""},
+		{"min pooling", func(c *Config) { c.Pooling = "min" }, `pooling "min": want max, avg`},
+		{"colour", func(c *Config) { c.ColorTransfer = "sepia" }, `color-transfer "sepia"`},
+		{"optimizer", func(c *Config) { c.Optimizer = "sgd" }, `optimizer "sgd": want lbfgs, adam`},
+		{"rate 0", func(c *Config) { c.Optimizer = OptimizerAdam; c.LearningRate = 0 }, "learning-rate: 0: want a finite number > 0"},
+		{"rate NaN", func(c *Config) { c.LearningRate = math.NaN() }, "learning-rate: NaN"},
+		{"negative blend", func(c *Config) { c.StyleBlend = []float64{0.5, -0.1} }, "style-blend: weight -0.1: want a finite number >= 0"},
+		{"all-zero blend", func(c *Config) { c.StyleBlend = []float64{0, 0} }, "style-blend: all weights are zero"},
+		{"infinite blend", func(c *Config) { c.StyleBlend = []float64{math.Inf(1)} }, "style-blend: weight +Inf"},
+		{"blend count", func(c *Config) { c.Style = "a.jpg,b.jpg"; c.StyleBlend = []float64{1, 2, 3} }, "style-blend: 3 weights for 2 style images"},
+		{"style scale 0", func(c *Config) { c.StyleScale = 0 }, "style-scale: 0: want a finite number > 0"},
+		{"style scale too small", func(c *Config) { c.StyleScale = 0.02 }, "style-scale: 0.02 makes the style images 10x10, smaller than the model's 16x16"},
+		{"style scale too large", func(c *Config) { c.StyleScale = 20 }, "style-scale: 20 makes the style images 10240x10240, more than"},
+		{"style scale 2", func(c *Config) { c.StyleScale = 2 }, ""},
+		{"style scale, recipe", func(c *Config) { c.StyleScale = 2; c.Graph = GraphRecipe }, "style-scale: needs --graph fast"},
+		{"mask count", func(c *Config) { c.Style = "a.jpg,b.jpg"; c.StyleMask = "m.png" }, "style-mask: 1 masks for 2 style images"},
+		{"masks and blend", func(c *Config) { c.Style = "a,b"; c.StyleMask = "m,n"; c.StyleBlend = []float64{1, 1} }, "style-mask: excludes --style-blend"},
+		{"init image without file", func(c *Config) { c.Content = "c.jpg"; c.Init = InitImage }, "init-image: --init image needs a starting image file"},
+		{"file without init image", func(c *Config) { c.Content = "c.jpg"; c.InitImage = "i.png" }, "init-image: i.png: a starting image is given but init is noise"},
+		{"init image", func(c *Config) { c.Content = "c.jpg"; c.Init = InitImage; c.InitImage = "i.png" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Defaults()
-			tc.edit(&s)
-			err := s.Validate()
+			c := DefaultConfig()
+			c.Content, c.Style = "c.jpg", "s.jpg"
+			tc.edit(&c)
+			err := c.Validate()
 			switch {
 			case tc.err == "" && err != nil:
 				t.Fatalf("Validate: %v", err)
@@ -146,7 +156,7 @@ func TestStyleScaleTargets(t *testing.T) {
 	m := testModel(t)
 	style := readImage(t, filepath.Join("..", "..", "scripts", "examples", "wave.jpg"))
 	s := Defaults()
-	s.Resample = preprocess.Bilinear // antialiased, so both sizes see the same picture
+	s.Resample = resample.Bilinear // antialiased, so both sizes see the same picture
 	weights := newWeightInputs(&s)
 	content := tfgraph.NewTensor(1, 64, 64, 3)
 	grams := map[int][]*tfgraph.Tensor{}
@@ -237,7 +247,7 @@ func TestMaskOfOnes(t *testing.T) {
 	if plain.signature() != sigFast || masked.signature() != "masked_fast" {
 		t.Fatalf("signatures %s and %s", plain.signature(), masked.signature())
 	}
-	x, err := preprocess.Noise(1, 32, 32)
+	x, err := vggtensor.Noise(1, 32, 32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +312,7 @@ func TestColorControls(t *testing.T) {
 	ref := referenceInputs(t)
 	s := controlSettings()
 	plain := run(t, m, Inputs{Content: ref.Content, Style: ref.Style}, s)
-	content, err := preprocess.Resize(ref.Content, s.Width, s.Height, s.Resample)
+	content, err := resample.Resize(ref.Content, s.Width, s.Height, s.Resample)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +421,7 @@ func BenchmarkControlsEvaluation(b *testing.B) {
 		dst  **preprocess.Image
 		name string
 	}{{&in.Content, "content.png"}, {&in.Style, "style.png"}} {
-		img, err := preprocess.ReadFile(filepath.Join(referenceDir, f.name), nil)
+		img, err := imagefile.ReadFile(filepath.Join(referenceDir, f.name), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -437,16 +447,16 @@ func BenchmarkControlsEvaluation(b *testing.B) {
 	avg.Pooling = PoolingAvg
 	for _, bc := range []struct {
 		name string
-		make func() (evaluator, error)
+		make func() (*evaluator, error)
 	}{
-		{"plain", func() (evaluator, error) { return newFastEvaluator(m, content, style, size, size, &s) }},
-		{"avg", func() (evaluator, error) {
+		{"plain", func() (*evaluator, error) { return newFastEvaluator(m, content, style, size, size, &s) }},
+		{"avg", func() (*evaluator, error) {
 			return newControlledFastEvaluator(m, content, [][]float32{style}, nil, size, size, size, size, &avg)
 		}},
-		{"two-styles-blended", func() (evaluator, error) {
+		{"two-styles-blended", func() (*evaluator, error) {
 			return newControlledFastEvaluator(m, content, [][]float32{style, content}, nil, size, size, size, size, &s)
 		}},
-		{"two-styles-masked", func() (evaluator, error) {
+		{"two-styles-masked", func() (*evaluator, error) {
 			return newControlledFastEvaluator(m, content, [][]float32{style, content}, []*preprocess.Image{half, other}, size, size, size, size, &s)
 		}},
 	} {
@@ -455,7 +465,7 @@ func BenchmarkControlsEvaluation(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			x, _ := preprocess.Noise(1, size, size)
+			x, _ := vggtensor.Noise(1, size, size)
 			g := make([]float64, len(x))
 			if _, err := e.evaluate(x, g); err != nil { // warm-up
 				b.Fatal(err)

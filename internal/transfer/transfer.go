@@ -8,12 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -61,8 +63,11 @@ type Settings struct {
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
 	Graph      Graph
-	Resample   preprocess.Filter
-	Preprocess preprocess.Mode
+	Resample   resample.Filter
+	Preprocess vggtensor.Mode
+	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
+	// says to show them turned, as the notebook's Pillow did.
+	IgnoreEXIF bool
 
 	// Issue 12's controls (controls.go); Defaults() turns them all off.
 	Pooling Pooling
@@ -93,12 +98,17 @@ func Defaults() Settings {
 		Iterations:   10, MaxFun: 20,
 		Init:       InitNoise,
 		Graph:      GraphFast,
-		Resample:   preprocess.Nearest,
-		Preprocess: preprocess.ModeRecipe,
+		Resample:   resample.Nearest,
+		Preprocess: vggtensor.ModeRecipe,
 
 		Pooling: PoolingMax, StyleScale: 1, ColorTransfer: ColorNone,
 		Optimizer: OptimizerLBFGS, LearningRate: DefaultLearningRate,
 	}
+}
+
+// DecodeOptions are how the settings read image files.
+func (s *Settings) DecodeOptions() *imagefile.DecodeOptions {
+	return &imagefile.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
 }
 
 func (s *Settings) styleLayerWeight(i int) float64 {
@@ -106,73 +116,6 @@ func (s *Settings) styleLayerWeight(i int) float64 {
 		return s.StyleLayerWeights[i]
 	}
 	return s.StyleWeight / float64(len(s.StyleLayers))
-}
-
-// MinSide returns the smallest image side the model allows: 16, for every layer
-// choice, since the model always runs VGG16 to block5_conv3.
-func (s *Settings) MinSide() int { return minImageSide }
-
-// maxPixels bounds an image's size: 8192x8192, far beyond what fits a GPU's
-// memory with VGG16.
-const maxPixels = 1 << 26
-
-// Validate checks the settings before any work starts.
-func (s *Settings) Validate() error {
-	if _, err := layerIndex(s.ContentLayer); err != nil {
-		return fmt.Errorf("content layer: %w", err)
-	}
-	if len(s.StyleLayers) == 0 {
-		return errors.New("no style layers")
-	}
-	seen := map[string]bool{}
-	for _, name := range s.StyleLayers {
-		if _, err := layerIndex(name); err != nil {
-			return fmt.Errorf("style layer: %w", err)
-		}
-		if seen[name] {
-			return fmt.Errorf("style layer %q is listed twice", name)
-		}
-		seen[name] = true
-	}
-	if s.StyleLayerWeights != nil && len(s.StyleLayerWeights) != len(s.StyleLayers) {
-		return fmt.Errorf("%d style layer weights for %d style layers", len(s.StyleLayerWeights), len(s.StyleLayers))
-	}
-	weights := map[string]float64{"content weight": s.ContentWeight, "style weight": s.StyleWeight, "total variation weight": s.TVWeight}
-	for i, w := range s.StyleLayerWeights {
-		weights[fmt.Sprintf("weight of style layer %s", s.StyleLayers[i])] = w
-	}
-	for name, w := range weights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-			return fmt.Errorf("%s %v: want a finite number >= 0", name, w)
-		}
-		if w > math.MaxFloat32 {
-			return fmt.Errorf("%s %v: too large for the model's float32", name, w)
-		}
-	}
-	if s.Width < minImageSide || s.Height < minImageSide {
-		return fmt.Errorf("size %dx%d is too small: the model runs VGG16 to block5_conv3, behind four 2x2 pools, and needs at least %dx%d",
-			s.Width, s.Height, minImageSide, minImageSide)
-	}
-	if s.Width*s.Height > maxPixels {
-		return fmt.Errorf("size %dx%d has more than %d pixels", s.Width, s.Height, maxPixels)
-	}
-	if s.Iterations < 1 {
-		return fmt.Errorf("iterations %d: want at least 1", s.Iterations)
-	}
-	if s.MaxFun < 1 {
-		return fmt.Errorf("maxfun %d: want at least 1", s.MaxFun)
-	}
-	switch s.Init {
-	case InitNoise, InitContent, InitStyle, InitImage:
-	default:
-		return fmt.Errorf("init %q: want noise, content, style or image", s.Init)
-	}
-	switch s.Graph {
-	case GraphRecipe, GraphFast:
-	default:
-		return fmt.Errorf("graph %q: want recipe or fast", s.Graph)
-	}
-	return s.validateControls()
 }
 
 // Iteration is what an observer learns after each outer iteration.
@@ -236,12 +179,12 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1);
 	// the colour controls change what the network sees, the style scale the styles' size.
-	resizedContent, err := preprocess.Resize(in.Content, w, h, s.Resample)
+	resizedContent, err := resample.Resize(in.Content, w, h, s.Resample)
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
 	netContent, netStyles := colorInputs(resizedContent, in.styles(), s.ColorTransfer)
-	content, err := preprocess.Preprocess(netContent, s.Preprocess)
+	content, err := vggtensor.Preprocess(netContent, s.Preprocess)
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
@@ -260,7 +203,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 
 	// The loss: the notebook's graph, or the fast one.
-	var eval evaluator
+	var eval *evaluator
 	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
 	switch {
 	case s.Graph == GraphFast && plain:
@@ -273,7 +216,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		}
 	default:
 		e := newRecipeEvaluator(model, content, styles[0], w, h, &s)
-		e.sig = controlSignature(sigRecipe, &s, false, e.weights)
+		e.sig = controlSignature(sigRecipe, &s, false, newWeightInputs(&s))
 		eval = e
 	}
 
@@ -281,7 +224,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	var x []float64
 	switch s.Init {
 	case InitNoise:
-		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
 	case InitContent:
@@ -357,9 +300,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 // picture returns the function that turns x into the image: deprocessed, then
 // post (the colour controls).
-func picture(x []float64, w, h int, m preprocess.Mode, post func(*preprocess.Image) (*preprocess.Image, error)) func() (*preprocess.Image, error) {
+func picture(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error)) func() (*preprocess.Image, error) {
 	return func() (*preprocess.Image, error) {
-		img, err := preprocess.Deprocess(x, w, h, m)
+		img, err := vggtensor.Deprocess(x, w, h, m)
 		if err != nil {
 			return nil, err
 		}
@@ -370,7 +313,7 @@ func picture(x []float64, w, h int, m preprocess.Mode, post func(*preprocess.Ima
 // finish turns the last point into the image (RECIPE section 5, then the colour
 // controls), also when the run stopped early with runErr, so the caller can save
 // what was reached.
-func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, post func(*preprocess.Image) (*preprocess.Image, error), runErr error) (*Result, error) {
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error), runErr error) (*Result, error) {
 	img, err := picture(x, w, h, m, post)()
 	if err != nil {
 		return nil, errors.Join(runErr, err)
@@ -380,11 +323,11 @@ func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, post func(*p
 }
 
 func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
-	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	resized, err := resample.Resize(img, w, h, s.Resample)
 	if err != nil {
 		return nil, err
 	}
-	return preprocess.Preprocess(resized, s.Preprocess)
+	return vggtensor.Preprocess(resized, s.Preprocess)
 }
 
 func widen(v []float32) []float64 {
