@@ -67,9 +67,11 @@ const InitImage Init = "image"
 // DefaultLearningRate is jcjohnson/neural-style's Adam learning rate.
 const DefaultLearningRate = 10.0
 
-// controlSchema are the controls' settings, at the end of Schema.
+// controlSchema are the controls' settings, at the end of Schema. Those that
+// need more image files than a sweep point's content and style (several styles,
+// masks, a starting image) are not sweep keys.
 var controlSchema = []Setting{
-	{Name: "style-blend", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
+	{Name: "style-blend", Kind: KindText, List: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
 		Usage: "comma-separated weights of the --style images' Gram matrices, one per image (normalised to sum 1; default equal)",
 		Parse: func(c *Config, v string) error {
 			c.StyleBlend = nil
