@@ -269,7 +269,7 @@ func TestMaskOfOnes(t *testing.T) {
 		n += g1[i] * g1[i]
 	}
 	// The masked graph multiplies by the mask and sums the Gram matrices in another
-	// order. Measured: 2e-8 relative.
+	// order. Measured at 40x56 (savedmodel/test_controls.py): 4.5e-8 relative.
 	if r := math.Sqrt(d / n); r > 1e-6 {
 		t.Errorf("gradient with a white mask %.2g relative off the one without", r)
 	}
