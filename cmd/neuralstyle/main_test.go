@@ -16,6 +16,11 @@ import (
 var tinyModel string
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as the command, for tests that need a process of
+	// their own: signals, resource limits (see command in process_test.go).
+	if os.Getenv(asCommandEnv) == "1" {
+		os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	}
 	// The test binary stands in for the built program when a test runs it with
 	// this variable (runMain), so that tests see a fresh process's stderr.
 	if os.Getenv("NEURALSTYLE_TEST_MAIN") == "1" {

@@ -155,7 +155,7 @@ func runMnist(c *cli.Context) error {
 	}
 	defer m.Close()
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	log := c.App.ErrWriter
 	fmt.Fprintf(log, "mnist %s: %d steps of batch %d, %s learning rate %g, seed %d, %d training images\n",
