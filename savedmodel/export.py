@@ -50,6 +50,11 @@ IMAGENET_URL = _IMAGENET.url  # a module variable, so tests can point it at a cl
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
 SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast")
+# Issue 12's controls (their own block at the end of StyleLoss and in export):
+# average pooling, and style masks (spatial control).
+AVG_SIGNATURES = ("avg_recipe", "avg_fast_targets", "avg_fast")
+MASKED_SIGNATURES = ("masked_fast", "avg_masked_fast")
+POOLINGS = ("max", "avg")
 FORMAT = "neuralstyle-vgg16-loss/1"
 
 
@@ -139,6 +144,8 @@ _WEIGHT_SPECS = [
 ]
 _TV_SPEC = tf.TensorSpec((), tf.float32, name="tv_weight")
 _GRAM_SPECS = [tf.TensorSpec((c, c), tf.float32, name=f"gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
+# masked_fast: one Gram target per style, (K, C, C).
+_MASKED_GRAM_SPECS = [tf.TensorSpec((None, c, c), tf.float32, name=f"gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
 
 
 class StyleLoss(tf.Module):
@@ -160,8 +167,14 @@ class StyleLoss(tf.Module):
         weights: dict[str, vw.ConvWeights] | None,
         fixed: tuple[Sequence[str], Sequence[str]] | None = None,
         share: StyleLoss | None = None,
+        pooling: str = "max",
     ):
         super().__init__(name="vgg16_style_loss")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling {pooling!r}: want one of {', '.join(POOLINGS)}")
+        if pooling != "max" and fixed is not None:
+            raise ValueError("the notebook's own graph pools with max only")
+        self._pooling = pooling
         if share is not None:
             self.kernels, self.biases = share.kernels, share.biases
         else:
@@ -195,13 +208,20 @@ class StyleLoss(tf.Module):
         for i in range(NUM_LAYERS):
             if i > 0 and BLOCK[i] != BLOCK[i - 1]:
                 with tf.name_scope(f"block{BLOCK[i - 1]}_pool"):
-                    h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+                    h = self._pool(h)
             with tf.name_scope(LAYERS[i]):
                 h = self._conv(i, h)
             outs.append(h)
             if on_layer is not None:
                 h = on_layer(i, h)
         return outs
+
+    def _pool(self, h: tf.Tensor) -> tf.Tensor:
+        # 2x2 stride-2 valid pools: max as VGG16's (and the notebook's), or average
+        # (Gatys et al. 2016 found it gives smoother pictures).
+        if self._pooling == "avg":
+            return tf.nn.avg_pool2d(h, 2, 2, "VALID")
+        return tf.nn.max_pool2d(h, 2, 2, "VALID")
 
     # --- checks ---------------------------------------------------------------------
 
@@ -473,6 +493,64 @@ class StyleLoss(tf.Module):
                 lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - gram(f[0]))),
             )
 
+    # --- style masks (spatial control, Gatys et al. 2017) ------------------------------
+
+    @tf.function(
+        input_signature=[
+            _image_spec("combination"),
+            tf.TensorSpec((1, None, None, None), tf.float32, name="content_features"),
+            _MASKED_GRAM_SPECS,
+            tf.TensorSpec((None, None, None), tf.float32, name="masks"),
+        ]
+        + _WEIGHT_SPECS
+        + [_TV_SPEC]
+    )
+    def masked_fast(self, combination, content_features, grams, masks, content_weights, style_weights, tv_weight):
+        """fast with K styles, each applied where its mask is: masks (K, H, W) in [0, 1]
+        at the combination's size, gram_<layer> (K, C, C) the K styles' Gram targets as
+        fast_targets gives them. At a style layer each mask is average-pooled 2x2 as often
+        as the network pools (so it has the layer's h x w), the combination's features
+        are multiplied by it, and style k's term is
+        r * sum((a_k * T_k - (m_k F)^T (m_k F))^2), a_k the mean of m_k^2 over the layer's
+        positions: the target is scaled to the share of the image the mask covers. A mask
+        of ones gives fast's term; the layer's term is the sum over k, in order."""
+        checks = self._check_weights(content_weights, style_weights, tv_weight)
+        checks.append(self._check_size("combination", combination))
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(tf.equal(tf.shape(masks)[1:], tf.shape(combination)[1:3])),
+                ["neuralstyle: masks must be (K, H, W) with the combination's H, W; got, want", tf.shape(masks), tf.shape(combination)],
+            )
+        )
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(masks) & (masks >= 0) & (masks <= 1)),
+                ["neuralstyle: masks must be in [0, 1]"],
+            )
+        )
+        with tf.control_dependencies(checks):
+            recip = self._reciprocal_divisor(combination)
+            per_block = [masks[..., None]]  # (K, h, w, 1) at each block's resolution
+            for _ in range(4):
+                per_block.append(tf.nn.avg_pool2d(per_block[-1], 2, 2, "VALID"))
+
+            def content_fn(i, f):
+                return tf.reduce_sum(tf.square(f[0] - content_features[0]))
+
+            def style_fn(i, f):
+                m = per_block[BLOCK[i] - 1]
+                share = tf.reduce_mean(tf.square(m), axis=(1, 2, 3))  # (K,)
+                fm = f * m  # (K, h, w, C)
+                fm = tf.reshape(fm, (tf.shape(fm)[0], -1, tf.shape(fm)[3]))
+                g = tf.matmul(fm, fm, transpose_a=True)  # (K, C, C)
+                per_style = tf.reduce_sum(tf.square(share[:, None, None] * grams[i] - g), axis=(1, 2))
+                return recip * tf.math.cumsum(per_style)[-1]
+
+            return self._loss_and_gradient(
+                combination, lambda x: x, content_weights, style_weights, tv_weight, content_fn, style_fn
+            )
+
+
 
 # --- weights ------------------------------------------------------------------------
 
@@ -516,9 +594,12 @@ def load_weights(source: str, seed: int | None, workdir: str) -> tuple[dict[str,
             fetch_imagenet=fetch_imagenet, imagenet_url=IMAGENET_URL,
         )
         ours = vw.read(path)  # clear errors for wrong shapes or missing layers
+        origin = vw.read_origin(path)
     except ValueError as e:
         raise ExportError(str(e)) from None
     info["sha256"] = vw.sha256(path)
+    if origin is not None:  # e.g. HED's backbone: recorded, never taken for ImageNet
+        info["origin"] = origin
     model = _keras_vgg16(path)
     _check_architecture(model)
     weights = {}
@@ -557,6 +638,7 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
     for prefix, m in (("", module), ("notebook_", module.notebook)):
         for name in ("recipe", "fast_targets", "fast"):
             sigs[prefix + name] = getattr(m, name).get_concrete_function()
+    sigs.update(control_signatures(module))
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
         "format": FORMAT,
@@ -577,6 +659,17 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
     }
     write_metadata(out, meta)
     return meta
+
+
+def control_signatures(module: StyleLoss) -> dict:
+    """Issue 12's signatures on module's variables: avg_recipe, avg_fast_targets,
+    avg_fast (average pooling, layers chosen at run time), masked_fast and
+    avg_masked_fast (style masks). The notebook's signatures are untouched."""
+    module.avg = StyleLoss(None, share=module, pooling="avg")
+    sigs = {f"avg_{name}": getattr(module.avg, name).get_concrete_function() for name in ("recipe", "fast_targets", "fast")}
+    sigs["masked_fast"] = module.masked_fast.get_concrete_function()
+    sigs["avg_masked_fast"] = module.avg.masked_fast.get_concrete_function()
+    return sigs
 
 
 def main(argv: list[str] | None = None) -> int:

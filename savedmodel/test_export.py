@@ -384,7 +384,7 @@ def test_metadata(exported):
         meta = json.load(f)
     assert meta["weights"]["source"] == "random" and meta["weights"]["seed"] == SEED
     assert [l["name"] for l in meta["layers"]] == list(vw.LAYER_NAMES)
-    assert sorted(meta["signatures"]) == sorted(ex.SIGNATURES)
+    assert sorted(meta["signatures"]) == sorted(ex.SIGNATURES + ex.AVG_SIGNATURES + ex.MASKED_SIGNATURES)
     assert meta["signatures"]["fast"]["inputs"]["gram_block5_conv3"]["shape"] == [512, 512]
     assert meta["signatures"]["recipe"]["inputs"]["combination"]["shape"] == [1, -1, -1, 3]
     assert meta["tensorflow_version"] == tf.__version__

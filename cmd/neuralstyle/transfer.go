@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
-	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -120,11 +119,7 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := imagefile.ReadFile(job.content, job.settings.DecodeOptions())
-	if err != nil {
-		return err
-	}
-	style, err := imagefile.ReadFile(job.style, job.settings.DecodeOptions())
+	inputs, err := job.config.ReadInputs()
 	if err != nil {
 		return err
 	}
@@ -139,6 +134,14 @@ func runTransfer(c *cli.Context) error {
 	defer model.Close()
 	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
 		return err
+	}
+	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
+		return err
+	}
+	if notice, err := weightsNotice(job.model); err != nil {
+		return err
+	} else if notice != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, notice)
 	}
 
 	ctx, stop := interruptContext(c, outs)
@@ -160,7 +163,7 @@ func runTransfer(c *cli.Context) error {
 			return out.iteration(it, job.settings)
 		},
 	}
-	res, runErr := transfer.Run(ctx, model, transfer.Inputs{Content: content, Style: style}, job.settings, obs)
+	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
 	progress.finish()
 	return out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
-	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // transferTargets checks transfer's outputs (--out, --gif, --log, --frames)
@@ -20,7 +19,13 @@ import (
 func transferTargets(job *transferJob) (*outputSet, error) {
 	outs := &outputSet{}
 	outs.input("--content", job.content)
-	outs.input("--style", job.style)
+	for flag, list := range map[string]string{"--style": job.style, "--style-mask": job.config.StyleMask, "--init-image": job.config.InitImage} {
+		for _, f := range strings.Split(list, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				outs.input(flag, f)
+			}
+		}
+	}
 	outs.file("--out", job.out, ".png", ".jpg", ".jpeg")
 	outs.file("--gif", job.gif, ".gif")
 	outs.file("--log", job.log)
@@ -102,7 +107,7 @@ func (o *transferOutputs) evaluation(t transfer.Terms) {
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	o.inProgress = false
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := vggtensor.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := it.Image()
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,10 @@ import (
 // reads. Command lines, sweep files and web forms all fill one through Schema.
 type Config struct {
 	Settings
-	Content, Style string // image files
+	Content, Style string // image files; Style may list several, comma-separated
+	// StyleMask lists mask files, one per style; InitImage is the starting
+	// image's file (issue 12's controls).
+	StyleMask, InitImage string
 }
 
 // DefaultConfig returns the notebook's settings and no images.
@@ -69,7 +72,7 @@ var Schema = []Setting{
 		Parse:  func(c *Config, v string) error { return parsePath(&c.Content, v) },
 		Format: func(c *Config) string { return c.Content }},
 	{Name: "style", Kind: KindFile, Required: true, Sweep: true, Placeholder: "FILE", Env: "NEURALSTYLE_STYLE",
-		Usage:  "style image `FILE`",
+		Usage:  "style image `FILE`, or several: a.jpg,b.jpg (see --style-blend, --style-mask)",
 		Parse:  func(c *Config, v string) error { return parsePath(&c.Style, v) },
 		Format: func(c *Config) string { return c.Style }},
 	{Name: "size", Kind: KindText, Sweep: true, Placeholder: "WxH", Env: "NEURALSTYLE_SIZE",
@@ -119,7 +122,7 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(c *Config) string { return strconv.FormatUint(uint64(c.Seed), 10) }},
-	choiceSetting("init", "starting image: noise, content or style", []string{string(InitNoise), string(InitContent), string(InitStyle)},
+	choiceSetting("init", "starting image: noise, content, style or image (--init-image)", []string{string(InitNoise), string(InitContent), string(InitStyle), string(InitImage)},
 		func(s *Settings) *Init { return &s.Init }),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),
@@ -156,6 +159,9 @@ var Schema = []Setting{
 			}
 			return "apply"
 		}},
+	// Issue 12's controls (controls.go).
+	controlSchema[0], controlSchema[1], controlSchema[2], controlSchema[3], controlSchema[4],
+	controlSchema[5], controlSchema[6], controlSchema[7], controlSchema[8],
 }
 
 // Lookup returns the setting of a name, or an error listing the settings.
@@ -223,15 +229,19 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: not given", s.Name))
 		}
 	}
-	return errors.Join(append(errs, c.Settings.problems()...)...)
+	return errors.Join(append(errs, c.problems()...)...)
 }
 
 // Validate checks the settings before any work starts; it reports every
 // problem, one line each (the images are Config's).
-func (s *Settings) Validate() error { return errors.Join(s.problems()...) }
-
-func (s *Settings) problems() []error {
+func (s *Settings) Validate() error {
 	c := &Config{Settings: *s}
+	return errors.Join(c.problems()...)
+}
+
+// problems runs every setting's check on c; the checks that count image files
+// (style-blend, style-mask, init-image) see them only in a whole Config.
+func (c *Config) problems() []error {
 	var errs []error
 	for _, set := range Schema {
 		if set.Check == nil {

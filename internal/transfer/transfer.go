@@ -12,6 +12,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/color"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
@@ -67,6 +68,20 @@ type Settings struct {
 	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
+
+	// Issue 12's controls (controls.go); Defaults() turns them all off.
+	Pooling Pooling
+	// StyleBlend weighs the style images' Gram matrices (normalised to sum 1);
+	// nil: equal weights. One entry per style image.
+	StyleBlend []float64
+	// StyleScale resizes the style images to StyleScale times the run's size.
+	StyleScale    float64
+	ColorTransfer ColorTransfer
+	// OriginalColors keeps the content's colours: the result's luminance with the
+	// content's chroma (jcjohnson/neural-style's -original_colors).
+	OriginalColors bool
+	Optimizer      Optimizer
+	LearningRate   float64 // Adam's, in pixel units
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -85,6 +100,9 @@ func Defaults() Settings {
 		Graph:      GraphFast,
 		Resample:   resample.Nearest,
 		Preprocess: vggtensor.ModeRecipe,
+
+		Pooling: PoolingMax, StyleScale: 1, ColorTransfer: ColorNone,
+		Optimizer: OptimizerLBFGS, LearningRate: DefaultLearningRate,
 	}
 }
 
@@ -110,6 +128,9 @@ type Iteration struct {
 	Status      optimize.Status
 	Elapsed     time.Duration // of this iteration
 	X           []float64     // the image in preprocessed space; valid during the call
+	// Image returns the picture of X (deprocessed, with the colour controls);
+	// valid during the call.
+	Image func() (*preprocess.Image, error)
 }
 
 // Observer follows a run. Each method may be nil.
@@ -129,6 +150,14 @@ type Result struct {
 // Inputs are the decoded content and style images.
 type Inputs struct {
 	Content, Style *preprocess.Image
+	// Styles, in place of Style, are several style images, blended (StyleBlend)
+	// or each applied where its mask is (StyleMasks).
+	Styles []*preprocess.Image
+	// StyleMasks, one per style, say where each style applies: greyscale, white
+	// where it does, resized to the run's size (bilinear).
+	StyleMasks []*preprocess.Image
+	// Init is the starting image for InitImage, resized to the run's size.
+	Init *preprocess.Image
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -137,29 +166,58 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if err := CheckInputs(in, &s); err != nil {
+		return nil, err
+	}
 	if err := CheckModel(model, s.Graph); err != nil {
+		return nil, err
+	}
+	if err := CheckControlsModel(model, &s, in.StyleMasks != nil); err != nil {
 		return nil, err
 	}
 	w, h := s.Width, s.Height
 
-	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1).
-	content, err := prepare(in.Content, w, h, &s)
+	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1);
+	// the colour controls change what the network sees, the style scale the styles' size.
+	resizedContent, err := resample.Resize(in.Content, w, h, s.Resample)
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
-	style, err := prepare(in.Style, w, h, &s)
+	netContent, netStyles := colorInputs(resizedContent, in.styles(), s.ColorTransfer)
+	content, err := vggtensor.Preprocess(netContent, s.Preprocess)
 	if err != nil {
-		return nil, fmt.Errorf("style image: %w", err)
+		return nil, fmt.Errorf("content image: %w", err)
+	}
+	sw, sh := s.styleSize()
+	styles := make([][]float32, len(netStyles))
+	for i, img := range netStyles {
+		if styles[i], err = prepare(img, sw, sh, &s); err != nil {
+			return nil, fmt.Errorf("style image %d: %w", i+1, err)
+		}
+	}
+	post := func(img *preprocess.Image) (*preprocess.Image, error) {
+		if s.OriginalColors || s.ColorTransfer == ColorLuminance {
+			return color.OriginalColors(img, resizedContent)
+		}
+		return img, nil
 	}
 
 	// The loss: the notebook's graph, or the fast one.
 	var eval *evaluator
-	if s.Graph == GraphFast {
-		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
+	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
+	switch {
+	case s.Graph == GraphFast && plain:
+		if eval, err = newFastEvaluator(model, content, styles[0], w, h, &s); err != nil {
 			return nil, err
 		}
-	} else {
-		eval = newRecipeEvaluator(model, content, style, w, h, &s)
+	case s.Graph == GraphFast:
+		if eval, err = newControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s); err != nil {
+			return nil, err
+		}
+	default:
+		e := newRecipeEvaluator(model, content, styles[0], w, h, &s)
+		e.sig = controlSignature(sigRecipe, &s, false, newWeightInputs(&s))
+		eval = e
 	}
 
 	// The starting image (RECIPE section 4).
@@ -172,10 +230,28 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	case InitContent:
 		x = widen(content)
 	case InitStyle:
-		x = widen(style)
+		if sw == w && sh == h {
+			x = widen(styles[0])
+		} else {
+			st, err := prepare(netStyles[0], w, h, &s)
+			if err != nil {
+				return nil, fmt.Errorf("style image 1: %w", err)
+			}
+			x = widen(st)
+		}
+	case InitImage:
+		init, err := prepare(in.Init, w, h, &s)
+		if err != nil {
+			return nil, fmt.Errorf("init image: %w", err)
+		}
+		x = widen(init)
 	}
 
 	res := &Result{}
+	if s.Optimizer == OptimizerAdam {
+		x, err = runAdam(ctx, eval, x, &s, obs, res, post)
+		return res.finish(x, w, h, s.Preprocess, post, err)
+	}
 	settings := optimize.DefaultSettings()
 	settings.MaxFun = s.MaxFun
 	for i := range s.Iterations {
@@ -203,29 +279,42 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			x = r.X
 		}
 		if err != nil {
-			return res.finish(x, w, h, s.Preprocess, err)
+			return res.finish(x, w, h, s.Preprocess, post, err)
 		}
 		it := Iteration{
 			Iteration: i, Terms: tracker.at(x), Loss: r.F,
 			Evaluations: r.Evaluations, Steps: r.Iterations, Status: r.Status,
-			Elapsed: time.Since(start), X: x,
+			Elapsed: time.Since(start), X: x, Image: picture(x, w, h, s.Preprocess, post),
 		}
 		if obs.Done != nil {
 			if err := obs.Done(it); err != nil {
-				return res.finish(x, w, h, s.Preprocess, err)
+				return res.finish(x, w, h, s.Preprocess, post, err)
 			}
 		}
-		it.X = nil
+		it.X, it.Image = nil, nil
 		res.Iterations = append(res.Iterations, it)
 	}
 
-	return res.finish(x, w, h, s.Preprocess, nil)
+	return res.finish(x, w, h, s.Preprocess, post, nil)
 }
 
-// finish turns the last point into the image (RECIPE section 5), also when the
-// run stopped early with runErr, so the caller can save what was reached.
-func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, runErr error) (*Result, error) {
-	img, err := vggtensor.Deprocess(x, w, h, m)
+// picture returns the function that turns x into the image: deprocessed, then
+// post (the colour controls).
+func picture(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error)) func() (*preprocess.Image, error) {
+	return func() (*preprocess.Image, error) {
+		img, err := vggtensor.Deprocess(x, w, h, m)
+		if err != nil {
+			return nil, err
+		}
+		return post(img)
+	}
+}
+
+// finish turns the last point into the image (RECIPE section 5, then the colour
+// controls), also when the run stopped early with runErr, so the caller can save
+// what was reached.
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error), runErr error) (*Result, error) {
+	img, err := picture(x, w, h, m, post)()
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
