@@ -129,6 +129,9 @@ type Result struct {
 // Inputs are the decoded content and style images.
 type Inputs struct {
 	Content, Style *preprocess.Image
+	// Init, when not nil, is the starting image in place of Settings.Init's,
+	// resized to the run's size (a video's previous frame's result).
+	Init *preprocess.Image
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -164,14 +167,20 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 	// The starting image (RECIPE section 4).
 	var x []float64
-	switch s.Init {
-	case InitNoise:
+	switch {
+	case in.Init != nil:
+		start, err := prepare(in.Init, w, h, &s)
+		if err != nil {
+			return nil, fmt.Errorf("starting image: %w", err)
+		}
+		x = widen(start)
+	case s.Init == InitNoise:
 		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
-	case InitContent:
+	case s.Init == InitContent:
 		x = widen(content)
-	case InitStyle:
+	case s.Init == InitStyle:
 		x = widen(style)
 	}
 
