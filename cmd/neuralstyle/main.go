@@ -86,6 +86,7 @@ func commands() []*cli.Command {
 		inspectCommand(),
 		transferCommand(),
 		sweepCommand(),
+		batchCommand(),
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),
