@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func photoFolder(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	for i := 1; i <= n; i++ {
-		writeTestPhoto(t, filepath.Join(dir, "photo"+string(rune('0'+i))+".png"), 40, 36, i)
+		writeTestPhoto(t, filepath.Join(dir, "photo"+strconv.Itoa(i)+".png"), 40, 36, i)
 	}
 	return dir
 }

@@ -87,6 +87,7 @@ func commands() []*cli.Command {
 		transferCommand(),
 		sweepCommand(),
 		batchCommand(),
+		videoCommand(),
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),
