@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--maxfun", type=int, default=20)
     ap.add_argument("--next-iterations", type=int, default=0,
                     help="also run chained mode with this many iterations after the first frame")
+    ap.add_argument("--init", default="noise", help="start of the first frame (and of every frame, independent): noise, content or style")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--device", default="gpu")
     args = ap.parse_args(argv)
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, flags in runs:
         out = args.out / name
         cmd = [args.bin, "video", "--quiet", "--model", args.model, "--style", args.style, "--out", str(out),
-               "--size", str(args.size), "--iterations", str(args.iterations), "--maxfun", str(args.maxfun),
+               "--size", str(args.size), "--init", args.init, "--iterations", str(args.iterations), "--maxfun", str(args.maxfun),
                "--threads", str(args.threads), "--device", args.device, *flags, str(clip)]
         start = time.monotonic()
         subprocess.run(cmd, check=True)
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"mode": name, "output_change": change, "ratio": change / base, "seconds": seconds})
 
     print(f"clip: {args.frames} frames {args.size}x{args.size} over {args.content.name}, style {Path(args.style).name}, "
-          f"{args.iterations} iterations of maxfun {args.maxfun}; input frame-to-frame change {base:.3f} (0-255)")
+          f"init {args.init}, {args.iterations} iterations of maxfun {args.maxfun}; input frame-to-frame change {base:.3f} (0-255)")
     print("| mode | output change | / input change | seconds (this run) |")
     print("| --- | ---: | ---: | ---: |")
     for r in rows:
