@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps test-sysdeps build test test-go test-py bench env clean demo model
+.PHONY: deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -81,7 +81,17 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps test-sysdeps build testmodels test-go test-py fuzz-short
+test: deps test-sysdeps build testmodels check test-go test-py fuzz-short
+
+# Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
+# anything, printing what each reported.
+check:
+	@ok=true; \
+	out=$$(go mod tidy -diff 2>&1) || { echo "go mod tidy -diff (run go mod tidy):"; echo "$$out"; ok=false; }; \
+	out=$$(find . \( -path ./.venv -o -path ./build \) -prune -o -name '*.go' -print0 | xargs -0 gofmt -l 2>&1); \
+	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w on these):"; echo "$$out"; ok=false; fi; \
+	out=$$(go vet $(GO_PKGS) 2>&1) || { echo "go vet:"; echo "$$out"; ok=false; }; \
+	$$ok
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,16 +186,6 @@ func sameFile(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
-// pathless drops a *fs.PathError's operation and path, for messages naming the
-// file themselves.
-func pathless(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // checkOutputFolder makes the output folder and writes a file in it, so an
 // unwritable one fails before the model loads.
 func checkOutputFolder(flag, dir string) error {
@@ -325,7 +314,7 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 	if err := transfer.CheckModel(model, job.plan.Points[0].Config.Settings.Graph); err != nil {
 		return err
 	}
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
 	var publishErr error

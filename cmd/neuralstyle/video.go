@@ -137,7 +137,7 @@ func runVideo(c *cli.Context) error {
 	if c.Bool("quiet") {
 		stdout = io.Discard
 	}
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	if j.clip {
 		dir := filepath.Join(j.out, videoInput)
