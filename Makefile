@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps build test check test-go test-py bench env clean demo model
+.PHONY: deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -37,6 +37,16 @@ sysdeps:
 		echo "installing libjpeg-dev (libjpeg-turbo)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libjpeg-dev pkg-config; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq libjpeg-dev pkg-config; fi; \
+	fi
+
+# Test-only system packages: ffmpeg, so the video command's clip path (reading a
+# video file, writing the MP4) is tested. The tool itself needs no ffmpeg: without
+# it, video reads folders of frames and writes the GIF.
+test-sysdeps:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
+		echo "installing ffmpeg (for the video tests)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends ffmpeg; fi; \
 	fi
 
 $(VENV)/.stamp-$(TF): savedmodel/requirements.txt
@@ -71,7 +81,7 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build testmodels check test-go test-py fuzz-short
+test: deps test-sysdeps build testmodels check test-go test-py fuzz-short
 
 # Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
 # anything, printing what each reported.

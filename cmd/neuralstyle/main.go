@@ -83,6 +83,8 @@ func commands() []*cli.Command {
 		inspectCommand(),
 		transferCommand(),
 		sweepCommand(),
+		batchCommand(),
+		videoCommand(),
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),

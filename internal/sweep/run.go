@@ -61,6 +61,20 @@ func (plan *Plan) Images(points []Point) error {
 	return nil
 }
 
+// release drops the decoded images that none of the points left uses.
+func (plan *Plan) release(left []Point) {
+	keep := map[string]bool{}
+	for _, p := range left {
+		keep[imageKey(p.Config.Content, &p.Config.Settings)] = true
+		keep[imageKey(p.Config.Style, &p.Config.Settings)] = true
+	}
+	for key := range plan.images {
+		if !keep[key] {
+			delete(plan.images, key)
+		}
+	}
+}
+
 // imageKey names a decoded image: its file, and whether its EXIF orientation
 // was applied.
 func imageKey(path string, s *transfer.Settings) string {
@@ -78,10 +92,13 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		return nil, err
 	}
 	rep := &Report{Skipped: len(all) - len(pending)}
-	if err := plan.Images(pending); err != nil {
-		return rep, err
-	}
 	obs := opts.Observer
+	fail := func(p *Point, err error) {
+		rep.Failed = append(rep.Failed, err)
+		if obs.Failed != nil {
+			obs.Failed(p, err)
+		}
+	}
 	for i := range pending {
 		p := &pending[i]
 		if err := ctx.Err(); err != nil {
@@ -91,20 +108,24 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			obs.Point(p, i+1, len(pending))
 		}
 		start := time.Now()
+		// Images are decoded as their first point runs (a caller that wants bad
+		// files to fail early calls Images first), and dropped after their last,
+		// so a batch of many photos holds few in memory.
+		if err := plan.Images(pending[i : i+1]); err != nil {
+			fail(p, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err))
+			continue
+		}
 		in := transfer.Inputs{
 			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
 			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
 		}
 		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
+		plan.release(pending[i+1:])
 		if err != nil {
 			if ctx.Err() != nil {
 				return rep, fmt.Errorf("point %d: %w", p.Index, ctx.Err())
 			}
-			err = fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err)
-			rep.Failed = append(rep.Failed, err)
-			if obs.Failed != nil {
-				obs.Failed(p, err)
-			}
+			fail(p, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err))
 			continue
 		}
 		evaluations := 0

@@ -56,6 +56,9 @@ func pointPath(out, key, ext string) string {
 	return filepath.Join(out, pointsDir, key+ext)
 }
 
+// PointImage is the path of a point's image in the output folder out.
+func PointImage(out, key string) string { return pointPath(out, key, ".png") }
+
 // finished reports whether the point's completion marker exists.
 func finished(out, key string) (bool, error) {
 	_, err := os.Stat(pointPath(out, key, ".done"))

@@ -156,7 +156,9 @@ type Inputs struct {
 	// StyleMasks, one per style, say where each style applies: greyscale, white
 	// where it does, resized to the run's size (bilinear).
 	StyleMasks []*preprocess.Image
-	// Init is the starting image for InitImage, resized to the run's size.
+	// Init, when not nil, is the starting image, resized to the run's size: the
+	// file of InitImage, or in place of Settings.Init's choice (a video's
+	// previous frame's result).
 	Init *preprocess.Image
 }
 
@@ -222,14 +224,20 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 	// The starting image (RECIPE section 4).
 	var x []float64
-	switch s.Init {
-	case InitNoise:
+	switch {
+	case in.Init != nil:
+		start, err := prepare(in.Init, w, h, &s)
+		if err != nil {
+			return nil, fmt.Errorf("starting image: %w", err)
+		}
+		x = widen(start)
+	case s.Init == InitNoise:
 		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
-	case InitContent:
+	case s.Init == InitContent:
 		x = widen(content)
-	case InitStyle:
+	case s.Init == InitStyle:
 		if sw == w && sh == h {
 			x = widen(styles[0])
 		} else {
@@ -239,12 +247,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			}
 			x = widen(st)
 		}
-	case InitImage:
-		init, err := prepare(in.Init, w, h, &s)
-		if err != nil {
-			return nil, fmt.Errorf("init image: %w", err)
-		}
-		x = widen(init)
+	case s.Init == InitImage:
+		return nil, errors.New("init image: no starting image given")
 	}
 
 	res := &Result{}
