@@ -95,7 +95,7 @@ var uploadName = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // submission is a parsed job form: the job to queue and what the form showed.
 type submission struct {
-	job    *Job
+	job      *Job
 	values   map[string]string
 	errs     formErrors
 	tooLarge bool // the request went over Limits.UploadBytes

@@ -562,5 +562,4 @@ func TestCrossSiteAndToken(t *testing.T) {
 	}
 }
 
-
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
