@@ -71,7 +71,22 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build testmodels test-go test-py fuzz-short
+test: deps build testmodels browser test-go test-py fuzz-short
+
+.PHONY: browser screenshots
+# Debian's chromium, which the web app's end-to-end test (internal/stylist
+# TestBrowser) drives: installed for the tests only, never by build or deps, so a
+# person who only runs neuralstyle never gets a browser.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$NEURALSTYLE_CHROMIUM" ]; then \
+		echo "installing chromium for the browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
+	fi
+
+# The web app's screenshots in docs/ (README): the browser test, keeping them.
+screenshots: browser
+	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)

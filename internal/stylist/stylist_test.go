@@ -563,3 +563,31 @@ func TestCrossSiteAndToken(t *testing.T) {
 }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// TestRunFailures: a run that fails or panics fails its job, with the reason
+// on the page, and the queue goes on to the next.
+func TestRunFailures(t *testing.T) {
+	calls := 0
+	run := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		calls++
+		switch calls {
+		case 1:
+			panic("boom")
+		case 2:
+			return nil, fmt.Errorf("transfer: loss is not finite")
+		}
+		return &transfer.Result{Image: &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}}, nil
+	}
+	s, ts := newServer(t, t.TempDir(), run)
+	ids := []int64{submitOK(t, ts, tiny("32x32"), images(t)...), submitOK(t, ts, tiny("32x32"), images(t)...), submitOK(t, ts, tiny("32x32"), images(t)...)}
+	waitState(t, s, ids[2], Done)
+	for i, want := range []string{"internal error: boom", "transfer: loss is not finite"} {
+		j := waitState(t, s, ids[i], Failed)
+		if j.Error != want {
+			t.Errorf("job %d: error %q, want %q", ids[i], j.Error, want)
+		}
+		if _, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", ids[i])); !strings.Contains(page, want) {
+			t.Errorf("job %d's page does not say %q", ids[i], want)
+		}
+	}
+}
