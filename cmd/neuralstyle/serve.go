@@ -32,6 +32,7 @@ func serveCommand() *cli.Command {
 			modelFlag("build/model"),
 			&cli.StringFlag{Name: "addr", Usage: "`HOST:PORT` to listen on", Value: "127.0.0.1:8080", EnvVars: []string{"NEURALSTYLE_ADDR"}},
 			&cli.StringFlag{Name: "data", Usage: "`DIR` of the job database, uploads and results", Value: "stylist-data", EnvVars: []string{"NEURALSTYLE_DATA"}},
+			&cli.StringFlag{Name: "images", Usage: "`DIR` of images the page offers besides uploads, such as scripts/examples", EnvVars: []string{"NEURALSTYLE_IMAGES"}},
 			&cli.StringFlag{Name: "token", Usage: "secret `TOKEN` every request must carry (open the printed address once: it sets a cookie)", EnvVars: []string{"NEURALSTYLE_TOKEN"}},
 			&cli.BoolFlag{Name: "no-auth", Usage: "serve a non-loopback --addr without a token"},
 			&cli.Int64Flag{Name: "max-upload", Usage: "largest job request in `MiB`, both images together", Value: lim.UploadBytes >> 20},
@@ -89,7 +90,7 @@ func runServe(c *cli.Context) error {
 	}
 	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
 	srv, err := stylist.New(stylist.Options{
-		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Logf: logger.Printf,
+		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
 	})
 	if err != nil {
 		return err

@@ -10,7 +10,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -207,18 +209,33 @@ func settingOf(line string) string {
 // readImage stores the image of a form's role (an upload, or a reference to
 // an earlier one) after decoding it, and returns its server-made name.
 func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
+	var data []byte
+	label := ""
 	if fhs := form.File[role]; len(fhs) > 0 && fhs[0].Size > 0 {
 		f, err := fhs[0].Open()
 		if err != nil {
 			return "", fmt.Errorf("%s image: %v", role, err)
 		}
-		data, err := io.ReadAll(f)
+		data, err = io.ReadAll(f)
 		f.Close()
 		if err != nil {
 			return "", fmt.Errorf("%s image: %v", role, err)
 		}
 		// The client's file name is only a label in messages, quoted.
-		label := strconv.Quote(fhs[0].Filename)
+		label = strconv.Quote(fhs[0].Filename)
+	} else if v := form.Value[role+"-bundled"]; len(v) > 0 && v[0] != "" {
+		// Only a name the server listed: never a path the client made.
+		if !slices.Contains(s.bundled, v[0]) {
+			return "", fmt.Errorf("%s: no such bundled image", role)
+		}
+		var err error
+		if data, err = os.ReadFile(filepath.Join(s.opts.Images, v[0])); err != nil {
+			s.opts.Logf("stylist: bundled image: %v", err)
+			return "", fmt.Errorf("%s: the bundled image could not be read", role)
+		}
+		label = strconv.Quote(v[0])
+	}
+	if data != nil {
 		if _, err := imagefile.Decode(bytes.NewReader(data), label, dec); err != nil {
 			return "", fmt.Errorf("%s image: %s", role, strings.TrimPrefix(err.Error(), "imagefile: "))
 		}

@@ -124,6 +124,7 @@ type indexPage struct {
 	Errors  []string
 	Fields  []field
 	Refs    map[string]string // earlier uploads the form reuses
+	Bundled []string
 	Parent  int64
 	Running []*Job
 	Queued  []*Job
@@ -144,7 +145,7 @@ func (h *handlers) fail(w http.ResponseWriter, err error) {
 }
 
 func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
-	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(),
+	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
 		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}}
 	var err error
 	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
@@ -225,13 +226,14 @@ func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
 }
 
 type jobPage struct {
-	Title  string
-	Job    *Job
-	Status status
-	Fields []field
-	Refs   map[string]string
-	Parent int64
-	Errors []string
+	Title   string
+	Job     *Job
+	Status  status
+	Fields  []field
+	Refs    map[string]string
+	Bundled []string
+	Parent  int64
+	Errors  []string
 	// Settings in schema order, for the table.
 	Settings [][2]string
 }
@@ -247,7 +249,7 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Job: j, Status: st,
-		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID}
+		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled}
 	for _, n := range settingNames()[2:] {
 		p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
 	}

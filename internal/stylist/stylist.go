@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -58,6 +59,9 @@ type Options struct {
 	// Token, when not empty, is required of every request: once as ?token=
 	// (which sets a cookie), or as the cookie, or as "Authorization: Bearer".
 	Token string
+	// Images is a folder of images the form offers besides uploads (the
+	// bundled photos and paintings); "" for none.
+	Images string
 	// Logf reports the server's events; nil logs to the standard logger.
 	Logf func(format string, args ...any)
 }
@@ -71,6 +75,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	cancels map[int64]context.CancelFunc // of the running job
+
+	bundled []string // file names in Options.Images
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -111,6 +117,12 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, store: st, hub: newHub(), wake: make(chan struct{}, 1),
 		cancels: map[int64]context.CancelFunc{}, stop: stop, stopped: make(chan struct{}),
+	}
+	if opts.Images != "" {
+		if s.bundled, err = listImages(opts.Images); err != nil {
+			st.close()
+			return nil, err
+		}
 	}
 	h, err := newHandlers(s)
 	if err != nil {
@@ -160,4 +172,22 @@ func (s *Server) decodeOptions(settings *transfer.Settings) *imagefile.DecodeOpt
 	o := settings.DecodeOptions()
 	o.MaxPixels = s.opts.Limits.MaxPixels
 	return o
+}
+
+// listImages lists the image files directly in dir, by name.
+func listImages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("stylist: images: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp":
+			if e.Type().IsRegular() {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	return names, nil
 }

@@ -591,3 +591,34 @@ func TestRunFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestBundled picks images the server offers by name; a name it did not
+// list, such as a path, is refused.
+func TestBundled(t *testing.T) {
+	images := t.TempDir()
+	os.WriteFile(filepath.Join(images, "photo.png"), pngOf(t, 32, 32, 1), 0o644)
+	os.WriteFile(filepath.Join(images, "painting.png"), pngOf(t, 32, 32, 2), 0o644)
+	os.WriteFile(filepath.Join(images, "notes.txt"), []byte("not offered"), 0o644)
+	g := newGate()
+	close(g.open)
+	s, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Images: images})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	_, page, _ := get(t, ts, "/")
+	if !strings.Contains(page, "<option>painting.png</option><option>photo.png</option></select>") {
+		t.Errorf("the form does not offer the bundled images:\n%s", page)
+	}
+	fields := tiny("32x32")
+	fields["content-bundled"], fields["style-bundled"] = "photo.png", "painting.png"
+	waitState(t, s, submitOK(t, ts, fields), Done)
+	for _, bad := range []string{"notes.txt", "../stylist.db", filepath.Join(images, "photo.png")} {
+		fields["content-bundled"] = bad
+		resp, body := submit(t, ts, fields)
+		if resp.StatusCode != 400 || !strings.Contains(body, "content: no such bundled image") {
+			t.Errorf("content-bundled %q: status %d, %s", bad, resp.StatusCode, errorsOf(body))
+		}
+	}
+}
