@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps build test test-go test-py bench env clean demo model
+.PHONY: deps venv tflib sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -71,7 +71,17 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build testmodels browser test-go test-py fuzz-short
+test: deps build testmodels check browser test-go test-py fuzz-short
+
+# Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
+# anything, printing what each reported.
+check:
+	@ok=true; \
+	out=$$(go mod tidy -diff 2>&1) || { echo "go mod tidy -diff (run go mod tidy):"; echo "$$out"; ok=false; }; \
+	out=$$(find . \( -path ./.venv -o -path ./build \) -prune -o -name '*.go' -print0 | xargs -0 gofmt -l 2>&1); \
+	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w on these):"; echo "$$out"; ok=false; fi; \
+	out=$$(go vet $(GO_PKGS) 2>&1) || { echo "go vet:"; echo "$$out"; ok=false; }; \
+	$$ok
 
 .PHONY: browser screenshots
 # Debian's chromium, which the web app's end-to-end test (internal/stylist

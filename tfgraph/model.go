@@ -115,7 +115,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	}
 	saved, err := tf.LoadSavedModel(dir, tags, &tf.SessionOptions{Config: config})
 	if err != nil {
-		return nil, fmt.Errorf("tfgraph: load %s: %v", dir, err)
+		return nil, explainLoad(dir, err)
 	}
 	m := &Model{dir: dir, sess: saved.Session, graph: saved.Graph, signatures: map[string]*signature{}}
 	for name, def := range meta.GetSignatureDef() {
@@ -129,7 +129,36 @@ func Load(dir string, opts *Options) (*Model, error) {
 		}
 		m.signatures[name] = sig
 	}
+	if opts.VisibleGPUs != "" && !opts.DisableGPU {
+		if err := m.checkGPUs(opts.VisibleGPUs); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		}
+	}
 	return m, nil
+}
+
+// checkGPUs fails when the session has fewer GPUs than the indices asked for:
+// TensorFlow without a usable GPU ignores the list and runs on the CPU without a
+// word, which a user who named a GPU did not ask for.
+func (m *Model) checkGPUs(visible string) error {
+	ds, err := m.Devices()
+	if err != nil {
+		return err
+	}
+	var names []string
+	gpus := 0
+	for _, d := range ds {
+		names = append(names, d.Name[strings.LastIndex(d.Name, "device:")+len("device:"):])
+		if d.Type == "GPU" {
+			gpus++
+		}
+	}
+	if asked := len(strings.Split(visible, ",")); gpus < asked {
+		return fmt.Errorf("GPU %s asked for, but TensorFlow sees %d GPU(s); its devices: %s (run on the CPU with device cpu)",
+			visible, gpus, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/imagenet"
+	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
@@ -161,6 +162,11 @@ func runClassify(c *cli.Context) error {
 		if inputs[i], err = imageTensor(p, w, h, run.filter); err != nil {
 			return err
 		}
+	}
+	// A batch of n images needs what one image n times as tall does.
+	n := min(batch, len(paths))
+	if err := checkMemory(mem.Features, w, h*n, fmt.Sprintf("--batch %d: classify of %d images at %dx%d", batch, n, w, h), "give a smaller --batch"); err != nil {
+		return err
 	}
 	m, err := tfgraph.Load(dir, run.opts)
 	if err != nil {

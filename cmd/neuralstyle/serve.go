@@ -103,7 +103,7 @@ func runServe(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "Stylist is serving %s (data in %s); Ctrl-C stops it\n", url, c.String("data"))
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start marks a running job interrupted
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,6 +109,9 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	if _, err := spec.Points(); err != nil {
 		return nil, usageError{err}
 	}
+	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
+		return nil, err
+	}
 	// The key hashes the model's files, so they are read (not loaded) even when
 	// nothing runs.
 	id, err := sweep.ModelID(j.model)
@@ -179,9 +181,6 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	if err := job.plan.Images(pending); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(job.out, 0o755); err != nil {
-		return fmt.Errorf("--out: %v", err)
-	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
 		return err
@@ -198,7 +197,7 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 		}
 	}
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
 	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})
@@ -274,12 +273,7 @@ func collectSweep(w io.Writer, job *sweepJob) error {
 // listSweep prints one line per point: index, key, shard, status, values.
 func listSweep(w io.Writer, job *sweepJob) error {
 	n := max(job.shard.Count, 1)
-	shardOf := map[string]int{}
-	for i := 1; i <= n; i++ {
-		for _, p := range job.plan.Shard(sweep.Shard{Index: i, Count: n}) {
-			shardOf[p.Key] = i
-		}
-	}
+	shardOf := job.plan.ShardOf(n)
 	pending := map[string]bool{}
 	if job.out != "" {
 		ps, err := job.plan.Pending(job.out, sweep.Shard{})

@@ -1,14 +1,15 @@
 package sweep
 
 import (
+	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -73,23 +74,71 @@ func Collect(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := imagefile.WritePNG(filepath.Join(out, SheetFile), sheet); err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
 	frames, err := gifFrames(l, images)
 	if err != nil {
 		return nil, err
 	}
-	if err := imagefile.WriteGIF(filepath.Join(out, GIFFile), frames, opts.GIFDelay); err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
-	err = atomicfile.Write(filepath.Join(out, SummaryFile), func(w io.Writer) error {
-		return writeSummary(w, plan, records)
+	gifOpts := &imagefile.GIFOptions{Delay: opts.GIFDelay}
+	err = writeTogether(out, []stagedOutput{
+		{SheetFile, func(w io.Writer) error { return imagefile.EncodePNG(w, sheet) }},
+		{GIFFile, func(w io.Writer) error { return imagefile.EncodeGIF(w, frames, gifOpts) }},
+		{SummaryFile, func(w io.Writer) error { return writeSummary(w, plan, records) }},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, err
 	}
 	return col, nil
+}
+
+// stagedOutput is one file of writeTogether.
+type stagedOutput struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeTogether writes every file to a temporary file in dir, flushed to disk,
+// and renames them into place only when all are written, so a failure (a full
+// disk on the GIF) leaves the sheet, GIF and summary of the last collection
+// together rather than a new sheet beside an old summary.
+func writeTogether(dir string, files []stagedOutput) (err error) {
+	var tmps []string
+	defer func() {
+		if err != nil {
+			for _, t := range tmps {
+				os.Remove(t)
+			}
+		}
+	}()
+	for _, f := range files {
+		tmp, err := os.CreateTemp(dir, "."+f.name+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("sweep: write %s: %w", filepath.Join(dir, f.name), err)
+		}
+		tmps = append(tmps, tmp.Name())
+		bw := bufio.NewWriterSize(tmp, 1<<16)
+		err = f.write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp.Name(), 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("sweep: write %s: %w", filepath.Join(dir, f.name), err)
+		}
+	}
+	for i, f := range files {
+		if err := os.Rename(tmps[i], filepath.Join(dir, f.name)); err != nil {
+			return fmt.Errorf("sweep: write %s: %w", filepath.Join(dir, f.name), err)
+		}
+	}
+	return nil
 }
 
 // summaryHeader is the summary's columns; the axes' parameters go after key.

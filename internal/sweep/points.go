@@ -331,3 +331,24 @@ func (plan *Plan) Shard(s Shard) []Point {
 	}
 	return slices.DeleteFunc(distinct, func(p Point) bool { return !mine[p.Key] })
 }
+
+// ShardOf returns the shard (from 1) of each distinct key when the sweep is cut
+// into n shards: the assignment of Shard, computed once for all points rather than
+// once per shard, so that listing costs what the points cost whatever n is.
+func (plan *Plan) ShardOf(n int) map[string]int {
+	n = max(n, 1)
+	var keys []string
+	seen := map[string]bool{}
+	for _, p := range plan.Points {
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			keys = append(keys, p.Key)
+		}
+	}
+	slices.Sort(keys)
+	shard := make(map[string]int, len(keys))
+	for r, k := range keys {
+		shard[k] = r%n + 1
+	}
+	return shard
+}

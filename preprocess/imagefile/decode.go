@@ -239,6 +239,11 @@ func decodePNG(data []byte, limit int64) (*preprocess.Image, error) {
 // wrapDecoderError classifies a Go decoder's error.
 func wrapDecoderError(f format, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		if f == formatTIFF {
+			// TIFF is read at the offsets its directories give: a damaged offset
+			// reads past the end just as a cut file does, so neither is certain.
+			return fmt.Errorf("corrupt or truncated %s file (it points past its end): %w", f, io.ErrUnexpectedEOF)
+		}
 		return fmt.Errorf("truncated %s file: %w", f, io.ErrUnexpectedEOF)
 	}
 	var pu png.UnsupportedError
