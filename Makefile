@@ -81,7 +81,7 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps test-sysdeps build testmodels check test-go test-py fuzz-short
+test: deps test-sysdeps build testmodels check browser test-go test-py fuzz-short
 
 # Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
 # anything, printing what each reported.
@@ -92,6 +92,21 @@ check:
 	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w on these):"; echo "$$out"; ok=false; fi; \
 	out=$$(go vet $(GO_PKGS) 2>&1) || { echo "go vet:"; echo "$$out"; ok=false; }; \
 	$$ok
+
+.PHONY: browser screenshots
+# Debian's chromium, which the web app's end-to-end test (internal/stylist
+# TestBrowser) drives: installed for the tests only, never by build or deps, so a
+# person who only runs neuralstyle never gets a browser.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$NEURALSTYLE_CHROMIUM" ]; then \
+		echo "installing chromium for the browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
+	fi
+
+# The web app's screenshots in docs/ (README): the browser test, keeping them.
+screenshots: browser
+	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)

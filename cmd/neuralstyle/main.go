@@ -88,6 +88,7 @@ func commands() []*cli.Command {
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),
+		serveCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
