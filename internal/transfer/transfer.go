@@ -230,6 +230,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 
 	res := &Result{}
+	var work optimize.Workspace // the optimizer's storage, shared by the calls
 	settings := optimize.DefaultSettings()
 	settings.MaxFun = s.MaxFun
 	for i := range s.Iterations {
@@ -252,7 +253,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			return float64(t.Loss), nil
 		}
 		// Each call starts with an empty memory; only x carries over.
-		r, err := optimize.Minimize(ctx, f, x, settings)
+		r, err := work.Minimize(ctx, f, x, settings)
 		if r.X != nil {
 			x = r.X
 		}
