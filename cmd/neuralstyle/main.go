@@ -89,6 +89,7 @@ func commands() []*cli.Command {
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),
+		scoreCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
