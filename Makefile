@@ -26,12 +26,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps build test test-go test-py bench env clean demo model
+.PHONY: deps venv tflib sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
 # System packages: libjpeg-turbo's libjpeg API (jpeglib.h; Debian's libjpeg-dev is
-# libjpeg62-turbo-dev), which preprocess decodes JPEG with, as Pillow does.
+# libjpeg62-turbo-dev), which preprocess/imagefile decodes JPEG with, as Pillow does.
 sysdeps:
 	@if [ ! -f /usr/include/jpeglib.h ] && ! pkg-config --exists libjpeg 2>/dev/null; then \
 		echo "installing libjpeg-dev (libjpeg-turbo)"; \
@@ -71,7 +71,17 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build testmodels test-go test-py fuzz-short
+test: deps build testmodels check test-go test-py fuzz-short
+
+# Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
+# anything, printing what each reported.
+check:
+	@ok=true; \
+	out=$$(go mod tidy -diff 2>&1) || { echo "go mod tidy -diff (run go mod tidy):"; echo "$$out"; ok=false; }; \
+	out=$$(find . \( -path ./.venv -o -path ./build \) -prune -o -name '*.go' -print0 | xargs -0 gofmt -l 2>&1); \
+	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w on these):"; echo "$$out"; ok=false; fi; \
+	out=$$(go vet $(GO_PKGS) 2>&1) || { echo "go vet:"; echo "$$out"; ok=false; }; \
+	$$ok
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)
@@ -112,7 +122,8 @@ SWEEPS ?= style_weight,content_layer,tv_weight
 sweeps: build model
 	$(PY) scripts/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
 
-# Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
+# Pillow/NumPy vectors for preprocess/resample (resizing, sizing) and preprocess/vggtensor
+# (VGG pre/deprocessing, noise).
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
 	$(PY) scripts/preprocess_vectors.py
@@ -122,7 +133,7 @@ vectors-preprocess: venv
 vectors-optimize: venv
 	$(PY) scripts/optimize_vectors.py
 
-# Pillow vectors for preprocess' decoders (every format, layout and EXIF orientation).
+# Pillow vectors for preprocess/imagefile's decoders (every format, layout and EXIF orientation).
 .PHONY: vectors-decode
 vectors-decode: venv
 	$(PY) scripts/decode_vectors.py

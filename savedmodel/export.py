@@ -14,14 +14,9 @@ autodiff), which reproduces the notebook's float32 results bit for bit.
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -31,6 +26,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
+from savedmodel.cli import ExportError, run_cli, write_metadata  # noqa: E402
 
 LAYERS: tuple[str, ...] = vw.LAYER_NAMES
 NUM_LAYERS = len(LAYERS)
@@ -55,10 +51,6 @@ CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (
 
 SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast")
 FORMAT = "neuralstyle-vgg16-loss/1"
-
-
-class ExportError(Exception):
-    """A problem the user can fix (bad arguments, unavailable weights); the message says how."""
 
 
 def layer_weights(
@@ -585,59 +577,6 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
     }
     write_metadata(out, meta)
     return meta
-
-
-def write_metadata(out: str | Path, meta: dict) -> None:
-    """Writes the export's record, neuralstyle.json, which Go's inspect shows."""
-    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
-
-
-def check_out(dst: Path) -> None:
-    """Refuses an --out that is a file, or a folder that is not a previous export."""
-    if dst.exists():
-        if not dst.is_dir():
-            raise ExportError(f"--out {dst}: exists and is not a directory")
-        if any(dst.iterdir()) and not (dst / "neuralstyle.json").exists():
-            raise ExportError(f"--out {dst}: not empty and not a previous export; refusing to replace it")
-
-
-def replace_dir(src: str, dst: Path) -> None:
-    """Moves the staged export src into place, replacing a previous export."""
-    check_out(dst)
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.move(src, dst)
-
-
-def run_cli(argv: list[str] | None, prog: str, doc: str, file_kind: str,
-            build: Callable[[str, int | None, str, str], dict]) -> int:
-    """The command line shared by the exporters: --out, --weights, --seed. build(weights,
-    seed, workdir, staged) writes the model into staged and returns its weights record;
-    the export is staged beside --out and moved into place only when complete."""
-    p = argparse.ArgumentParser(prog=f"python -m savedmodel.{prog}", description=doc.split("\n")[0])
-    p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
-    p.add_argument("--weights", default="imagenet",
-                   help=f"imagenet (default, downloads), random, or PATH to a Keras {file_kind} .h5 file")
-    p.add_argument("--seed", type=int, help="seed for --weights random")
-    a = p.parse_args(argv)
-    out = Path(a.out)
-    start = time.monotonic()
-    try:
-        check_out(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f".{prog}-", dir=out.parent) as tmp:
-            staged = os.path.join(tmp, "model")
-            info = build(a.weights, a.seed, tmp, staged)
-            replace_dir(staged, out)
-    except ExportError as e:
-        print(f"{prog}: {e}", file=sys.stderr)
-        return 2
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) "
-          f"in {time.monotonic() - start:.1f} s")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,8 @@ def go_run(graph: str, size: int, iterations: int, env: dict[str, str], tmp: Pat
         "--out", str(tmp / f"go-{graph}-{size}.png"), "--log", str(log), "--quiet",
     ]
     _, peak = run_measured(cmd, env)
-    lines = [json.loads(l) for l in log.read_text().splitlines()]
+    # The first line records the settings; the others are iterations.
+    lines = [l for l in map(json.loads, log.read_text().splitlines()) if "iteration" in l]
     evals = [s for l in lines for s in l["evaluation_seconds"]]
     return Result(f"Go, --graph {graph}", size, statistics.median(evals[1:]), lines[-1]["seconds"], peak, len(evals))
 

@@ -70,8 +70,9 @@ func requireDeterminism() error {
 	return nil
 }
 
-// DefaultTags are the tags of a SavedModel written by tf.saved_model.save.
-var DefaultTags = []string{"serve"}
+// defaultTags returns the tags of a SavedModel written by tf.saved_model.save;
+// a new slice each time, so no caller can change the default.
+func defaultTags() []string { return []string{"serve"} }
 
 // TensorSpec describes one input or output of a signature.
 type TensorSpec struct {
@@ -129,7 +130,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	}
 	tags := opts.Tags
 	if tags == nil {
-		tags = DefaultTags
+		tags = defaultTags()
 	}
 	meta, err := readMetaGraph(dir, tags)
 	if err != nil {

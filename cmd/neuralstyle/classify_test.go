@@ -182,10 +182,10 @@ func TestClassifyAndFeaturesErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"classify", "--model", model, testImage, filepath.Join(dir, "absent.jpg")}, exitFailure,
-			"neuralstyle: preprocess: decode " + filepath.Join(dir, "absent.jpg") + ": open "},
+			"neuralstyle: imagefile: decode " + filepath.Join(dir, "absent.jpg") + ": open "},
 		{[]string{"classify", "--model", model, garbage}, exitFailure,
-			"neuralstyle: preprocess: decode " + garbage + ": not a recognised image format"},
-		{[]string{"features", "--model", model, truncated}, exitFailure, "neuralstyle: preprocess: decode " + truncated},
+			"neuralstyle: imagefile: decode " + garbage + ": not a recognised image format"},
+		{[]string{"features", "--model", model, truncated}, exitFailure, "neuralstyle: imagefile: decode " + truncated},
 		{[]string{"classify", "--model", model}, exitUsage, "neuralstyle: classify needs at least one IMAGE\n"},
 		{[]string{"classify", "--model", model, "--top", "0", testImage}, exitUsage, "--top must be 1 to 1000, not 0"},
 		{[]string{"classify", "--model", model, "--resample", "fancy", testImage}, exitUsage, `unknown resampling filter "fancy"`},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -60,7 +61,7 @@ func runScore(c *cli.Context) error {
 	paths := []string{c.Args().First(), c.String("content"), c.String("style")}
 	var images [3]*preprocess.Image
 	for i, p := range paths {
-		if images[i], err = preprocess.ReadFile(p, nil); err != nil {
+		if images[i], err = imagefile.ReadFile(p, nil); err != nil {
 			return err
 		}
 	}

@@ -47,28 +47,6 @@ func sweepCommand() *cli.Command {
 	}
 }
 
-// sweepSettingFlags are transfer's setting flags, taking lists: same names and
-// descriptions, no defaults (a setting neither the file nor a flag gives is
-// transfer's default) and no environment variables (a NEURALSTYLE_* meant for
-// transfer must not change a sweep).
-func sweepSettingFlags() []cli.Flag {
-	usage := map[string]string{}
-	for _, f := range transferCommand().Flags {
-		if u, ok := f.(interface{ GetUsage() string }); ok {
-			usage[f.Names()[0]] = u.GetUsage()
-		}
-	}
-	var flags []cli.Flag
-	for _, name := range sweep.Params() {
-		u := usage[name] + "; a comma-separated list sweeps it"
-		if name == "style-layers" {
-			u = usage[name] + "; lists separated by ';' sweep it"
-		}
-		flags = append(flags, &cli.StringFlag{Name: name, Usage: u, Category: "Settings (override the file):"})
-	}
-	return flags
-}
-
 // sweepJob is a validated command line.
 type sweepJob struct {
 	plan          *sweep.Plan
@@ -98,7 +76,7 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 			continue
 		}
 		sep := ","
-		if name == "style-layers" {
+		if s, _ := transfer.Lookup(name); s.List {
 			sep = ";"
 		}
 		var values []sweep.Value

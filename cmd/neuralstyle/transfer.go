@@ -1,25 +1,28 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 func transferCommand() *cli.Command {
-	d := transfer.Defaults()
 	return &cli.Command{
 		Name:      "transfer",
 		Usage:     "paint the content image in the style of the style image, as the article's notebook does",
@@ -30,37 +33,22 @@ func transferCommand() *cli.Command {
 			"content + style + total-variation loss, computed by the SavedModel in float32.\n" +
 			"The defaults are the notebook's. Ctrl-C stops after the current evaluation and\n" +
 			"writes the image so far and the log (exit code 130).",
-		Flags: append([]cli.Flag{
-			modelFlag("build/model"),
-			&cli.StringFlag{Name: "content", Usage: "content image `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)", Required: true, EnvVars: []string{"NEURALSTYLE_CONTENT"}},
-			&cli.StringFlag{Name: "style", Usage: "style image `FILE`", Required: true, EnvVars: []string{"NEURALSTYLE_STYLE"}},
+		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags()...),
 			&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
 			&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
-			&cli.StringFlag{Name: "size", Usage: "`WxH` both images are resized to (aspect ratio not kept), or N for NxN", Value: fmt.Sprintf("%dx%d", d.Width, d.Height), EnvVars: []string{"NEURALSTYLE_SIZE"}},
-			&cli.Float64Flag{Name: "content-weight", Usage: "weight of the content loss", Value: d.ContentWeight, EnvVars: []string{"NEURALSTYLE_CONTENT_WEIGHT"}},
-			&cli.Float64Flag{Name: "style-weight", Usage: "weight of the style loss, split evenly over the style layers", Value: d.StyleWeight, EnvVars: []string{"NEURALSTYLE_STYLE_WEIGHT"}},
-			&cli.Float64Flag{Name: "tv-weight", Usage: "weight of the total-variation loss", Value: d.TVWeight, EnvVars: []string{"NEURALSTYLE_TV_WEIGHT"}},
-			&cli.StringFlag{Name: "content-layer", Usage: "VGG16 conv `LAYER` of the content loss", Value: d.ContentLayer, EnvVars: []string{"NEURALSTYLE_CONTENT_LAYER"}},
-			&cli.StringFlag{Name: "style-layers", Usage: "comma-separated VGG16 conv layers of the style loss; LAYER:WEIGHT gives a layer its own weight instead of a share of --style-weight", Value: strings.Join(d.StyleLayers, ","), EnvVars: []string{"NEURALSTYLE_STYLE_LAYERS"}},
-			&cli.IntFlag{Name: "iterations", Usage: "outer iterations (L-BFGS-B calls)", Value: d.Iterations, EnvVars: []string{"NEURALSTYLE_ITERATIONS"}},
-			&cli.IntFlag{Name: "maxfun", Usage: "evaluations per L-BFGS-B call (checked when an L-BFGS-B iteration ends, as SciPy does)", Value: d.MaxFun, EnvVars: []string{"NEURALSTYLE_MAXFUN"}},
-			&cli.Uint64Flag{Name: "seed", Usage: "seed of the starting noise: np.random.seed(SEED) (0 to 4294967295)", Value: 0, EnvVars: []string{"NEURALSTYLE_SEED"}},
-			&cli.StringFlag{Name: "init", Usage: "starting image: noise, content or style", Value: string(d.Init), EnvVars: []string{"NEURALSTYLE_INIT"}},
-			&cli.StringFlag{Name: "graph", Usage: "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)", Value: string(d.Graph), EnvVars: []string{"NEURALSTYLE_GRAPH"}},
-			&cli.StringFlag{Name: "resample", Usage: "resize filter: nearest (the notebook's Pillow default), bilinear, bicubic, lanczos", Value: d.Resample.String(), EnvVars: []string{"NEURALSTYLE_RESAMPLE"}},
-			&cli.StringFlag{Name: "preprocess", Usage: "recipe (the notebook's mean subtraction, quirk included) or caffe (Keras' preprocess_input)", Value: d.Preprocess.String(), EnvVars: []string{"NEURALSTYLE_PREPROCESS"}},
 			&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},
 			&cli.StringFlag{Name: "gif", Usage: "animated GIF `FILE` of the image after each iteration"},
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
 			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		}, sessionFlags()...),
+		), sessionFlags()...),
 		Action: runTransfer,
 	}
 }
 
 // transferJob is a validated command line.
 type transferJob struct {
+	config             transfer.Config // what the log's first line records
 	settings           transfer.Settings
 	model, out, frames string
 	gif, log           string
@@ -73,40 +61,14 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 	if c.NArg() > 0 {
 		return nil, usagef("transfer takes no arguments, got %q (use --content and --style)", c.Args().First())
 	}
-	s := transfer.Defaults()
-	var err error
-	if s.Width, s.Height, err = parseSize(c.String("size")); err != nil {
+	cfg, err := readSettings(c)
+	if err != nil {
 		return nil, err
-	}
-	s.ContentWeight = c.Float64("content-weight")
-	s.StyleWeight = c.Float64("style-weight")
-	s.TVWeight = c.Float64("tv-weight")
-	s.ContentLayer = c.String("content-layer")
-	if s.StyleLayers, s.StyleLayerWeights, err = parseStyleLayers(c.String("style-layers")); err != nil {
-		return nil, err
-	}
-	s.Iterations = c.Int("iterations")
-	s.MaxFun = c.Int("maxfun")
-	seed := c.Uint64("seed")
-	if seed > math.MaxUint32 {
-		return nil, usagef("--seed %d: NumPy's legacy seed is 0 to 4294967295", seed)
-	}
-	s.Seed = uint32(seed)
-	s.Init = transfer.Init(c.String("init"))
-	s.Graph = transfer.Graph(c.String("graph"))
-	if s.Resample, err = preprocess.ParseFilter(c.String("resample")); err != nil {
-		return nil, usageError{err}
-	}
-	if s.Preprocess, err = preprocess.ParseMode(c.String("preprocess")); err != nil {
-		return nil, usageError{err}
-	}
-	if err := s.Validate(); err != nil {
-		return nil, usageError{err}
 	}
 	j := &transferJob{
-		settings: s, model: c.String("model"), out: c.String("out"), frames: c.String("frames"),
+		config: cfg, settings: cfg.Settings, model: c.String("model"), out: c.String("out"), frames: c.String("frames"),
 		gif: c.String("gif"), log: c.String("log"), quality: c.Int("quality"), gifDelay: c.Duration("gif-delay"),
-		content: c.String("content"), style: c.String("style"),
+		content: cfg.Content, style: cfg.Style,
 	}
 	if j.quality < 1 || j.quality > 100 {
 		return nil, usagef("--quality %d: want 1 to 100", j.quality)
@@ -128,22 +90,6 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 		}
 	}
 	return j, nil
-}
-
-// parseSize reads WxH or N.
-func parseSize(v string) (w, h int, err error) {
-	if w, h, err = transfer.ParseSize(v); err != nil {
-		return 0, 0, usagef("--%v", err)
-	}
-	return w, h, nil
-}
-
-// parseStyleLayers reads "a,b,c" or "a:1.5,b:0.5".
-func parseStyleLayers(v string) (layers []string, weights []float64, err error) {
-	if layers, weights, err = transfer.ParseStyleLayers(v); err != nil {
-		return nil, nil, usagef("--%v", err)
-	}
-	return layers, weights, nil
 }
 
 // checkOutput fails early for an output whose folder does not exist or whose
@@ -180,11 +126,11 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := preprocess.ReadFile(job.content, nil)
+	content, err := imagefile.ReadFile(job.content, job.settings.DecodeOptions())
 	if err != nil {
 		return err
 	}
-	style, err := preprocess.ReadFile(job.style, nil)
+	style, err := imagefile.ReadFile(job.style, job.settings.DecodeOptions())
 	if err != nil {
 		return err
 	}
@@ -205,14 +151,8 @@ func runTransfer(c *cli.Context) error {
 	ctx, stop := interruptContext(c)
 	defer stop()
 
-	var progress transferProgress = &plainProgress{w: c.App.Writer}
-	switch {
-	case c.Bool("quiet"):
-		progress = quietProgress{}
-	case isTerminal(c.App.ErrWriter):
-		progress = newBarProgress(c.App.ErrWriter, job.settings)
-	}
-	out := &transferOutputs{job: job}
+	progress := chooseProgress(c.Bool("quiet"), c.App.Writer, c.App.ErrWriter, job.settings)
+	out := newTransferOutputs(job)
 	var lastEval time.Time
 	obs := transfer.Observer{
 		Start: func(i int) {
@@ -272,9 +212,30 @@ type logLine struct {
 	EvalSeconds []float64 `json:"evaluation_seconds"`
 }
 
+// newTransferOutputs starts the log with the run's settings, every one of them
+// as its flag takes it: {"settings": {"content": ..., "size": "512x512", ...}}.
+func newTransferOutputs(job *transferJob) *transferOutputs {
+	o := &transferOutputs{job: job}
+	if job.log != "" {
+		var settings bytes.Buffer
+		settings.WriteString(`{"settings":{`)
+		for i, f := range job.config.Record() {
+			name, _ := json.Marshal(f.Name)
+			value, _ := json.Marshal(f.Value)
+			if i > 0 {
+				settings.WriteByte(',')
+			}
+			fmt.Fprintf(&settings, "%s:%s", name, value)
+		}
+		settings.WriteString("}}\n")
+		o.logLines = append(o.logLines, settings.Bytes())
+	}
+	return o
+}
+
 func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
 	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
+		img, err := vggtensor.Deprocess(it.X, s.Width, s.Height, s.Preprocess)
 		if err != nil {
 			return err
 		}
@@ -283,7 +244,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 		}
 		if o.job.frames != "" {
 			name := filepath.Join(o.job.frames, fmt.Sprintf("iteration_%03d.png", it.Iteration))
-			if err := preprocess.WritePNG(name, img); err != nil {
+			if err := imagefile.WritePNG(name, img); err != nil {
 				return err
 			}
 		}
@@ -300,7 +261,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 			return err
 		}
 		o.logLines = append(o.logLines, append(line, '\n'))
-		return preprocess.WriteFileAtomic(o.job.log, func(w io.Writer) error {
+		return atomicfile.Write(o.job.log, func(w io.Writer) error {
 			for _, l := range o.logLines {
 				if _, err := w.Write(l); err != nil {
 					return err
@@ -313,27 +274,30 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 }
 
 func (o *transferOutputs) finish(res *transfer.Result) error {
-	var err error
-	if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-		err = preprocess.WritePNG(o.job.out, res.Image)
-	} else {
-		err = preprocess.WriteJPEG(o.job.out, res.Image, o.job.quality)
-	}
-	if err != nil {
+	if err := imagefile.Write(o.job.out, res.Image, o.job.quality); err != nil {
 		return err
 	}
 	if o.job.gif != "" && len(o.gifFrames) > 0 {
-		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
+		return imagefile.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
 	}
 	return nil
 }
 
+// chooseProgress picks how a run reports: nothing when quiet, a redrawn bar when
+// stderr is a terminal, else the notebook's lines on stdout.
+func chooseProgress(quiet bool, stdout, stderr io.Writer, s transfer.Settings) transferProgress {
+	switch {
+	case quiet:
+		return quietProgress{}
+	case isTerminal(stderr):
+		return newBarProgress(stderr, s)
+	}
+	return &plainProgress{w: stdout}
+}
+
 // isTerminal reports whether w is a terminal, where a progress bar can redraw.
+// It asks the terminal driver (a character device such as /dev/null is not one).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

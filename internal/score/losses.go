@@ -5,6 +5,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -76,11 +78,11 @@ func Compute(m *tfgraph.Model, output, content, style *preprocess.Image, size in
 	images := [3]*preprocess.Image{output, content, style}
 	var tensors [3][]float32
 	for i, name := range []string{"output", "content", "style"} {
-		img, err := preprocess.Resize(images[i], size, size, s.Resample)
+		img, err := resample.Resize(images[i], size, size, s.Resample)
 		if err != nil {
 			return nil, fmt.Errorf("score: %s image: %w", name, err)
 		}
-		if tensors[i], err = preprocess.Preprocess(img, s.Preprocess); err != nil {
+		if tensors[i], err = vggtensor.Preprocess(img, s.Preprocess); err != nil {
 			return nil, fmt.Errorf("score: %s image: %w", name, err)
 		}
 		images[i] = img

@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // The collected files in the output folder.
@@ -73,17 +75,17 @@ func Collect(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := preprocess.WritePNG(filepath.Join(out, SheetFile), sheet); err != nil {
+	if err := imagefile.WritePNG(filepath.Join(out, SheetFile), sheet); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	frames, err := gifFrames(l, images)
 	if err != nil {
 		return nil, err
 	}
-	if err := preprocess.WriteGIF(filepath.Join(out, GIFFile), frames, opts.GIFDelay); err != nil {
+	if err := imagefile.WriteGIF(filepath.Join(out, GIFFile), frames, opts.GIFDelay); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	err = preprocess.WriteFileAtomic(filepath.Join(out, SummaryFile), func(w io.Writer) error {
+	err = atomicfile.Write(filepath.Join(out, SummaryFile), func(w io.Writer) error {
 		return writeSummary(w, plan, records)
 	})
 	if err != nil {

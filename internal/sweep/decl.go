@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
 // The sweep file, JSON:
@@ -142,11 +144,11 @@ func parse(data []byte, dir string) (*Spec, error) {
 		}
 	}
 	for _, p := range params {
-		raw, ok := f.Settings[p.name]
+		raw, ok := f.Settings[p.Name]
 		if !ok {
 			continue
 		}
-		v, err := parseRaw(p.name, raw, dir)
+		v, err := parseRaw(p.Name, raw, dir)
 		if err != nil {
 			return nil, fmt.Errorf("settings: %w", err)
 		}
@@ -181,27 +183,27 @@ func parseAxis(a fileAxis, dir string) (Axis, error) {
 	if err != nil {
 		return Axis{}, err
 	}
-	axis := Axis{Param: p.name}
+	axis := Axis{Param: p.Name}
 	switch {
 	case a.Values != nil && a.Range != nil:
 		return Axis{}, errors.New(`give "values" or "range", not both`)
 	case a.Range != nil:
-		if p.kind != kindNumber && p.kind != kindInteger {
-			return Axis{}, fmt.Errorf("%s takes a list of values, not a range", p.name)
+		if p.Kind != transfer.KindNumber && p.Kind != transfer.KindInteger {
+			return Axis{}, fmt.Errorf("%s takes a list of values, not a range", p.Name)
 		}
 		nums, err := a.Range.Values()
 		if err != nil {
 			return Axis{}, err
 		}
 		for _, n := range nums {
-			text := formatFloat(n)
-			if p.kind == kindInteger {
+			text := strconv.FormatFloat(n, 'g', -1, 64)
+			if p.Kind == transfer.KindInteger {
 				if n != math.Trunc(n) {
 					return Axis{}, fmt.Errorf("range value %v is not a whole number", n)
 				}
 				text = strconv.FormatFloat(n, 'f', 0, 64)
 			}
-			v, err := ParseValue(p.name, text, dir)
+			v, err := ParseValue(p.Name, text, dir)
 			if err != nil {
 				return Axis{}, err
 			}
@@ -212,7 +214,7 @@ func parseAxis(a fileAxis, dir string) (Axis, error) {
 			return Axis{}, errors.New("no values")
 		}
 		for _, raw := range a.Values {
-			v, err := parseRaw(p.name, raw, dir)
+			v, err := parseRaw(p.Name, raw, dir)
 			if err != nil {
 				return Axis{}, err
 			}
@@ -221,7 +223,7 @@ func parseAxis(a fileAxis, dir string) (Axis, error) {
 	default:
 		return Axis{}, errors.New(`give "values" or "range"`)
 	}
-	if err := checkDistinct(p.name, axis.Values); err != nil {
+	if err := checkDistinct(p.Name, axis.Values); err != nil {
 		return Axis{}, err
 	}
 	return axis, nil

@@ -16,6 +16,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // maxPoints bounds a sweep's size; more is a typo, not a plan.
@@ -140,20 +142,71 @@ func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 const keyFormat = "neuralstyle-sweep-point/1"
 
 // key is the first 16 hex digits of the SHA-256 of a JSON document holding
-// everything the point's result depends on. Every field of transfer.Settings is
-// in it, so a setting added there changes every key rather than being ignored.
+// everything the point's result depends on: the model, both images' bytes and
+// every setting. The settings of the first release keep their first form
+// (keyV1), so a sweep finished then stays finished; every setting added since
+// is in Extra when it differs from its default, and absent when it does not
+// (so a new setting left alone changes no key, and one that is set changes it).
 func (plan *Plan) key(p *Point) (string, error) {
+	s := &p.Config.Settings
 	doc, err := json.Marshal(struct {
 		Format         string
 		Model          string
 		Content, Style string
-		Settings       transfer.Settings
-	}{keyFormat, plan.ModelID, plan.hashes[p.Config.Content], plan.hashes[p.Config.Style], p.Config.Settings})
+		Settings       keyV1
+		Extra          map[string]string `json:",omitempty"`
+	}{keyFormat, plan.ModelID, plan.hashes[p.Config.Content], plan.hashes[p.Config.Style],
+		keyV1{s.Width, s.Height, s.ContentWeight, s.StyleWeight, s.TVWeight, s.ContentLayer, s.StyleLayers,
+			s.StyleLayerWeights, s.Iterations, s.MaxFun, s.Seed, s.Init, s.Graph, s.Resample, s.Preprocess},
+		extraSettings(&p.Config)})
 	if err != nil {
 		return "", fmt.Errorf("sweep: key of point %d: %w", p.Index, err)
 	}
 	sum := sha256.Sum256(doc)
 	return hex.EncodeToString(sum[:8]), nil
+}
+
+// keyV1 is transfer.Settings as the first release had it; its JSON is part of
+// every key computed then. Never change it.
+type keyV1 struct {
+	Width, Height                        int
+	ContentWeight, StyleWeight, TVWeight float64
+	ContentLayer                         string
+	StyleLayers                          []string
+	StyleLayerWeights                    []float64
+	Iterations                           int
+	MaxFun                               int
+	Seed                                 uint32
+	Init                                 transfer.Init
+	Graph                                transfer.Graph
+	Resample                             resample.Filter
+	Preprocess                           vggtensor.Mode
+}
+
+// inKeyV1 names the settings that keyV1 or the image hashes hold.
+var inKeyV1 = map[string]bool{
+	"content": true, "style": true, "size": true, "content-weight": true, "style-weight": true, "tv-weight": true,
+	"content-layer": true, "style-layers": true, "iterations": true, "maxfun": true, "seed": true, "init": true,
+	"graph": true, "resample": true, "preprocess": true,
+}
+
+// extraSettings are the settings added after keyV1 whose values in c differ from
+// their defaults, by name, in canonical text.
+func extraSettings(c *Config) map[string]string {
+	var extra map[string]string
+	for i := range transfer.Schema {
+		set := &transfer.Schema[i]
+		if inKeyV1[set.Name] {
+			continue
+		}
+		if v := set.Format(c); v != set.Default() {
+			if extra == nil {
+				extra = map[string]string{}
+			}
+			extra[set.Name] = v
+		}
+	}
+	return extra
 }
 
 // pathless drops the operation and path of a *fs.PathError, for messages that

@@ -8,6 +8,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -50,17 +51,24 @@ func (plan *Plan) Images(points []Point) error {
 	}
 	for _, p := range points {
 		for _, path := range []string{p.Config.Content, p.Config.Style} {
-			if plan.images[path] != nil {
+			key := imageKey(path, &p.Config.Settings)
+			if plan.images[key] != nil {
 				continue
 			}
-			img, err := preprocess.ReadFile(path, nil)
+			img, err := imagefile.ReadFile(path, p.Config.DecodeOptions())
 			if err != nil {
 				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
 			}
-			plan.images[path] = img
+			plan.images[key] = img
 		}
 	}
 	return nil
+}
+
+// imageKey names a decoded image: its file, and whether its EXIF orientation
+// was applied.
+func imageKey(path string, s *transfer.Settings) string {
+	return fmt.Sprintf("%s\x00%t", path, s.IgnoreEXIF)
 }
 
 // Run runs the points of opts.Shard that are not finished in opts.Out, one after
@@ -95,7 +103,10 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			obs.Point(p, i+1, len(pending))
 		}
 		start := time.Now()
-		in := transfer.Inputs{Content: plan.images[p.Config.Content], Style: plan.images[p.Config.Style]}
+		in := transfer.Inputs{
+			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
+			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
+		}
 		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
 		if err != nil {
 			if ctx.Err() != nil {

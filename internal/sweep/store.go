@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // recordFormat names the layout of a point's record.
@@ -76,7 +78,7 @@ func writePoint(out string, rec *Record, img *preprocess.Image) error {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	rec.Image = rec.Key + ".png"
-	if err := preprocess.WritePNG(pointPath(out, rec.Key, ".png"), img); err != nil {
+	if err := imagefile.WritePNG(pointPath(out, rec.Key, ".png"), img); err != nil {
 		return fmt.Errorf("sweep: point %s: %w", rec.Key, err)
 	}
 	data, err := json.MarshalIndent(rec, "", "  ")
@@ -102,7 +104,7 @@ func readPoint(out, key string) (*Record, *preprocess.Image, error) {
 	if rec.Format != recordFormat || rec.Key != key {
 		return nil, nil, fmt.Errorf("sweep: %s: not the record of point %s", pointPath(out, key, ".json"), key)
 	}
-	img, err := preprocess.ReadFile(pointPath(out, key, ".png"), nil)
+	img, err := imagefile.ReadFile(pointPath(out, key, ".png"), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: finished point %s: %w", key, err)
 	}
@@ -110,7 +112,7 @@ func readPoint(out, key string) (*Record, *preprocess.Image, error) {
 }
 
 func writeFile(path string, data []byte) error {
-	err := preprocess.WriteFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -127,8 +129,8 @@ func (plan *Plan) newRecord(p *Point, res *transfer.Result, evaluations int, sec
 		ContentSHA256: plan.hashes[p.Config.Content], StyleSHA256: plan.hashes[p.Config.Style],
 		Model: plan.ModelID, Evaluations: evaluations, Seconds: seconds,
 	}
-	for _, prm := range params {
-		rec.Settings[prm.name] = prm.format(&p.Config)
+	for _, f := range p.Config.Record() {
+		rec.Settings[f.Name] = f.Value
 	}
 	for _, it := range res.Iterations {
 		rec.Iterations = append(rec.Iterations, IterationRecord{

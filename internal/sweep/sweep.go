@@ -24,21 +24,15 @@ package sweep
 
 import (
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
-	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 
 // Config is what one transfer needs: its settings and its two image files.
-type Config struct {
-	Settings       transfer.Settings
-	Content, Style string
-}
+type Config = transfer.Config
 
 // Value is one parsed value of one parameter.
 type Value struct {
@@ -65,108 +59,17 @@ type Spec struct {
 	Axes        []Axis
 }
 
-// kind says how a parameter's values are written and whether it takes a range.
-type kind int
+// params are the settings a sweep can set or sweep, in transfer.Schema's order.
+var params = sweepable()
 
-const (
-	kindNumber  kind = iota // a float, >= 0
-	kindInteger             // a whole number
-	kindText                // a name
-)
-
-type param struct {
-	name string
-	kind kind
-	// parse checks text and returns the canonical text and the setter. dir
-	// resolves relative image paths.
-	parse func(text, dir string) (canonical string, apply func(*Config), err error)
-	// format gives the parameter's current value in c, in canonical text.
-	format func(c *Config) string
-}
-
-// params lists the parameters in the order of transfer's flags, whose names they
-// carry.
-var params = []param{
-	imageParam("content", func(c *Config) *string { return &c.Content }),
-	imageParam("style", func(c *Config) *string { return &c.Style }),
-	{name: "size", kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			w, h, err := transfer.ParseSize(text)
-			if err != nil {
-				return "", nil, err
-			}
-			return fmt.Sprintf("%dx%d", w, h), func(c *Config) { c.Settings.Width, c.Settings.Height = w, h }, nil
-		},
-		format: func(c *Config) string { return fmt.Sprintf("%dx%d", c.Settings.Width, c.Settings.Height) }},
-	weightParam("content-weight", func(s *transfer.Settings) *float64 { return &s.ContentWeight }),
-	weightParam("style-weight", func(s *transfer.Settings) *float64 { return &s.StyleWeight }),
-	weightParam("tv-weight", func(s *transfer.Settings) *float64 { return &s.TVWeight }),
-	{name: "content-layer", kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			name := strings.TrimSpace(text)
-			if err := checkLayer(name); err != nil {
-				return "", nil, fmt.Errorf("content-layer: %w", err)
-			}
-			return name, func(c *Config) { c.Settings.ContentLayer = name }, nil
-		},
-		format: func(c *Config) string { return c.Settings.ContentLayer }},
-	{name: "style-layers", kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			layers, weights, err := transfer.ParseStyleLayers(text)
-			if err != nil {
-				return "", nil, err
-			}
-			if len(layers) == 0 {
-				return "", nil, fmt.Errorf("style-layers %q: no layers", text)
-			}
-			for i, name := range layers {
-				if err := checkLayer(name); err != nil {
-					return "", nil, fmt.Errorf("style-layers: %w", err)
-				}
-				if slices.Index(layers, name) != i {
-					return "", nil, fmt.Errorf("style-layers: %s is listed twice", name)
-				}
-			}
-			for i, w := range weights {
-				if err := checkWeight(w); err != nil {
-					return "", nil, fmt.Errorf("style-layers: weight of %s: %w", layers[i], err)
-				}
-			}
-			c := Config{Settings: transfer.Settings{StyleLayers: layers, StyleLayerWeights: weights}}
-			return formatStyleLayers(&c), func(c *Config) {
-				c.Settings.StyleLayers = slices.Clone(layers)
-				c.Settings.StyleLayerWeights = slices.Clone(weights)
-			}, nil
-		},
-		format: formatStyleLayers},
-	intParam("iterations", 1, math.MaxInt32, func(s *transfer.Settings, v int64) { s.Iterations = int(v) },
-		func(s *transfer.Settings) int64 { return int64(s.Iterations) }),
-	intParam("maxfun", 1, math.MaxInt32, func(s *transfer.Settings, v int64) { s.MaxFun = int(v) },
-		func(s *transfer.Settings) int64 { return int64(s.MaxFun) }),
-	intParam("seed", 0, math.MaxUint32, func(s *transfer.Settings, v int64) { s.Seed = uint32(v) },
-		func(s *transfer.Settings) int64 { return int64(s.Seed) }),
-	choiceParam("init", []string{string(transfer.InitNoise), string(transfer.InitContent), string(transfer.InitStyle)},
-		func(s *transfer.Settings, v string) { s.Init = transfer.Init(v) }, func(s *transfer.Settings) string { return string(s.Init) }),
-	choiceParam("graph", []string{string(transfer.GraphRecipe), string(transfer.GraphFast)},
-		func(s *transfer.Settings, v string) { s.Graph = transfer.Graph(v) }, func(s *transfer.Settings) string { return string(s.Graph) }),
-	{name: "resample", kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			f, err := preprocess.ParseFilter(strings.TrimSpace(text))
-			if err != nil {
-				return "", nil, fmt.Errorf("resample: %w", err)
-			}
-			return f.String(), func(c *Config) { c.Settings.Resample = f }, nil
-		},
-		format: func(c *Config) string { return c.Settings.Resample.String() }},
-	{name: "preprocess", kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			m, err := preprocess.ParseMode(strings.TrimSpace(text))
-			if err != nil {
-				return "", nil, fmt.Errorf("preprocess: %w", err)
-			}
-			return m.String(), func(c *Config) { c.Settings.Preprocess = m }, nil
-		},
-		format: func(c *Config) string { return c.Settings.Preprocess.String() }},
+func sweepable() []*transfer.Setting {
+	var out []*transfer.Setting
+	for i := range transfer.Schema {
+		if transfer.Schema[i].Sweep {
+			out = append(out, &transfer.Schema[i])
+		}
+	}
+	return out
 }
 
 // Params returns the names of the parameters a sweep can set or sweep, in the
@@ -174,15 +77,15 @@ var params = []param{
 func Params() []string {
 	names := make([]string, len(params))
 	for i, p := range params {
-		names[i] = p.name
+		names[i] = p.Name
 	}
 	return names
 }
 
-func lookup(name string) (*param, error) {
-	for i := range params {
-		if params[i].name == name {
-			return &params[i], nil
+func lookup(name string) (*transfer.Setting, error) {
+	for _, p := range params {
+		if p.Name == name {
+			return p, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown setting %q; the settings are %s", name, strings.Join(Params(), ", "))
@@ -196,99 +99,24 @@ func ParseValue(name, text, dir string) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	canonical, apply, err := p.parse(text, dir)
-	if err != nil {
+	if p.Kind == transfer.KindFile {
+		text = strings.TrimSpace(text)
+		if dir != "" && text != "" && !filepath.IsAbs(text) {
+			text = filepath.Join(dir, text)
+		}
+	}
+	scratch := transfer.DefaultConfig()
+	if err := p.Set(&scratch, text); err != nil {
 		return Value{}, err
 	}
-	v := Value{Param: name, Text: canonical, Label: canonical, apply: apply}
-	if name == "content" || name == "style" {
+	canonical := p.Format(&scratch)
+	v := Value{Param: name, Text: canonical, Label: canonical, apply: func(c *Config) {
+		p.Parse(c, canonical) // parsed once above: cannot fail
+	}}
+	if p.Kind == transfer.KindFile {
 		v.Label = strings.TrimSuffix(filepath.Base(canonical), filepath.Ext(canonical))
 	}
 	return v, nil
-}
-
-func imageParam(name string, field func(*Config) *string) param {
-	return param{name: name, kind: kindText,
-		parse: func(text, dir string) (string, func(*Config), error) {
-			path := strings.TrimSpace(text)
-			if path == "" {
-				return "", nil, fmt.Errorf("%s: empty image path", name)
-			}
-			if dir != "" && !filepath.IsAbs(path) {
-				path = filepath.Join(dir, path)
-			}
-			return path, func(c *Config) { *field(c) = path }, nil
-		},
-		format: func(c *Config) string { return *field(c) }}
-}
-
-func weightParam(name string, field func(*transfer.Settings) *float64) param {
-	return param{name: name, kind: kindNumber,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			w, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
-			if err != nil {
-				return "", nil, fmt.Errorf("%s %q: not a number", name, text)
-			}
-			if err := checkWeight(w); err != nil {
-				return "", nil, fmt.Errorf("%s: %w", name, err)
-			}
-			return formatFloat(w), func(c *Config) { *field(&c.Settings) = w }, nil
-		},
-		format: func(c *Config) string { return formatFloat(*field(&c.Settings)) }}
-}
-
-func intParam(name string, lo, hi int64, set func(*transfer.Settings, int64), get func(*transfer.Settings) int64) param {
-	return param{name: name, kind: kindInteger,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			v, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
-			if err != nil || v < lo || v > hi {
-				return "", nil, fmt.Errorf("%s %q: want a whole number from %d to %d", name, text, lo, hi)
-			}
-			return strconv.FormatInt(v, 10), func(c *Config) { set(&c.Settings, v) }, nil
-		},
-		format: func(c *Config) string { return strconv.FormatInt(get(&c.Settings), 10) }}
-}
-
-func choiceParam(name string, choices []string, set func(*transfer.Settings, string), get func(*transfer.Settings) string) param {
-	return param{name: name, kind: kindText,
-		parse: func(text, _ string) (string, func(*Config), error) {
-			v := strings.ToLower(strings.TrimSpace(text))
-			if !slices.Contains(choices, v) {
-				return "", nil, fmt.Errorf("%s %q: want %s", name, text, strings.Join(choices, ", "))
-			}
-			return v, func(c *Config) { set(&c.Settings, v) }, nil
-		},
-		format: func(c *Config) string { return get(&c.Settings) }}
-}
-
-func checkLayer(name string) error {
-	if !slices.Contains(transfer.Layers, name) {
-		return fmt.Errorf("unknown layer %q; VGG16's conv layers are %s", name, strings.Join(transfer.Layers, ", "))
-	}
-	return nil
-}
-
-func checkWeight(w float64) error {
-	if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-		return fmt.Errorf("%v: want a finite number >= 0", w)
-	}
-	if w > math.MaxFloat32 {
-		return fmt.Errorf("%v: too large for the model's float32", w)
-	}
-	return nil
-}
-
-func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
-func formatStyleLayers(c *Config) string {
-	parts := make([]string, len(c.Settings.StyleLayers))
-	for i, name := range c.Settings.StyleLayers {
-		parts[i] = name
-		if c.Settings.StyleLayerWeights != nil {
-			parts[i] += ":" + formatFloat(c.Settings.StyleLayerWeights[i])
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // Set fixes the parameter to one value, or sweeps it over several: one value
@@ -327,7 +155,7 @@ func (s *Spec) Set(values ...Value) error {
 }
 
 func paramIndex(name string) int {
-	return slices.IndexFunc(params, func(p param) bool { return p.name == name })
+	return slices.IndexFunc(params, func(p *transfer.Setting) bool { return p.Name == name })
 }
 
 func checkDistinct(name string, values []Value) error {

@@ -8,11 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -60,8 +62,11 @@ type Settings struct {
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
 	Graph      Graph
-	Resample   preprocess.Filter
-	Preprocess preprocess.Mode
+	Resample   resample.Filter
+	Preprocess vggtensor.Mode
+	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
+	// says to show them turned, as the notebook's Pillow did.
+	IgnoreEXIF bool
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -78,9 +83,14 @@ func Defaults() Settings {
 		Iterations:   10, MaxFun: 20,
 		Init:       InitNoise,
 		Graph:      GraphFast,
-		Resample:   preprocess.Nearest,
-		Preprocess: preprocess.ModeRecipe,
+		Resample:   resample.Nearest,
+		Preprocess: vggtensor.ModeRecipe,
 	}
+}
+
+// DecodeOptions are how the settings read image files.
+func (s *Settings) DecodeOptions() *imagefile.DecodeOptions {
+	return &imagefile.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
 }
 
 func (s *Settings) styleLayerWeight(i int) float64 {
@@ -88,70 +98,6 @@ func (s *Settings) styleLayerWeight(i int) float64 {
 		return s.StyleLayerWeights[i]
 	}
 	return s.StyleWeight / float64(len(s.StyleLayers))
-}
-
-// MinSide returns the smallest image side the model allows: 16, for every layer
-// choice, since the model always runs VGG16 to block5_conv3.
-func (s *Settings) MinSide() int { return minImageSide }
-
-// Validate checks the settings before any work starts.
-func (s *Settings) Validate() error {
-	if _, err := layerIndex(s.ContentLayer); err != nil {
-		return fmt.Errorf("content layer: %w", err)
-	}
-	if len(s.StyleLayers) == 0 {
-		return errors.New("no style layers")
-	}
-	seen := map[string]bool{}
-	for _, name := range s.StyleLayers {
-		if _, err := layerIndex(name); err != nil {
-			return fmt.Errorf("style layer: %w", err)
-		}
-		if seen[name] {
-			return fmt.Errorf("style layer %q is listed twice", name)
-		}
-		seen[name] = true
-	}
-	if s.StyleLayerWeights != nil && len(s.StyleLayerWeights) != len(s.StyleLayers) {
-		return fmt.Errorf("%d style layer weights for %d style layers", len(s.StyleLayerWeights), len(s.StyleLayers))
-	}
-	weights := map[string]float64{"content weight": s.ContentWeight, "style weight": s.StyleWeight, "total variation weight": s.TVWeight}
-	for i, w := range s.StyleLayerWeights {
-		weights[fmt.Sprintf("weight of style layer %s", s.StyleLayers[i])] = w
-	}
-	for name, w := range weights {
-		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
-			return fmt.Errorf("%s %v: want a finite number >= 0", name, w)
-		}
-		if w > math.MaxFloat32 {
-			return fmt.Errorf("%s %v: too large for the model's float32", name, w)
-		}
-	}
-	if s.Width < minImageSide || s.Height < minImageSide {
-		return fmt.Errorf("size %dx%d is too small: the model runs VGG16 to block5_conv3, behind four 2x2 pools, and needs at least %dx%d",
-			s.Width, s.Height, minImageSide, minImageSide)
-	}
-	const maxPixels = 1 << 26 // 8192x8192; far beyond what fits a GPU's memory with VGG16
-	if s.Width*s.Height > maxPixels {
-		return fmt.Errorf("size %dx%d has more than %d pixels", s.Width, s.Height, maxPixels)
-	}
-	if s.Iterations < 1 {
-		return fmt.Errorf("iterations %d: want at least 1", s.Iterations)
-	}
-	if s.MaxFun < 1 {
-		return fmt.Errorf("maxfun %d: want at least 1", s.MaxFun)
-	}
-	switch s.Init {
-	case InitNoise, InitContent, InitStyle:
-	default:
-		return fmt.Errorf("init %q: want noise, content or style", s.Init)
-	}
-	switch s.Graph {
-	case GraphRecipe, GraphFast:
-	default:
-		return fmt.Errorf("graph %q: want recipe or fast", s.Graph)
-	}
-	return nil
 }
 
 // Iteration is what an observer learns after each outer iteration.
@@ -207,7 +153,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 
 	// The loss: the notebook's graph, or the fast one.
-	var eval evaluator
+	var eval *evaluator
 	if s.Graph == GraphFast {
 		if eval, err = newFastEvaluator(model, content, style, w, h, &s); err != nil {
 			return nil, err
@@ -220,7 +166,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	var x []float64
 	switch s.Init {
 	case InitNoise:
-		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
 	case InitContent:
@@ -279,8 +225,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 
 // finish turns the last point into the image (RECIPE section 5), also when the
 // run stopped early with runErr, so the caller can save what was reached.
-func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error) (*Result, error) {
-	img, err := preprocess.Deprocess(x, w, h, m)
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, runErr error) (*Result, error) {
+	img, err := vggtensor.Deprocess(x, w, h, m)
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -289,11 +235,11 @@ func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error
 }
 
 func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
-	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	resized, err := resample.Resize(img, w, h, s.Resample)
 	if err != nil {
 		return nil, err
 	}
-	return preprocess.Preprocess(resized, s.Preprocess)
+	return vggtensor.Preprocess(resized, s.Preprocess)
 }
 
 func widen(v []float32) []float64 {

@@ -23,6 +23,9 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -157,7 +160,7 @@ func readLog(t *testing.T, path string) []referenceIteration {
 
 func readImage(t *testing.T, path string) *preprocess.Image {
 	t.Helper()
-	img, err := preprocess.ReadFile(path, nil)
+	img, err := imagefile.ReadFile(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,10 +220,10 @@ func (c referenceCase) settings(t *testing.T, g Graph) Settings {
 	s.ContentLayer, s.StyleLayers = c.ContentLayer, c.StyleLayers
 	s.Init, s.Graph = Init(c.Init), g
 	var err error
-	if s.Resample, err = preprocess.ParseFilter(c.Resample); err != nil {
+	if s.Resample, err = resample.ParseFilter(c.Resample); err != nil {
 		t.Fatal(err)
 	}
-	if s.Preprocess, err = preprocess.ParseMode(c.Preprocess); err != nil {
+	if s.Preprocess, err = vggtensor.ParseMode(c.Preprocess); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -270,7 +273,7 @@ func TestFirstEvaluation(t *testing.T) {
 		for _, c := range man.Cases {
 			t.Run(fmt.Sprintf("%s/%s", g, c.Name), func(t *testing.T) {
 				s := c.settings(t, g)
-				x0, err := preprocess.Noise(s.Seed, s.Width, s.Height)
+				x0, err := vggtensor.Noise(s.Seed, s.Width, s.Height)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -316,7 +319,7 @@ func TestFirstEvaluation(t *testing.T) {
 }
 
 // newEvaluator builds the evaluator Run would use.
-func newEvaluator(m *tfgraph.Model, in Inputs, s *Settings) (evaluator, error) {
+func newEvaluator(m *tfgraph.Model, in Inputs, s *Settings) (*evaluator, error) {
 	content, err := prepare(in.Content, s.Width, s.Height, s)
 	if err != nil {
 		return nil, err

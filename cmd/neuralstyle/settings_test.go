@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+)
+
+// TestTransferSettingErrors: a bad setting is a usage error that names where the
+// value came from (the flag or the environment variable), and every problem of
+// a command line is reported at once, before any model loads (the model path
+// here does not exist, so reaching it would give another error).
+func TestTransferSettingErrors(t *testing.T) {
+	data := "../../scripts/testdata/transfer/"
+	base := []string{"transfer", "--model", filepath.Join(t.TempDir(), "no-model"), "--content", data + "content.png", "--style", data + "style.png"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{"size from the environment", nil, map[string]string{"NEURALSTYLE_SIZE": "abc"},
+			[]string{`NEURALSTYLE_SIZE=abc: size "abc": want WxH`}},
+		{"too small from the environment", nil, map[string]string{"NEURALSTYLE_SIZE": "8"},
+			[]string{"NEURALSTYLE_SIZE=8: size 8x8 is too small"}},
+		{"flag over environment", []string{"--size", "9x9"}, map[string]string{"NEURALSTYLE_SIZE": "abc"},
+			[]string{"--size 9x9 is too small"}},
+		{"every problem at once", []string{"--content-weight", "-1", "--iterations", "0", "--init", "sky"}, nil,
+			[]string{"--content-weight: -1: want a finite number >= 0", `--iterations "0": want a whole number from 1`, `--init "sky": want noise, content, style`}},
+		{"every check after parsing", []string{"--size", "8", "--style-weight", "1e39"}, nil,
+			[]string{"--size 8x8 is too small", "--style-weight: 1e+39: too large for the model's float32"}},
+		{"unknown layer", []string{"--style-layers", "block1_conv2,block9_conv1"}, nil,
+			[]string{`--style-layers: unknown layer "block9_conv1"`}},
+		{"weight from the environment", nil, map[string]string{"NEURALSTYLE_TV_WEIGHT": "x"},
+			[]string{`NEURALSTYLE_TV_WEIGHT=x: tv-weight "x": not a number`}},
+		{"bad exif", []string{"--exif", "maybe"}, nil, []string{`--exif "maybe": want apply or ignore`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := neuralstyle(append(append([]string(nil), base...), tc.args...)...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d: %s", code, exitUsage, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+	// No content image at all.
+	code, _, stderr := neuralstyle("transfer", "--style", data+"style.png")
+	if code != exitUsage || !strings.Contains(stderr, "--content: give the content image") {
+		t.Errorf("no --content: exit %d, %s", code, stderr)
+	}
+}
+
+// TestTransferLogSettings: the log's first line records every setting of the
+// schema as its flag takes it, environment included.
+func TestTransferLogSettings(t *testing.T) {
+	model, err := testmodels.VGG16()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data := "../../scripts/testdata/transfer/"
+	t.Setenv("NEURALSTYLE_TV_WEIGHT", "0.5")
+	code, _, stderr := neuralstyle("transfer", "--model", model, "--device", "cpu", "--threads", "1", "--quiet",
+		"--content", data+"content.png", "--style", data+"style.png", "--size", "32x16", "--iterations", "1", "--maxfun", "1",
+		"--exif", "ignore", "--out", filepath.Join(dir, "o.png"), "--log", filepath.Join(dir, "log.jsonl"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	var first struct{ Settings map[string]string }
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range transfer.Schema {
+		if _, ok := first.Settings[s.Name]; !ok {
+			t.Errorf("log's settings lack %s: %s", s.Name, lines[0])
+		}
+	}
+	for k, v := range map[string]string{"size": "32x16", "tv-weight": "0.5", "exif": "ignore", "iterations": "1", "content-weight": "0.025"} {
+		if first.Settings[k] != v {
+			t.Errorf("log's %s = %q, want %q", k, first.Settings[k], v)
+		}
+	}
+	if len(lines) != 2 || !strings.Contains(lines[1], `"iteration":0`) {
+		t.Errorf("log has %d lines, want the settings and one iteration:\n%s", len(lines), raw)
+	}
+}
