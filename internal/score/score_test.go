@@ -13,9 +13,11 @@ import (
 
 // TestSSIMMatchesSkimage compares SSIM with scikit-image's
 // structural_similarity on the cases of scripts/score_vectors.py. The
-// tolerance, 1e-14, is from a measurement: the largest difference on these
-// cases was 1.8e-15 (NumPy sums the final mean pairwise, this package in
-// order; the filters' sums are formed in SciPy's order).
+// tolerance, 5e-14, is from a measurement: the largest difference on these
+// cases was 1.44e-14, on the flat pair, whose variances are differences of
+// nearly equal numbers; 1.8e-15 or less on the others (NumPy sums the
+// final mean pairwise, this package in order; the filters' sums are formed
+// in SciPy's order).
 func TestSSIMMatchesSkimage(t *testing.T) {
 	b, err := os.ReadFile("testdata/ssim.json")
 	if err != nil {
@@ -45,7 +47,7 @@ func TestSSIMMatchesSkimage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := math.Abs(got - c.SSIM); d > 1e-14 {
+			if d := math.Abs(got - c.SSIM); d > 5e-14 {
 				t.Errorf("SSIM %.17g, skimage %.17g (difference %.3g)", got, c.SSIM, d)
 			}
 		})
