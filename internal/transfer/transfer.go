@@ -37,6 +37,18 @@ const (
 )
 
 // Init selects the starting image.
+// Precision is the arithmetic of the network's convolutions.
+type Precision string
+
+const (
+	// PrecisionFP32 is float32 throughout, the notebook's arithmetic.
+	PrecisionFP32 Precision = "fp32"
+	// PrecisionBF16 runs the convolutions in bfloat16 (the model's *_bf16
+	// signatures, fast graph only); Gram matrices, loss sums and the optimizer
+	// stay float32 or wider. Never bit for bit the notebook.
+	PrecisionBF16 Precision = "bf16"
+)
+
 type Init string
 
 const (
@@ -67,6 +79,8 @@ type Settings struct {
 	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
+	// Precision of the convolutions; PrecisionFP32 unless asked.
+	Precision Precision
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -85,6 +99,7 @@ func Defaults() Settings {
 		Graph:      GraphFast,
 		Resample:   resample.Nearest,
 		Preprocess: vggtensor.ModeRecipe,
+		Precision:  PrecisionFP32,
 	}
 }
 
@@ -138,6 +153,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		return nil, err
 	}
 	if err := CheckModel(model, s.Graph); err != nil {
+		return nil, err
+	}
+	if err := checkPrecision(model, s.Precision); err != nil {
 		return nil, err
 	}
 	w, h := s.Width, s.Height
