@@ -114,12 +114,14 @@ test-go:
 test-py:
 	cd $(CURDIR) && $(PY) -m pytest -q savedmodel scripts
 
-# Go benchmarks, then the transfer side by side with the Python reference
-# (BENCH_SIZES=256,512; minutes per size on two cores).
+# Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
+# transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per
+# size on two cores).
 BENCH_SIZES ?= 256,512
 bench: deps build testmodels
 	PATH="$(VENV)/bin:$$PATH" go test -run '^$$' -bench . -benchtime 3x $(GO_PKGS)
 	$(PY) -m savedmodel.bench --sizes $(BENCH_SIZES) --rounds 3
+	$(PY) -m savedmodel.profile_fast --sizes $(BENCH_SIZES) --rounds 3
 	$(PY) scripts/bench_transfer.py --sizes $(BENCH_SIZES)
 
 clean:

@@ -49,7 +49,8 @@ IMAGENET_FILE = _IMAGENET.name
 IMAGENET_URL = _IMAGENET.url  # a module variable, so tests can point it at a closed port
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
-SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast")
+SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast",
+              "fast_targets_bf16", "fast_bf16")
 # Issue 12's controls (their own block at the end of StyleLoss and in export):
 # average pooling, and style masks (spatial control).
 AVG_SIGNATURES = ("avg_recipe", "avg_fast_targets", "avg_fast")
@@ -97,6 +98,18 @@ def gram(f: tf.Tensor) -> tf.Tensor:
     notebook wrote it (transpose to channels first, flatten, matmul)."""
     features = tf.reshape(tf.transpose(f, (2, 0, 1)), (tf.shape(f)[2], -1))
     return tf.matmul(features, tf.transpose(features))
+
+
+def gram_hwc(f: tf.Tensor) -> tf.Tensor:
+    """The same G = F F^T as gram, formed as F'^T F' from the (h*w, C) reshape of one
+    batch item's activations, which needs no transpose of them (reshaping the
+    channels-last tensor is free). Its float32 sums run in another order than
+    gram's. Measured (savedmodel/profile_fast.py, 256x256, 2 cores): the five style
+    terms with gram cost 30% of the bare network's forward and backward pass, with
+    gram_hwc 4%; most of the difference is the transposes of the activations and of
+    their gradients."""
+    flat = tf.reshape(f, (-1, tf.shape(f)[2]))
+    return tf.matmul(flat, flat, transpose_a=True)
 
 
 def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
@@ -186,6 +199,13 @@ class StyleLoss(tf.Module):
             if len(content) > 1:
                 raise ValueError(f"at most one content layer, got {list(fixed[0])}")
             self._fixed = (tuple(content), tuple(style))
+
+    def _gram(self, f: tf.Tensor) -> tf.Tensor:
+        """The Gram matrix of one batch item: the notebook's own form (gram) in the
+        fixed graphs, which must reproduce its bits, the faster gram_hwc in the
+        run-time ones (recipe, fast_targets and fast alike, so their targets and
+        terms agree)."""
+        return gram(f) if self._fixed is not None else gram_hwc(f)
 
     def _active(self, weights: tf.Tensor, which: int) -> list:
         """Per layer, whether its term is computed: weight != 0 (run-time selection)."""
@@ -426,7 +446,7 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 lambda i, f: tf.reduce_sum(tf.square(f[2] - f[0])),
-                lambda i, f: recip * tf.reduce_sum(tf.square(gram(f[1]) - gram(f[2]))),
+                lambda i, f: recip * tf.reduce_sum(tf.square(self._gram(f[1]) - self._gram(f[2]))),
             )
 
     @tf.function(input_signature=[_image_spec("content"), _image_spec("style")] + _WEIGHT_SPECS)
@@ -453,7 +473,7 @@ class StyleLoss(tf.Module):
             for i, n in enumerate(LAYERS):
                 c = CHANNELS[i]
                 out[f"gram_{n}"] = tf.ensure_shape(
-                    _maybe(sa[i], lambda i=i: gram(fs[i][0]), lambda c=c: tf.zeros((c, c))), (c, c)
+                    _maybe(sa[i], lambda i=i: self._gram(fs[i][0]), lambda c=c: tf.zeros((c, c))), (c, c)
                 )
         return out
 
@@ -490,7 +510,7 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 content_fn,
-                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - gram(f[0]))),
+                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - self._gram(f[0]))),
             )
 
     # --- style masks (spatial control, Gatys et al. 2017) ------------------------------
@@ -550,6 +570,30 @@ class StyleLoss(tf.Module):
                 combination, lambda x: x, content_weights, style_weights, tv_weight, content_fn, style_fn
             )
 
+
+
+# --- bfloat16 convolutions -------------------------------------------------------------
+
+
+class StyleLossBF16(StyleLoss):
+    """The run-time-layer graph with VGG16's convolutions (forward and backward) in
+    bfloat16: each conv layer's input and kernel are rounded to bfloat16, the
+    convolution runs and accumulates as the CPU's or GPU's bfloat16 kernel does, and
+    its output is widened to float32 before the bias and ReLU. Pooling, the Gram
+    matrices, the loss terms, their sums and the gradient handed back are float32,
+    as is everything the optimizer sees. Signatures fast_targets_bf16 and fast_bf16
+    (the same inputs and outputs as fast_targets and fast); never the notebook's
+    bit-for-bit graph."""
+
+    def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
+        y = tf.nn.conv2d(tf.cast(x, tf.bfloat16), tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
+        return tf.nn.relu(tf.nn.bias_add(tf.cast(y, tf.float32), self.biases[i]))
+
+
+def bf16_signatures(module: StyleLoss) -> dict:
+    """fast_targets_bf16 and fast_bf16, on module's variables."""
+    module.bf16 = StyleLossBF16(None, share=module)
+    return {name + "_bf16": getattr(module.bf16, name).get_concrete_function() for name in ("fast_targets", "fast")}
 
 
 # --- weights ------------------------------------------------------------------------
@@ -639,6 +683,7 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
         for name in ("recipe", "fast_targets", "fast"):
             sigs[prefix + name] = getattr(m, name).get_concrete_function()
     sigs.update(control_signatures(module))
+    sigs.update(bf16_signatures(module))
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
         "format": FORMAT,

@@ -159,13 +159,13 @@ def run_recipe(model, imgs, cw, sw, tvw, prefix="") -> dict:
     return {k: v.numpy() for k, v in out.items()}
 
 
-def run_fast(model, imgs, cw, sw, tvw, edit_targets=None, prefix="") -> dict:
+def run_fast(model, imgs, cw, sw, tvw, edit_targets=None, prefix="", suffix="") -> dict:
     cw, sw = tf.constant(cw, tf.float32), tf.constant(sw, tf.float32)
-    t = model.signatures[prefix + "fast_targets"](content=imgs[0], style=imgs[1], content_weights=cw, style_weights=sw)
+    t = model.signatures[prefix + "fast_targets" + suffix](content=imgs[0], style=imgs[1], content_weights=cw, style_weights=sw)
     t = {k: v.numpy() for k, v in t.items()}
     if edit_targets:
         edit_targets(t)
-    out = model.signatures[prefix + "fast"](combination=imgs[2], content_weights=cw, style_weights=sw, tv_weight=tf.constant(tvw, tf.float32), **t)
+    out = model.signatures[prefix + "fast" + suffix](combination=imgs[2], content_weights=cw, style_weights=sw, tv_weight=tf.constant(tvw, tf.float32), **t)
     return {k: v.numpy() for k, v in out.items()}
 
 
@@ -516,3 +516,22 @@ def test_refuses_to_replace_foreign_directory(tmp_path, capsys):
     assert ex.main(["--out", str(out), "--weights", "random", "--seed", "1"]) == 2
     assert "not a previous export" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_bf16_signatures(model, exported):
+    # fast_bf16 computes fast's loss with bfloat16 convolutions: the same inputs and
+    # outputs, float32 results, within bfloat16's rounding of fast's.
+    imgs = images(32, 32, seed=7)
+    cw, sw, tvw = ONLY["notebook"]
+    f = run_fast(model, imgs, cw, sw, tvw)
+    b = run_fast(model, imgs, cw, sw, tvw, prefix="", suffix="_bf16")
+    for k in ("loss", "content_loss", "style_loss", "tv_loss", "gradient"):
+        assert b[k].dtype == np.float32 and b[k].shape == f[k].shape, k
+    assert b["tv_loss"] == f["tv_loss"]  # no convolution in it
+    # bfloat16 keeps 8 bits of mantissa (relative rounding 2^-9 = 2e-3 per value);
+    # the sums average much of it away. Bound: 5%, a loose guard against a wrong
+    # graph (which would differ by orders of magnitude), not a measured accuracy.
+    assert abs(b["loss"] / f["loss"] - 1) < 0.05
+    assert rel(b["gradient"], f["gradient"]) < 0.5
+    with open(os.path.join(exported, "neuralstyle.json")) as fh:
+        assert {"fast_bf16", "fast_targets_bf16"} <= set(json.load(fh)["signatures"])

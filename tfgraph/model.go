@@ -41,6 +41,33 @@ type Options struct {
 	GPUMemoryGrowth bool
 	// DisableGPU hides every GPU from the session, so it runs on the CPU.
 	DisableGPU bool
+	// Deterministic turns on TensorFlow's op determinism, so that a GPU
+	// repeats its results bit for bit from run to run: deterministic cuDNN
+	// algorithms and no atomic accumulation (an op without a deterministic
+	// GPU kernel then fails instead of varying). TensorFlow reads it from the
+	// environment variable TF_DETERMINISTIC_OPS once per process, the first
+	// time an op asks, so Load sets that variable, and the setting holds for
+	// the whole process: it must be given to the first Load. On the CPU
+	// TensorFlow's kernels repeat their results at a fixed thread count
+	// either way.
+	Deterministic bool
+}
+
+// DeterminismEnv is the environment variable TensorFlow reads for op
+// determinism (tensorflow/core/util/determinism.cc, OpDeterminismRequired).
+const DeterminismEnv = "TF_DETERMINISTIC_OPS"
+
+// requireDeterminism sets DeterminismEnv to 1 unless the environment already
+// turns it on; a value that turns it off is an error, not overridden.
+func requireDeterminism() error {
+	v, ok := os.LookupEnv(DeterminismEnv)
+	if !ok {
+		return os.Setenv(DeterminismEnv, "1")
+	}
+	if on, err := strconv.ParseBool(v); err != nil || !on {
+		return fmt.Errorf("deterministic ops requested, but the environment has %s=%q; unset it or set it to 1", DeterminismEnv, v)
+	}
+	return nil
 }
 
 // defaultTags returns the tags of a SavedModel written by tf.saved_model.save;
@@ -112,6 +139,11 @@ func Load(dir string, opts *Options) (*Model, error) {
 	config, err := sessionConfig(opts)
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	if opts.Deterministic {
+		if err := requireDeterminism(); err != nil {
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		}
 	}
 	saved, err := tf.LoadSavedModel(dir, tags, &tf.SessionOptions{Config: config})
 	if err != nil {

@@ -89,6 +89,7 @@ func commands() []*cli.Command {
 		classifyCommand(),
 		featuresCommand(),
 		serveCommand(),
+		scoreCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/score"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -142,7 +144,36 @@ func writeTogether(dir string, files []stagedOutput) (err error) {
 }
 
 // summaryHeader is the summary's columns; the axes' parameters go after key.
+
+// summaryHeader is the summary's columns; the axes' parameters go after key,
+// scoreHeader's after these.
 var summaryHeader = []string{"point", "key", "finished", "loss", "content_loss", "style_loss", "tv_loss", "evaluations", "seconds", "image"}
+
+// scoreHeader is the score's columns (package score), empty for a point not
+// scored: its size, loss terms (style also per notebook layer), SSIM to the
+// content and colour distance to the style.
+func scoreHeader() []string {
+	h := []string{"score_size", "score_loss", "score_content_loss", "score_style_loss"}
+	for _, l := range transfer.NotebookStyleLayers {
+		h = append(h, "score_style_"+l)
+	}
+	return append(h, "score_tv_loss", "score_ssim_content", "score_color_distance_style")
+}
+
+// scoreRow formats sc in scoreHeader's columns.
+func scoreRow(sc *score.Score) []string {
+	n := len(scoreHeader())
+	if sc == nil || len(sc.StyleLayers) != len(transfer.NotebookStyleLayers) {
+		return make([]string, n)
+	}
+	f32 := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+	row := []string{strconv.Itoa(sc.Size), f32(sc.Loss), f32(sc.ContentLoss), f32(sc.StyleLoss)}
+	for _, l := range sc.StyleLayers {
+		row = append(row, f32(l.Loss))
+	}
+	return append(row, f32(sc.TVLoss), strconv.FormatFloat(sc.SSIM, 'g', -1, 64),
+		strconv.FormatFloat(sc.ColorDistance, 'g', -1, 64))
+}
 
 // writeSummary writes one CSV row per point: its index, key, axis values, and
 // for a finished point the final loss, each weighted term at the final image,
@@ -154,6 +185,7 @@ func writeSummary(w io.Writer, plan *Plan, records []*Record) error {
 		header = append(header, a.Param)
 	}
 	header = append(header, summaryHeader[2:]...)
+	header = append(header, scoreHeader()...)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -171,8 +203,10 @@ func writeSummary(w io.Writer, plan *Plan, records []*Record) error {
 				strconv.Itoa(r.Evaluations),
 				strconv.FormatFloat(r.Seconds, 'f', 3, 64),
 				filepath.ToSlash(filepath.Join(pointsDir, r.Image)))
+			row = append(row, scoreRow(r.Score)...)
 		} else {
 			row = append(row, "false", "", "", "", "", "", "", "")
+			row = append(row, scoreRow(nil)...)
 		}
 		if err := cw.Write(row); err != nil {
 			return err

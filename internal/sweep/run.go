@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -30,6 +31,9 @@ type Options struct {
 	Out      string
 	Shard    Shard
 	Observer Observer
+	// ScoreSize, when not 0, scores each finished point's image at that
+	// size (package score) into its record and the summary's score columns.
+	ScoreSize int
 }
 
 // Report says what a run did.
@@ -92,6 +96,14 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		return nil, err
 	}
 	rep := &Report{Skipped: len(all) - len(pending)}
+	if opts.ScoreSize != 0 {
+		if err := score.CheckSize(opts.ScoreSize); err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
+		}
+		if err := score.CheckModel(model); err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
+		}
+	}
 	obs := opts.Observer
 	fail := func(p *Point, err error) {
 		rep.Failed = append(rep.Failed, err)
@@ -133,6 +145,12 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			evaluations += it.Evaluations
 		}
 		rec := plan.newRecord(p, res, evaluations, time.Since(start).Seconds())
+		if opts.ScoreSize != 0 {
+			// Not part of the transfer's seconds.
+			if rec.Score, err = score.Compute(model, res.Image, in.Content, in.Style, opts.ScoreSize); err != nil {
+				return rep, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err)
+			}
+		}
 		if err := writePoint(opts.Out, rec, res.Image); err != nil {
 			return rep, err
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -38,6 +39,8 @@ type Record struct {
 	Seconds     float64           `json:"seconds"`
 	Iterations  []IterationRecord `json:"iterations"`
 	Image       string            `json:"image"` // file name beside the record
+	// Score is the image's score (Options.ScoreSize); nil when not scored.
+	Score *score.Score `json:"score,omitempty"`
 }
 
 // IterationRecord is one outer iteration of a point's run.

@@ -297,7 +297,7 @@ func controlSignature(base string, s *Settings, masked bool, w weightInputs) str
 	if prefix != "" {
 		return prefix + base
 	}
-	return signature(base, w)
+	return signature(base, w, s.Precision)
 }
 
 // CheckControlsModel reports whether m has the signatures the controls need, so an

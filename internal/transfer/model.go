@@ -113,9 +113,33 @@ func notebookWeightMask() (content, style []bool) {
 	return content, style
 }
 
-// signature returns the name of the signature to run: the notebook_* variant of
-// base when the layers are the notebook's.
-func signature(base string, w weightInputs) string {
+// bf16Suffix names the signatures with bfloat16 convolutions (fast only).
+const bf16Suffix = "_bf16"
+
+// checkPrecision reports whether m has the signatures precision p needs.
+func checkPrecision(m *tfgraph.Model, s *Settings, masked bool) error {
+	if s.Precision != PrecisionBF16 {
+		return nil
+	}
+	// The bfloat16 signatures are the fast graph's with max pooling only.
+	if s.Pooling != PoolingMax || masked {
+		return errors.New("precision bf16 runs max pooling without style masks; give --precision fp32 for --pooling avg or --style-mask")
+	}
+	for _, name := range []string{sigFastTargets + bf16Suffix, sigFast + bf16Suffix} {
+		if _, err := m.Signature(name); err != nil {
+			return fmt.Errorf("%s was exported before the style model had bfloat16 signatures (%s); export it again (make model)", m.Dir(), name)
+		}
+	}
+	return nil
+}
+
+// signature returns the name of the signature to run: the bfloat16 variant of
+// base for PrecisionBF16, else the notebook_* variant of base when the layers
+// are the notebook's.
+func signature(base string, w weightInputs, p Precision) string {
+	if p == PrecisionBF16 {
+		return base + bf16Suffix
+	}
 	if notebookLayers(w) {
 		return notebookPrefix + base
 	}
@@ -163,7 +187,7 @@ type evaluator struct {
 func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) *evaluator {
 	shape := []int64{1, int64(h), int64(w), 3}
 	weights := newWeightInputs(s)
-	e := &evaluator{model: m, sig: signature(sigRecipe, weights), combo: tfgraph.NewTensor(shape...), width: w}
+	e := &evaluator{model: m, sig: signature(sigRecipe, weights, s.Precision), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
@@ -181,7 +205,7 @@ func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s 
 func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*evaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	weights := newWeightInputs(s)
-	targets, err := m.Run(signature(sigFastTargets, weights), map[string]*tfgraph.Tensor{
+	targets, err := m.Run(signature(sigFastTargets, weights, s.Precision), map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
 		inContentWeights: weights.content,
@@ -190,7 +214,7 @@ func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *S
 	if err != nil {
 		return nil, fmt.Errorf("content and style targets: %w", err)
 	}
-	e := &evaluator{model: m, sig: signature(sigFast, weights), combo: tfgraph.NewTensor(shape...), width: w}
+	e := &evaluator{model: m, sig: signature(sigFast, weights, s.Precision), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inCombination:    e.combo,
 		inContentFeature: targets[inContentFeature],

@@ -140,6 +140,7 @@ var Schema = []Setting{
 			return err
 		},
 		Format: func(c *Config) string { return c.Preprocess.String() }},
+	precisionSetting(),
 	{Name: "exif", Kind: KindChoice, Choices: []string{"apply", "ignore"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_EXIF",
 		Usage: "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels, as the notebook's Pillow did (bit for bit the notebook on rotated photos)",
 		Parse: func(c *Config, v string) error {
@@ -371,6 +372,29 @@ func choiceSetting[T ~string](name, usage string, choices []string, field func(*
 		},
 		Format: func(c *Config) string { return string(*field(&c.Settings)) },
 		Check:  func(c *Config) error { return check(*field(&c.Settings)) }}
+}
+
+// precisionSetting is --precision: fp32, or bf16 convolutions on the fast graph.
+func precisionSetting() Setting {
+	s := choiceSetting("precision", "fp32 (the notebook's float32) or bf16 (convolutions in bfloat16, Grams, loss and optimizer "+
+		"in float32: faster where the CPU has AVX512-BF16/AMX or on GPU tensor cores, slower elsewhere; fast graph only)",
+		[]string{string(PrecisionFP32), string(PrecisionBF16)}, func(s *Settings) *Precision { return &s.Precision })
+	s.Advanced = true
+	check := s.Check
+	s.Check = func(c *Config) error {
+		if err := check(c); err != nil {
+			return err
+		}
+		switch {
+		case c.Precision != PrecisionBF16:
+		case c.Graph != GraphFast:
+			return fmt.Errorf("bf16 runs the fast graph only, not graph %s", c.Graph)
+		case c.Pooling != PoolingMax || c.StyleMask != "":
+			return errors.New("bf16 runs max pooling without style masks; give --precision fp32 for --pooling avg or --style-mask")
+		}
+		return nil
+	}
+	return s
 }
 
 // envName is the environment variable of a setting: NEURALSTYLE_ and its name in

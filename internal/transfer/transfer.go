@@ -38,6 +38,18 @@ const (
 )
 
 // Init selects the starting image.
+// Precision is the arithmetic of the network's convolutions.
+type Precision string
+
+const (
+	// PrecisionFP32 is float32 throughout, the notebook's arithmetic.
+	PrecisionFP32 Precision = "fp32"
+	// PrecisionBF16 runs the convolutions in bfloat16 (the model's *_bf16
+	// signatures, fast graph only); Gram matrices, loss sums and the optimizer
+	// stay float32 or wider. Never bit for bit the notebook.
+	PrecisionBF16 Precision = "bf16"
+)
+
 type Init string
 
 const (
@@ -82,6 +94,9 @@ type Settings struct {
 	OriginalColors bool
 	Optimizer      Optimizer
 	LearningRate   float64 // Adam's, in pixel units
+
+	// Precision of the convolutions; PrecisionFP32 unless asked.
+	Precision Precision
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -103,6 +118,7 @@ func Defaults() Settings {
 
 		Pooling: PoolingMax, StyleScale: 1, ColorTransfer: ColorNone,
 		Optimizer: OptimizerLBFGS, LearningRate: DefaultLearningRate,
+		Precision: PrecisionFP32,
 	}
 }
 
@@ -175,6 +191,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		return nil, err
 	}
 	if err := CheckControlsModel(model, &s, in.StyleMasks != nil); err != nil {
+		return nil, err
+	}
+	if err := checkPrecision(model, &s, in.StyleMasks != nil); err != nil {
 		return nil, err
 	}
 	w, h := s.Width, s.Height
@@ -256,6 +275,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		x, err = runAdam(ctx, eval, x, &s, obs, res, post)
 		return res.finish(x, w, h, s.Preprocess, post, err)
 	}
+	var work optimize.Workspace // the optimizer's storage, shared by the calls
 	settings := optimize.DefaultSettings()
 	settings.MaxFun = s.MaxFun
 	for i := range s.Iterations {
@@ -278,7 +298,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			return float64(t.Loss), nil
 		}
 		// Each call starts with an empty memory; only x carries over.
-		r, err := optimize.Minimize(ctx, f, x, settings)
+		r, err := work.Minimize(ctx, f, x, settings)
 		if r.X != nil {
 			x = r.X
 		}
