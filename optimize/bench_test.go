@@ -91,13 +91,22 @@ func (m *minTimer) report(b *testing.B, unit string) {
 // min-cpu-ms/iter are the least wall and CPU (all cores) time of an
 // iteration once the memory holds M pairs, the most vector work an
 // iteration does: compare them with BenchmarkStream/iteration.
+// "workspace" runs every op in one Workspace, as the driver's calls do:
+// compare its B/op with the fresh runs'.
 func BenchmarkMinimize(b *testing.B) {
-	for _, bounded := range []bool{false, true} {
-		name := "free"
-		if bounded {
-			name = "bounded"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name             string
+		bounded, reusing bool
+	}{{"free", false, false}, {"bounded", true, false}, {"free/workspace", false, true}, {"bounded/workspace", true, true}} {
+		bounded := c.bounded
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var w Workspace
+			minimize := Minimize
+			if c.reusing {
+				minimize = w.Minimize
+			}
+			warm := c.reusing // the workspace's first run allocates it
 			x0 := benchStart(benchN)
 			s := DefaultSettings()
 			s.MaxFun = 20
@@ -110,7 +119,7 @@ func BenchmarkMinimize(b *testing.B) {
 			var opt time.Duration
 			var evals int
 			var it minTimer
-			for b.Loop() {
+			for warm || b.Loop() {
 				p := &benchProblem{}
 				s.Callback = func(i Iteration) error {
 					// Iteration M+2 and later start with a full memory.
@@ -122,9 +131,13 @@ func BenchmarkMinimize(b *testing.B) {
 				}
 				it.started = false
 				start := time.Now()
-				res, err := Minimize(context.Background(), p.f, x0, s)
+				res, err := minimize(context.Background(), p.f, x0, s)
 				if err != nil {
 					b.Fatal(err)
+				}
+				if warm {
+					warm, it = false, minTimer{}
+					continue
 				}
 				opt += time.Since(start) - p.wall
 				evals += res.Evaluations

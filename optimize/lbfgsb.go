@@ -24,10 +24,32 @@ const epsmch = 0x1p-52
 // wraps the cause. A callback error other than ErrHalt is
 // returned with the result of the completed iteration.
 func Minimize(ctx context.Context, f Func, x0 []float64, s Settings) (Result, error) {
-	st, err := newState(f, x0, &s)
+	st, err := newState(f, x0, &s, nil)
 	if err != nil {
 		return Result{}, err
 	}
+	return st.run(ctx)
+}
+
+// A Workspace keeps the working storage of L-BFGS-B from one run to the
+// next, so that a sequence of runs of the same size allocates it once: at
+// n variables and M pairs about (2M+10)·8n bytes, 190 MB for a 512x512 RGB
+// image with M = 10. The zero value is ready to use. A Workspace is not
+// safe for concurrent use.
+type Workspace struct {
+	st *state
+}
+
+// Minimize is the package's Minimize run in the workspace: the same
+// evaluations and results, bit for bit. The Result's X and Grad are the
+// workspace's storage: they stay valid until the next call, and X may be
+// passed as that call's x0.
+func (w *Workspace) Minimize(ctx context.Context, f Func, x0 []float64, s Settings) (Result, error) {
+	st, err := newState(f, x0, &s, w.st)
+	if err != nil {
+		return Result{}, err
+	}
+	w.st = st
 	return st.run(ctx)
 }
 
@@ -81,7 +103,10 @@ type state struct {
 	scratch      []float64   // 4m: small results
 }
 
-func newState(f Func, x0 []float64, s *Settings) (*state, error) {
+// newState checks the input and sets up a run. It takes its storage from
+// prev, a finished run, where that is large enough, and leaves prev intact
+// when the input is invalid.
+func newState(f Func, x0 []float64, s *Settings, prev *state) (*state, error) {
 	n, m := len(x0), s.M
 	switch {
 	case f == nil:
@@ -108,11 +133,11 @@ func newState(f Func, x0 []float64, s *Settings) (*state, error) {
 			return nil, fmt.Errorf("optimize: x0[%d] = %v", i, v)
 		}
 	}
-	st := &state{fn: f, set: s, n: n, m: m, callback: s.Callback}
-	st.nbd = make([]int8, n)
+	if prev == nil {
+		prev = &state{}
+	}
 	if s.Lower != nil || s.Upper != nil {
-		st.l = make([]float64, n)
-		st.u = make([]float64, n)
+		// The bounds are checked before prev's storage is touched.
 		for i := range n {
 			lo, hi := math.Inf(-1), math.Inf(1)
 			if s.Lower != nil {
@@ -128,6 +153,23 @@ func newState(f Func, x0 []float64, s *Settings) (*state, error) {
 				return nil, fmt.Errorf("optimize: variable %d has lower bound %v > upper bound %v", i, lo, hi)
 			case math.IsInf(lo, 1) || math.IsInf(hi, -1):
 				return nil, fmt.Errorf("optimize: variable %d has bounds [%v, %v], no finite value fits", i, lo, hi)
+			}
+		}
+	}
+	st := &state{fn: f, set: s, n: n, m: m, callback: s.Callback}
+	// Every vector is set as a fresh allocation would be (zero), except
+	// the x and the stored pairs, which are written before they are read.
+	st.nbd = zeroed(prev.nbd, n)
+	if s.Lower != nil || s.Upper != nil {
+		st.l = zeroed(prev.l, n)
+		st.u = zeroed(prev.u, n)
+		for i := range n {
+			lo, hi := math.Inf(-1), math.Inf(1)
+			if s.Lower != nil {
+				lo = s.Lower[i]
+			}
+			if s.Upper != nil {
+				hi = s.Upper[i]
 			}
 			// SciPy's bounds_map: an infinite side is no bound.
 			var b int8
@@ -146,31 +188,62 @@ func newState(f Func, x0 []float64, s *Settings) (*state, error) {
 			st.nbd[i] = b
 		}
 	}
-	st.x = append([]float64(nil), x0...)
-	st.g = make([]float64, n)
-	st.ws = make([][]float64, m)
-	st.wy = make([][]float64, m)
-	for i := range m {
-		st.ws[i] = make([]float64, n)
-		st.wy[i] = make([]float64, n)
+	// x0 may be prev's x (the last result): copy moves nothing then.
+	st.x = grown(prev.x, n)
+	copy(st.x, x0)
+	st.g = zeroed(prev.g, n)
+	st.ws, st.wy = prev.ws, prev.wy
+	if len(st.ws) != m || len(st.ws[0]) != n {
+		// The pairs are read only below col, after matupd wrote them.
+		st.ws = make([][]float64, m)
+		st.wy = make([][]float64, m)
+		for i := range m {
+			st.ws[i] = make([]float64, n)
+			st.wy[i] = make([]float64, n)
+		}
 	}
 	st.sy = make([]float64, m*m)
 	st.ss = make([]float64, m*m)
 	st.wt = make([]float64, m*m)
 	st.wn = make([]float64, 4*m*m)
 	st.snd = make([]float64, 4*m*m)
-	st.z = make([]float64, n)
-	st.r = make([]float64, n)
-	st.d = make([]float64, n)
-	st.t = make([]float64, n)
+	st.z = zeroed(prev.z, n)
+	st.r = zeroed(prev.r, n)
+	st.d = zeroed(prev.d, n)
+	st.t = zeroed(prev.t, n)
 	st.wa = make([]float64, 8*m)
-	st.index = make([]int32, n)
-	st.indx2 = make([]int32, n)
-	st.iwhere = make([]int8, n)
+	st.index = zeroed(prev.index, n)
+	st.indx2 = zeroed(prev.indx2, n)
+	st.iwhere = zeroed(prev.iwhere, n)
+	// Copied into before they are read (lastSaved, subsm).
+	if len(prev.lastX) == n {
+		st.lastX, st.lastG = prev.lastX, prev.lastG
+	}
+	if len(prev.xp) == n {
+		st.xp = prev.xp
+	}
 	st.wsScratch = make([][]float64, 0, 2*m)
 	st.scratch = make([]float64, 4*m)
 	st.pool.workers = runtime.GOMAXPROCS(0)
 	return st, nil
+}
+
+// grown returns buf[:n], or a new slice when buf is shorter.
+func grown[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
+
+// zeroed returns buf[:n] cleared, or a new slice when buf is shorter.
+func zeroed[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	buf = buf[:n]
+	clear(buf)
+	return buf
 }
 
 // events counts what L-BFGS-B reports on its iprint output, for tests.

@@ -148,7 +148,7 @@ func TestVectors(t *testing.T) {
 					fevals = append(fevals, v)
 					return v, nil
 				}
-				st, err := newState(f, x, &s)
+				st, err := newState(f, x, &s, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -286,7 +286,7 @@ func TestEvaluationCache(t *testing.T) {
 			}
 			s := DefaultSettings()
 			s.M = m
-			st, err := newState(f, x0, &s)
+			st, err := newState(f, x0, &s, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +320,7 @@ func TestCacheAfterRestart(t *testing.T) {
 		return rosen(x, g), nil
 	}
 	s := DefaultSettings()
-	st, err := newState(f, []float64{-1.2, 1}, &s)
+	st, err := newState(f, []float64{-1.2, 1}, &s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

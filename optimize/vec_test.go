@@ -129,7 +129,7 @@ func TestFusedAndParallelIdentical(t *testing.T) {
 			workers int
 			noFuse  bool
 		}{{1, false}, {3, false}, {2, true}} {
-			st, err := newState(f, x0, &s)
+			st, err := newState(f, x0, &s, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,13 @@
-// Package preprocess turns image files into the float32 tensors that the style
-// model sees and back, reproducing the notebook's Pillow and NumPy steps exactly:
-// decoding (libjpeg-turbo for JPEG, as Pillow), Pillow's resampling filters, the
-// VGG mean subtraction, NumPy's seeded uniform noise, and atomic image writing.
+// Package preprocess holds Image, the 8-bit RGB pixels that its subpackages pass
+// between them, and CheckSize, the one size limit they all apply:
+//
+//   - imagefile reads image files into an Image (as Pillow decodes them) and writes
+//     an Image as PNG, JPEG or GIF;
+//   - resample resizes an Image with Pillow's filters;
+//   - vggtensor turns an Image into the float32 tensor the VGG model sees and back,
+//     and makes the notebook's NumPy starting noise.
+//
+// Together they reproduce the notebook's Pillow and NumPy steps exactly.
 package preprocess
 
 // Image is an 8-bit RGB image: rows top to bottom, three bytes (R, G, B) per pixel,

@@ -1,51 +1,63 @@
 package preprocess
 
 import (
+	"errors"
 	"fmt"
-	"math"
 )
 
-// The notebook resizes both images to exactly W x H, ignoring their aspect
-// ratios (pass those sizes to Resize directly). FitLongestSide is the other
-// sizing: the longest side becomes n and the other keeps the aspect ratio.
+// DefaultMaxPixels is the largest image, in pixels, that the subpackages make
+// unless told otherwise (imagefile.DecodeOptions.MaxPixels). It equals Pillow's
+// MAX_IMAGE_PIXELS (1024*1024*1024/4/3), the size Pillow starts warning about
+// decompression bombs at; unlike Pillow, which only refuses twice that, decoding
+// refuses anything above it.
+const DefaultMaxPixels = 1024 * 1024 * 1024 / 4 / 3 // 89,478,485
 
-// FitLongestSide returns the size of a w x h image scaled so that its longest
-// side is n and its aspect ratio is kept as closely as whole pixels allow.
-//
-// The rounding is Pillow's Image.thumbnail((n, n)): the short side is the floor
-// or the ceiling of n*short/long, whichever gives the aspect ratio
-// (long/short, in float64) closer to the original's, the floor on a tie, and at
-// least 1. For example 4000x3000 gives 512x384 for n = 512, and 1000x1 gives
-// 100x1 for n = 100. Unlike thumbnail, FitLongestSide also enlarges (n above the
-// longest side) with the same rule.
-func FitLongestSide(w, h, n int) (int, int, error) {
-	if w < 1 || h < 1 || n < 1 || w > maxResizeSide || h > maxResizeSide || n > maxResizeSide {
-		return 0, 0, fmt.Errorf("preprocess: fit %dx%d to longest side %d: sizes must be between 1 and %d", w, h, n, maxResizeSide)
+// MaxSide bounds each side whatever the pixel limit, so that a raised or
+// disabled limit still keeps 3*width*height and row strides far from overflow;
+// it is also where Pillow's resampling, which passes coordinates as C floats,
+// stops being exact (2**24).
+const MaxSide = 1 << 24
+
+// Errors that CheckSize, and so every function of the subpackages that makes an
+// image, wrap (test with errors.Is).
+var (
+	// ErrTooLarge: more pixels than the limit allows, or a side over MaxSide (a
+	// decompression bomb, or a genuinely huge image).
+	ErrTooLarge = errors.New("image too large")
+	// ErrDimensions: a zero or negative width or height.
+	ErrDimensions = errors.New("invalid image dimensions")
+)
+
+// CheckSize refuses a width x height image before anything of that size is
+// allocated: a side below 1 (ErrDimensions), a side above MaxSide or more than
+// maxPixels pixels (ErrTooLarge). maxPixels < 0 means no pixel limit; the side
+// bound still applies.
+func CheckSize(width, height int, maxPixels int64) error {
+	if width <= 0 || height <= 0 {
+		return fmt.Errorf("%w: %dx%d", ErrDimensions, width, height)
 	}
-	aspect := float64(w) / float64(h)
-	size := float64(n)
-	if aspect <= 1 {
-		// Portrait or square: the height becomes n. Pillow compares
-		// |aspect - width/n| for each candidate width.
-		return roundAspect(size*aspect, func(v float64) float64 { return math.Abs(aspect - v/size) }), n, nil
+	if width > MaxSide || height > MaxSide {
+		return fmt.Errorf("%w: %dx%d exceeds %d pixels per side", ErrTooLarge, width, height, MaxSide)
 	}
-	// Landscape: the width becomes n; Pillow compares |aspect - n/height| (and
-	// prefers a height of 0, which then becomes 1).
-	return n, roundAspect(size/aspect, func(v float64) float64 {
-		if v == 0 {
-			return 0
-		}
-		return math.Abs(aspect - size/v)
-	}), nil
+	n := int64(width) * int64(height) // both <= 2^24: no overflow
+	if maxPixels >= 0 && n > maxPixels {
+		return fmt.Errorf("%w: %dx%d is %d pixels, over the limit of %d", ErrTooLarge, width, height, n, maxPixels)
+	}
+	return nil
 }
 
-// roundAspect picks floor(x) or ceil(x), whichever has the smaller key, floor
-// on a tie, and at least 1.
-func roundAspect(x float64, key func(float64) float64) int {
-	lo, hi := math.Floor(x), math.Ceil(x)
-	v := lo
-	if key(hi) < key(lo) {
-		v = hi
+// Check reports an Image that is nil, whose size CheckSize refuses (with no
+// pixel limit: the image exists already), or whose Pix length disagrees with
+// its size.
+func (img *Image) Check() error {
+	if img == nil {
+		return errors.New("nil image")
 	}
-	return max(int(v), 1)
+	if err := CheckSize(img.Width, img.Height, -1); err != nil {
+		return err
+	}
+	if want := 3 * img.Width * img.Height; len(img.Pix) != want {
+		return fmt.Errorf("%dx%d image has %d bytes of pixels, want %d", img.Width, img.Height, len(img.Pix), want)
+	}
+	return nil
 }

@@ -1,49 +1,63 @@
 package preprocess
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
-// TestFitLongestSideVectors compares with the sizes Pillow's thumbnail((n, n))
-// gives when shrinking.
-func TestFitLongestSideVectors(t *testing.T) {
-	v := loadVectors(t)
-	if len(v.Fit) == 0 {
-		t.Fatal("no fit vectors")
-	}
-	for _, c := range v.Fit {
-		w, h, err := FitLongestSide(c.W, c.H, c.N)
-		if err != nil || w != c.FW || h != c.FH {
-			t.Errorf("FitLongestSide(%d, %d, %d) = %d, %d, %v; Pillow's thumbnail: %dx%d", c.W, c.H, c.N, w, h, err, c.FW, c.FH)
-		}
-	}
-}
-
-// TestFitLongestSideEnlarge covers enlarging, which thumbnail never does: the
-// same rule, worked out by hand.
-func TestFitLongestSideEnlarge(t *testing.T) {
-	cases := []struct{ w, h, n, fw, fh int }{
-		{4, 3, 8, 8, 6},
-		{3, 4, 8, 6, 8},
-		{1, 1, 5, 5, 5},
-		{100, 1, 1000, 1000, 10},
-		{1, 100, 1000, 10, 1000},
-		{3, 2, 4, 4, 3}, // 8/3 = 2.67 -> 3 (4/3 = 1.33 is closer to 1.5 than 4/2 = 2)
-		{2, 3, 4, 3, 4}, // 2.67 -> 3 (3/4 = 0.75 is closer to 0.667 than 2/4 = 0.5)
-		{640, 427, 640, 640, 427},
-		{5, 2, 6, 6, 2}, // 2.4 -> 2 (6/2 = 3 beats 6/3 = 2 for 2.5)
-		{512, 512, 1024, 1024, 1024},
+func TestCheckSize(t *testing.T) {
+	cases := []struct {
+		w, h  int
+		limit int64
+		want  error
+		msg   string
+	}{
+		{1, 1, DefaultMaxPixels, nil, ""},
+		{512, 512, -1, nil, ""},
+		{MaxSide, 1, -1, nil, ""},
+		{0, 5, -1, ErrDimensions, "0x5"},
+		{5, -1, -1, ErrDimensions, "5x-1"},
+		{MaxSide + 1, 1, -1, ErrTooLarge, "per side"},
+		{1, MaxSide + 1, DefaultMaxPixels, ErrTooLarge, "per side"},
+		{29, 21, 500, ErrTooLarge, "29x21 is 609 pixels, over the limit of 500"},
+		{29, 21, 609, nil, ""},
+		{10000, 10000, DefaultMaxPixels, ErrTooLarge, "over the limit of 89478485"},
 	}
 	for _, c := range cases {
-		w, h, err := FitLongestSide(c.w, c.h, c.n)
-		if err != nil || w != c.fw || h != c.fh {
-			t.Errorf("FitLongestSide(%d, %d, %d) = %d, %d, %v; want %dx%d", c.w, c.h, c.n, w, h, err, c.fw, c.fh)
+		err := CheckSize(c.w, c.h, c.limit)
+		if c.want == nil {
+			if err != nil {
+				t.Errorf("CheckSize(%d, %d, %d) = %v, want nil", c.w, c.h, c.limit, err)
+			}
+			continue
+		}
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("CheckSize(%d, %d, %d) = %v, want %v containing %q", c.w, c.h, c.limit, err, c.want, c.msg)
 		}
 	}
 }
 
-func TestFitLongestSideErrors(t *testing.T) {
-	for _, c := range [][3]int{{0, 1, 1}, {1, 0, 1}, {1, 1, 0}, {-1, 5, 5}, {1 << 25, 1, 5}, {5, 5, 1 << 25}} {
-		if _, _, err := FitLongestSide(c[0], c[1], c[2]); err == nil {
-			t.Errorf("FitLongestSide%v: no error", c)
+func TestImageCheck(t *testing.T) {
+	cases := []struct {
+		name string
+		img  *Image
+		msg  string // empty: valid
+	}{
+		{"valid", NewImage(3, 2), ""},
+		{"nil", nil, "nil image"},
+		{"empty", &Image{}, "invalid image dimensions: 0x0"},
+		{"short Pix", &Image{Width: 2, Height: 2, Pix: make([]uint8, 11)}, "2x2 image has 11 bytes of pixels, want 12"},
+		{"huge side", &Image{Width: MaxSide + 1, Height: 1}, "per side"},
+	}
+	for _, c := range cases {
+		err := c.img.Check()
+		if c.msg == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.msg)
 		}
 	}
 }

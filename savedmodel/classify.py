@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
-from savedmodel.export import ExportError, run_cli, write_metadata  # noqa: E402
+from savedmodel.cli import ExportError, run_cli, write_metadata  # noqa: E402
 
 _IMAGENET = vw.KerasFile("vgg16_weights_tf_dim_ordering_tf_kernels.h5", "64373286793e3c8b2b4e3219cbf3544b", "528 MB")
 IMAGENET_FILE = _IMAGENET.name

@@ -14,14 +14,9 @@ autodiff), which reproduces the notebook's float32 results bit for bit.
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import json
 import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -31,6 +26,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import vggweights as vw  # noqa: E402
+from savedmodel.cli import ExportError, run_cli, write_metadata  # noqa: E402
 
 LAYERS: tuple[str, ...] = vw.LAYER_NAMES
 NUM_LAYERS = len(LAYERS)
@@ -54,12 +50,14 @@ IMAGENET_URL = _IMAGENET.url  # a module variable, so tests can point it at a cl
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
 TILE_SIGNATURES = ("tile_targets", "tile_gradient")  # the tiled evaluation (TileLoss)
-SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast", *TILE_SIGNATURES)
+SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast",
+              "fast_targets_bf16", "fast_bf16", *TILE_SIGNATURES)
+# Issue 12's controls (their own block at the end of StyleLoss and in export):
+# average pooling, and style masks (spatial control).
+AVG_SIGNATURES = ("avg_recipe", "avg_fast_targets", "avg_fast")
+MASKED_SIGNATURES = ("masked_fast", "avg_masked_fast")
+POOLINGS = ("max", "avg")
 FORMAT = "neuralstyle-vgg16-loss/1"
-
-
-class ExportError(Exception):
-    """A problem the user can fix (bad arguments, unavailable weights); the message says how."""
 
 
 def layer_weights(
@@ -101,6 +99,18 @@ def gram(f: tf.Tensor) -> tf.Tensor:
     notebook wrote it (transpose to channels first, flatten, matmul)."""
     features = tf.reshape(tf.transpose(f, (2, 0, 1)), (tf.shape(f)[2], -1))
     return tf.matmul(features, tf.transpose(features))
+
+
+def gram_hwc(f: tf.Tensor) -> tf.Tensor:
+    """The same G = F F^T as gram, formed as F'^T F' from the (h*w, C) reshape of one
+    batch item's activations, which needs no transpose of them (reshaping the
+    channels-last tensor is free). Its float32 sums run in another order than
+    gram's. Measured (savedmodel/profile_fast.py, 256x256, 2 cores): the five style
+    terms with gram cost 30% of the bare network's forward and backward pass, with
+    gram_hwc 4%; most of the difference is the transposes of the activations and of
+    their gradients."""
+    flat = tf.reshape(f, (-1, tf.shape(f)[2]))
+    return tf.matmul(flat, flat, transpose_a=True)
 
 
 def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
@@ -148,6 +158,8 @@ _WEIGHT_SPECS = [
 ]
 _TV_SPEC = tf.TensorSpec((), tf.float32, name="tv_weight")
 _GRAM_SPECS = [tf.TensorSpec((c, c), tf.float32, name=f"gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
+# masked_fast: one Gram target per style, (K, C, C).
+_MASKED_GRAM_SPECS = [tf.TensorSpec((None, c, c), tf.float32, name=f"gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
 
 
 class StyleLoss(tf.Module):
@@ -169,8 +181,14 @@ class StyleLoss(tf.Module):
         weights: dict[str, vw.ConvWeights] | None,
         fixed: tuple[Sequence[str], Sequence[str]] | None = None,
         share: StyleLoss | None = None,
+        pooling: str = "max",
     ):
         super().__init__(name="vgg16_style_loss")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling {pooling!r}: want one of {', '.join(POOLINGS)}")
+        if pooling != "max" and fixed is not None:
+            raise ValueError("the notebook's own graph pools with max only")
+        self._pooling = pooling
         if share is not None:
             self.kernels, self.biases = share.kernels, share.biases
         else:
@@ -182,6 +200,13 @@ class StyleLoss(tf.Module):
             if len(content) > 1:
                 raise ValueError(f"at most one content layer, got {list(fixed[0])}")
             self._fixed = (tuple(content), tuple(style))
+
+    def _gram(self, f: tf.Tensor) -> tf.Tensor:
+        """The Gram matrix of one batch item: the notebook's own form (gram) in the
+        fixed graphs, which must reproduce its bits, the faster gram_hwc in the
+        run-time ones (recipe, fast_targets and fast alike, so their targets and
+        terms agree)."""
+        return gram(f) if self._fixed is not None else gram_hwc(f)
 
     def _active(self, weights: tf.Tensor, which: int) -> list:
         """Per layer, whether its term is computed: weight != 0 (run-time selection)."""
@@ -204,13 +229,20 @@ class StyleLoss(tf.Module):
         for i in range(NUM_LAYERS):
             if i > 0 and BLOCK[i] != BLOCK[i - 1]:
                 with tf.name_scope(f"block{BLOCK[i - 1]}_pool"):
-                    h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+                    h = self._pool(h)
             with tf.name_scope(LAYERS[i]):
                 h = self._conv(i, h)
             outs.append(h)
             if on_layer is not None:
                 h = on_layer(i, h)
         return outs
+
+    def _pool(self, h: tf.Tensor) -> tf.Tensor:
+        # 2x2 stride-2 valid pools: max as VGG16's (and the notebook's), or average
+        # (Gatys et al. 2016 found it gives smoother pictures).
+        if self._pooling == "avg":
+            return tf.nn.avg_pool2d(h, 2, 2, "VALID")
+        return tf.nn.max_pool2d(h, 2, 2, "VALID")
 
     # --- checks ---------------------------------------------------------------------
 
@@ -415,7 +447,7 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 lambda i, f: tf.reduce_sum(tf.square(f[2] - f[0])),
-                lambda i, f: recip * tf.reduce_sum(tf.square(gram(f[1]) - gram(f[2]))),
+                lambda i, f: recip * tf.reduce_sum(tf.square(self._gram(f[1]) - self._gram(f[2]))),
             )
 
     @tf.function(input_signature=[_image_spec("content"), _image_spec("style")] + _WEIGHT_SPECS)
@@ -442,7 +474,7 @@ class StyleLoss(tf.Module):
             for i, n in enumerate(LAYERS):
                 c = CHANNELS[i]
                 out[f"gram_{n}"] = tf.ensure_shape(
-                    _maybe(sa[i], lambda i=i: gram(fs[i][0]), lambda c=c: tf.zeros((c, c))), (c, c)
+                    _maybe(sa[i], lambda i=i: self._gram(fs[i][0]), lambda c=c: tf.zeros((c, c))), (c, c)
                 )
         return out
 
@@ -479,8 +511,90 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 content_fn,
-                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - gram(f[0]))),
+                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - self._gram(f[0]))),
             )
+
+    # --- style masks (spatial control, Gatys et al. 2017) ------------------------------
+
+    @tf.function(
+        input_signature=[
+            _image_spec("combination"),
+            tf.TensorSpec((1, None, None, None), tf.float32, name="content_features"),
+            _MASKED_GRAM_SPECS,
+            tf.TensorSpec((None, None, None), tf.float32, name="masks"),
+        ]
+        + _WEIGHT_SPECS
+        + [_TV_SPEC]
+    )
+    def masked_fast(self, combination, content_features, grams, masks, content_weights, style_weights, tv_weight):
+        """fast with K styles, each applied where its mask is: masks (K, H, W) in [0, 1]
+        at the combination's size, gram_<layer> (K, C, C) the K styles' Gram targets as
+        fast_targets gives them. At a style layer each mask is average-pooled 2x2 as often
+        as the network pools (so it has the layer's h x w), the combination's features
+        are multiplied by it, and style k's term is
+        r * sum((a_k * T_k - (m_k F)^T (m_k F))^2), a_k the mean of m_k^2 over the layer's
+        positions: the target is scaled to the share of the image the mask covers. A mask
+        of ones gives fast's term; the layer's term is the sum over k, in order."""
+        checks = self._check_weights(content_weights, style_weights, tv_weight)
+        checks.append(self._check_size("combination", combination))
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(tf.equal(tf.shape(masks)[1:], tf.shape(combination)[1:3])),
+                ["neuralstyle: masks must be (K, H, W) with the combination's H, W; got, want", tf.shape(masks), tf.shape(combination)],
+            )
+        )
+        checks.append(
+            tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(masks) & (masks >= 0) & (masks <= 1)),
+                ["neuralstyle: masks must be in [0, 1]"],
+            )
+        )
+        with tf.control_dependencies(checks):
+            recip = self._reciprocal_divisor(combination)
+            per_block = [masks[..., None]]  # (K, h, w, 1) at each block's resolution
+            for _ in range(4):
+                per_block.append(tf.nn.avg_pool2d(per_block[-1], 2, 2, "VALID"))
+
+            def content_fn(i, f):
+                return tf.reduce_sum(tf.square(f[0] - content_features[0]))
+
+            def style_fn(i, f):
+                m = per_block[BLOCK[i] - 1]
+                share = tf.reduce_mean(tf.square(m), axis=(1, 2, 3))  # (K,)
+                fm = f * m  # (K, h, w, C)
+                fm = tf.reshape(fm, (tf.shape(fm)[0], -1, tf.shape(fm)[3]))
+                g = tf.matmul(fm, fm, transpose_a=True)  # (K, C, C)
+                per_style = tf.reduce_sum(tf.square(share[:, None, None] * grams[i] - g), axis=(1, 2))
+                return recip * tf.math.cumsum(per_style)[-1]
+
+            return self._loss_and_gradient(
+                combination, lambda x: x, content_weights, style_weights, tv_weight, content_fn, style_fn
+            )
+
+
+
+# --- bfloat16 convolutions -------------------------------------------------------------
+
+
+class StyleLossBF16(StyleLoss):
+    """The run-time-layer graph with VGG16's convolutions (forward and backward) in
+    bfloat16: each conv layer's input and kernel are rounded to bfloat16, the
+    convolution runs and accumulates as the CPU's or GPU's bfloat16 kernel does, and
+    its output is widened to float32 before the bias and ReLU. Pooling, the Gram
+    matrices, the loss terms, their sums and the gradient handed back are float32,
+    as is everything the optimizer sees. Signatures fast_targets_bf16 and fast_bf16
+    (the same inputs and outputs as fast_targets and fast); never the notebook's
+    bit-for-bit graph."""
+
+    def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
+        y = tf.nn.conv2d(tf.cast(x, tf.bfloat16), tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
+        return tf.nn.relu(tf.nn.bias_add(tf.cast(y, tf.float32), self.biases[i]))
+
+
+def bf16_signatures(module: StyleLoss) -> dict:
+    """fast_targets_bf16 and fast_bf16, on module's variables."""
+    module.bf16 = StyleLossBF16(None, share=module)
+    return {name + "_bf16": getattr(module.bf16, name).get_concrete_function() for name in ("fast_targets", "fast")}
 
 
 # --- tiled evaluation (issue 13) ----------------------------------------------------
@@ -556,7 +670,7 @@ class TileLoss(StyleLoss):
             for i, n in enumerate(LAYERS):
                 c = CHANNELS[i]
                 out[f"gram_{n}"] = tf.ensure_shape(
-                    _maybe(sa[i], lambda i=i: gram(self._interior(i, f[i], crop)[0]), lambda c=c: tf.zeros((c, c))), (c, c)
+                    _maybe(sa[i], lambda i=i: self._gram(self._interior(i, f[i], crop)[0]), lambda c=c: tf.zeros((c, c))), (c, c)
                 )
         return out
 
@@ -609,7 +723,7 @@ class TileLoss(StyleLoss):
                 # with respect to the tile is the tile's share of the style gradient.
                 def share(h):
                     d = -2.0 * style_weights[i] * recip * (grams[i] - combination_grams[i])
-                    return tf.reduce_sum(d * gram(self._interior(i, h, crop)[0]))
+                    return tf.reduce_sum(d * self._gram(self._interior(i, h, crop)[0]))
 
                 return share
 
@@ -674,9 +788,12 @@ def load_weights(source: str, seed: int | None, workdir: str) -> tuple[dict[str,
             fetch_imagenet=fetch_imagenet, imagenet_url=IMAGENET_URL,
         )
         ours = vw.read(path)  # clear errors for wrong shapes or missing layers
+        origin = vw.read_origin(path)
     except ValueError as e:
         raise ExportError(str(e)) from None
     info["sha256"] = vw.sha256(path)
+    if origin is not None:  # e.g. HED's backbone: recorded, never taken for ImageNet
+        info["origin"] = origin
     model = _keras_vgg16(path)
     _check_architecture(model)
     weights = {}
@@ -715,6 +832,8 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
     for prefix, m in (("", module), ("notebook_", module.notebook)):
         for name in ("recipe", "fast_targets", "fast"):
             sigs[prefix + name] = getattr(m, name).get_concrete_function()
+    sigs.update(control_signatures(module))
+    sigs.update(bf16_signatures(module))
     # Tile by tile, for images whose activations do not fit at once.
     module.tiled = TileLoss(share=module)
     for name in TILE_SIGNATURES:
@@ -741,57 +860,15 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
     return meta
 
 
-def write_metadata(out: str | Path, meta: dict) -> None:
-    """Writes the export's record, neuralstyle.json, which Go's inspect shows."""
-    with open(os.path.join(out, "neuralstyle.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
-
-
-def check_out(dst: Path) -> None:
-    """Refuses an --out that is a file, or a folder that is not a previous export."""
-    if dst.exists():
-        if not dst.is_dir():
-            raise ExportError(f"--out {dst}: exists and is not a directory")
-        if any(dst.iterdir()) and not (dst / "neuralstyle.json").exists():
-            raise ExportError(f"--out {dst}: not empty and not a previous export; refusing to replace it")
-
-
-def replace_dir(src: str, dst: Path) -> None:
-    """Moves the staged export src into place, replacing a previous export."""
-    check_out(dst)
-    if dst.exists():
-        shutil.rmtree(dst)
-    shutil.move(src, dst)
-
-
-def run_cli(argv: list[str] | None, prog: str, doc: str, file_kind: str,
-            build: Callable[[str, int | None, str, str], dict]) -> int:
-    """The command line shared by the exporters: --out, --weights, --seed. build(weights,
-    seed, workdir, staged) writes the model into staged and returns its weights record;
-    the export is staged beside --out and moved into place only when complete."""
-    p = argparse.ArgumentParser(prog=f"python -m savedmodel.{prog}", description=doc.split("\n")[0])
-    p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
-    p.add_argument("--weights", default="imagenet",
-                   help=f"imagenet (default, downloads), random, or PATH to a Keras {file_kind} .h5 file")
-    p.add_argument("--seed", type=int, help="seed for --weights random")
-    a = p.parse_args(argv)
-    out = Path(a.out)
-    start = time.monotonic()
-    try:
-        check_out(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f".{prog}-", dir=out.parent) as tmp:
-            staged = os.path.join(tmp, "model")
-            info = build(a.weights, a.seed, tmp, staged)
-            replace_dir(staged, out)
-    except ExportError as e:
-        print(f"{prog}: {e}", file=sys.stderr)
-        return 2
-    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    print(f"exported {out} ({size / 1e6:.1f} MB, weights {info['source']} sha256 {info['sha256'][:12]}) "
-          f"in {time.monotonic() - start:.1f} s")
-    return 0
+def control_signatures(module: StyleLoss) -> dict:
+    """Issue 12's signatures on module's variables: avg_recipe, avg_fast_targets,
+    avg_fast (average pooling, layers chosen at run time), masked_fast and
+    avg_masked_fast (style masks). The notebook's signatures are untouched."""
+    module.avg = StyleLoss(None, share=module, pooling="avg")
+    sigs = {f"avg_{name}": getattr(module.avg, name).get_concrete_function() for name in ("recipe", "fast_targets", "fast")}
+    sigs["masked_fast"] = module.masked_fast.get_concrete_function()
+    sigs["avg_masked_fast"] = module.avg.masked_fast.get_concrete_function()
+    return sigs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ and the article's accuracy, which Go reads for its defaults).
 from __future__ import annotations
 
 import argparse
-import json
+import datetime
 import os
 import sys
 import time
@@ -55,6 +55,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
+
+from savedmodel.cli import ExportError, staging, write_metadata  # noqa: E402
 
 PIXELS = 28 * 28
 CLASSES = 10
@@ -208,8 +210,9 @@ def metadata(c: Classifier, seed: int) -> dict:
         "parameters": c.parameter_count(),
         **asdict(c.recipe),
         "input": "images (B,784) float32 in [0,1], labels (B,10) one-hot float32",
-        "tensorflow": tf.__version__,
+        "tensorflow_version": tf.__version__,
         "exporter": "savedmodel/mnist.py",
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
 
@@ -221,7 +224,7 @@ def export(model: str, out: str | Path, seed: int) -> Path:
     out = Path(out)
     c = Classifier(model, seed)
     tf.saved_model.save(c, str(out), signatures={"init": c.init, "train": c.train, "predict": c.predict})
-    (out / "neuralstyle.json").write_text(json.dumps(metadata(c, seed), indent=2) + "\n")
+    write_metadata(out, metadata(c, seed))
     return out
 
 
@@ -242,8 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for m in models:
             t = time.time()
-            out = export(m, Path(a.out) if a.model is not None else Path(a.out) / m, a.seed)
+            out = Path(a.out) if a.model is not None else Path(a.out) / m
+            # Written beside out and swapped in whole, as the other exporters do.
+            with staging(out, "mnist") as (_, staged):
+                export(m, staged, a.seed)
             print(f"{out}: {m}, seed {a.seed}, {time.time() - t:.1f}s")
+    except ExportError as e:
+        print(f"mnist: {e}", file=sys.stderr)
+        return 2
     except (ValueError, OSError) as e:
         print(e, file=sys.stderr)
         return 1

@@ -159,13 +159,13 @@ def run_recipe(model, imgs, cw, sw, tvw, prefix="") -> dict:
     return {k: v.numpy() for k, v in out.items()}
 
 
-def run_fast(model, imgs, cw, sw, tvw, edit_targets=None, prefix="") -> dict:
+def run_fast(model, imgs, cw, sw, tvw, edit_targets=None, prefix="", suffix="") -> dict:
     cw, sw = tf.constant(cw, tf.float32), tf.constant(sw, tf.float32)
-    t = model.signatures[prefix + "fast_targets"](content=imgs[0], style=imgs[1], content_weights=cw, style_weights=sw)
+    t = model.signatures[prefix + "fast_targets" + suffix](content=imgs[0], style=imgs[1], content_weights=cw, style_weights=sw)
     t = {k: v.numpy() for k, v in t.items()}
     if edit_targets:
         edit_targets(t)
-    out = model.signatures[prefix + "fast"](combination=imgs[2], content_weights=cw, style_weights=sw, tv_weight=tf.constant(tvw, tf.float32), **t)
+    out = model.signatures[prefix + "fast" + suffix](combination=imgs[2], content_weights=cw, style_weights=sw, tv_weight=tf.constant(tvw, tf.float32), **t)
     return {k: v.numpy() for k, v in out.items()}
 
 
@@ -314,6 +314,24 @@ def test_no_content_layer(model):
     assert abs(f["loss"] - r["loss"]) <= 1e-5 * r["loss"]
 
 
+def _has_avx512() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+# fast equals recipe bit for bit where TensorFlow runs the kernels of the machine that
+# measured it (x86-64 with AVX-512). Without AVX-512 (an AMD EPYC, Zen 3) the batch of
+# three and the batch of one round differently: measured (32x32 and 40x56, tv 1 and 0.1)
+# up to 6.1e-8 relative in the style layers' losses and 2.1e-7 in the gradient, and in
+# one run of the suite 3.9e-7 in a style layer's loss; the tolerance is about five times
+# the largest.
+SAME_KERNELS = _has_avx512()
+OTHER_KERNELS_TOL = 2e-6
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_notebook_signatures(model, net, size):
     # The notebook's own graph (its layers fixed): the NumPy reference's values, the
@@ -332,10 +350,16 @@ def test_notebook_signatures(model, net, size):
             # Measured (32x32, 40x56, 64x64; tv 1 and 0.1): the terms equal, the total
             # equal or 1 float32 ulp apart (the run-time graph adds a chain).
             assert rel(r[k], flexible[k]) < 1e-6, k
-            np.testing.assert_array_equal(f[k], r[k], err_msg=k)
+            if SAME_KERNELS:
+                np.testing.assert_array_equal(f[k], r[k], err_msg=k)
+            else:
+                assert rel(f[k], r[k]) < OTHER_KERNELS_TOL, k
         assert rel(r["gradient"][0], want["gradient"]) < GRAD_TOL
         assert rel(r["gradient"], flexible["gradient"]) < 1e-6  # measured: up to 4.1e-7
-        np.testing.assert_array_equal(f["gradient"], r["gradient"])
+        if SAME_KERNELS:
+            np.testing.assert_array_equal(f["gradient"], r["gradient"])
+        else:
+            assert rel(f["gradient"], r["gradient"]) < OTHER_KERNELS_TOL
         # The terms are summed in the notebook's order, left to right in float32.
         acc = np.float32(r["content_loss"])
         for t in r["style_layer_losses"][sw != 0]:
@@ -360,7 +384,7 @@ def test_metadata(exported):
         meta = json.load(f)
     assert meta["weights"]["source"] == "random" and meta["weights"]["seed"] == SEED
     assert [l["name"] for l in meta["layers"]] == list(vw.LAYER_NAMES)
-    assert sorted(meta["signatures"]) == sorted(ex.SIGNATURES)
+    assert sorted(meta["signatures"]) == sorted(ex.SIGNATURES + ex.AVG_SIGNATURES + ex.MASKED_SIGNATURES)
     assert meta["signatures"]["fast"]["inputs"]["gram_block5_conv3"]["shape"] == [512, 512]
     assert meta["signatures"]["recipe"]["inputs"]["combination"]["shape"] == [1, -1, -1, 3]
     assert meta["tensorflow_version"] == tf.__version__
@@ -492,3 +516,22 @@ def test_refuses_to_replace_foreign_directory(tmp_path, capsys):
     assert ex.main(["--out", str(out), "--weights", "random", "--seed", "1"]) == 2
     assert "not a previous export" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_bf16_signatures(model, exported):
+    # fast_bf16 computes fast's loss with bfloat16 convolutions: the same inputs and
+    # outputs, float32 results, within bfloat16's rounding of fast's.
+    imgs = images(32, 32, seed=7)
+    cw, sw, tvw = ONLY["notebook"]
+    f = run_fast(model, imgs, cw, sw, tvw)
+    b = run_fast(model, imgs, cw, sw, tvw, prefix="", suffix="_bf16")
+    for k in ("loss", "content_loss", "style_loss", "tv_loss", "gradient"):
+        assert b[k].dtype == np.float32 and b[k].shape == f[k].shape, k
+    assert b["tv_loss"] == f["tv_loss"]  # no convolution in it
+    # bfloat16 keeps 8 bits of mantissa (relative rounding 2^-9 = 2e-3 per value);
+    # the sums average much of it away. Bound: 5%, a loose guard against a wrong
+    # graph (which would differ by orders of magnitude), not a measured accuracy.
+    assert abs(b["loss"] / f["loss"] - 1) < 0.05
+    assert rel(b["gradient"], f["gradient"]) < 0.5
+    with open(os.path.join(exported, "neuralstyle.json")) as fh:
+        assert {"fast_bf16", "fast_targets_bf16"} <= set(json.load(fh)["signatures"])

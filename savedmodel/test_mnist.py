@@ -116,3 +116,20 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="seed must be an integer in"):
         mnist.export("linear", tmp_path / "x", seed=2**24)
     assert mnist.main(["--out", str(tmp_path), "--models", "linear,cnn"]) == 2
+
+
+def test_main_stages_and_replaces(tmp_path, capsys):
+    out = tmp_path / "linear"
+    assert mnist.main(["--model", "linear", "--out", str(out), "--seed", "2"]) == 0
+    meta = json.loads((out / "neuralstyle.json").read_text())
+    assert meta["seed"] == 2 and meta["exporter"] == "savedmodel/mnist.py"
+    assert meta["tensorflow_version"] == tf.__version__ and meta["exported_at"]
+    assert mnist.main(["--model", "linear", "--out", str(out), "--seed", "3"]) == 0
+    assert json.loads((out / "neuralstyle.json").read_text())["seed"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["linear"]  # no staging left
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    capsys.readouterr()
+    assert mnist.main(["--model", "linear", "--out", str(foreign)]) == 2
+    assert "mnist: --out" in capsys.readouterr().err and (foreign / "notes.txt").read_text() == "keep me"

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -407,6 +408,29 @@ def _read(path: str | Path, layout: _Layout) -> dict[str, ConvWeights]:
                 )
             out[name] = ConvWeights(kernel.astype(np.float32), bias.astype(np.float32))
         return out
+
+
+# --- Where weights that are not ImageNet's come from -------------------------
+# A weights file made from another network (scripts/hed_weights.py: HED's
+# backbone) carries a JSON record in this root attribute; the exporter copies it
+# into neuralstyle.json as weights.origin, so such weights are never taken for
+# ImageNet's.
+ORIGIN_ATTR = "neuralstyle_origin"
+
+
+def read_origin(path: str | Path) -> dict | None:
+    """The origin record of a weights file, or None when it has none."""
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get(ORIGIN_ATTR)
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except ValueError as e:
+        raise WeightsError(f"vggweights: {path}: attribute {ORIGIN_ATTR} is not JSON ({e})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+        raise WeightsError(f"vggweights: {path}: attribute {ORIGIN_ATTR} has no name")
+    return record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """Benchmark: decode a 12-megapixel JPEG, resize it to 512x512 and preprocess it,
-Pillow + NumPy against package preprocess, side by side in one run.
+Pillow + NumPy against packages preprocess/imagefile, resample and vggtensor, side by
+side in one run.
 
     .venv/bin/python scripts/bench_preprocess.py [--rounds 3] [--reps 5]
 

@@ -1,6 +1,6 @@
-"""Test vectors for preprocess's decoders (Go) against Pillow.
+"""Test vectors for package preprocess/imagefile's decoders (Go) against Pillow.
 
-Writes small image files in every format and layout preprocess.Decode reads,
+Writes small image files in every format and layout imagefile.Decode reads,
 made with Pillow from crops of the shared images (or, where Pillow cannot write
 a variant, assembled byte by byte here), and for each the RGB pixels Pillow
 gives for Image.open -> ImageOps.exif_transpose -> convert("RGB"), stored as a
@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps, TiffImagePlugin, features
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "preprocess" / "testdata" / "decode"
+OUT = ROOT / "preprocess" / "imagefile" / "testdata" / "decode"
 SHARED = ROOT.parent / "shared" / "images"
 if not SHARED.is_dir():
     SHARED = Path("/work/shared/images")

@@ -1,13 +1,17 @@
-"""Test vectors for the pixel half of package preprocess, made with Pillow and NumPy.
+"""Test vectors for packages preprocess/resample and preprocess/vggtensor, made with
+Pillow and NumPy.
 
     make vectors-preprocess      # or: .venv/bin/python scripts/preprocess_vectors.py
 
-Writes preprocess/testdata/pixels/:
+Writes preprocess/resample/testdata/pixels/ (Pillow's resizing and thumbnail sizes):
   *.png             small crops of /work/shared/images (PNG, so no JPEG decoder is involved),
                     and sweep_row.png, one row of seeded random pixels
-  deprocess_in.f64  float64 input for the deprocess vectors, little endian, shape (1, H, W, 3)
   vectors.json      expected outputs: SHA-256 (or a 16-hex-digit prefix of it for the sweep)
                     of every output plus its first values, and the versions that made them
+and preprocess/vggtensor/testdata/pixels/ (VGG pre/deprocessing, NumPy's noise):
+  *.png             the same crops
+  deprocess_in.f64  float64 input for the deprocess vectors, little endian, shape (1, H, W, 3)
+  vectors.json      as above
 
 Pillow 11.0.0 and NumPy 2.0.2 as pinned in savedmodel/requirements.txt. Outputs are
 hashed over their raw bytes: uint8 RGB rows for images, little-endian float32/float64
@@ -28,7 +32,8 @@ import PIL
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "preprocess" / "testdata" / "pixels"
+OUT_RESAMPLE = ROOT / "preprocess" / "resample" / "testdata" / "pixels"
+OUT_VGGTENSOR = ROOT / "preprocess" / "vggtensor" / "testdata" / "pixels"
 SHARED = Path("/work/shared/images")
 
 # name -> (source image, crop box). Odd, non-square, and 1-pixel-wide sizes.
@@ -84,11 +89,12 @@ def target_sizes(w: int, h: int) -> list[tuple[int, int]]:
     return [s for s in sizes if not (s in seen or seen.add(s))]
 
 
-def make_inputs(out: Path) -> dict[str, Image.Image]:
+def make_inputs(out: Path, crops_too: Path) -> dict[str, Image.Image]:
     images = {}
     for name, (src, box) in CROPS.items():
         im = Image.open(SHARED / src).convert("RGB").crop(box)
         im.save(out / name, optimize=True)
+        (crops_too / name).write_bytes((out / name).read_bytes())
         images[name] = Image.open(out / name)
         assert images[name].tobytes() == im.tobytes()
     rng = np.random.RandomState(5)
@@ -215,24 +221,22 @@ def vgg_vectors(images: dict[str, Image.Image], out: Path) -> dict[str, Any]:
             x = preprocess(im, mode)
             pre.append({"input": name, "mode": mode, "sha256": sha256(x.astype("<f4").tobytes()), "head": [float(v).hex() for v in x.flat[:6]]})
             src = np.asarray(im)
-            for dtype in ("float64", "float32"):
-                y = deprocess(x.astype(dtype), w, h, mode)
-                roundtrip.append(
-                    {
-                        "input": name,
-                        "mode": mode,
-                        "dtype": dtype,
-                        "sha256": sha256(y.tobytes()),
-                        "changed": int((y != src).sum()),
-                        "max_diff": int(np.abs(y.astype(int) - src).max()),
-                    }
-                )
+            # float64, as the optimizer hands x back.
+            y = deprocess(x.astype("float64"), w, h, mode)
+            roundtrip.append(
+                {
+                    "input": name,
+                    "mode": mode,
+                    "sha256": sha256(y.tobytes()),
+                    "changed": int((y != src).sum()),
+                    "max_diff": int(np.abs(y.astype(int) - src).max()),
+                }
+            )
     x, w, h = deprocess_input(out)
     dep = []
     for mode in ("recipe", "caffe"):
-        for dtype in ("float64", "float32"):
-            y = deprocess(x.astype(dtype), w, h, mode)
-            dep.append({"mode": mode, "dtype": dtype, "out": y.tobytes().hex()})
+        y = deprocess(x, w, h, mode)
+        dep.append({"mode": mode, "out": y.tobytes().hex()})
     return {"preprocess": pre, "roundtrip": roundtrip, "deprocess": {"w": w, "h": h, "cases": dep}}
 
 
@@ -259,35 +263,41 @@ def fit_vectors() -> list[dict[str, int]]:
     return cases
 
 
-def generate(out: Path) -> dict[str, Any]:
-    out.mkdir(parents=True, exist_ok=True)
-    images = make_inputs(out)
-    vectors = {
-        "generator": "scripts/preprocess_vectors.py",
-        "versions": {"pillow": PIL.__version__, "numpy": np.__version__},
-        "resize": resize_vectors(images),
-        "sweep": {"row": "sweep_row.png", "runs": sweep_vectors(images["sweep_row.png"])},
-        "noise": noise_vectors(),
-        "vgg": vgg_vectors(images, out),
-        "fit": fit_vectors(),
-    }
-    with open(out / "vectors.json", "w") as f:
+def write_json(path: Path, vectors: dict[str, Any]) -> None:
+    with open(path, "w") as f:
         json.dump(vectors, f, indent=0, separators=(",", ":"))
         f.write("\n")
-    return vectors
+
+
+def generate(resample_out: Path, vggtensor_out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Writes both folders; returns their vectors.json contents (resample's, vggtensor's)."""
+    resample_out.mkdir(parents=True, exist_ok=True)
+    vggtensor_out.mkdir(parents=True, exist_ok=True)
+    images = make_inputs(resample_out, vggtensor_out)
+    head = {"generator": "scripts/preprocess_vectors.py", "versions": {"pillow": PIL.__version__, "numpy": np.__version__}}
+    resample = dict(
+        head,
+        resize=resize_vectors(images),
+        sweep={"row": "sweep_row.png", "runs": sweep_vectors(images["sweep_row.png"])},
+        fit=fit_vectors(),
+    )
+    vggtensor = dict(head, noise=noise_vectors(), vgg=vgg_vectors(images, vggtensor_out))
+    write_json(resample_out / "vectors.json", resample)
+    write_json(vggtensor_out / "vectors.json", vggtensor)
+    return resample, vggtensor
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", type=Path, default=OUT, help="output folder (default %(default)s)")
+    p.add_argument("--resample-out", type=Path, default=OUT_RESAMPLE, help="resample's folder (default %(default)s)")
+    p.add_argument("--vggtensor-out", type=Path, default=OUT_VGGTENSOR, help="vggtensor's folder (default %(default)s)")
     args = p.parse_args(argv)
     if PIL.__version__ != "11.0.0" or np.__version__ != "2.0.2":
         print(f"want Pillow 11.0.0 and NumPy 2.0.2, have {PIL.__version__} and {np.__version__}", file=sys.stderr)
         return 1
-    v = generate(args.out)
-    total = sum(p.stat().st_size for p in args.out.iterdir())
-    print(f"{args.out}: {len(v['resize'])} resize cases, {len(v['sweep']['runs'])} sweep runs, "
-          f"{len(v['noise'])} noise cases, {total} bytes")
+    r, v = generate(args.resample_out, args.vggtensor_out)
+    print(f"{args.resample_out}: {len(r['resize'])} resize cases, {len(r['sweep']['runs'])} sweep runs, {len(r['fit'])} fit cases")
+    print(f"{args.vggtensor_out}: {len(v['noise'])} noise cases, {len(v['vgg']['preprocess'])} preprocess cases")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Checks of scripts/preprocess_vectors.py: its formulas state the recipe, and the
-vectors checked in under preprocess/testdata/pixels are the ones it makes now."""
+vectors checked in under preprocess/resample/testdata/pixels and
+preprocess/vggtensor/testdata/pixels are the ones it makes now."""
 
 from __future__ import annotations
 
@@ -48,15 +49,18 @@ def test_noise_is_numpy_legacy_uniform() -> None:
 
 @pytest.mark.skipif(not pv.SHARED.is_dir(), reason=f"{pv.SHARED} (the shared source images) not present")
 def test_vectors_up_to_date(tmp_path: Path) -> None:
-    pv.generate(tmp_path)
-    want = json.loads((pv.OUT / "vectors.json").read_text())
-    got = json.loads((tmp_path / "vectors.json").read_text())
-    for key in want:
-        assert got[key] == want[key], f"vectors.json[{key!r}] is stale: run make vectors-preprocess"
-    assert got.keys() == want.keys()
-    for p in sorted(pv.OUT.iterdir()):
-        q = tmp_path / p.name
-        if p.suffix == ".png":
-            assert Image.open(q).tobytes() == Image.open(p).tobytes(), p.name
-        elif p.name != "vectors.json":
-            assert q.read_bytes() == p.read_bytes(), p.name
+    got_dirs = (tmp_path / "resample", tmp_path / "vggtensor")
+    pv.generate(*got_dirs)
+    for want_dir, got_dir in zip((pv.OUT_RESAMPLE, pv.OUT_VGGTENSOR), got_dirs):
+        want = json.loads((want_dir / "vectors.json").read_text())
+        got = json.loads((got_dir / "vectors.json").read_text())
+        for key in want:
+            assert got[key] == want[key], f"{want_dir}/vectors.json[{key!r}] is stale: run make vectors-preprocess"
+        assert got.keys() == want.keys()
+        assert sorted(p.name for p in want_dir.iterdir()) == sorted(p.name for p in got_dir.iterdir())
+        for p in sorted(want_dir.iterdir()):
+            q = got_dir / p.name
+            if p.suffix == ".png":
+                assert Image.open(q).tobytes() == Image.open(p).tobytes(), p
+            elif p.name != "vectors.json":
+                assert q.read_bytes() == p.read_bytes(), p

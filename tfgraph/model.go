@@ -41,10 +41,38 @@ type Options struct {
 	GPUMemoryGrowth bool
 	// DisableGPU hides every GPU from the session, so it runs on the CPU.
 	DisableGPU bool
+	// Deterministic turns on TensorFlow's op determinism, so that a GPU
+	// repeats its results bit for bit from run to run: deterministic cuDNN
+	// algorithms and no atomic accumulation (an op without a deterministic
+	// GPU kernel then fails instead of varying). TensorFlow reads it from the
+	// environment variable TF_DETERMINISTIC_OPS once per process, the first
+	// time an op asks, so Load sets that variable, and the setting holds for
+	// the whole process: it must be given to the first Load. On the CPU
+	// TensorFlow's kernels repeat their results at a fixed thread count
+	// either way.
+	Deterministic bool
 }
 
-// DefaultTags are the tags of a SavedModel written by tf.saved_model.save.
-var DefaultTags = []string{"serve"}
+// DeterminismEnv is the environment variable TensorFlow reads for op
+// determinism (tensorflow/core/util/determinism.cc, OpDeterminismRequired).
+const DeterminismEnv = "TF_DETERMINISTIC_OPS"
+
+// requireDeterminism sets DeterminismEnv to 1 unless the environment already
+// turns it on; a value that turns it off is an error, not overridden.
+func requireDeterminism() error {
+	v, ok := os.LookupEnv(DeterminismEnv)
+	if !ok {
+		return os.Setenv(DeterminismEnv, "1")
+	}
+	if on, err := strconv.ParseBool(v); err != nil || !on {
+		return fmt.Errorf("deterministic ops requested, but the environment has %s=%q; unset it or set it to 1", DeterminismEnv, v)
+	}
+	return nil
+}
+
+// defaultTags returns the tags of a SavedModel written by tf.saved_model.save;
+// a new slice each time, so no caller can change the default.
+func defaultTags() []string { return []string{"serve"} }
 
 // TensorSpec describes one input or output of a signature.
 type TensorSpec struct {
@@ -102,7 +130,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	}
 	tags := opts.Tags
 	if tags == nil {
-		tags = DefaultTags
+		tags = defaultTags()
 	}
 	meta, err := readMetaGraph(dir, tags)
 	if err != nil {
@@ -112,9 +140,14 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}
+	if opts.Deterministic {
+		if err := requireDeterminism(); err != nil {
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		}
+	}
 	saved, err := tf.LoadSavedModel(dir, tags, &tf.SessionOptions{Config: config})
 	if err != nil {
-		return nil, fmt.Errorf("tfgraph: load %s: %v", dir, err)
+		return nil, explainLoad(dir, err)
 	}
 	m := &Model{dir: dir, sess: saved.Session, graph: saved.Graph, signatures: map[string]*signature{}}
 	for name, def := range meta.GetSignatureDef() {
@@ -128,7 +161,36 @@ func Load(dir string, opts *Options) (*Model, error) {
 		}
 		m.signatures[name] = sig
 	}
+	if opts.VisibleGPUs != "" && !opts.DisableGPU {
+		if err := m.checkGPUs(opts.VisibleGPUs); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		}
+	}
 	return m, nil
+}
+
+// checkGPUs fails when the session has fewer GPUs than the indices asked for:
+// TensorFlow without a usable GPU ignores the list and runs on the CPU without a
+// word, which a user who named a GPU did not ask for.
+func (m *Model) checkGPUs(visible string) error {
+	ds, err := m.Devices()
+	if err != nil {
+		return err
+	}
+	var names []string
+	gpus := 0
+	for _, d := range ds {
+		names = append(names, d.Name[strings.LastIndex(d.Name, "device:")+len("device:"):])
+		if d.Type == "GPU" {
+			gpus++
+		}
+	}
+	if asked := len(strings.Split(visible, ",")); gpus < asked {
+		return fmt.Errorf("GPU %s asked for, but TensorFlow sees %d GPU(s); its devices: %s (run on the CPU with device cpu)",
+			visible, gpus, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not

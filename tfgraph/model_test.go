@@ -281,3 +281,22 @@ func ExampleModel_Run() {
 	fmt.Println(out["y"].Data, out["total"].Data[0])
 	// Output: [11 21 31] 63
 }
+
+// TestDeterministic: Options.Deterministic sets TF_DETERMINISTIC_OPS for
+// TensorFlow to read, and refuses an environment that turns it off. (Whether
+// a GPU then repeats its results is untested: no GPU runs TensorFlow here.)
+func TestDeterministic(t *testing.T) {
+	t.Setenv(DeterminismEnv, "0")
+	if _, err := Load(tinyModel, &Options{Deterministic: true}); err == nil || !strings.Contains(err.Error(), DeterminismEnv+`="0"`) {
+		t.Errorf("Load with %s=0: error %v, want one naming the variable", DeterminismEnv, err)
+	}
+	os.Unsetenv(DeterminismEnv)
+	m, err := Load(tinyModel, &Options{Deterministic: true, DisableGPU: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if v := os.Getenv(DeterminismEnv); v != "1" {
+		t.Errorf("%s=%q after Load, want 1", DeterminismEnv, v)
+	}
+}

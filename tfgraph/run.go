@@ -70,7 +70,7 @@ func (m *Model) Run(signatureName string, inputs map[string]*Tensor) (map[string
 
 	results, err := m.sess.Run(feeds, fetches, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tfgraph: run %q: %v", signatureName, firstLine(err.Error()))
+		return nil, explainRun(signatureName, err)
 	}
 	defer func() {
 		for _, t := range results {

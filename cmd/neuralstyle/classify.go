@@ -9,7 +9,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/imagenet"
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	mem "github.com/neuralstyle/neuralstyle/internal/memory"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -84,12 +87,12 @@ func readClassifierMeta(dir string) (classifierMeta, error) {
 type classifierRun struct {
 	dir    string // --model
 	meta   classifierMeta
-	filter preprocess.Filter // --resample
-	opts   *tfgraph.Options  // the session flags
+	filter resample.Filter  // --resample
+	opts   *tfgraph.Options // the session flags
 }
 
 func readClassifierRun(c *cli.Context) (classifierRun, error) {
-	filter, err := preprocess.ParseFilter(c.String("resample"))
+	filter, err := resample.ParseFilter(c.String("resample"))
 	if err != nil {
 		return classifierRun{}, usageError{err}
 	}
@@ -107,15 +110,15 @@ func readClassifierRun(c *cli.Context) (classifierRun, error) {
 
 // imageTensor reads an image file and makes the network's input for it: resized
 // to w x h with filter f, caffe-preprocessed, shape (1, h, w, 3).
-func imageTensor(path string, w, h int, f preprocess.Filter) (*tfgraph.Tensor, error) {
-	img, err := preprocess.ReadFile(path, nil)
+func imageTensor(path string, w, h int, f resample.Filter) (*tfgraph.Tensor, error) {
+	img, err := imagefile.ReadFile(path, nil)
 	if err != nil {
 		return nil, err
 	}
-	if img, err = preprocess.Resize(img, w, h, f); err != nil {
+	if img, err = resample.Resize(img, w, h, f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	x, err := preprocess.Preprocess(img, preprocess.ModeCaffe)
+	x, err := vggtensor.Preprocess(img, vggtensor.ModeCaffe)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -159,6 +162,11 @@ func runClassify(c *cli.Context) error {
 		if inputs[i], err = imageTensor(p, w, h, run.filter); err != nil {
 			return err
 		}
+	}
+	// A batch of n images needs what one image n times as tall does.
+	n := min(batch, len(paths))
+	if err := checkMemory(mem.Features, w, h*n, fmt.Sprintf("--batch %d: classify of %d images at %dx%d", batch, n, w, h), "give a smaller --batch"); err != nil {
+		return err
 	}
 	m, err := tfgraph.Load(dir, run.opts)
 	if err != nil {

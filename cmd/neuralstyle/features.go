@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/npy"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -75,6 +77,17 @@ func runFeatures(c *cli.Context) error {
 		base := filepath.Base(path)
 		out = strings.TrimSuffix(base, filepath.Ext(base)) + "." + layer + ".npy"
 	}
+	outs := &outputSet{}
+	outs.input("IMAGE", path)
+	outs.file("--out", out)
+	if err := outs.check(); err != nil {
+		return err
+	}
+	ctx, stop := interruptContext(c, outs)
+	defer stop()
+	if err := checkMemory(mem.Features, w, h, fmt.Sprintf("--size %dx%d: features", w, h), "give a smaller --size"); err != nil {
+		return err
+	}
 	x, err := imageTensor(path, w, h, run.filter)
 	if err != nil {
 		return err
@@ -92,7 +105,14 @@ func runFeatures(c *cli.Context) error {
 	if f == nil {
 		return fmt.Errorf("%s: the features signature returned no features", run.dir)
 	}
-	if err := npy.WriteFile(out, f.Shape, f.Data); err != nil {
+	if ctx.Err() != nil {
+		return interruptedError{fmt.Errorf("interrupted; %s", outs.discard())}
+	}
+	if err := outs.stage("--out", "", func(w io.Writer) error { return npy.Write(w, f.Shape, f.Data) }); err != nil {
+		outs.discard()
+		return err
+	}
+	if err := outs.commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %s of %s, shape %v float32\n", out, layer, path, f.Shape)

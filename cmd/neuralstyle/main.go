@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -25,16 +24,6 @@ const (
 )
 
 func main() {
-	// TensorFlow's C++ logging floods the terminal with INFO lines; errors still reach
-	// the user as Go errors. The library reads the variable while it loads, before
-	// main runs, so setting it takes a re-exec of this program; a user can set the
-	// variable to see everything.
-	if os.Getenv("TF_CPP_MIN_LOG_LEVEL") == "" {
-		os.Setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-		if exe, err := os.Executable(); err == nil {
-			syscall.Exec(exe, os.Args, os.Environ()) // returns only on failure: run noisy
-		}
-	}
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
@@ -71,6 +60,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"networks for artistic style transfer\" exactly as its Keras notebook runs it, with\n" +
 			"L-BFGS-B steps identical to SciPy's, on a SavedModel exported by savedmodel/.\n" +
 			"Settings can also come from NEURALSTYLE_* environment variables (see each flag).",
+		Flags: []cli.Flag{
+			// Read before main by tflog.go's C code; here so that the flag parses and shows.
+			&cli.BoolFlag{
+				Name:    "verbose",
+				Usage:   "show TensorFlow's log lines (hidden unless TF_CPP_MIN_LOG_LEVEL is set); before the command name",
+				EnvVars: []string{"NEURALSTYLE_VERBOSE"},
+			},
+		},
 		Commands:        commands(),
 		HideHelpCommand: false,
 		Writer:          stdout,
@@ -86,9 +83,13 @@ func commands() []*cli.Command {
 		inspectCommand(),
 		transferCommand(),
 		sweepCommand(),
+		batchCommand(),
+		videoCommand(),
 		mnistCommand(),
 		classifyCommand(),
 		featuresCommand(),
+		serveCommand(),
+		scoreCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

@@ -16,6 +16,16 @@ import (
 var tinyModel string
 
 func TestMain(m *testing.M) {
+	// The test binary doubles as the command, for tests that need a process of
+	// their own: signals, resource limits (see command in process_test.go).
+	if os.Getenv(asCommandEnv) == "1" {
+		os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	}
+	// The test binary stands in for the built program when a test runs it with
+	// this variable (runMain), so that tests see a fresh process's stderr.
+	if os.Getenv("NEURALSTYLE_TEST_MAIN") == "1" {
+		main()
+	}
 	var err error
 	if tinyModel, err = testmodels.Tiny(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -52,7 +62,11 @@ func TestInspectJSONAndMetadata(t *testing.T) {
 	if err := os.CopyFS(dir, os.DirFS(tinyModel)); err != nil {
 		t.Fatal(err)
 	}
-	meta := `{"weights": {"source": "random", "seed": 1}, "weights_sha256": "abc123"}`
+	meta := `{"format": "f/1", "weights": {"source": "random", "seed": 1, "sha256": "abc123"},
+		"layers": [{"name": "conv1", "channels": 64}, {"name": "conv2", "channels": 128, "note": [1, 2]}],
+		"notebook": {"style_layers": ["conv1", "conv2"], "tv_weight": 1.0},
+		"signatures": {"affine": {"inputs": {"x": {"dtype": "float32", "shape": [-1, 3]}}}},
+		"exported_at": "2026-11-28T19:42:41+00:00"}`
 	if err := os.WriteFile(dir+"/"+metadataFile, []byte(meta), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,16 +82,41 @@ func TestInspectJSONAndMetadata(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	want := map[string]any{"weights": map[string]any{"source": "random", "seed": 1.0}, "weights_sha256": "abc123"}
+	var want map[string]any
+	if err := json.Unmarshal([]byte(meta), &want); err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff(want, got.Metadata); diff != "" {
 		t.Errorf("metadata mismatch (-want +got):\n%s", diff)
 	}
 	if len(got.Signatures) != 5 {
 		t.Errorf("got %d signatures, want 5", len(got.Signatures))
 	}
+	// For people: the record in its order, values that fit on a line first and
+	// aligned, records indented below their key, lists of records as tables, the
+	// signatures once (as loaded).
 	code, out, _ = neuralstyle("inspect", "--model", dir, "--device", "cpu")
-	if code != 0 || !strings.Contains(out, "weights_sha256  abc123") || !strings.Contains(out, `weights         {"seed":1,"source":"random"}`) {
-		t.Errorf("text inspect does not show the metadata:\n%s", out)
+	wantText := `
+Metadata (neuralstyle.json):
+  format       f/1
+  signatures   (as loaded: see Signatures)
+  exported_at  2026-11-28T19:42:41+00:00
+  weights:
+    source  random
+    seed    1
+    sha256  abc123
+  layers (2):
+    name   channels  note
+    conv1  64
+    conv2  128       1, 2
+  notebook:
+    style_layers  conv1, conv2
+    tv_weight     1.0
+
+Devices:
+  name `
+	if code != 0 || !strings.Contains(out, wantText) || strings.Contains(out, "dtype") {
+		t.Errorf("text inspect does not show the metadata as\n%s\ngot:\n%s", wantText, out)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -156,7 +155,7 @@ func runMnist(c *cli.Context) error {
 	}
 	defer m.Close()
 
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	log := c.App.ErrWriter
 	fmt.Fprintf(log, "mnist %s: %d steps of batch %d, %s learning rate %g, seed %d, %d training images\n",

@@ -43,6 +43,13 @@ func sessionFlags() []cli.Flag {
 			Usage:   "take GPU memory as needed instead of nearly all of it at start",
 			EnvVars: []string{"NEURALSTYLE_GPU_MEMORY_GROWTH"},
 		},
+		&cli.BoolFlag{
+			Name: "deterministic",
+			Usage: "TensorFlow's op determinism (TF_DETERMINISTIC_OPS=1), so that a GPU repeats its results bit for bit " +
+				"(deterministic cuDNN algorithms: slower on a GPU); --deterministic=false lets a GPU pick the fastest",
+			Value:   true,
+			EnvVars: []string{"NEURALSTYLE_DETERMINISTIC"},
+		},
 	}
 }
 
@@ -52,6 +59,7 @@ func sessionOptions(c *cli.Context) (*tfgraph.Options, error) {
 		IntraOpThreads:  c.Int("threads"),
 		InterOpThreads:  c.Int("inter-threads"),
 		GPUMemoryGrowth: c.Bool("gpu-memory-growth"),
+		Deterministic:   c.Bool("deterministic"),
 	}
 	if o.IntraOpThreads < 0 || o.InterOpThreads < 0 {
 		return nil, usagef("--threads and --inter-threads must be 0 or positive")

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -11,14 +12,18 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
-// settingFlags are transfer's setting flags, one per entry of transfer.Schema.
-// Each takes the text the schema parses. The environment variables are read by
-// readSettings rather than by cli, so that a bad value names the variable it
-// came from.
-func settingFlags() []cli.Flag {
+// settingFlags are transfer's setting flags, one per entry of transfer.Schema
+// except the positional ones (a command's arguments give those, as batch's
+// photos give "content"). Each takes the text the schema parses. The
+// environment variables are read by readSettings rather than by cli, so that a
+// bad value names the variable it came from.
+func settingFlags(positional ...string) []cli.Flag {
 	var flags []cli.Flag
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
+		if slices.Contains(positional, s.Name) {
+			continue
+		}
 		usage := s.Usage
 		if s.Env != "" {
 			usage += " [$" + s.Env + "]"
@@ -38,14 +43,19 @@ func settingFlags() []cli.Flag {
 
 // readSettings fills a transfer's Config from its flags, then from the
 // environment for a flag not given, then from the defaults, and checks it:
-// every problem is reported, each naming the flag or variable it came from.
-func readSettings(c *cli.Context) (transfer.Config, error) {
+// every problem is reported, each naming the flag or variable it came from. The
+// positional settings are left for the caller to fill: neither flags nor
+// variables set them, and no problem is reported for them.
+func readSettings(c *cli.Context, positional ...string) (transfer.Config, error) {
 	cfg := transfer.DefaultConfig()
 	var problems []string
 	fromEnv := map[string]string{} // setting -> "VAR=value" for values read from the environment
 	failed := map[string]bool{}    // settings whose text did not parse
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
+		if slices.Contains(positional, s.Name) {
+			continue
+		}
 		text, from := "", ""
 		switch {
 		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
@@ -75,7 +85,7 @@ func readSettings(c *cli.Context) (transfer.Config, error) {
 	// The checks across settings, for every setting that parsed.
 	if err := cfg.Validate(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			if name := settingOf(line); !failed[name] {
+			if name := settingOf(line); !failed[name] && !slices.Contains(positional, name) {
 				problems = append(problems, blame(line, fromEnv))
 			}
 		}

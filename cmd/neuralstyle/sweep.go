@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
@@ -39,6 +39,8 @@ func sweepCommand() *cli.Command {
 			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet and in the GIF (never enlarged)", Value: 256},
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 700 * time.Millisecond},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			&cli.IntFlag{Name: "score", Usage: "score each point's image at `N` x N as neuralstyle score does, into the " +
+				"record and summary.csv's score_* columns (one more evaluation of three images per point); 0: none"},
 		}, sweepSettingFlags()...), sessionFlags()...),
 		Action: runSweep,
 	}
@@ -51,6 +53,7 @@ type sweepJob struct {
 	shard         sweep.Shard
 	collect, list bool
 	collectOpts   sweep.CollectOptions
+	scoreSize     int
 }
 
 func parseSweep(c *cli.Context) (*sweepJob, error) {
@@ -90,6 +93,7 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	j := &sweepJob{
 		out: c.String("out"), model: c.String("model"), collect: c.Bool("collect"), list: c.Bool("list"),
 		collectOpts: sweep.CollectOptions{Thumb: c.Int("thumb"), GIFDelay: c.Duration("gif-delay")},
+		scoreSize:   c.Int("score"),
 	}
 	if c.IsSet("shard") {
 		var err error
@@ -104,11 +108,16 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 		return nil, usagef("--out: give the sweep's output folder")
 	case j.collectOpts.Thumb < 8 || j.collectOpts.Thumb > 4096:
 		return nil, usagef("--thumb %d: want 8 to 4096", j.collectOpts.Thumb)
+	case j.scoreSize != 0 && (j.scoreSize < score.MinSize || j.scoreSize > score.MaxSize):
+		return nil, usagef("--score %d: want 0 (none) or %d to %d", j.scoreSize, score.MinSize, score.MaxSize)
 	case j.collectOpts.GIFDelay < 10*time.Millisecond:
 		return nil, usagef("--gif-delay %v: GIF delays are at least 10ms", j.collectOpts.GIFDelay)
 	}
 	if _, err := spec.Points(); err != nil {
 		return nil, usageError{err}
+	}
+	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
+		return nil, err
 	}
 	// The key hashes the model's files, so they are read (not loaded) even when
 	// nothing runs.
@@ -179,9 +188,6 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	if err := job.plan.Images(pending); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(job.out, 0o755); err != nil {
-		return fmt.Errorf("--out: %v", err)
-	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
 		return err
@@ -198,10 +204,10 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 		}
 	}
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
-	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})
+	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, ScoreSize: job.scoreSize})
 	if runErr != nil {
 		if ctx.Err() != nil && c.Context.Err() == nil {
 			return interruptedError{fmt.Errorf("interrupted (%v); finished points are kept, rerun to resume", runErr)}
@@ -274,12 +280,7 @@ func collectSweep(w io.Writer, job *sweepJob) error {
 // listSweep prints one line per point: index, key, shard, status, values.
 func listSweep(w io.Writer, job *sweepJob) error {
 	n := max(job.shard.Count, 1)
-	shardOf := map[string]int{}
-	for i := 1; i <= n; i++ {
-		for _, p := range job.plan.Shard(sweep.Shard{Index: i, Count: n}) {
-			shardOf[p.Key] = i
-		}
-	}
+	shardOf := job.plan.ShardOf(n)
 	pending := map[string]bool{}
 	if job.out != "" {
 		ps, err := job.plan.Pending(job.out, sweep.Shard{})

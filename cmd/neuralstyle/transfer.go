@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,9 +9,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
-	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -122,22 +119,17 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
-	content, err := preprocess.ReadFile(job.content, job.settings.DecodeOptions())
+	inputs, err := job.config.ReadInputs()
 	if err != nil {
 		return err
 	}
-	style, err := preprocess.ReadFile(job.style, job.settings.DecodeOptions())
+	outs, err := transferTargets(job)
 	if err != nil {
 		return err
 	}
 	// Sizes, tiles and memory (sizing.go).
-	if stop, err := planTransfer(c, job, transfer.Inputs{Content: content, Style: style}); stop || err != nil {
+	if stop, err := planTransfer(c, job, inputs); stop || err != nil {
 		return err
-	}
-	if job.frames != "" {
-		if err := os.MkdirAll(job.frames, 0o755); err != nil {
-			return fmt.Errorf("--frames: %v", err)
-		}
 	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
@@ -147,27 +139,27 @@ func runTransfer(c *cli.Context) error {
 	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
 		return err
 	}
+	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
+		return err
+	}
+	if notice, err := weightsNotice(job.model); err != nil {
+		return err
+	} else if notice != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, notice)
+	}
 
-	ctx, stop := interruptContext(c)
+	ctx, stop := interruptContext(c, outs)
 	defer stop()
 
-	var progress transferProgress = &plainProgress{w: c.App.Writer}
-	switch {
-	case c.Bool("quiet"):
-		progress = quietProgress{}
-	case isTerminal(c.App.ErrWriter):
-		progress = newBarProgress(c.App.ErrWriter, job.settings)
-	}
-	out := newTransferOutputs(job)
-	var lastEval time.Time
+	progress := chooseProgress(c.Bool("quiet"), c.App.Writer, c.App.ErrWriter, job.settings)
+	out := newTransferOutputs(job, outs)
 	obs := transfer.Observer{
 		Start: func(i int) {
-			lastEval = time.Now()
+			out.start(i)
 			progress.start(i)
 		},
 		Evaluation: func(i, e int, t transfer.Terms, elapsed time.Duration) {
-			out.evalSeconds = append(out.evalSeconds, time.Since(lastEval).Seconds())
-			lastEval = time.Now()
+			out.evaluation(t)
 			progress.evaluation(i, e, t, elapsed)
 		},
 		Done: func(it transfer.Iteration) error {
@@ -175,145 +167,26 @@ func runTransfer(c *cli.Context) error {
 			return out.iteration(it, job.settings)
 		},
 	}
-	res, runErr := transfer.Run(ctx, model, transfer.Inputs{Content: content, Style: style}, job.settings, obs)
+	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
 	progress.finish()
-	if res == nil {
-		return runErr
-	}
-	if err := out.finish(res); err != nil {
-		return errors.Join(runErr, err)
-	}
-	if runErr != nil {
-		if ctx.Err() != nil && c.Context.Err() == nil {
-			return interruptedError{fmt.Errorf("interrupted; wrote the image so far to %s", job.out)}
-		}
-		return runErr
-	}
-	return nil
+	return out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil)
 }
 
-// transferOutputs writes what a run produces as it goes: frames and the log after
-// each iteration, the image and the GIF at the end (or on interruption). Every file
-// is replaced atomically, so an interrupted run never leaves a half-written one.
-type transferOutputs struct {
-	job      *transferJob
-	logLines [][]byte
-	// evalSeconds collects the current iteration's evaluation times.
-	evalSeconds []float64
-	gifFrames   []*preprocess.Image
-}
-
-type logLine struct {
-	Iteration   int     `json:"iteration"`
-	Loss        float64 `json:"loss"`
-	Content     float32 `json:"content"`
-	Style       float32 `json:"style"`
-	TV          float32 `json:"tv"`
-	Evaluations int     `json:"evaluations"`
-	Steps       int     `json:"lbfgs_iterations"`
-	Status      string  `json:"status"`
-	Seconds     float64 `json:"seconds"`
-	// Size is the image's, WxH; Scale counts --scales from 0.
-	Size  string `json:"size"`
-	Scale int    `json:"scale"`
-	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
-	// the one before (so they include the optimiser's step, a few milliseconds).
-	EvalSeconds []float64 `json:"evaluation_seconds"`
-}
-
-// newTransferOutputs starts the log with the run's settings, every one of them
-// as its flag takes it: {"settings": {"content": ..., "size": "512x512", ...}}.
-func newTransferOutputs(job *transferJob) *transferOutputs {
-	o := &transferOutputs{job: job}
-	if job.log != "" {
-		var settings bytes.Buffer
-		settings.WriteString(`{"settings":{`)
-		for i, f := range job.config.Record() {
-			name, _ := json.Marshal(f.Name)
-			value, _ := json.Marshal(f.Value)
-			if i > 0 {
-				settings.WriteByte(',')
-			}
-			fmt.Fprintf(&settings, "%s:%s", name, value)
-		}
-		settings.WriteString("}}\n")
-		o.logLines = append(o.logLines, settings.Bytes())
+// chooseProgress picks how a run reports: nothing when quiet, a redrawn bar when
+// stderr is a terminal, else the notebook's lines on stdout.
+func chooseProgress(quiet bool, stdout, stderr io.Writer, s transfer.Settings) transferProgress {
+	switch {
+	case quiet:
+		return quietProgress{}
+	case isTerminal(stderr):
+		return newBarProgress(stderr, s)
 	}
-	return o
-}
-
-func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) error {
-	if o.job.frames != "" || o.job.gif != "" {
-		img, err := preprocess.Deprocess(it.X, it.Width, it.Height, s.Preprocess)
-		if err != nil {
-			return err
-		}
-		if o.job.gif != "" {
-			o.gifFrames = append(o.gifFrames, img)
-		}
-		if o.job.frames != "" {
-			name := filepath.Join(o.job.frames, fmt.Sprintf("iteration_%03d.png", it.Iteration))
-			if err := preprocess.WritePNG(name, img); err != nil {
-				return err
-			}
-		}
-	}
-	if o.job.log != "" {
-		line, err := json.Marshal(logLine{
-			Iteration: it.Iteration, Loss: it.Loss,
-			Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
-			Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
-			Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
-			Size: fmt.Sprintf("%dx%d", it.Width, it.Height), Scale: it.Scale,
-		})
-		o.evalSeconds = nil
-		if err != nil {
-			return err
-		}
-		o.logLines = append(o.logLines, append(line, '\n'))
-		return preprocess.WriteFileAtomic(o.job.log, func(w io.Writer) error {
-			for _, l := range o.logLines {
-				if _, err := w.Write(l); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	return nil
-}
-
-func (o *transferOutputs) finish(res *transfer.Result) error {
-	var err error
-	if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
-		err = preprocess.WritePNG(o.job.out, res.Image)
-	} else {
-		err = preprocess.WriteJPEG(o.job.out, res.Image, o.job.quality)
-	}
-	if err != nil {
-		return err
-	}
-	if o.job.gif != "" && len(o.gifFrames) > 0 {
-		// Coarser scales' frames are smaller: shown at the final size.
-		last := o.gifFrames[len(o.gifFrames)-1]
-		for i, f := range o.gifFrames {
-			if f.Width != last.Width || f.Height != last.Height {
-				if o.gifFrames[i], err = preprocess.Resize(f, last.Width, last.Height, preprocess.Bicubic); err != nil {
-					return err
-				}
-			}
-		}
-		return preprocess.WriteGIF(o.job.gif, o.gifFrames, o.job.gifDelay)
-	}
-	return nil
+	return &plainProgress{w: stdout}
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw.
+// It asks the terminal driver (a character device such as /dev/null is not one).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -14,13 +14,19 @@ import (
 
 // Available returns how far this process's resident memory may grow, and what
 // bounds it: the smallest of the cgroup's memory limit (v2 memory.max or v1
-// memory.limit_in_bytes, less what the rest of the cgroup uses), the address-space
-// limit (RLIMIT_AS, ulimit -v, less the address space already mapped), and the
-// kernel's MemAvailable, each plus the memory the process already holds, since an
-// estimate is of the process's whole peak. With none readable it returns
-// math.MaxUint64 and "no limit found".
+// memory.limit_in_bytes, less what the rest of the cgroup uses) and the kernel's
+// MemAvailable, each plus the memory the process already holds, since an
+// estimate is of the process's whole peak. With neither readable it returns
+// math.MaxUint64 and "no limit found". The address-space limit (ulimit -v)
+// bounds something else, mapped rather than resident memory: see AddressLimit.
 func Available() (bytes uint64, source string) {
 	return available(system{root: "/"})
+}
+
+// AddressLimit returns the address-space limit (RLIMIT_AS, ulimit -v); ok is
+// false when there is none.
+func AddressLimit() (bytes uint64, ok bool) {
+	return system{root: "/"}.addressLimit()
 }
 
 // system reads the files Available looks at, under root (a test's fake tree).
@@ -35,7 +41,7 @@ func (s system) read(path string) ([]byte, error) {
 }
 
 func available(s system) (uint64, string) {
-	st := s.selfStatus()
+	rss := s.selfRSS()
 	best, source := uint64(math.MaxUint64), "no limit found"
 	consider := func(n uint64, what string) {
 		if n < best {
@@ -45,15 +51,11 @@ func available(s system) (uint64, string) {
 	if limit, usage, file, what, ok := s.cgroup(); ok {
 		// The cgroup's usage counts this process and reclaimable page cache; neither
 		// stands in the way of this process's growth.
-		others := sub(sub(usage, st.rss), file)
+		others := sub(sub(usage, rss), file)
 		consider(sub(limit, others), fmt.Sprintf("%s %s", what, Format(limit)))
 	}
-	lim, ok := s.addressLimit()
-	if ok {
-		consider(sub(lim, st.vsize)+st.rss, fmt.Sprintf("the address-space limit (ulimit -v) %s", Format(lim)))
-	}
 	if avail, ok := s.memAvailable(); ok {
-		consider(avail+st.rss, "MemAvailable in /proc/meminfo")
+		consider(avail+rss, "MemAvailable in /proc/meminfo")
 	}
 	return best, source
 }
@@ -65,29 +67,19 @@ func sub(a, b uint64) uint64 {
 	return a - b
 }
 
-type status struct{ rss, vsize uint64 }
-
-// selfStatus reads VmRSS and VmSize of /proc/self/status.
-func (s system) selfStatus() status {
-	var st status
+// selfRSS reads VmRSS of /proc/self/status.
+func (s system) selfRSS() uint64 {
 	data, err := s.read("proc/self/status")
 	if err != nil {
-		return st
+		return 0
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			st.rss = kib(v)
-		case "VmSize":
-			st.vsize = kib(v)
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			return kib(v)
 		}
 	}
-	return st
+	return 0
 }
 
 // kib reads "  1234 kB".

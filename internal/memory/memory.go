@@ -1,8 +1,9 @@
 // Package memory tells, before a model loads, whether a command will fit in the
 // memory it may use: Estimate is the peak resident memory a workload needs at an
 // image size (a fixed part plus a part per pixel, fitted to measured runs),
-// Available is what the process may grow to (cgroup limit, ulimit -v, the
-// kernel's MemAvailable), and Check refuses with a message saying both.
+// Available is what the process may grow to (cgroup limit, the kernel's
+// MemAvailable), and Check refuses with a message saying both. CheckWorkload
+// also holds the address space a workload maps (EstimateAddress) to ulimit -v.
 //
 // A refusal up front matters because TensorFlow's CPU kernels (oneDNN) abort the
 // process when an allocation fails, and the kernel's OOM killer ends it without a
@@ -75,11 +76,52 @@ func Estimate(w Workload, width, height int) uint64 {
 	if !ok || width <= 0 || height <= 0 {
 		return 0
 	}
+	return scaled(m, width, height)
+}
+
+func scaled(m model, width, height int) uint64 {
 	v := margin * (m.fixed + m.perPixel*float64(width)*float64(height))
 	if v >= math.MaxUint64 {
 		return math.MaxUint64
 	}
 	return uint64(v)
+}
+
+// addressModels are the peak address space (VmPeak, sampled every 20 ms) of
+// runs at two sizes each, the line through them (memory_test.go). It grows several times faster than resident
+// memory (TensorFlow's allocators map more than they touch, and each thread
+// maps a stack and a malloc arena), so under ulimit -v a size fails long before
+// its resident memory runs out. The fixed part grows with the thread count: it
+// was measured with TensorFlow's default pools on 2 cores.
+var addressModels = map[Workload]model{
+	Features:       {fixed: 3_489_188_864, perPixel: 2883.95},
+	TransferFast:   {fixed: 2_990_265_685, perPixel: 8954.67},
+	TransferRecipe: {fixed: 3_156_064_939, perPixel: 11070.83},
+}
+
+// EstimateAddress is the peak address space, in bytes, that the workload maps
+// on a width x height image; 0 for a workload without a measured model.
+func EstimateAddress(w Workload, width, height int) uint64 {
+	m, ok := addressModels[w]
+	if !ok || width <= 0 || height <= 0 {
+		return 0
+	}
+	return scaled(m, width, height)
+}
+
+// CheckWorkload checks the workload on a width x height image against every
+// limit: its resident memory (Estimate) against Available, and its address
+// space (EstimateAddress) against the address-space limit (ulimit -v).
+func CheckWorkload(w Workload, width, height int) error {
+	if err := Check(Estimate(w, width, height), 0); err != nil {
+		return err
+	}
+	if limit, ok := AddressLimit(); ok {
+		if need := EstimateAddress(w, width, height); need > limit {
+			return &Error{Need: need, Limit: limit, Source: "the address-space limit (ulimit -v)", Address: true}
+		}
+	}
+	return nil
 }
 
 // Check returns nil when need fits in limit, and otherwise an error saying how
@@ -99,9 +141,15 @@ func Check(need, limit uint64) error {
 type Error struct {
 	Need, Limit uint64
 	Source      string // what set Limit, e.g. "the cgroup's memory.max 5.0 GiB"
+	// Address is set when Need and Limit are address space, not resident memory.
+	Address bool
 }
 
 func (e *Error) Error() string {
+	if e.Address {
+		return fmt.Sprintf("needs about %s of address space but %s allows %s",
+			Format(e.Need), e.Source, Format(e.Limit))
+	}
 	return fmt.Sprintf("needs about %s of memory but only %s is available (%s)",
 		Format(e.Need), Format(e.Limit), e.Source)
 }

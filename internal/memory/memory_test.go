@@ -24,6 +24,35 @@ var measured = map[Workload][]measurement{
 	TransferRecipe: {{128, 900038656}, {256, 1311571968}, {384, 1963143168}},
 }
 
+// measuredAddress are the same runs' peak address space (VmPeak of
+// /proc/PID/status, sampled every 20 ms), at two sizes each.
+var measuredAddress = map[Workload][]measurement{
+	Features:       {{256, 3678191616}, {768, 5190213632}},
+	TransferFast:   {{128, 3136978944}, {256, 3577118720}},
+	TransferRecipe: {{128, 3337449472}, {256, 3881603072}},
+}
+
+// TestAddressModelsFitMeasurements: the address-space models are the lines
+// through the measurements, and each estimate is above them.
+func TestAddressModelsFitMeasurements(t *testing.T) {
+	for w, ms := range measuredAddress {
+		fixed, perPixel := fit(ms)
+		m := addressModels[w]
+		if math.Abs(m.fixed-fixed) > 1 || math.Abs(m.perPixel-perPixel) > 0.01 {
+			t.Errorf("%v: model %.0f + %.2f/pixel, the data fit %.0f + %.2f/pixel", w, m.fixed, m.perPixel, fixed, perPixel)
+		}
+		for _, x := range ms {
+			if e := EstimateAddress(w, x.side, x.side); float64(e) < x.peak {
+				t.Errorf("%v at %d: estimate %s below the measured %s", w, x.side, Format(e), Format(uint64(x.peak)))
+			}
+		}
+	}
+	// The case: features at 9000x9000 under ulimit -v 5 GB.
+	if e := EstimateAddress(Features, 9000, 9000); e < 5e9 {
+		t.Errorf("features at 9000x9000 maps %s, within 5 GB", Format(e))
+	}
+}
+
 // fit is the least-squares line peak = fixed + perPixel * side².
 func fit(ms []measurement) (fixed, perPixel float64) {
 	var n, sx, sy, sxx, sxy float64

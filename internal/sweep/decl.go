@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -280,16 +281,20 @@ func jsonError(data []byte, err error) error {
 	case errors.As(err, &syn):
 		offset = syn.Offset
 	case errors.As(err, &typ):
+		// The message names the Go type decoded into, which means nothing to
+		// whoever wrote the file: say what JSON the place wants instead.
 		offset = typ.Offset
 		if typ.Field != "" {
-			err = fmt.Errorf("%s: want %s, got a JSON %s", typ.Field, typ.Type, typ.Value)
+			err = fmt.Errorf("%s: want %s, got %s", typ.Field, jsonKind(typ.Type), article(typ.Value))
+		} else {
+			err = fmt.Errorf("a sweep file is one JSON object (%s), not %s", fileKeys, article(typ.Value))
 		}
 	case errors.Is(err, io.EOF):
 		return errors.New("empty file")
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if strings.HasPrefix(msg, "unknown field ") {
-		msg = "unknown key " + strings.TrimPrefix(msg, "unknown field ") + ` (keys: "description", "settings", "axes"; an axis has "param" and "values" or "range" with "from", "to", "steps", "scale")`
+		msg = "unknown key " + strings.TrimPrefix(msg, "unknown field ") + " (" + fileKeys + `; an axis has "param" and "values" or "range" with "from", "to", "steps", "scale")`
 	}
 	if offset < 0 {
 		return errors.New(msg)
@@ -303,4 +308,37 @@ func jsonError(data []byte, err error) error {
 		}
 	}
 	return fmt.Errorf("line %d column %d: %s", line, col, msg)
+}
+
+// fileKeys are the keys of a sweep file, for messages.
+const fileKeys = `keys: "description", "settings", "axes"`
+
+// jsonKind names the JSON a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.String:
+		return "a JSON string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a JSON number"
+	}
+	return "another JSON value"
+}
+
+// article writes encoding/json's name of a value ("array", "number 5") with an article.
+func article(value string) string {
+	if value == "" {
+		return "that value"
+	}
+	if strings.IndexByte("aeiou", value[0]) >= 0 {
+		return "an " + value
+	}
+	return "a " + value
 }

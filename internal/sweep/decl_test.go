@@ -147,7 +147,9 @@ func TestBadSweepFiles(t *testing.T) {
 		{"seed too large", `{"settings": {"seed": 4294967296}}`, `seed "4294967296": want a whole number from 0 to 4294967295`},
 		{"two documents", `{} {}`, "more than one JSON value"},
 		{"empty", ``, "empty file"},
-		{"wrong type", `{"axes": {"param": "seed"}}`, "axes: want []sweep.fileAxis, got a JSON object"},
+		{"wrong type", `{"axes": {"param": "seed"}}`, "axes: want a JSON array, got an object"},
+		{"not an object", `[]`, `line 1 column 2: a sweep file is one JSON object (keys: "description", "settings", "axes"), not an array`},
+		{"string param", `{"axes": [{"param": 3}]}`, "axes.param: want a JSON string, got a number"},
 		// These parse but no point can run: Points refuses them.
 		{"too small for the layers", `{"settings": {` + images + `, "size": 8}, "axes": [{"param": "content-layer", "values": ["block1_conv2", "block4_conv2"]}]}`,
 			"point 1 (content-layer=block1_conv2): size 8x8 is too small"},

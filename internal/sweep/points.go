@@ -16,6 +16,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // maxPoints bounds a sweep's size; more is a typo, not a plan.
@@ -177,8 +179,8 @@ type keyV1 struct {
 	Seed                                 uint32
 	Init                                 transfer.Init
 	Graph                                transfer.Graph
-	Resample                             preprocess.Filter
-	Preprocess                           preprocess.Mode
+	Resample                             resample.Filter
+	Preprocess                           vggtensor.Mode
 }
 
 // inKeyV1 names the settings that keyV1 or the image hashes hold.
@@ -328,4 +330,25 @@ func (plan *Plan) Shard(s Shard) []Point {
 		}
 	}
 	return slices.DeleteFunc(distinct, func(p Point) bool { return !mine[p.Key] })
+}
+
+// ShardOf returns the shard (from 1) of each distinct key when the sweep is cut
+// into n shards: the assignment of Shard, computed once for all points rather than
+// once per shard, so that listing costs what the points cost whatever n is.
+func (plan *Plan) ShardOf(n int) map[string]int {
+	n = max(n, 1)
+	var keys []string
+	seen := map[string]bool{}
+	for _, p := range plan.Points {
+		if !seen[p.Key] {
+			seen[p.Key] = true
+			keys = append(keys, p.Key)
+		}
+	}
+	slices.Sort(keys)
+	shard := make(map[string]int, len(keys))
+	for r, k := range keys {
+		shard[k] = r%n + 1
+	}
+	return shard
 }

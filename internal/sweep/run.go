@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -29,6 +31,9 @@ type Options struct {
 	Out      string
 	Shard    Shard
 	Observer Observer
+	// ScoreSize, when not 0, scores each finished point's image at that
+	// size (package score) into its record and the summary's score columns.
+	ScoreSize int
 }
 
 // Report says what a run did.
@@ -50,7 +55,7 @@ func (plan *Plan) Images(points []Point) error {
 			if plan.images[key] != nil {
 				continue
 			}
-			img, err := preprocess.ReadFile(path, p.Config.DecodeOptions())
+			img, err := imagefile.ReadFile(path, p.Config.DecodeOptions())
 			if err != nil {
 				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
 			}
@@ -58,6 +63,20 @@ func (plan *Plan) Images(points []Point) error {
 		}
 	}
 	return nil
+}
+
+// release drops the decoded images that none of the points left uses.
+func (plan *Plan) release(left []Point) {
+	keep := map[string]bool{}
+	for _, p := range left {
+		keep[imageKey(p.Config.Content, &p.Config.Settings)] = true
+		keep[imageKey(p.Config.Style, &p.Config.Settings)] = true
+	}
+	for key := range plan.images {
+		if !keep[key] {
+			delete(plan.images, key)
+		}
+	}
 }
 
 // imageKey names a decoded image: its file, and whether its EXIF orientation
@@ -77,10 +96,21 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		return nil, err
 	}
 	rep := &Report{Skipped: len(all) - len(pending)}
-	if err := plan.Images(pending); err != nil {
-		return rep, err
+	if opts.ScoreSize != 0 {
+		if err := score.CheckSize(opts.ScoreSize); err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
+		}
+		if err := score.CheckModel(model); err != nil {
+			return rep, fmt.Errorf("sweep: %w", err)
+		}
 	}
 	obs := opts.Observer
+	fail := func(p *Point, err error) {
+		rep.Failed = append(rep.Failed, err)
+		if obs.Failed != nil {
+			obs.Failed(p, err)
+		}
+	}
 	for i := range pending {
 		p := &pending[i]
 		if err := ctx.Err(); err != nil {
@@ -90,20 +120,24 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			obs.Point(p, i+1, len(pending))
 		}
 		start := time.Now()
+		// Images are decoded as their first point runs (a caller that wants bad
+		// files to fail early calls Images first), and dropped after their last,
+		// so a batch of many photos holds few in memory.
+		if err := plan.Images(pending[i : i+1]); err != nil {
+			fail(p, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err))
+			continue
+		}
 		in := transfer.Inputs{
 			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
 			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
 		}
 		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
+		plan.release(pending[i+1:])
 		if err != nil {
 			if ctx.Err() != nil {
 				return rep, fmt.Errorf("point %d: %w", p.Index, ctx.Err())
 			}
-			err = fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err)
-			rep.Failed = append(rep.Failed, err)
-			if obs.Failed != nil {
-				obs.Failed(p, err)
-			}
+			fail(p, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err))
 			continue
 		}
 		evaluations := 0
@@ -111,6 +145,12 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			evaluations += it.Evaluations
 		}
 		rec := plan.newRecord(p, res, evaluations, time.Since(start).Seconds())
+		if opts.ScoreSize != 0 {
+			// Not part of the transfer's seconds.
+			if rec.Score, err = score.Compute(model, res.Image, in.Content, in.Style, opts.ScoreSize); err != nil {
+				return rep, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err)
+			}
+		}
 		if err := writePoint(opts.Out, rec, res.Image); err != nil {
 			return rep, err
 		}

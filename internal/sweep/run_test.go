@@ -96,9 +96,15 @@ func (c *counter) observer() Observer {
 
 func runSweep(t *testing.T, plan *Plan, out string, shard Shard) (*Report, *counter) {
 	t.Helper()
+	return runScored(t, plan, out, shard, 0)
+}
+
+// runScored is runSweep with Options.ScoreSize.
+func runScored(t *testing.T, plan *Plan, out string, shard Shard, scoreSize int) (*Report, *counter) {
+	t.Helper()
 	m, _ := testModel(t)
 	var c counter
-	rep, err := Run(context.Background(), m, plan, Options{Out: out, Shard: shard, Observer: c.observer()})
+	rep, err := Run(context.Background(), m, plan, Options{Out: out, Shard: shard, Observer: c.observer(), ScoreSize: scoreSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,12 +134,12 @@ func readPNG(t *testing.T, path string) *image.RGBA {
 	return rgba
 }
 
-// TestSweep runs the tiny sweep, collects it, runs it again (nothing to do), and
-// checks the sheet, the summary and the point files.
+// TestSweep runs the tiny sweep, scoring its points, collects it, runs it again
+// (nothing to do), and checks the sheet, the summary and the point files.
 func TestSweep(t *testing.T) {
 	plan := tinyPlan(t)
 	out := t.TempDir()
-	rep, c := runSweep(t, plan, out, Shard{})
+	rep, c := runScored(t, plan, out, Shard{}, 16)
 	if rep.Ran != 4 || rep.Skipped != 0 {
 		t.Fatalf("first run: %+v, want 4 run", rep)
 	}
@@ -283,7 +289,10 @@ func checkSummary(t *testing.T, plan *Plan, out string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := []string{"point", "key", "style-weight", "content-layer", "finished", "loss", "content_loss", "style_loss", "tv_loss", "evaluations", "seconds", "image"}
+	wantHeader := []string{"point", "key", "style-weight", "content-layer", "finished", "loss", "content_loss", "style_loss", "tv_loss", "evaluations", "seconds", "image",
+		"score_size", "score_loss", "score_content_loss", "score_style_loss",
+		"score_style_block1_conv2", "score_style_block2_conv2", "score_style_block3_conv3", "score_style_block4_conv3", "score_style_block5_conv3",
+		"score_tv_loss", "score_ssim_content", "score_color_distance_style"}
 	if len(rows) != 5 {
 		t.Fatalf("%d rows, want a header and 4 points", len(rows))
 	}
@@ -302,6 +311,18 @@ func checkSummary(t *testing.T, plan *Plan, out string) {
 			strconv.FormatFloat(float64(rec.Style), 'g', -1, 32),
 			strconv.FormatFloat(float64(rec.TV), 'g', -1, 32),
 			strconv.Itoa(rec.Evaluations), row[10], "points/" + p.Key + ".png"}
+		// The score at 16x16, as the record has it.
+		sc := rec.Score
+		if sc == nil || sc.Size != 16 || len(sc.StyleLayers) != 5 || sc.Loss <= 0 || sc.SSIM > 1 || sc.SSIM < -1 ||
+			sc.ColorDistance < 0 || sc.ColorDistance > 1 {
+			t.Fatalf("row %d: score %+v", i+1, sc)
+		}
+		f32 := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+		want = append(want, "16", f32(sc.Loss), f32(sc.ContentLoss), f32(sc.StyleLoss))
+		for _, l := range sc.StyleLayers {
+			want = append(want, f32(l.Loss))
+		}
+		want = append(want, f32(sc.TVLoss), strconv.FormatFloat(sc.SSIM, 'g', -1, 64), strconv.FormatFloat(sc.ColorDistance, 'g', -1, 64))
 		if diff := cmp.Diff(want, row); diff != "" {
 			t.Errorf("row %d (-want +got):\n%s", i+1, diff)
 		}

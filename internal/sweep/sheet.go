@@ -12,6 +12,7 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 )
 
 // The sheet's text is X11's 7x13 fixed font (basicfont), so no font file is
@@ -68,7 +69,7 @@ func thumbSize(p *Point, thumb int) (int, int) {
 	if max(w, h) <= thumb {
 		return w, h
 	}
-	tw, th, err := preprocess.FitLongestSide(w, h, thumb)
+	tw, th, err := resample.FitLongestSide(w, h, thumb)
 	if err != nil { // only for sizes Validate refuses
 		return w, h
 	}
@@ -190,7 +191,7 @@ func drawText(dst draw.Image, t textLine) {
 func drawThumb(dst *image.RGBA, r image.Rectangle, img *preprocess.Image) error {
 	if img.Width != r.Dx() || img.Height != r.Dy() {
 		var err error
-		if img, err = preprocess.Resize(img, r.Dx(), r.Dy(), preprocess.Bicubic); err != nil {
+		if img, err = resample.Resize(img, r.Dx(), r.Dy(), resample.Bicubic); err != nil {
 			return err
 		}
 	}

@@ -9,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // recordFormat names the layout of a point's record.
@@ -36,6 +39,8 @@ type Record struct {
 	Seconds     float64           `json:"seconds"`
 	Iterations  []IterationRecord `json:"iterations"`
 	Image       string            `json:"image"` // file name beside the record
+	// Score is the image's score (Options.ScoreSize); nil when not scored.
+	Score *score.Score `json:"score,omitempty"`
 }
 
 // IterationRecord is one outer iteration of a point's run.
@@ -53,6 +58,9 @@ const pointsDir = "points"
 func pointPath(out, key, ext string) string {
 	return filepath.Join(out, pointsDir, key+ext)
 }
+
+// PointImage is the path of a point's image in the output folder out.
+func PointImage(out, key string) string { return pointPath(out, key, ".png") }
 
 // finished reports whether the point's completion marker exists.
 func finished(out, key string) (bool, error) {
@@ -73,7 +81,7 @@ func writePoint(out string, rec *Record, img *preprocess.Image) error {
 		return fmt.Errorf("sweep: %w", err)
 	}
 	rec.Image = rec.Key + ".png"
-	if err := preprocess.WritePNG(pointPath(out, rec.Key, ".png"), img); err != nil {
+	if err := imagefile.WritePNG(pointPath(out, rec.Key, ".png"), img); err != nil {
 		return fmt.Errorf("sweep: point %s: %w", rec.Key, err)
 	}
 	data, err := json.MarshalIndent(rec, "", "  ")
@@ -99,7 +107,7 @@ func readPoint(out, key string) (*Record, *preprocess.Image, error) {
 	if rec.Format != recordFormat || rec.Key != key {
 		return nil, nil, fmt.Errorf("sweep: %s: not the record of point %s", pointPath(out, key, ".json"), key)
 	}
-	img, err := preprocess.ReadFile(pointPath(out, key, ".png"), nil)
+	img, err := imagefile.ReadFile(pointPath(out, key, ".png"), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: finished point %s: %w", key, err)
 	}
@@ -107,7 +115,7 @@ func readPoint(out, key string) (*Record, *preprocess.Image, error) {
 }
 
 func writeFile(path string, data []byte) error {
-	err := preprocess.WriteFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})

@@ -113,9 +113,33 @@ func notebookWeightMask() (content, style []bool) {
 	return content, style
 }
 
-// signature returns the name of the signature to run: the notebook_* variant of
-// base when the layers are the notebook's.
-func signature(base string, w weightInputs) string {
+// bf16Suffix names the signatures with bfloat16 convolutions (fast only).
+const bf16Suffix = "_bf16"
+
+// checkPrecision reports whether m has the signatures precision p needs.
+func checkPrecision(m *tfgraph.Model, s *Settings, masked bool) error {
+	if s.Precision != PrecisionBF16 {
+		return nil
+	}
+	// The bfloat16 signatures are the fast graph's with max pooling only.
+	if s.Pooling != PoolingMax || masked {
+		return errors.New("precision bf16 runs max pooling without style masks; give --precision fp32 for --pooling avg or --style-mask")
+	}
+	for _, name := range []string{sigFastTargets + bf16Suffix, sigFast + bf16Suffix} {
+		if _, err := m.Signature(name); err != nil {
+			return fmt.Errorf("%s was exported before the style model had bfloat16 signatures (%s); export it again (make model)", m.Dir(), name)
+		}
+	}
+	return nil
+}
+
+// signature returns the name of the signature to run: the bfloat16 variant of
+// base for PrecisionBF16, else the notebook_* variant of base when the layers
+// are the notebook's.
+func signature(base string, w weightInputs, p Precision) string {
+	if p == PrecisionBF16 {
+		return base + bf16Suffix
+	}
 	if notebookLayers(w) {
 		return notebookPrefix + base
 	}
@@ -126,13 +150,6 @@ func signature(base string, w weightInputs) string {
 // float32.
 type Terms struct {
 	Loss, Content, Style, TV float32
-}
-
-// evaluator computes the loss and its gradient for a combination image given
-// in the optimizer's float64.
-type evaluator interface {
-	evaluate(x, grad []float64) (Terms, error)
-	signature() string // the model signature it runs
 }
 
 // weightInputs are the run-time layer and weight choices, as the model takes them.
@@ -154,50 +171,48 @@ func newWeightInputs(s *Settings) weightInputs {
 	return weightInputs{content: cw, style: sw, tv: tfgraph.Scalar(float32(s.TVWeight))}
 }
 
-// recipeEvaluator runs the notebook's graph: content, style and combination in
-// one batch, every evaluation.
-type recipeEvaluator struct {
-	model   *tfgraph.Model
-	sig     string
-	inputs  map[string]*tfgraph.Tensor
-	combo   *tfgraph.Tensor
-	weights weightInputs
+// lossEvaluator is what the optimizers call: the whole image's evaluator, or
+// the tiled one (tiles.go).
+type lossEvaluator interface {
+	evaluate(x, grad []float64) (Terms, error)
+	signature() string
 }
 
-func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) *recipeEvaluator {
+// evaluator computes the loss and its gradient for a combination image given
+// in the optimizer's float64, by running one model signature. Its two
+// constructors differ only in what they feed the model besides the image.
+type evaluator struct {
+	model  *tfgraph.Model
+	sig    string                     // the signature it runs
+	inputs map[string]*tfgraph.Tensor // every input, combo among them
+	combo  *tfgraph.Tensor            // the combination image, refilled each evaluation
+	width  int                        // of the image, to name a bad gradient value's pixel
+}
+
+// newRecipeEvaluator runs the notebook's graph: content, style and combination
+// in one batch, every evaluation.
+func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) *evaluator {
 	shape := []int64{1, int64(h), int64(w), 3}
-	e := &recipeEvaluator{model: m, combo: tfgraph.NewTensor(shape...), weights: newWeightInputs(s)}
-	e.sig = signature(sigRecipe, e.weights)
+	weights := newWeightInputs(s)
+	e := &evaluator{model: m, sig: signature(sigRecipe, weights, s.Precision), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
 		inCombination:    e.combo,
-		inContentWeights: e.weights.content,
-		inStyleWeights:   e.weights.style,
-		inTVWeight:       e.weights.tv,
+		inContentWeights: weights.content,
+		inStyleWeights:   weights.style,
+		inTVWeight:       weights.tv,
 	}
 	return e
 }
 
-func (e *recipeEvaluator) evaluate(x, grad []float64) (Terms, error) {
-	return runLoss(e.model, e.sig, e.inputs, e.combo, x, grad)
-}
-
-func (e *recipeEvaluator) signature() string { return e.sig }
-
-// fastEvaluator computes the content features and style Gram matrices once and
-// then runs VGG16 on the combination image alone: a third of the network work.
-type fastEvaluator struct {
-	model  *tfgraph.Model
-	sig    string
-	inputs map[string]*tfgraph.Tensor
-	combo  *tfgraph.Tensor
-}
-
-func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*fastEvaluator, error) {
+// newFastEvaluator computes the content features and style Gram matrices once
+// and then runs VGG16 on the combination image alone: a third of the network
+// work, the same bits.
+func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*evaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	weights := newWeightInputs(s)
-	targets, err := m.Run(signature(sigFastTargets, weights), map[string]*tfgraph.Tensor{
+	targets, err := m.Run(signature(sigFastTargets, weights, s.Precision), map[string]*tfgraph.Tensor{
 		inContent:        {Shape: shape, Data: content},
 		inStyle:          {Shape: shape, Data: style},
 		inContentWeights: weights.content,
@@ -206,7 +221,7 @@ func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *S
 	if err != nil {
 		return nil, fmt.Errorf("content and style targets: %w", err)
 	}
-	e := &fastEvaluator{model: m, sig: signature(sigFast, weights), combo: tfgraph.NewTensor(shape...)}
+	e := &evaluator{model: m, sig: signature(sigFast, weights, s.Precision), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inCombination:    e.combo,
 		inContentFeature: targets[inContentFeature],
@@ -220,23 +235,18 @@ func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *S
 	return e, nil
 }
 
-func (e *fastEvaluator) evaluate(x, grad []float64) (Terms, error) {
-	return runLoss(e.model, e.sig, e.inputs, e.combo, x, grad)
-}
+// signature returns the name of the model signature the evaluator runs.
+func (e *evaluator) signature() string { return e.sig }
 
-func (e *fastEvaluator) signature() string { return e.sig }
-
-// errNotFinite is returned when the model's loss or gradient is NaN or infinite,
-// which L-BFGS-B cannot step from.
-var errNotFinite = errors.New("the loss or its gradient is not finite (weights too large for float32?)")
-
-// runLoss feeds x as float32, as the notebook's Keras function did, and returns the
-// float32 loss and the float32 gradient widened to float64.
-func runLoss(m *tfgraph.Model, sig string, inputs map[string]*tfgraph.Tensor, combo *tfgraph.Tensor, x, grad []float64) (Terms, error) {
+// evaluate feeds x as float32, as the notebook's Keras function did, and returns
+// the float32 loss and terms, with the float32 gradient widened to float64 into
+// grad. A loss, term or gradient value that is NaN or infinite, which L-BFGS-B
+// cannot step from, is an error (ErrNotFinite) that says which.
+func (e *evaluator) evaluate(x, grad []float64) (Terms, error) {
 	for i, v := range x {
-		combo.Data[i] = float32(v)
+		e.combo.Data[i] = float32(v)
 	}
-	out, err := m.Run(sig, inputs)
+	out, err := e.model.Run(e.sig, e.inputs)
 	if err != nil {
 		return Terms{}, err
 	}
@@ -244,17 +254,62 @@ func runLoss(m *tfgraph.Model, sig string, inputs map[string]*tfgraph.Tensor, co
 	if len(g) != len(grad) {
 		return Terms{}, fmt.Errorf("model returned a gradient of %d values for an image of %d", len(g), len(grad))
 	}
-	for i, v := range g {
-		grad[i] = float64(v)
-	}
+	gradErr := widenGradient(grad, g, e.width)
 	t := Terms{
 		Loss:    out[outLoss].Data[0],
 		Content: out[outContent].Data[0],
 		Style:   out[outStyle].Data[0],
 		TV:      out[outTV].Data[0],
 	}
-	if f := float64(t.Loss); math.IsNaN(f) || math.IsInf(f, 0) {
-		return t, errNotFinite
+	if err := t.checkFinite(); err != nil {
+		return t, err
 	}
-	return t, nil
+	return t, gradErr
+}
+
+// widenGradient copies the model's float32 gradient g into grad and reports
+// NaN or infinite values in the same pass: how many, and where the first is in
+// an image width pixels wide (channels in the model's B, G, R order).
+func widenGradient(grad []float64, g []float32, width int) error {
+	bad, first := 0, -1
+	for i, v := range g {
+		grad[i] = float64(v)
+		if v-v != 0 { // NaN or ±Inf: finite values give exactly 0
+			if bad++; first < 0 {
+				first = i
+			}
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	pix := first / 3
+	return fmt.Errorf("%w: the gradient has %d of %d values NaN or infinite, the first (%v) at pixel x %d, y %d, channel %d (weights too large for float32?)",
+		ErrNotFinite, bad, len(g), g[first], pix%width, pix/width, first%3)
+}
+
+// ErrNotFinite is wrapped by the error of an evaluation whose loss, one of its
+// terms, or its gradient is NaN or infinite; the message says which.
+var ErrNotFinite = errors.New("not finite")
+
+// checkFinite names the terms that are NaN or infinite, or, when they are all
+// finite, a loss whose float32 sum overflowed.
+func (t Terms) checkFinite() error {
+	var bad []string
+	for _, v := range []struct {
+		name string
+		v    float32
+	}{{"content", t.Content}, {"style", t.Style}, {"tv", t.TV}} {
+		if f := float64(v.v); math.IsNaN(f) || math.IsInf(f, 0) {
+			bad = append(bad, fmt.Sprintf("the %s loss is %v", v.name, v.v))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s (loss %v; weights too large for float32?)", ErrNotFinite, strings.Join(bad, ", "), t.Loss)
+	}
+	if f := float64(t.Loss); math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%w: the loss is %v although its terms are finite (content %v, style %v, tv %v): their float32 sum overflows; lower the weights",
+			ErrNotFinite, t.Loss, t.Content, t.Style, t.TV)
+	}
+	return nil
 }

@@ -8,14 +8,18 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // Config is everything one transfer needs: its settings and the image files it
 // reads. Command lines, sweep files and web forms all fill one through Schema.
 type Config struct {
 	Settings
-	Content, Style string // image files
+	Content, Style string // image files; Style may list several, comma-separated
+	// StyleMask lists mask files, one per style; InitImage is the starting
+	// image's file (issue 12's controls).
+	StyleMask, InitImage string
 }
 
 // DefaultConfig returns the notebook's settings and no images.
@@ -68,7 +72,7 @@ var Schema = []Setting{
 		Parse:  func(c *Config, v string) error { return parsePath(&c.Content, v) },
 		Format: func(c *Config) string { return c.Content }},
 	{Name: "style", Kind: KindFile, Required: true, Sweep: true, Placeholder: "FILE", Env: "NEURALSTYLE_STYLE",
-		Usage:  "style image `FILE`",
+		Usage:  "style image `FILE`, or several: a.jpg,b.jpg (see --style-blend, --style-mask)",
 		Parse:  func(c *Config, v string) error { return parsePath(&c.Style, v) },
 		Format: func(c *Config) string { return c.Style }},
 	{Name: "size", Kind: KindText, Sweep: true, Placeholder: "WxH", Env: "NEURALSTYLE_SIZE",
@@ -119,7 +123,7 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(c *Config) string { return strconv.FormatUint(uint64(c.Seed), 10) }},
-	choiceSetting("init", "starting image: noise, content or style", []string{string(InitNoise), string(InitContent), string(InitStyle)},
+	choiceSetting("init", "starting image: noise, content, style or image (--init-image)", []string{string(InitNoise), string(InitContent), string(InitStyle), string(InitImage)},
 		func(s *Settings) *Init { return &s.Init }),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),
@@ -127,17 +131,18 @@ var Schema = []Setting{
 	{Name: "resample", Kind: KindChoice, Choices: []string{"nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_RESAMPLE",
 		Usage: "resize filter: nearest (the notebook's Pillow default), box, bilinear, hamming, bicubic, lanczos",
 		Parse: func(c *Config, v string) (err error) {
-			c.Resample, err = preprocess.ParseFilter(strings.TrimSpace(v))
+			c.Resample, err = resample.ParseFilter(strings.TrimSpace(v))
 			return err
 		},
 		Format: func(c *Config) string { return c.Resample.String() }},
 	{Name: "preprocess", Kind: KindChoice, Choices: []string{"recipe", "caffe"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_PREPROCESS",
 		Usage: "recipe (the notebook's mean subtraction, quirk included) or caffe (Keras' preprocess_input)",
 		Parse: func(c *Config, v string) (err error) {
-			c.Preprocess, err = preprocess.ParseMode(strings.TrimSpace(v))
+			c.Preprocess, err = vggtensor.ParseMode(strings.TrimSpace(v))
 			return err
 		},
 		Format: func(c *Config) string { return c.Preprocess.String() }},
+	precisionSetting(),
 	{Name: "exif", Kind: KindChoice, Choices: []string{"apply", "ignore"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_EXIF",
 		Usage: "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels, as the notebook's Pillow did (bit for bit the notebook on rotated photos)",
 		Parse: func(c *Config, v string) error {
@@ -157,6 +162,9 @@ var Schema = []Setting{
 			}
 			return "apply"
 		}},
+	// Issue 12's controls (controls.go).
+	controlSchema[0], controlSchema[1], controlSchema[2], controlSchema[3], controlSchema[4],
+	controlSchema[5], controlSchema[6], controlSchema[7], controlSchema[8],
 }
 
 // Lookup returns the setting of a name, or an error listing the settings.
@@ -224,15 +232,19 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: not given", s.Name))
 		}
 	}
-	return errors.Join(append(errs, c.Settings.problems()...)...)
+	return errors.Join(append(errs, c.problems()...)...)
 }
 
 // Validate checks the settings before any work starts; it reports every
 // problem, one line each (the images are Config's).
-func (s *Settings) Validate() error { return errors.Join(s.problems()...) }
-
-func (s *Settings) problems() []error {
+func (s *Settings) Validate() error {
 	c := &Config{Settings: *s}
+	return errors.Join(c.problems()...)
+}
+
+// problems runs every setting's check on c; the checks that count image files
+// (style-blend, style-mask, init-image) see them only in a whole Config.
+func (c *Config) problems() []error {
 	var errs []error
 	for _, set := range Schema {
 		if set.Check == nil {
@@ -362,6 +374,29 @@ func choiceSetting[T ~string](name, usage string, choices []string, field func(*
 		},
 		Format: func(c *Config) string { return string(*field(&c.Settings)) },
 		Check:  func(c *Config) error { return check(*field(&c.Settings)) }}
+}
+
+// precisionSetting is --precision: fp32, or bf16 convolutions on the fast graph.
+func precisionSetting() Setting {
+	s := choiceSetting("precision", "fp32 (the notebook's float32) or bf16 (convolutions in bfloat16, Grams, loss and optimizer "+
+		"in float32: faster where the CPU has AVX512-BF16/AMX or on GPU tensor cores, slower elsewhere; fast graph only)",
+		[]string{string(PrecisionFP32), string(PrecisionBF16)}, func(s *Settings) *Precision { return &s.Precision })
+	s.Advanced = true
+	check := s.Check
+	s.Check = func(c *Config) error {
+		if err := check(c); err != nil {
+			return err
+		}
+		switch {
+		case c.Precision != PrecisionBF16:
+		case c.Graph != GraphFast:
+			return fmt.Errorf("bf16 runs the fast graph only, not graph %s", c.Graph)
+		case c.Pooling != PoolingMax || c.StyleMask != "":
+			return errors.New("bf16 runs max pooling without style masks; give --precision fp32 for --pooling avg or --style-mask")
+		}
+		return nil
+	}
+	return s
 }
 
 // envName is the environment variable of a setting: NEURALSTYLE_ and its name in

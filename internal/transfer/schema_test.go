@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // TestSchemaRoundTrip: every setting's default text parses back to the same
@@ -109,5 +111,28 @@ func TestValidateAll(t *testing.T) {
 	}
 	if len(lines) != 5 {
 		t.Errorf("%d lines, want 5:\n%v", len(lines), err)
+	}
+}
+
+// TestEXIFSetting: --exif ignore reads a photo's stored pixels, as the notebook's
+// Pillow did; apply (the default) turns it upright. The file is 6: rotated a
+// quarter turn, so the two reads have swapped sides.
+func TestEXIFSetting(t *testing.T) {
+	path := "../../preprocess/imagefile/testdata/decode/jpeg_orient6.jpg"
+	c := DefaultConfig()
+	upright, err := imagefile.ReadFile(path, c.DecodeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := Lookup("exif")
+	if err := set.Set(&c, "ignore"); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := imagefile.ReadFile(path, c.DecodeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upright.Width == upright.Height || upright.Width != stored.Height || upright.Height != stored.Width {
+		t.Errorf("apply gives %dx%d, ignore %dx%d: want the sides swapped", upright.Width, upright.Height, stored.Width, stored.Height)
 	}
 }

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -79,10 +80,47 @@ func TestSignatureChoice(t *testing.T) {
 				if tc.notebook {
 					want = notebookPrefix + base
 				}
-				if got := signature(base, w); got != want {
+				if got := signature(base, w, PrecisionFP32); got != want {
 					t.Errorf("signature(%s) = %s, want %s", base, got, want)
 				}
 			}
+			// bf16 always runs its own run-time-layer signatures.
+			for _, base := range []string{sigFastTargets, sigFast} {
+				if got := signature(base, w, PrecisionBF16); got != base+"_bf16" {
+					t.Errorf("bf16: signature(%s) = %s, want %s_bf16", base, got, base)
+				}
+			}
 		})
+	}
+}
+
+func TestPrecisionSetting(t *testing.T) {
+	set, err := Lookup("precision")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text, graph string
+		want        string // "" for no error
+	}{
+		{"fp32", "fast", ""},
+		{"bf16", "fast", ""},
+		{"BF16", "fast", ""},
+		{"fp32", "recipe", ""},
+		{"bf16", "recipe", "precision: bf16 runs the fast graph only, not graph recipe"},
+		{"fp16", "fast", `precision "fp16": want fp32, bf16`},
+	} {
+		cfg := DefaultConfig()
+		cfg.Graph = Graph(c.graph)
+		err := set.Set(&cfg, c.text)
+		if err == nil {
+			err = cfg.Settings.Validate()
+		}
+		if got := fmt.Sprint(err); (c.want == "" && err != nil) || (c.want != "" && got != c.want) {
+			t.Errorf("--precision %s --graph %s: error %v, want %q", c.text, c.graph, err, c.want)
+		}
+	}
+	if d := Defaults().Precision; d != PrecisionFP32 {
+		t.Errorf("default precision %q, want fp32", d)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -27,82 +29,41 @@ func fitLongSide(w, h, long int) (int, int) {
 	return max(1, int(math.Round(float64(w)*float64(long)/float64(h)))), long
 }
 
-// shapes returns the content's (and combination's) size and the style image's:
-// both Width x Height, or with LongSide each image's own aspect ratio.
+// shapes returns the content's (and combination's) size and the style images':
+// Width x Height and the style scale's size (styleSize), or with LongSide each
+// image's own aspect ratio (one style image: Config.Validate refuses more).
 func (s *Settings) shapes(in Inputs) (w, h, sw, sh int, err error) {
 	if s.LongSide == 0 {
-		return s.Width, s.Height, s.Width, s.Height, nil
+		sw, sh = s.styleSize()
+		return s.Width, s.Height, sw, sh, nil
+	}
+	styles := in.styles()
+	if len(styles) != 1 {
+		return 0, 0, 0, 0, fmt.Errorf("long-side %d: takes one style image, not %d", s.LongSide, len(styles))
 	}
 	w, h = fitLongSide(in.Content.Width, in.Content.Height, s.LongSide)
-	sw, sh = fitLongSide(in.Style.Width, in.Style.Height, s.LongSide)
+	sw, sh = fitLongSide(styles[0].Width, styles[0].Height, s.LongSide)
 	if err := checkSize(w, h); err != nil {
 		return 0, 0, 0, 0, fmt.Errorf("long-side %d: content image %dx%d: %w", s.LongSide, in.Content.Width, in.Content.Height, err)
 	}
 	if err := checkSize(sw, sh); err != nil {
-		return 0, 0, 0, 0, fmt.Errorf("long-side %d: style image %dx%d: %w", s.LongSide, in.Style.Width, in.Style.Height, err)
+		return 0, 0, 0, 0, fmt.Errorf("long-side %d: style image %dx%d: %w", s.LongSide, styles[0].Width, styles[0].Height, err)
 	}
 	return w, h, sw, sh, nil
 }
 
-// chooseEvaluator chooses how the loss is evaluated: tile by tile (Tile, when
-// one tile does not cover the image: at a coarse scale it may), the notebook's
-// recipe graph, or the fast graph, whose style targets come from a style image of
-// its own size when the shapes differ.
-func chooseEvaluator(m *tfgraph.Model, content []float32, w, h int, style []float32, sw, sh int, s *Settings) (evaluator, error) {
-	switch {
-	case s.Tile > 0 && (s.Tile < w || s.Tile < h):
-		return newTiledEvaluator(m, content, w, h, style, sw, sh, s, s.Tile)
-	case s.Graph == GraphRecipe:
-		return newRecipeEvaluator(m, content, style, w, h, s), nil
-	case sw != w || sh != h:
-		return newFastEvaluatorStyleSize(m, content, w, h, style, sw, sh, s)
-	}
-	return newFastEvaluator(m, content, style, w, h, s)
-}
-
-// newFastEvaluatorStyleSize is the fast graph with a style image of its own size.
-// The loss's Gram matrices are sums over positions, unnormalised (RECIPE section
-// 3), so a style image with more pixels would weigh more: its Gram matrices are
-// scaled, per layer, by the combination's number of positions over the style
-// image's, which keeps the style weight's meaning at every shape.
-func newFastEvaluatorStyleSize(m *tfgraph.Model, content []float32, w, h int, style []float32, sw, sh int, s *Settings) (*fastEvaluator, error) {
-	weights := newWeightInputs(s)
-	targets, err := m.Run(signature(sigFastTargets, weights), map[string]*tfgraph.Tensor{
-		inContent:        {Shape: []int64{1, int64(h), int64(w), 3}, Data: content},
-		inStyle:          {Shape: []int64{1, int64(sh), int64(sw), 3}, Data: style},
-		inContentWeights: weights.content,
-		inStyleWeights:   weights.style,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("content and style targets: %w", err)
-	}
-	scaleGrams(targets, w, h, sw, sh)
-	e := &fastEvaluator{model: m, sig: signature(sigFast, weights), combo: tfgraph.NewTensor(1, int64(h), int64(w), 3)}
-	e.inputs = map[string]*tfgraph.Tensor{
-		inCombination:    e.combo,
-		inContentFeature: targets[inContentFeature],
-		inContentWeights: weights.content,
-		inStyleWeights:   weights.style,
-		inTVWeight:       weights.tv,
-	}
-	for i := range Layers {
-		e.inputs[gramName(i)] = targets[gramName(i)]
-	}
-	return e, nil
-}
-
 // scaleGrams scales the style image's Gram matrices (sw x sh) in targets to the
-// number of positions of a w x h image, layer by layer.
+// number of positions of a w x h image, layer by layer, in place, as scaleGram
+// (controls.go) does for the fast graph's.
 func scaleGrams(targets map[string]*tfgraph.Tensor, w, h, sw, sh int) {
 	for i := range Layers {
 		g := targets[gramName(i)]
 		if g == nil {
 			continue
 		}
-		s := 1 << (layerBlock(i) - 1) // each pool floors
-		f := float32(float64((w/s)*(h/s)) / float64((sw/s)*(sh/s)))
-		for k := range g.Data {
-			g.Data[k] *= f
+		f := layerPositions(i, w, h) / layerPositions(i, sw, sh)
+		for k, v := range g.Data {
+			g.Data[k] = float32(float64(v) * f)
 		}
 	}
 }
@@ -193,12 +154,12 @@ func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings,
 
 // upsample resizes a scale's result to the next scale's size (bicubic) and
 // returns it in preprocessed space.
-func upsample(img *preprocess.Image, w, h int, m preprocess.Mode) ([]float64, error) {
-	big, err := preprocess.Resize(img, w, h, preprocess.Bicubic)
+func upsample(img *preprocess.Image, w, h int, m vggtensor.Mode) ([]float64, error) {
+	big, err := resample.Resize(img, w, h, resample.Bicubic)
 	if err != nil {
 		return nil, err
 	}
-	x, err := preprocess.Preprocess(big, m)
+	x, err := vggtensor.Preprocess(big, m)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +178,10 @@ var sizeSettings = []Setting{
 				return fmt.Errorf("%q: want a whole number of pixels", v)
 			}
 			c.LongSide = n
-			return checkLongSide(&c.Settings)
+			return checkLongSide(c)
 		},
 		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
-		Check:  func(c *Config) error { return checkLongSide(&c.Settings) }},
+		Check:  func(c *Config) error { return checkLongSide(c) }},
 	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
 		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations and starts the next, upsampled",
 		Parse: func(c *Config, v string) error {
@@ -250,14 +211,14 @@ var sizeSettings = []Setting{
 		Parse: func(c *Config, v string) error {
 			if strings.TrimSpace(v) == "auto" {
 				c.Tile = TileAuto
-				return checkTile(&c.Settings)
+				return checkTile(c)
 			}
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
 				return fmt.Errorf("%q: want a whole number of pixels, or auto", v)
 			}
 			c.Tile = n
-			return checkTile(&c.Settings)
+			return checkTile(c)
 		},
 		Format: func(c *Config) string {
 			if c.Tile == TileAuto {
@@ -265,10 +226,11 @@ var sizeSettings = []Setting{
 			}
 			return strconv.Itoa(c.Tile)
 		},
-		Check: func(c *Config) error { return checkTile(&c.Settings) }},
+		Check: func(c *Config) error { return checkTile(c) }},
 }
 
-func checkLongSide(s *Settings) error {
+func checkLongSide(c *Config) error {
+	s := &c.Settings
 	switch {
 	case s.LongSide == 0:
 		return nil
@@ -280,6 +242,12 @@ func checkLongSide(s *Settings) error {
 		return errors.New("keeps the style image's own shape, which the recipe graph (one batch of three equal images) cannot take: use --graph fast")
 	case s.Init == InitStyle:
 		return errors.New("keeps the style image's own shape, so it cannot start from the style image (--init style)")
+	case len(splitList(c.Style)) > 1:
+		return errors.New("sizes one style image to its own shape: give one --style")
+	case c.StyleMask != "":
+		return errors.New("sizes the style image to its own shape, which --style-mask's masks cannot follow: give --size instead")
+	case s.StyleScale != 1:
+		return errors.New("sizes the style image itself: leave --style-scale at 1")
 	}
 	return nil
 }
@@ -306,10 +274,15 @@ func checkScales(s *Settings) error {
 	return nil
 }
 
-func checkTile(s *Settings) error {
-	switch {
-	case s.Tile == 0:
+func checkTile(c *Config) error {
+	s := &c.Settings
+	if s.Tile == 0 {
 		return nil
+	}
+	if err := tileRefusal(len(splitList(c.Style)), c.StyleMask != "", s); err != nil {
+		return err
+	}
+	switch {
 	case s.Graph == GraphRecipe && s.Tile == TileAuto:
 		return errors.New("auto needs the fast graph, whose loss tiles evaluate: use --graph fast")
 	case s.Tile == TileAuto:
@@ -318,6 +291,15 @@ func checkTile(s *Settings) error {
 		return fmt.Errorf("%d: want 0 or a multiple of %d", s.Tile, tileAlign)
 	case s.Graph == GraphRecipe:
 		return errors.New("the recipe graph evaluates its batch of three whole; tiles evaluate the fast graph's loss: use --graph fast")
+	}
+	return nil
+}
+
+// tileRefusal says why the tiled evaluator cannot run: it runs the fast graph's
+// loss with one style image, max pooling and float32 convolutions.
+func tileRefusal(styles int, masked bool, s *Settings) error {
+	if styles > 1 || masked || s.Pooling != PoolingMax || s.Precision != PrecisionFP32 {
+		return errors.New("tiles evaluate the fast graph with one style image, max pooling and fp32: give one --style, no --style-mask, --pooling max and --precision fp32")
 	}
 	return nil
 }

@@ -338,12 +338,14 @@ func (e *tiledEvaluator) evaluate(x, grad []float64) (Terms, error) {
 		TV:      float32(tv),
 		Loss:    float32(float64(float32(content)) + float64(style) + float64(float32(tv))),
 	}
-	if f := float64(t.Loss); math.IsNaN(f) || math.IsInf(f, 0) {
-		return t, errNotFinite
+	if err := t.checkFinite(); err != nil {
+		return t, err
 	}
-	for _, v := range grad {
+	for i, v := range grad {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return t, errNotFinite
+			pix := i / 3
+			return t, fmt.Errorf("%w: the gradient (%v) at pixel x %d, y %d, channel %d (weights too large for float32?)",
+				ErrNotFinite, v, pix%e.w, pix/e.w, i%3)
 		}
 	}
 	return t, nil

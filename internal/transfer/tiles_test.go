@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -50,7 +50,7 @@ func TestSplitAxis(t *testing.T) {
 func TestTotalVariationGradient(t *testing.T) {
 	// Central differences of totalVariation against the gradient it adds.
 	const w, h = 7, 5
-	x64, err := preprocess.Noise(3, w, h)
+	x64, err := vggtensor.Noise(3, w, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ type tiledCase struct {
 
 func noiseImage(t testing.TB, seed uint32, w, h int) []float32 {
 	t.Helper()
-	x, err := preprocess.Noise(seed, w, h)
+	x, err := vggtensor.Noise(seed, w, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func noiseImage(t testing.TB, seed uint32, w, h int) []float32 {
 	return out
 }
 
-func relDiff(a, b float32) float64 {
+func termDiff(a, b float32) float64 {
 	return math.Abs(float64(a)-float64(b)) / math.Abs(float64(b))
 }
 
@@ -127,7 +127,7 @@ func tiledVersusWhole(t *testing.T, m *tfgraph.Model, c tiledCase, tile, halo in
 	s.TVWeight = 0
 	content32 := noiseImage(t, 1, c.w, c.h)
 	style32 := noiseImage(t, 2, c.w, c.h)
-	x, err := preprocess.Noise(3, c.w, c.h)
+	x, err := vggtensor.Noise(3, c.w, c.h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func tiledVersusWhole(t *testing.T, m *tfgraph.Model, c tiledCase, tile, halo in
 	if got.Loss != got.Content+got.Style {
 		t.Errorf("tiled loss %g is not content %g + style %g", got.Loss, got.Content, got.Style)
 	}
-	return relDiff(got.Content, want.Content), relDiff(got.Style, want.Style), gradDiff(gotGrad, wantGrad), len(e.tiles)
+	return termDiff(got.Content, want.Content), termDiff(got.Style, want.Style), gradDiff(gotGrad, wantGrad), len(e.tiles)
 }
 
 var tiledCases = []tiledCase{
@@ -217,7 +217,7 @@ func TestTotalVariationMatchesModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := preprocess.Noise(3, w, h)
+	x, err := vggtensor.Noise(3, w, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestTotalVariationMatchesModel(t *testing.T) {
 	}
 	grad := make([]float64, len(x))
 	tv := float32(0.5 * totalVariation(x32, w, h, grad, 0.5))
-	dl, dg := relDiff(tv, want.TV), gradDiff(grad, wantGrad)
+	dl, dg := termDiff(tv, want.TV), gradDiff(grad, wantGrad)
 	t.Logf("total variation %g vs the model's %g (relative %.2g), gradient %.2g of its largest entry", tv, want.TV, dl, dg)
 	// Measured: 8.3e-8 and 1.1e-7 (float32 rounding of the model's sums).
 	if dl > 1e-5 || dg > 1e-5 {
@@ -248,13 +248,13 @@ func BenchmarkEvaluate(b *testing.B) {
 	s := Defaults()
 	s.Width, s.Height = side, side
 	content, style := noiseImage(b, 1, side, side), noiseImage(b, 2, side, side)
-	x, err := preprocess.Noise(3, side, side)
+	x, err := vggtensor.Noise(3, side, side)
 	if err != nil {
 		b.Fatal(err)
 	}
 	grad := make([]float64, len(x))
 	for _, tile := range []int{0, 128} {
-		var e evaluator
+		var e lossEvaluator
 		if tile == 0 {
 			e, err = newFastEvaluator(m, content, style, side, side, &s)
 		} else {

@@ -12,6 +12,10 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/color"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -34,6 +38,18 @@ const (
 )
 
 // Init selects the starting image.
+// Precision is the arithmetic of the network's convolutions.
+type Precision string
+
+const (
+	// PrecisionFP32 is float32 throughout, the notebook's arithmetic.
+	PrecisionFP32 Precision = "fp32"
+	// PrecisionBF16 runs the convolutions in bfloat16 (the model's *_bf16
+	// signatures, fast graph only); Gram matrices, loss sums and the optimizer
+	// stay float32 or wider. Never bit for bit the notebook.
+	PrecisionBF16 Precision = "bf16"
+)
+
 type Init string
 
 const (
@@ -59,8 +75,8 @@ type Settings struct {
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
 	Graph      Graph
-	Resample   preprocess.Filter
-	Preprocess preprocess.Mode
+	Resample   resample.Filter
+	Preprocess vggtensor.Mode
 	// IgnoreEXIF keeps the images' stored pixels where their EXIF orientation
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
@@ -74,6 +90,23 @@ type Settings struct {
 	LongSide int
 	Scales   []int
 	Tile     int
+
+	// Issue 12's controls (controls.go); Defaults() turns them all off.
+	Pooling Pooling
+	// StyleBlend weighs the style images' Gram matrices (normalised to sum 1);
+	// nil: equal weights. One entry per style image.
+	StyleBlend []float64
+	// StyleScale resizes the style images to StyleScale times the run's size.
+	StyleScale    float64
+	ColorTransfer ColorTransfer
+	// OriginalColors keeps the content's colours: the result's luminance with the
+	// content's chroma (jcjohnson/neural-style's -original_colors).
+	OriginalColors bool
+	Optimizer      Optimizer
+	LearningRate   float64 // Adam's, in pixel units
+
+	// Precision of the convolutions; PrecisionFP32 unless asked.
+	Precision Precision
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -90,14 +123,18 @@ func Defaults() Settings {
 		Iterations:   10, MaxFun: 20,
 		Init:       InitNoise,
 		Graph:      GraphFast,
-		Resample:   preprocess.Nearest,
-		Preprocess: preprocess.ModeRecipe,
+		Resample:   resample.Nearest,
+		Preprocess: vggtensor.ModeRecipe,
+
+		Pooling: PoolingMax, StyleScale: 1, ColorTransfer: ColorNone,
+		Optimizer: OptimizerLBFGS, LearningRate: DefaultLearningRate,
+		Precision: PrecisionFP32,
 	}
 }
 
 // DecodeOptions are how the settings read image files.
-func (s *Settings) DecodeOptions() *preprocess.DecodeOptions {
-	return &preprocess.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
+func (s *Settings) DecodeOptions() *imagefile.DecodeOptions {
+	return &imagefile.DecodeOptions{IgnoreOrientation: s.IgnoreEXIF}
 }
 
 func (s *Settings) styleLayerWeight(i int) float64 {
@@ -120,6 +157,9 @@ type Iteration struct {
 	// Width and Height are X's; Scale counts the run's scales from 0 (always 0
 	// without Settings.Scales).
 	Width, Height, Scale int
+	// Image returns the picture of X (deprocessed, with the colour controls);
+	// valid during the call.
+	Image func() (*preprocess.Image, error)
 }
 
 // Observer follows a run. Each method may be nil.
@@ -139,7 +179,17 @@ type Result struct {
 // Inputs are the decoded content and style images.
 type Inputs struct {
 	Content, Style *preprocess.Image
-	start          []float64 // a starting point replacing Init's, of the run's size
+	// Styles, in place of Style, are several style images, blended (StyleBlend)
+	// or each applied where its mask is (StyleMasks).
+	Styles []*preprocess.Image
+	// StyleMasks, one per style, say where each style applies: greyscale, white
+	// where it does, resized to the run's size (bilinear).
+	StyleMasks []*preprocess.Image
+	// Init, when not nil, is the starting image, resized to the run's size: the
+	// file of InitImage, or in place of Settings.Init's choice (a video's
+	// previous frame's result).
+	Init  *preprocess.Image
+	start []float64 // a starting point replacing Init's, of the run's size (runScales)
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -148,54 +198,118 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if err := CheckInputs(in, &s); err != nil {
+		return nil, err
+	}
 	if err := CheckModel(model, s.Graph); err != nil {
 		return nil, err
 	}
 	if len(s.Scales) > 0 {
 		return runScales(ctx, model, in, s, obs) // calls Run once per scale
 	}
+	if err := CheckControlsModel(model, &s, in.StyleMasks != nil); err != nil {
+		return nil, err
+	}
+	if err := checkPrecision(model, &s, in.StyleMasks != nil); err != nil {
+		return nil, err
+	}
 	if err := s.resolveTile(in); err != nil { // --tile auto (peak.go)
 		return nil, err
 	}
-	// W x H, or the images' own shapes with --long-side (sizes.go).
+	// W x H and the style scale's size, or the images' own shapes with
+	// --long-side (sizes.go).
 	w, h, sw, sh, err := s.shapes(in)
 	if err != nil {
 		return nil, err
 	}
 
-	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1).
-	content, err := prepare(in.Content, w, h, &s)
+	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1);
+	// the colour controls change what the network sees, the style scale the styles' size.
+	resizedContent, err := resample.Resize(in.Content, w, h, s.Resample)
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
-	style, err := prepare(in.Style, sw, sh, &s)
+	netContent, netStyles := colorInputs(resizedContent, in.styles(), s.ColorTransfer)
+	content, err := vggtensor.Preprocess(netContent, s.Preprocess)
 	if err != nil {
-		return nil, fmt.Errorf("style image: %w", err)
+		return nil, fmt.Errorf("content image: %w", err)
+	}
+	styles := make([][]float32, len(netStyles))
+	for i, img := range netStyles {
+		if styles[i], err = prepare(img, sw, sh, &s); err != nil {
+			return nil, fmt.Errorf("style image %d: %w", i+1, err)
+		}
+	}
+	post := func(img *preprocess.Image) (*preprocess.Image, error) {
+		if s.OriginalColors || s.ColorTransfer == ColorLuminance {
+			return color.OriginalColors(img, resizedContent)
+		}
+		return img, nil
 	}
 
-	// The loss: the notebook's graph, the fast one, or tile by tile (sizes.go).
-	eval, err := chooseEvaluator(model, content, w, h, style, sw, sh, &s)
-	if err != nil {
-		return nil, err
+	// The loss: tile by tile (sizes.go), the notebook's graph, or the fast one.
+	var eval lossEvaluator
+	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
+	switch {
+	case s.Tile > 0 && (s.Tile < w || s.Tile < h):
+		if err := tileRefusal(len(styles), in.StyleMasks != nil, &s); err != nil {
+			return nil, fmt.Errorf("tile %d: %w", s.Tile, err)
+		}
+		if eval, err = newTiledEvaluator(model, content, w, h, styles[0], sw, sh, &s, s.Tile); err != nil {
+			return nil, err
+		}
+	case s.Graph == GraphFast && plain:
+		if eval, err = newFastEvaluator(model, content, styles[0], w, h, &s); err != nil {
+			return nil, err
+		}
+	case s.Graph == GraphFast:
+		if eval, err = newControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s); err != nil {
+			return nil, err
+		}
+	default:
+		e := newRecipeEvaluator(model, content, styles[0], w, h, &s)
+		e.sig = controlSignature(sigRecipe, &s, false, newWeightInputs(&s))
+		eval = e
 	}
 
 	// The starting image (RECIPE section 4).
 	var x []float64
-	switch s.Init {
-	case InitNoise:
-		if x, err = preprocess.Noise(s.Seed, w, h); err != nil {
+	switch {
+	case in.Init != nil:
+		start, err := prepare(in.Init, w, h, &s)
+		if err != nil {
+			return nil, fmt.Errorf("starting image: %w", err)
+		}
+		x = widen(start)
+	case s.Init == InitNoise:
+		if x, err = vggtensor.Noise(s.Seed, w, h); err != nil {
 			return nil, err
 		}
-	case InitContent:
+	case s.Init == InitContent:
 		x = widen(content)
-	case InitStyle:
-		x = widen(style)
+	case s.Init == InitStyle:
+		if sw == w && sh == h {
+			x = widen(styles[0])
+		} else {
+			st, err := prepare(netStyles[0], w, h, &s)
+			if err != nil {
+				return nil, fmt.Errorf("style image 1: %w", err)
+			}
+			x = widen(st)
+		}
+	case s.Init == InitImage:
+		return nil, errors.New("init image: no starting image given")
 	}
 	if in.start != nil { // the coarser scale's result (runScales)
 		x = in.start
 	}
 
 	res := &Result{}
+	if s.Optimizer == OptimizerAdam {
+		x, err = runAdam(ctx, eval, x, &s, obs, res, post)
+		return res.finish(x, w, h, s.Preprocess, post, err)
+	}
+	var work optimize.Workspace // the optimizer's storage, shared by the calls
 	settings := optimize.DefaultSettings()
 	settings.MaxFun = s.MaxFun
 	for i := range s.Iterations {
@@ -218,34 +332,48 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			return float64(t.Loss), nil
 		}
 		// Each call starts with an empty memory; only x carries over.
-		r, err := optimize.Minimize(ctx, f, x, settings)
+		r, err := work.Minimize(ctx, f, x, settings)
 		if r.X != nil {
 			x = r.X
 		}
 		if err != nil {
-			return res.finish(x, w, h, s.Preprocess, err)
+			return res.finish(x, w, h, s.Preprocess, post, err)
 		}
 		it := Iteration{
 			Iteration: i, Terms: tracker.at(x), Loss: r.F,
 			Evaluations: r.Evaluations, Steps: r.Iterations, Status: r.Status,
 			Elapsed: time.Since(start), X: x, Width: w, Height: h,
+			Image: picture(x, w, h, s.Preprocess, post),
 		}
 		if obs.Done != nil {
 			if err := obs.Done(it); err != nil {
-				return res.finish(x, w, h, s.Preprocess, err)
+				return res.finish(x, w, h, s.Preprocess, post, err)
 			}
 		}
-		it.X = nil
+		it.X, it.Image = nil, nil
 		res.Iterations = append(res.Iterations, it)
 	}
 
-	return res.finish(x, w, h, s.Preprocess, nil)
+	return res.finish(x, w, h, s.Preprocess, post, nil)
 }
 
-// finish turns the last point into the image (RECIPE section 5), also when the
-// run stopped early with runErr, so the caller can save what was reached.
-func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error) (*Result, error) {
-	img, err := preprocess.Deprocess(x, w, h, m)
+// picture returns the function that turns x into the image: deprocessed, then
+// post (the colour controls).
+func picture(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error)) func() (*preprocess.Image, error) {
+	return func() (*preprocess.Image, error) {
+		img, err := vggtensor.Deprocess(x, w, h, m)
+		if err != nil {
+			return nil, err
+		}
+		return post(img)
+	}
+}
+
+// finish turns the last point into the image (RECIPE section 5, then the colour
+// controls), also when the run stopped early with runErr, so the caller can save
+// what was reached.
+func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error), runErr error) (*Result, error) {
+	img, err := picture(x, w, h, m, post)()
 	if err != nil {
 		return nil, errors.Join(runErr, err)
 	}
@@ -254,11 +382,11 @@ func (res *Result) finish(x []float64, w, h int, m preprocess.Mode, runErr error
 }
 
 func prepare(img *preprocess.Image, w, h int, s *Settings) ([]float32, error) {
-	resized, err := preprocess.Resize(img, w, h, s.Resample)
+	resized, err := resample.Resize(img, w, h, s.Resample)
 	if err != nil {
 		return nil, err
 	}
-	return preprocess.Preprocess(resized, s.Preprocess)
+	return vggtensor.Preprocess(resized, s.Preprocess)
 }
 
 func widen(v []float32) []float64 {

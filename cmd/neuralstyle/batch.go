@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/frames"
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+func batchCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "batch",
+		Usage:     "paint every photo of a folder (or a list of photos) in one style, the model loaded once",
+		UsageText: "neuralstyle batch --style FILE --out DIR [--shard I/N] [options] PHOTO... | FOLDER",
+		Description: "batch runs transfer on each photo, with the settings transfer's flags give, in one\n" +
+			"process. It is a sweep whose axis is the content image: each photo's result and record go\n" +
+			"to DIR/points under a key hashing its settings, the photo's and the style's bytes and the\n" +
+			"model, and a copy to DIR/NAME.png (the photo's name). A rerun skips finished photos, so an\n" +
+			"interrupted batch resumes; --shard I/N runs one of N parts, all writing to one DIR. A\n" +
+			"folder gives its image files (by extension) in natural order. Photos that cannot be read\n" +
+			"are reported before the model loads and skipped; the others are done, and the exit code\n" +
+			"is 1 when any photo failed. The run that finds every photo finished writes DIR/sheet.png\n" +
+			"(contact sheet), DIR/sweep.gif and DIR/summary.csv.",
+		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_BATCH_OUT"}},
+			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the photos (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
+			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		), sessionFlags()...),
+		Action: runBatch,
+	}
+}
+
+// batchJob is a validated batch command line.
+type batchJob struct {
+	plan       *sweep.Plan
+	out, model string
+	shard      sweep.Shard
+	thumb      int
+	photos     int               // photos given (folders expanded)
+	names      map[string]string // photo path -> its output file
+	bad        []error           // photos that cannot be read, one error each
+	others     int               // files in the folders that are not images
+}
+
+// batchReserved are the files the batch writes into --out besides the photos'.
+var batchReserved = []string{sweep.SheetFile, sweep.GIFFile, sweep.SummaryFile}
+
+func parseBatch(c *cli.Context) (*batchJob, error) {
+	if c.NArg() == 0 {
+		return nil, usagef("batch: give the photos, or a folder of them")
+	}
+	cfg, err := readSettings(c, "content")
+	if err != nil {
+		return nil, err
+	}
+	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb"), names: map[string]string{}}
+	if j.out == "" {
+		return nil, usagef("--out: give the output folder")
+	}
+	if c.IsSet("shard") {
+		if j.shard, err = sweep.ParseShard(c.String("shard")); err != nil {
+			return nil, usagef("--%v", err)
+		}
+	}
+	if j.thumb < 8 || j.thumb > 4096 {
+		return nil, usagef("--thumb %d: want 8 to 4096", j.thumb)
+	}
+	photos, err := j.expand(c.Args().Slice())
+	if err != nil {
+		return nil, err
+	}
+	// Each photo is decoded once here, so a bad one is known before the model
+	// loads; it is decoded again when its turn comes, so that a large folder is
+	// never held in memory at once.
+	var good []string
+	for _, p := range photos {
+		if _, err := imagefile.ReadFile(p, cfg.DecodeOptions()); err != nil {
+			j.bad = append(j.bad, err)
+			continue
+		}
+		good = append(good, p)
+	}
+	if err := j.nameOutputs(good); err != nil {
+		return nil, err
+	}
+	if _, err := imagefile.ReadFile(cfg.Style, cfg.DecodeOptions()); err != nil {
+		return nil, fmt.Errorf("--style: %w", err)
+	}
+	if err := checkOutputFolder("--out", j.out); err != nil {
+		return nil, err
+	}
+	if len(good) == 0 {
+		return j, nil
+	}
+
+	spec, err := batchSpec(&cfg, good)
+	if err != nil {
+		return nil, err
+	}
+	id, err := sweep.ModelID(j.model)
+	if err != nil {
+		return nil, err
+	}
+	if j.plan, err = sweep.NewPlan(spec, id); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// expand lists the photos of the arguments: files as given, folders' image
+// files in natural order; a path given twice counts once. A path that does not
+// exist is a bad photo, not the end of the batch.
+func (j *batchJob) expand(args []string) ([]string, error) {
+	var photos []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p = filepath.Clean(p); !seen[p] {
+			seen[p] = true
+			photos = append(photos, p)
+		}
+	}
+	for _, arg := range args {
+		st, err := os.Stat(arg)
+		switch {
+		case err != nil:
+			j.photos++
+			j.bad = append(j.bad, fmt.Errorf("photo %s: %w", arg, pathless(err)))
+		case st.IsDir():
+			list, others, err := frames.List(arg)
+			if err != nil {
+				return nil, err
+			}
+			j.others += others
+			for _, p := range list {
+				add(p)
+			}
+		default:
+			add(arg)
+		}
+	}
+	j.photos += len(photos)
+	return photos, nil
+}
+
+// nameOutputs gives each photo its output file, DIR/NAME.png, and refuses two
+// photos that would write one file, a photo named like the batch's own files,
+// and an output that is one of the photos.
+func (j *batchJob) nameOutputs(photos []string) error {
+	byName := map[string]string{}
+	for _, p := range photos {
+		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) + ".png"
+		for _, r := range batchReserved {
+			if strings.EqualFold(name, r) {
+				return usagef("photo %s: its result %s would overwrite the batch's %s; rename the photo", p, name, r)
+			}
+		}
+		if other, ok := byName[strings.ToLower(name)]; ok {
+			return usagef("photos %s and %s would both write %s; rename one", other, p, filepath.Join(j.out, name))
+		}
+		byName[strings.ToLower(name)] = p
+		out := filepath.Join(j.out, name)
+		if sameFile(out, p) {
+			return usagef("photo %s: its result %s would replace it; give another --out", p, out)
+		}
+		j.names[p] = out
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+// checkOutputFolder makes the output folder and writes a file in it, so an
+// unwritable one fails before the model loads.
+func checkOutputFolder(flag, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s %s: %v", flag, dir, pathless(err))
+	}
+	f, err := os.CreateTemp(dir, ".neuralstyle-check-*")
+	if err != nil {
+		return fmt.Errorf("%s %s: cannot write there: %v", flag, dir, pathless(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// batchSpec is the sweep of a batch: every setting of cfg fixed, the content
+// image the one axis (a single photo is a fixed setting, as in any sweep).
+func batchSpec(cfg *transfer.Config, photos []string) (*sweep.Spec, error) {
+	spec := &sweep.Spec{}
+	for _, name := range sweep.Params() {
+		if name == "content" {
+			continue
+		}
+		s, _ := transfer.Lookup(name)
+		v, err := sweep.ParseValue(name, s.Format(cfg), "")
+		if err != nil {
+			return nil, err
+		}
+		if err := spec.Set(v); err != nil {
+			return nil, err
+		}
+	}
+	// A setting a sweep cannot carry would be lost: refuse it rather than run
+	// without it.
+	for i := range transfer.Schema {
+		s := &transfer.Schema[i]
+		if !s.Sweep && s.Format(cfg) != s.Default() {
+			return nil, usagef("--%s: batch cannot set it yet", s.Name)
+		}
+	}
+	var values []sweep.Value
+	for _, p := range photos {
+		v, err := sweep.ParseValue("content", p, "")
+		if err != nil {
+			return nil, err
+		}
+		values = append(values, v)
+	}
+	if err := spec.Set(values...); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+func runBatch(c *cli.Context) error {
+	job, err := parseBatch(c)
+	if err != nil {
+		return err
+	}
+	stdout := c.App.Writer
+	if c.Bool("quiet") {
+		stdout = io.Discard
+	}
+	for _, err := range job.bad {
+		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: skipped: %v\n", err)
+	}
+	what := fmt.Sprintf("%d photos", job.photos)
+	if len(job.bad) > 0 {
+		what += fmt.Sprintf(" (%d unreadable, skipped)", len(job.bad))
+	}
+	if job.others > 0 {
+		what += fmt.Sprintf("; %d other files in the folders left alone", job.others)
+	}
+	var runErr error
+	if job.plan != nil {
+		all := job.plan.Shard(job.shard)
+		pending, err := job.plan.Pending(job.out, job.shard)
+		if err != nil {
+			return err
+		}
+		if job.shard.Count > 1 {
+			what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+		}
+		fmt.Fprintf(stdout, "batch: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
+		if err := job.publish(); err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			runErr = runBatchPhotos(c, job, stdout)
+			var ie interruptedError
+			if errors.As(runErr, &ie) {
+				return runErr
+			}
+		}
+		done, total, err := job.plan.Status(job.out)
+		if err != nil {
+			return errors.Join(runErr, err)
+		}
+		if done == total {
+			col, err := sweep.Collect(job.plan, job.out, sweep.CollectOptions{Thumb: job.thumb})
+			if err != nil {
+				return errors.Join(runErr, err)
+			}
+			fmt.Fprintf(stdout, "batch: wrote %s in %s from %d photos\n", sweep.SheetFile, job.out, col.Finished)
+		}
+	} else {
+		fmt.Fprintf(stdout, "batch: %s; none to run\n", what)
+	}
+	if len(job.bad) > 0 {
+		return errors.Join(fmt.Errorf("%d of %d photos could not be read (the others were done)", len(job.bad), job.photos), runErr)
+	}
+	return runErr
+}
+
+// runBatchPhotos loads the model and runs the shard's unfinished photos,
+// copying each result to its photo's name as it finishes.
+func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return err
+	}
+	model, err := tfgraph.Load(job.model, opts)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	if err := transfer.CheckModel(model, job.plan.Points[0].Config.Settings.Graph); err != nil {
+		return err
+	}
+	ctx, stop := interruptContext(c, nil)
+	defer stop()
+	obs := sweepProgress(c, stdout, job.plan)
+	var publishErr error
+	finished := obs.Finished
+	obs.Finished = func(p *sweep.Point, r *sweep.Record) {
+		if err := job.publishPoint(p); err != nil {
+			publishErr = errors.Join(publishErr, err)
+		}
+		if finished != nil {
+			finished(p, r)
+		}
+	}
+	rep, err := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})
+	if err != nil {
+		if ctx.Err() != nil && c.Context.Err() == nil {
+			return interruptedError{fmt.Errorf("interrupted (%v); finished photos are kept, rerun to resume", err)}
+		}
+		return errors.Join(err, publishErr)
+	}
+	if n := len(rep.Failed); n > 0 {
+		return errors.Join(fmt.Errorf("%d of %d photos failed (a rerun tries them again)", n, rep.Ran+n), errors.Join(rep.Failed...), publishErr)
+	}
+	return publishErr
+}
+
+// publish copies every finished photo's result to its name, where the file
+// there is missing or holds another result (an earlier run's other settings).
+func (job *batchJob) publish() error {
+	pending, err := job.plan.Pending(job.out, sweep.Shard{})
+	if err != nil {
+		return err
+	}
+	left := map[string]bool{}
+	for _, p := range pending {
+		left[p.Key] = true
+	}
+	for i := range job.plan.Points {
+		if p := &job.plan.Points[i]; !left[p.Key] {
+			if err := job.publishPoint(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// publishPoint writes the results of the photos of p's key to their names.
+// Photos with the same bytes share a key, and so one result.
+func (job *batchJob) publishPoint(p *sweep.Point) error {
+	data, err := os.ReadFile(sweep.PointImage(job.out, p.Key))
+	if err != nil {
+		return fmt.Errorf("batch: %w", err)
+	}
+	for _, q := range job.plan.Points {
+		if q.Key != p.Key {
+			continue
+		}
+		dst := job.names[q.Config.Content]
+		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
+			continue
+		}
+		err := atomicfile.Write(dst, func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("batch: %w", err)
+		}
+	}
+	return nil
+}

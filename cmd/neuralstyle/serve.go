@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/internal/stylist"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+func serveCommand() *cli.Command {
+	lim := stylist.DefaultLimits()
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "run Stylist, the web app: upload a photo and a painting, watch the transfer paint, keep the results",
+		UsageText: "neuralstyle serve [--addr 127.0.0.1:8080] [--data DIR] [options]",
+		Description: "serve loads the model once and serves a page whose form holds transfer's settings.\n" +
+			"Jobs wait in a queue, one running at a time, kept with their images and results\n" +
+			"under --data: a restart keeps finished jobs, runs waiting ones, and marks a job\n" +
+			"that was running as interrupted, keeping its last image. The server listens on\n" +
+			"127.0.0.1 only, unless --addr names another address, which needs --token (or\n" +
+			"--no-auth, which lets anyone who reaches the port use it).",
+		Flags: append([]cli.Flag{
+			modelFlag("build/model"),
+			&cli.StringFlag{Name: "addr", Usage: "`HOST:PORT` to listen on", Value: "127.0.0.1:8080", EnvVars: []string{"NEURALSTYLE_ADDR"}},
+			&cli.StringFlag{Name: "data", Usage: "`DIR` of the job database, uploads and results", Value: "stylist-data", EnvVars: []string{"NEURALSTYLE_DATA"}},
+			&cli.StringFlag{Name: "images", Usage: "`DIR` of images the page offers besides uploads, such as scripts/examples", EnvVars: []string{"NEURALSTYLE_IMAGES"}},
+			&cli.StringFlag{Name: "token", Usage: "secret `TOKEN` every request must carry (open the printed address once: it sets a cookie)", EnvVars: []string{"NEURALSTYLE_TOKEN"}},
+			&cli.BoolFlag{Name: "no-auth", Usage: "serve a non-loopback --addr without a token"},
+			&cli.Int64Flag{Name: "max-upload", Usage: "largest job request in `MiB`, both images together", Value: lim.UploadBytes >> 20},
+			&cli.Int64Flag{Name: "max-pixels", Usage: "largest uploaded image in pixels, checked before decoding", Value: lim.MaxPixels},
+			&cli.IntFlag{Name: "max-side", Usage: "largest width or height of a transfer", Value: lim.MaxSide},
+			&cli.IntFlag{Name: "max-iterations", Usage: "most iterations of a transfer", Value: lim.Iterations},
+			&cli.IntFlag{Name: "max-queued", Usage: "most jobs waiting at once", Value: lim.Queued},
+		}, sessionFlags()...),
+		Action: runServe,
+	}
+}
+
+func runServe(c *cli.Context) error {
+	if err := noArgs(c); err != nil {
+		return err
+	}
+	lim := stylist.DefaultLimits()
+	lim.UploadBytes = c.Int64("max-upload") << 20
+	lim.MaxPixels = c.Int64("max-pixels")
+	lim.MaxSide = c.Int("max-side")
+	lim.Iterations = c.Int("max-iterations")
+	lim.Queued = c.Int("max-queued")
+	if lim.UploadBytes <= 0 || lim.MaxPixels <= 0 || lim.MaxSide < 16 || lim.Iterations < 1 || lim.Queued < 1 {
+		return usagef("--max-upload, --max-pixels, --max-iterations and --max-queued must be positive, --max-side at least 16")
+	}
+	addr := c.String("addr")
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("--addr %q: want HOST:PORT, such as 127.0.0.1:8080", addr)
+	}
+	token := c.String("token")
+	if !loopback(host) && token == "" {
+		if !c.Bool("no-auth") {
+			return usagef("--addr %s is reachable from other machines: give --token, or --no-auth to let anyone who reaches it use the server", addr)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: WARNING: serving %s without a token (--no-auth): anyone who reaches this port can upload images and queue jobs\n", addr)
+	}
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return err
+	}
+	// Listen before loading the model, so a taken port fails fast.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	defer ln.Close()
+	model, err := tfgraph.Load(c.String("model"), opts)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	if err := transfer.CheckModel(model, transfer.GraphFast); err != nil {
+		return err
+	}
+	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
+	srv, err := stylist.New(stylist.Options{
+		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	url := "http://" + ln.Addr().String() + "/"
+	if token != "" {
+		url += "?token=" + token
+	}
+	fmt.Fprintf(c.App.Writer, "Stylist is serving %s (data in %s); Ctrl-C stops it\n", url, c.String("data"))
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start marks a running job interrupted
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Event streams stay open until their job ends; do not wait for them.
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// loopback reports whether host is reachable only from this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/internal/frames"
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/internal/video"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// The files video writes into --out besides the frames.
+const (
+	videoMP4   = "video.mp4"
+	videoGIF   = "video.gif"
+	videoInput = "input" // a clip's frames, as ffmpeg extracted them
+)
+
+func videoCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "video",
+		Usage:     "paint a clip frame by frame in one style, each frame starting from the one before",
+		UsageText: "neuralstyle video --style FILE --out DIR [--mode chained|independent] [options] FOLDER | CLIP",
+		Description: "video styles the frames of a FOLDER (its image files in natural order: frame2 before\n" +
+			"frame10; a gap in their numbers is an error unless --allow-gaps) or of a CLIP, which ffmpeg\n" +
+			"reads (Debian's ffmpeg package). The first frame starts as --init says; in chained mode\n" +
+			"(the default) each later frame starts from the previous frame's result, which keeps the\n" +
+			"clip from flickering, and --next-iterations can shorten their runs. Frames go to\n" +
+			"DIR/frames/frame_000001.png ... as they finish, so a rerun resumes at the first frame\n" +
+			"missing; DIR/video.json records the inputs and settings, and a rerun with others refuses\n" +
+			"the folder. At the end: DIR/video.gif, and DIR/video.mp4 when ffmpeg is installed.",
+		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+			&cli.StringFlag{Name: "out", Usage: "output `DIR`", EnvVars: []string{"NEURALSTYLE_VIDEO_OUT"}},
+			&cli.StringFlag{Name: "mode", Usage: "chained (each frame starts from the previous result) or independent (each from --init)", Value: string(video.Chained)},
+			&cli.IntFlag{Name: "next-iterations", Usage: "outer iterations of each frame after the first in chained mode (0: --iterations)"},
+			&cli.Float64Flag{Name: "fps", Usage: "frames per second of the MP4 and GIF (0: the clip's own, or 24 for a folder)"},
+			&cli.BoolFlag{Name: "allow-gaps", Usage: "style a folder whose frame numbers have gaps as it is"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		), sessionFlags()...),
+		Action: runVideo,
+	}
+}
+
+// videoJob is a validated video command line.
+type videoJob struct {
+	job        video.Job
+	input      string
+	clip       bool // input is a video file, read by ffmpeg
+	out, model string
+	fps        float64
+}
+
+func parseVideo(c *cli.Context) (*videoJob, error) {
+	if c.NArg() != 1 {
+		return nil, usagef("video takes one input, a folder of frames or a video file; got %d arguments", c.NArg())
+	}
+	cfg, err := readSettings(c, "content")
+	if err != nil {
+		return nil, err
+	}
+	j := &videoJob{input: c.Args().First(), out: c.String("out"), model: c.String("model"), fps: c.Float64("fps")}
+	j.job.Config = cfg
+	if j.job.Mode, err = video.ParseMode(c.String("mode")); err != nil {
+		return nil, usagef("--%v", err)
+	}
+	j.job.NextIterations = c.Int("next-iterations")
+	switch {
+	case j.out == "":
+		return nil, usagef("--out: give the output folder")
+	case j.job.NextIterations < 0:
+		return nil, usagef("--next-iterations %d: want 0 or more", j.job.NextIterations)
+	case j.job.NextIterations > 0 && j.job.Mode != video.Chained:
+		return nil, usagef("--next-iterations: only chained mode starts frames from the one before")
+	case j.fps < 0 || math.IsNaN(j.fps) || math.IsInf(j.fps, 0) || j.fps > 1000:
+		return nil, usagef("--fps %g: want 0 (automatic) or a rate up to 1000", j.fps)
+	}
+	st, err := os.Stat(j.input)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %v", j.input, pathless(err))
+	}
+	if !st.IsDir() {
+		j.clip = true
+		if _, _, err := video.FFmpeg(); err != nil {
+			return nil, fmt.Errorf("input %s is a file: %w", j.input, err)
+		}
+	} else {
+		list, _, err := frames.List(j.input)
+		if err != nil {
+			return nil, err
+		}
+		if len(list) == 0 {
+			return nil, usagef("input %s: no image files (%s)", j.input, strings.Join(frames.Extensions, " "))
+		}
+		if gaps := frames.Gaps(list); len(gaps) > 0 && !c.Bool("allow-gaps") {
+			var lines []string
+			for _, g := range gaps {
+				lines = append(lines, "input "+j.input+": "+g.String())
+			}
+			return nil, usagef("%s\n(fill the gaps, or --allow-gaps to style the frames as they are)", strings.Join(lines, "\n"))
+		}
+		j.job.Frames = list
+		if j.fps == 0 {
+			j.fps = 24
+		}
+	}
+	if _, err := imagefile.ReadFile(cfg.Style, cfg.DecodeOptions()); err != nil {
+		return nil, fmt.Errorf("--style: %w", err)
+	}
+	if err := checkOutputFolder("--out", j.out); err != nil {
+		return nil, err
+	}
+	if j.job.ModelID, err = sweep.ModelID(j.model); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+func runVideo(c *cli.Context) error {
+	j, err := parseVideo(c)
+	if err != nil {
+		return err
+	}
+	stdout := c.App.Writer
+	if c.Bool("quiet") {
+		stdout = io.Discard
+	}
+	ctx, stop := interruptContext(c, nil)
+	defer stop()
+	if j.clip {
+		dir := filepath.Join(j.out, videoInput)
+		fmt.Fprintf(stdout, "video: reading the frames of %s into %s with ffmpeg\n", j.input, dir)
+		if j.fps == 0 {
+			if j.fps, err = video.FrameRate(ctx, j.input); err != nil {
+				return err
+			}
+		}
+		if err := video.Extract(ctx, j.input, dir); err != nil {
+			return err
+		}
+		if j.job.Frames, _, err = frames.List(dir); err != nil {
+			return err
+		}
+		if len(j.job.Frames) == 0 {
+			return fmt.Errorf("video: %s: ffmpeg found no frames", j.input)
+		}
+	}
+	// Every frame is decoded once before the model loads, so a bad one fails now.
+	for i, f := range j.job.Frames {
+		if _, err := imagefile.ReadFile(f, j.job.Config.DecodeOptions()); err != nil {
+			return fmt.Errorf("frame %d: %w", i+1, err)
+		}
+	}
+	rec, err := video.NewRecord(&j.job)
+	if err != nil {
+		return err
+	}
+	if err := video.Claim(j.out, rec); err != nil {
+		return err
+	}
+	n := len(j.job.Frames)
+	done := 0
+	for i := range n {
+		if _, err := os.Stat(video.FramePath(j.out, i+1)); err == nil {
+			done++
+		}
+	}
+	fmt.Fprintf(stdout, "video: %d frames (%s); %d finished before, %d to run\n", n, j.job.Mode, done, n-done)
+	if done < n {
+		if err := runFrames(ctx, c, j, stdout); err != nil {
+			return err
+		}
+	}
+	return writeClip(c, j, stdout)
+}
+
+// runFrames loads the model and styles the frames not yet written.
+func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Writer) error {
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return err
+	}
+	model, err := tfgraph.Load(j.model, opts)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	if err := transfer.CheckModel(model, j.job.Config.Graph); err != nil {
+		return err
+	}
+	var bar *barProgress
+	obs := video.Observer{
+		Frame: func(i, n int, input string) {
+			if !c.Bool("quiet") && isTerminal(c.App.ErrWriter) {
+				bar = newBarProgress(c.App.ErrWriter, j.job.Config.Settings)
+			}
+		},
+		Finished: func(i, n int, res *transfer.Result, elapsed time.Duration) {
+			if bar != nil {
+				bar.finish()
+			}
+			loss := 0.0
+			if k := len(res.Iterations); k > 0 {
+				loss = res.Iterations[k-1].Loss
+			}
+			fmt.Fprintf(stdout, "frame %d/%d done in %s: loss %g\n", i, n, roundDuration(elapsed), loss)
+		},
+	}
+	obs.Transfer.Evaluation = func(i, e int, t transfer.Terms, elapsed time.Duration) {
+		if bar != nil {
+			bar.evaluation(i, e, t, elapsed)
+		}
+	}
+	obs.Transfer.Done = func(it transfer.Iteration) error {
+		if bar != nil {
+			bar.done(it)
+		}
+		return nil
+	}
+	_, err = video.Run(ctx, model, &j.job, j.out, obs)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
+		return interruptedError{fmt.Errorf("interrupted (%v); finished frames are kept, rerun to resume", err)}
+	}
+	return err
+}
+
+// writeClip writes the GIF, and the MP4 when ffmpeg is installed, from the
+// styled frames.
+func writeClip(c *cli.Context, j *videoJob, stdout io.Writer) error {
+	n := len(j.job.Frames)
+	imgs := make([]*preprocess.Image, n)
+	for i := range n {
+		img, err := imagefile.ReadFile(video.FramePath(j.out, i+1), nil)
+		if err != nil {
+			return err
+		}
+		imgs[i] = img
+	}
+	// GIF delays are whole hundredths of a second, at least 1.
+	delay := max(time.Duration(math.Round(100/j.fps))*10*time.Millisecond, 10*time.Millisecond)
+	gif := filepath.Join(j.out, videoGIF)
+	if err := imagefile.WriteGIF(gif, imgs, delay); err != nil {
+		return err
+	}
+	wrote := []string{gif}
+	if _, _, err := video.FFmpeg(); err == nil {
+		mp4 := filepath.Join(j.out, videoMP4)
+		if err := video.EncodeMP4(c.Context, filepath.Join(j.out, video.FramesDir), j.fps, mp4); err != nil {
+			return err
+		}
+		wrote = append(wrote, mp4)
+	} else if errors.Is(err, video.ErrNoFFmpeg) {
+		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: no MP4: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "video: wrote %s (%d frames at %g fps)\n", strings.Join(wrote, " and "), n, j.fps)
+	return nil
+}

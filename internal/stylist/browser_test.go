@@ -1,0 +1,166 @@
+package stylist
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser the end-to-end test drives: $NEURALSTYLE_CHROMIUM,
+// or Debian's chromium, which `make browser` installs for the tests (and only
+// for them).
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("NEURALSTYLE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("no chromium for the browser test: run `make browser` (apt-get install chromium) or set NEURALSTYLE_CHROMIUM")
+	return ""
+}
+
+// picture draws a small test image: a sky-to-ground gradient with a sun, or
+// coloured diagonal stripes for the style.
+func picture(t *testing.T, path string, stripes bool) {
+	const n = 64
+	m := image.NewRGBA(image.Rect(0, 0, n, n))
+	for y := range n {
+		for x := range n {
+			var c color.RGBA
+			switch {
+			case stripes:
+				c = []color.RGBA{{30, 60, 160, 255}, {240, 200, 40, 255}, {20, 20, 30, 255}}[(x+y)/6%3]
+			case (x-40)*(x-40)+(y-18)*(y-18) < 90:
+				c = color.RGBA{250, 210, 60, 255}
+			case y < 40:
+				c = color.RGBA{uint8(90 + y*2), uint8(140 + y), 230, 255}
+			default:
+				c = color.RGBA{40, uint8(100 + y), 50, 255}
+			}
+			m.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, m)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBrowser drives the page in a real browser: choose two images, start a
+// small job, watch the progress events arrive and the result appear, reload
+// and find it in the gallery. It takes screenshots on the way, into a
+// temporary folder, or into $STYLIST_SCREENSHOTS (make screenshots).
+func TestBrowser(t *testing.T) {
+	exe := chromium(t)
+	s, ts := newServer(t, t.TempDir(), modelRunner(t))
+	dir := t.TempDir()
+	content, style := filepath.Join(dir, "photo.png"), filepath.Join(dir, "painting.png")
+	picture(t, content, false)
+	picture(t, style, true)
+	shots := os.Getenv("STYLIST_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1000, 760))
+	defer cancelAlloc()
+	browser, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+	if err := chromedp.Do(browser); err != nil { // starts the browser, outside any timeout
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 4*time.Minute)
+	defer cancel()
+
+	shot := func(name string) {
+		t.Helper()
+		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s: %d bytes", filepath.Join(shots, name), len(b))
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	poll := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(3*time.Minute))); err != nil {
+			t.Fatalf("waiting until %s: %v", what, err)
+		}
+	}
+
+	step("open the page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible("#job-form"))
+	step("fill the form",
+		chromedp.SetUploadFiles("#content", []string{content}),
+		chromedp.SetUploadFiles("#style", []string{style}),
+		chromedp.SetValue("#f-size", "64x64"),
+		chromedp.SetValue("#f-iterations", "6"),
+		chromedp.SetValue("#f-maxfun", "4"),
+		// Starting from the photo shows it being painted over, even with the
+		// test model's random weights.
+		chromedp.SetValue("#f-init", "content"))
+	poll("both previews show", `[...document.querySelectorAll('img.preview')].every(i => !i.hidden && i.complete && i.naturalWidth === 64)`)
+	shot("stylist-form.png")
+
+	step("start the job", chromedp.Click("#submit"), chromedp.WaitVisible("#job"))
+	// Running, with an image after the first iteration, shown by the page's
+	// own event stream.
+	poll("the page shows the job running with its first image",
+		`document.getElementById('state').textContent === 'running' && !document.getElementById('current').hidden && document.getElementById('current').complete`)
+	shot("stylist-running.png")
+	poll("the job is done", `document.getElementById('state').textContent === 'done'`)
+	poll("the last image has loaded", `document.getElementById('current').complete && document.getElementById('current').naturalWidth === 64`)
+	shot("stylist-done.png")
+	seen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('job').dataset.eventsSeen || '0'`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	fmt.Sscan(seen, &n)
+	if n < 3 {
+		t.Errorf("the page saw %d progress events, want at least 3 (running, iterations, done)", n)
+	}
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('download').hidden || document.getElementById('download-gif').hidden`))
+	if err != nil || hidden {
+		t.Errorf("download links hidden after the job finished (%v)", err)
+	}
+	jobs, _ := s.store.list(false, 10, Done)
+	if len(jobs) != 1 || jobs[0].Iteration != 6 {
+		t.Fatalf("finished jobs %v, want one of 6 iterations", jobs)
+	}
+
+	step("reload the front page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[0].ID)))
+	poll("the gallery image has loaded", fmt.Sprintf(`document.querySelector('#job-%d img').complete && document.querySelector('#job-%d img').naturalWidth === 64`, jobs[0].ID, jobs[0].ID))
+	step("scroll to the gallery", chromedp.ScrollIntoView("#gallery"))
+	shot("stylist-gallery.png")
+}

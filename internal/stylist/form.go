@@ -1,0 +1,270 @@
+package stylist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+)
+
+// field is one setting in the job form.
+type field struct {
+	Name, Usage, Value, Default string
+	Input                       string // text, number, select or checkbox
+	Choices                     []string
+	Advanced                    bool
+	Error                       string
+}
+
+// formFields lists the schema's settings (the images aside) with values, the
+// defaults where values has none, and errors by setting name.
+func formFields(values, errs map[string]string) []field {
+	var out []field
+	for i := range transfer.Schema {
+		s := &transfer.Schema[i]
+		if s.Kind == transfer.KindFile {
+			continue
+		}
+		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),
+			Advanced: s.Advanced, Choices: s.Choices, Error: errs[s.Name]}
+		f.Value = f.Default
+		if v, ok := values[s.Name]; ok {
+			f.Value = v
+		}
+		switch s.Kind {
+		case transfer.KindChoice:
+			f.Input = "select"
+		case transfer.KindBool:
+			f.Input = "checkbox"
+		case transfer.KindInteger:
+			f.Input = "number"
+		default:
+			f.Input = "text"
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// formErrors are the problems with a submitted job, by setting name ("" for
+// ones that belong to no field), each a sentence for the page.
+type formErrors map[string]string
+
+func (e formErrors) add(name, msg string) {
+	if old, ok := e[name]; ok {
+		msg = old + "; " + msg
+	}
+	e[name] = msg
+}
+
+func (e formErrors) list() []string {
+	var out []string
+	for _, name := range append([]string{""}, settingNames()...) {
+		if msg, ok := e[name]; ok {
+			out = append(out, msg)
+		}
+	}
+	return out
+}
+
+func settingNames() []string {
+	names := []string{"content", "style"}
+	for _, s := range transfer.Schema {
+		if s.Kind != transfer.KindFile {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+// uploadName is what the server calls an uploaded image: the SHA-256 of its
+// bytes, so a client's file name never reaches the file system.
+var uploadName = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// submission is a parsed job form: the job to queue and what the form showed.
+type submission struct {
+	job      *Job
+	values   map[string]string
+	errs     formErrors
+	tooLarge bool // the request went over Limits.UploadBytes
+}
+
+// parseJob reads a job form: settings by their schema names, images as the
+// file fields "content" and "style" or, for a rerun, as "content-ref" and
+// "style-ref" naming earlier uploads. Every problem is collected.
+func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
+	sub := &submission{values: map[string]string{}, errs: formErrors{}}
+	lim := s.opts.Limits
+	r.Body = http.MaxBytesReader(w, r.Body, lim.UploadBytes)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			sub.tooLarge = true
+			sub.errs.add("", fmt.Sprintf("The upload is larger than the server takes (%s in all); choose smaller images.", mib(lim.UploadBytes)))
+		case errors.Is(err, http.ErrNotMultipart):
+			sub.errs.add("", "The form must be sent as multipart/form-data.")
+		default:
+			sub.errs.add("", "The form could not be read: "+err.Error())
+		}
+		return sub
+	}
+	defer r.MultipartForm.RemoveAll()
+
+	cfg := transfer.DefaultConfig()
+	for i := range transfer.Schema {
+		set := &transfer.Schema[i]
+		if set.Kind == transfer.KindFile {
+			continue
+		}
+		vs, ok := r.MultipartForm.Value[set.Name]
+		text := ""
+		if ok && len(vs) > 0 {
+			text = strings.TrimSpace(vs[0])
+		}
+		if set.Kind == transfer.KindBool {
+			text = strconv.FormatBool(ok && text != "")
+		}
+		if text == "" {
+			continue
+		}
+		sub.values[set.Name] = text
+		if err := set.Set(&cfg, text); err != nil {
+			sub.errs.add(set.Name, err.Error())
+		}
+	}
+	if _, bad := sub.errs["size"]; !bad && (cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide) {
+		sub.errs.add("size", fmt.Sprintf("size %dx%d: this server paints at most %dx%d", cfg.Width, cfg.Height, lim.MaxSide, lim.MaxSide))
+	}
+	if _, bad := sub.errs["iterations"]; !bad && cfg.Iterations > lim.Iterations {
+		sub.errs.add("iterations", fmt.Sprintf("iterations %d: this server runs at most %d", cfg.Iterations, lim.Iterations))
+	}
+	if _, bad := sub.errs["maxfun"]; !bad && cfg.MaxFun > lim.MaxFun {
+		sub.errs.add("maxfun", fmt.Sprintf("maxfun %d: this server takes at most %d", cfg.MaxFun, lim.MaxFun))
+	}
+
+	j := &Job{Settings: map[string]string{}}
+	dec := s.decodeOptions(&cfg.Settings)
+	for _, role := range []string{"content", "style"} {
+		name, err := s.readImage(r.MultipartForm, role, dec)
+		if err != nil {
+			sub.errs.add(role, err.Error())
+			continue
+		}
+		sub.values[role+"-ref"] = name
+		if role == "content" {
+			j.Content, cfg.Content = name, s.uploadPath(name)
+		} else {
+			j.Style, cfg.Style = name, s.uploadPath(name)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			name := settingOf(line)
+			if _, done := sub.errs[name]; !done {
+				sub.errs.add(name, line)
+			}
+		}
+	}
+	if p := r.MultipartForm.Value["parent"]; len(p) > 0 {
+		j.Parent, _ = strconv.ParseInt(p[0], 10, 64)
+	}
+	if len(sub.errs) > 0 {
+		return sub
+	}
+	for _, f := range cfg.Record() {
+		if set, _ := transfer.Lookup(f.Name); set.Kind != transfer.KindFile {
+			j.Settings[f.Name] = f.Value
+		}
+	}
+	sub.job = j
+	return sub
+}
+
+// settingOf returns the setting a problem starts with ("" for none).
+func settingOf(line string) string {
+	best := ""
+	for _, n := range settingNames() {
+		if strings.HasPrefix(line, n) && len(n) > len(best) {
+			best = n
+		}
+	}
+	return best
+}
+
+// readImage stores the image of a form's role (an upload, or a reference to
+// an earlier one) after decoding it, and returns its server-made name.
+func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
+	var data []byte
+	label := ""
+	if fhs := form.File[role]; len(fhs) > 0 && fhs[0].Size > 0 {
+		f, err := fhs[0].Open()
+		if err != nil {
+			return "", fmt.Errorf("%s image: %v", role, err)
+		}
+		data, err = io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s image: %v", role, err)
+		}
+		// The client's file name is only a label in messages, quoted.
+		label = strconv.Quote(fhs[0].Filename)
+	} else if v := form.Value[role+"-bundled"]; len(v) > 0 && v[0] != "" {
+		// Only a name the server listed: never a path the client made.
+		if !slices.Contains(s.bundled, v[0]) {
+			return "", fmt.Errorf("%s: no such bundled image", role)
+		}
+		var err error
+		if data, err = os.ReadFile(filepath.Join(s.opts.Images, v[0])); err != nil {
+			s.opts.Logf("stylist: bundled image: %v", err)
+			return "", fmt.Errorf("%s: the bundled image could not be read", role)
+		}
+		label = strconv.Quote(v[0])
+	}
+	if data != nil {
+		if _, err := imagefile.Decode(bytes.NewReader(data), label, dec); err != nil {
+			return "", fmt.Errorf("%s image: %s", role, strings.TrimPrefix(err.Error(), "imagefile: "))
+		}
+		sum := sha256.Sum256(data)
+		name := hex.EncodeToString(sum[:])
+		path := s.uploadPath(name)
+		if _, err := os.Stat(path); err == nil {
+			return name, nil
+		}
+		if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
+			s.opts.Logf("stylist: store upload: %v", err)
+			return "", fmt.Errorf("%s image: the server could not store it", role)
+		}
+		return name, nil
+	}
+	ref := ""
+	if v := form.Value[role+"-ref"]; len(v) > 0 {
+		ref = v[0]
+	}
+	if ref == "" {
+		return "", fmt.Errorf("%s: choose a %s image", role, role)
+	}
+	if !uploadName.MatchString(ref) {
+		return "", fmt.Errorf("%s: no such earlier image", role)
+	}
+	if _, err := os.Stat(s.uploadPath(ref)); err != nil {
+		return "", fmt.Errorf("%s: no such earlier image", role)
+	}
+	return ref, nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }

@@ -1,0 +1,428 @@
+package stylist
+
+import (
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+type handlers struct {
+	s     *Server
+	pages *template.Template
+	mux   *http.ServeMux
+}
+
+func newHandlers(s *Server) (*handlers, error) {
+	funcs := template.FuncMap{
+		"ago": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Format("2006-01-02 15:04")
+		},
+		"list": func(v ...string) []string { return v },
+		"inc":  func(i int) int { return i + 1 },
+		// width is a size's display width: its W, at most 512.
+		"width": func(size string) int {
+			w, _, err := transfer.ParseSize(size)
+			if err != nil || w > 512 {
+				return 512
+			}
+			return max(w, 256)
+		},
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+	}
+	pages, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("stylist: templates: %w", err)
+	}
+	h := &handlers{s: s, pages: pages, mux: http.NewServeMux()}
+	static, _ := fs.Sub(staticFS, "static")
+	h.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("POST /jobs", h.create)
+	h.mux.HandleFunc("GET /jobs/{id}", h.job)
+	h.mux.HandleFunc("GET /jobs/{id}/events", h.events)
+	h.mux.HandleFunc("POST /jobs/{id}/cancel", h.cancel)
+	h.mux.HandleFunc("GET /jobs/{id}/{file}", h.file)
+	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
+	return h, nil
+}
+
+// ServeHTTP serves the app: the token check when there is a token, then
+// cross-site request protection for every state-changing request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Referrer-Policy", "same-origin")
+	if s.opts.Token != "" && !s.authorized(w, r) {
+		return
+	}
+	crossOrigin.Handler(s.handler.mux).ServeHTTP(w, r)
+}
+
+// crossOrigin refuses state-changing requests that a browser marks as coming
+// from another site (Sec-Fetch-Site, or an Origin that is not this host).
+var crossOrigin = func() *http.CrossOriginProtection {
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "This request came from another site and was refused.", http.StatusForbidden)
+	}))
+	return p
+}()
+
+const tokenCookie = "stylist_token"
+
+// authorized checks the token: as ?token= (which sets the cookie and
+// redirects to the address without it), the cookie, or a Bearer header.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	want := []byte(s.opts.Token)
+	same := func(got string) bool { return subtle.ConstantTimeCompare([]byte(got), want) == 1 }
+	if t := r.URL.Query().Get("token"); t != "" && same(t) {
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: t, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		q := r.URL.Query()
+		q.Del("token")
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+		return false
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil && same(c.Value) {
+		return true
+	}
+	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && same(b) {
+		return true
+	}
+	http.Error(w, "This server needs its token: open the address it printed, which ends in ?token=...", http.StatusUnauthorized)
+	return false
+}
+
+type indexPage struct {
+	Title   string
+	Errors  []string
+	Fields  []field
+	Refs    map[string]string // earlier uploads the form reuses
+	Bundled []string
+	Parent  int64
+	Running []*Job
+	Queued  []*Job
+	Gallery []*Job
+}
+
+func (h *handlers) render(w http.ResponseWriter, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := h.pages.ExecuteTemplate(w, name, data); err != nil {
+		h.s.opts.Logf("stylist: render %s: %v", name, err)
+	}
+}
+
+func (h *handlers) fail(w http.ResponseWriter, err error) {
+	h.s.opts.Logf("stylist: %v", err)
+	http.Error(w, "The server could not do this; its log says why.", http.StatusInternalServerError)
+}
+
+func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
+	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
+		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}}
+	var err error
+	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
+		return nil, err
+	}
+	if p.Queued, err = h.s.store.list(false, 1000, Queued); err != nil {
+		return nil, err
+	}
+	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (h *handlers) index(w http.ResponseWriter, r *http.Request) {
+	p, err := h.indexData(map[string]string{}, formErrors{})
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.render(w, http.StatusOK, "index.html", p)
+}
+
+func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
+	sub := h.s.parseJob(w, r)
+	if sub.job != nil {
+		if n, err := h.s.store.position(1 << 62); err != nil {
+			h.fail(w, err)
+			return
+		} else if n >= h.s.opts.Limits.Queued {
+			sub.errs.add("", fmt.Sprintf("%d jobs are waiting already; try again when some have run.", n))
+			sub.job = nil
+		}
+	}
+	if sub.job == nil {
+		p, err := h.indexData(sub.values, sub.errs)
+		if err != nil {
+			h.fail(w, err)
+			return
+		}
+		if r.MultipartForm != nil {
+			if v := r.MultipartForm.Value["parent"]; len(v) > 0 {
+				p.Parent, _ = strconv.ParseInt(v[0], 10, 64)
+			}
+		}
+		status := http.StatusBadRequest
+		if sub.tooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.render(w, status, "index.html", p)
+		return
+	}
+	if err := h.s.store.add(sub.job); err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.s.opts.Logf("stylist: job %d queued", sub.job.ID)
+	h.s.enqueued()
+	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", sub.job.ID), http.StatusSeeOther)
+}
+
+func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		http.Error(w, "No such job.", http.StatusNotFound)
+		return nil, false
+	}
+	j, err := h.s.store.get(id)
+	if errors.Is(err, errNoJob) {
+		http.Error(w, "No such job.", http.StatusNotFound)
+		return nil, false
+	}
+	if err != nil {
+		h.fail(w, err)
+		return nil, false
+	}
+	return j, true
+}
+
+type jobPage struct {
+	Title   string
+	Job     *Job
+	Status  status
+	Fields  []field
+	Refs    map[string]string
+	Bundled []string
+	Parent  int64
+	Errors  []string
+	// Settings in schema order, for the table.
+	Settings [][2]string
+}
+
+func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	st, err := h.s.status(j)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Job: j, Status: st,
+		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled}
+	for _, n := range settingNames()[2:] {
+		p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+	}
+	h.render(w, http.StatusOK, "job.html", p)
+}
+
+// status is what the page shows of a job, sent as each server-sent event.
+type status struct {
+	ID         int64     `json:"id"`
+	State      State     `json:"state"`
+	Position   int       `json:"position,omitempty"` // in the queue, 1 next
+	Iteration  int       `json:"iteration"`          // completed iterations
+	Iterations int       `json:"iterations"`
+	Evaluation int       `json:"evaluation"` // evaluations in the iteration under way
+	Loss       float64   `json:"loss,omitempty"`
+	Losses     []float64 `json:"losses"`
+	ElapsedS   float64   `json:"elapsed_s"`
+	ETAS       float64   `json:"eta_s"`
+	Image      string    `json:"image,omitempty"` // the latest image, "" before the first iteration
+	GIF        string    `json:"gif,omitempty"`
+	Message    string    `json:"message,omitempty"`
+}
+
+func (s *Server) status(j *Job) (status, error) {
+	st := status{ID: j.ID, State: j.State, Iteration: j.Iteration, Losses: j.Losses, Message: j.Error}
+	if st.Losses == nil {
+		st.Losses = []float64{}
+	}
+	st.Iterations, _ = strconv.Atoi(j.Settings["iterations"])
+	if j.State == Queued {
+		var err error
+		if st.Position, err = s.store.position(j.ID); err != nil {
+			return st, err
+		}
+	}
+	if l, ok := s.hub.get(j.ID); ok && j.State == Running {
+		st.Evaluation, st.Loss = l.Evaluation, l.Loss
+		st.ElapsedS, st.ETAS = l.Elapsed.Seconds(), l.ETA.Seconds()
+	} else if len(j.Losses) > 0 {
+		st.Loss = j.Losses[len(j.Losses)-1]
+	}
+	if !j.Started.IsZero() && j.State != Running {
+		st.ElapsedS = j.Finished.Sub(j.Started).Seconds()
+	}
+	if j.HasResult || j.Iteration > 0 {
+		st.Image = fmt.Sprintf("/jobs/%d/result.png?v=%d-%s", j.ID, j.Iteration, j.State)
+	}
+	if j.State.Finished() && j.Iteration > 0 {
+		st.GIF = fmt.Sprintf("/jobs/%d/anim.gif", j.ID)
+	}
+	return st, nil
+}
+
+// events streams the job's status as server-sent events until it finishes.
+func (h *handlers) events(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	var last []byte
+	keepAlive := time.NewTicker(15 * time.Second)
+	defer keepAlive.Stop()
+	for {
+		changed := h.s.hub.wait()
+		j, err := h.s.store.get(j.ID)
+		if err != nil {
+			h.s.opts.Logf("stylist: events: %v", err)
+			return
+		}
+		st, err := h.s.status(j)
+		if err != nil {
+			h.s.opts.Logf("stylist: events: %v", err)
+			return
+		}
+		b, _ := json.Marshal(st)
+		if string(b) != string(last) {
+			if _, err := fmt.Fprintf(w, "event: status\ndata: %s\n\n", b); err != nil {
+				return
+			}
+			if err := rc.Flush(); err != nil {
+				return
+			}
+			last = b
+		}
+		if j.State.Finished() {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-changed:
+			// At most ten events a second: the page cannot show more.
+			time.Sleep(100 * time.Millisecond)
+		case <-keepAlive.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			rc.Flush()
+		}
+	}
+}
+
+func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	if _, err := h.s.cancel(j.ID); err != nil {
+		h.fail(w, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", j.ID), http.StatusSeeOther)
+}
+
+// file serves a job's result image or GIF; ?download=1 saves it.
+func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	ctype := map[string]string{"result.png": "image/png", "anim.gif": "image/gif"}[name]
+	if ctype == "" {
+		http.Error(w, "No such file.", http.StatusNotFound)
+		return
+	}
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	f, err := os.Open(filepath.Join(h.s.jobDir(j.ID), name))
+	if err != nil {
+		http.Error(w, "This job has no such file yet.", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-cache")
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, j.ID, name))
+	}
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// upload serves an uploaded image by its server-made name, as the image type
+// its bytes show (decoding accepted them), never as anything a browser runs.
+func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !uploadName.MatchString(name) {
+		http.Error(w, "No such image.", http.StatusNotFound)
+		return
+	}
+	f, err := os.Open(h.s.uploadPath(name))
+	if err != nil {
+		http.Error(w, "No such image.", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := f.Read(head)
+	ctype := http.DetectContentType(head[:n])
+	if !strings.HasPrefix(ctype, "image/") {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	st, err := f.Stat()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}

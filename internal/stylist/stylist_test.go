@@ -1,0 +1,624 @@
+package stylist
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+var (
+	modelOnce sync.Once
+	model     *tfgraph.Model
+	modelErr  error
+)
+
+// modelRunner runs transfers on the random-weights test model, loaded once.
+func modelRunner(t testing.TB) Runner {
+	t.Helper()
+	modelOnce.Do(func() {
+		var dir string
+		if dir, modelErr = testmodels.VGG16(); modelErr != nil {
+			return
+		}
+		model, modelErr = tfgraph.Load(dir, &tfgraph.Options{DisableGPU: true, IntraOpThreads: 1, InterOpThreads: 1})
+	})
+	if modelErr != nil {
+		t.Fatal(modelErr)
+	}
+	return ModelRunner(model)
+}
+
+// gate is a runner that reports an iteration and then waits until the test
+// opens it or the job's context ends: a job that is running for as long as a
+// test needs.
+type gate struct {
+	open    chan struct{}
+	started chan int64 // the width of each job as it starts, so tests can tell them apart
+}
+
+func newGate() *gate { return &gate{open: make(chan struct{}), started: make(chan int64, 100)} }
+
+func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+	g.started <- int64(s.Width)
+	x := make([]float64, s.Width*s.Height*3)
+	obs.Start(0)
+	obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
+	if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
+		return nil, err
+	}
+	img := &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}
+	select {
+	case <-g.open:
+		return &transfer.Result{Image: img}, nil
+	case <-ctx.Done():
+		return &transfer.Result{Image: img}, ctx.Err()
+	}
+}
+
+func newServer(t *testing.T, data string, run Runner) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(Options{Data: data, Runner: run, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		ts.Close()
+		s.Close()
+	})
+	return s, ts
+}
+
+// pngOf is a w x h PNG of seeded random colours.
+func pngOf(t testing.TB, w, h int, seed uint64) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			m.Set(x, y, color.RGBA{uint8(r.IntN(256)), uint8(r.IntN(256)), uint8(r.IntN(256)), 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+type upload struct {
+	field, filename string
+	data            []byte
+}
+
+// form builds a multipart job request.
+func form(t testing.TB, fields map[string]string, files ...upload) (string, *bytes.Buffer) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	for _, f := range files {
+		w, err := mw.CreateFormFile(f.field, f.filename)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), &b
+}
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func submit(t testing.TB, ts *httptest.Server, fields map[string]string, files ...upload) (*http.Response, string) {
+	t.Helper()
+	ctype, body := form(t, fields, files...)
+	resp, err := noRedirect.Post(ts.URL+"/jobs", ctype, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+// tiny are the smallest settings that run: 32x32, one iteration of maxfun 2.
+func tiny(size string) map[string]string {
+	return map[string]string{"size": size, "iterations": "1", "maxfun": "2"}
+}
+
+func images(t testing.TB) []upload {
+	return []upload{{"content", "photo.png", pngOf(t, 32, 32, 1)}, {"style", "painting.png", pngOf(t, 40, 30, 2)}}
+}
+
+func submitOK(t testing.TB, ts *httptest.Server, fields map[string]string, files ...upload) int64 {
+	t.Helper()
+	resp, body := submit(t, ts, fields, files...)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: status %d, want 303; page:\n%s", resp.StatusCode, body)
+	}
+	var id int64
+	if _, err := fmt.Sscanf(resp.Header.Get("Location"), "/jobs/%d", &id); err != nil {
+		t.Fatalf("submit: redirect to %q", resp.Header.Get("Location"))
+	}
+	return id
+}
+
+// waitState waits for a job to reach a state.
+func waitState(t testing.TB, s *Server, id int64, want State) *Job {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		j, err := s.store.get(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State == want {
+			return j
+		}
+		if j.State.Finished() || time.Now().After(deadline) {
+			t.Fatalf("job %d is %s (%s), want %s", id, j.State, j.Error, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(t testing.TB, ts *httptest.Server, path string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(ts.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// TestJobRuns runs a tiny transfer on the test model through the handlers:
+// queued, events to the end, result and GIF served, the gallery shows it.
+func TestJobRuns(t *testing.T) {
+	s, ts := newServer(t, t.TempDir(), modelRunner(t))
+	fields := tiny("32x32")
+	fields["iterations"] = "2"
+	id := submitOK(t, ts, fields, images(t)...)
+
+	resp, err := http.Get(fmt.Sprintf("%s/jobs/%d/events", ts.URL, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := io.ReadAll(resp.Body) // the stream ends when the job does
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("events: Content-Type %q", ct)
+	}
+	if !strings.Contains(string(events), `"state":"done"`) || !strings.Contains(string(events), `"iteration":2`) {
+		t.Errorf("events do not reach the end of the run:\n%s", events)
+	}
+	j := waitState(t, s, id, Done)
+	if j.Iteration != 2 || len(j.Losses) != 2 || !j.HasResult {
+		t.Errorf("finished job: iteration %d, losses %v, has result %v", j.Iteration, j.Losses, j.HasResult)
+	}
+	for path, ctype := range map[string]string{"result.png": "image/png", "anim.gif": "image/gif"} {
+		code, body, hdr := get(t, ts, fmt.Sprintf("/jobs/%d/%s?download=1", id, path))
+		if code != 200 || hdr.Get("Content-Type") != ctype || len(body) < 50 {
+			t.Errorf("%s: status %d, type %q, %d bytes", path, code, hdr.Get("Content-Type"), len(body))
+		}
+		if !strings.Contains(hdr.Get("Content-Disposition"), "attachment") {
+			t.Errorf("%s?download=1: Content-Disposition %q", path, hdr.Get("Content-Disposition"))
+		}
+	}
+	_, page, _ := get(t, ts, "/")
+	if !strings.Contains(page, fmt.Sprintf(`href="/jobs/%d" id="job-%d"`, id, id)) {
+		t.Errorf("the gallery does not show job %d", id)
+	}
+	code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if code != 200 || !strings.Contains(page, "<th>iterations</th><td>2</td>") {
+		t.Errorf("job page (status %d) lacks its settings", code)
+	}
+}
+
+// TestRerun queues a job again by its earlier uploads, with a change.
+func TestRerun(t *testing.T) {
+	g := newGate()
+	close(g.open)
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, tiny("32x32"), images(t)...)
+	first := waitState(t, s, id, Done)
+	fields := tiny("48x32")
+	fields["content-ref"], fields["style-ref"], fields["parent"] = first.Content, first.Style, fmt.Sprint(id)
+	again := submitOK(t, ts, fields)
+	j := waitState(t, s, again, Done)
+	if j.Parent != id || j.Content != first.Content || j.Settings["size"] != "48x32" {
+		t.Errorf("rerun: parent %d, content %s, size %s", j.Parent, j.Content, j.Settings["size"])
+	}
+}
+
+func TestCancel(t *testing.T) {
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	running := submitOK(t, ts, tiny("32x32"), images(t)...)
+	waiting := submitOK(t, ts, tiny("32x32"), images(t)...)
+	<-g.started
+	waitState(t, s, running, Running)
+	for _, id := range []int64{waiting, running} {
+		resp, err := noRedirect.Post(fmt.Sprintf("%s/jobs/%d/cancel", ts.URL, id), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("cancel %d: status %d", id, resp.StatusCode)
+		}
+	}
+	j := waitState(t, s, running, Canceled)
+	if !j.HasResult || j.Iteration != 1 {
+		t.Errorf("cancelled running job: has result %v, iteration %d; want its partial result", j.HasResult, j.Iteration)
+	}
+	if j := waitState(t, s, waiting, Canceled); j.HasResult || !j.Started.IsZero() {
+		t.Errorf("cancelled waiting job ran")
+	}
+	if code, _, _ := get(t, ts, fmt.Sprintf("/jobs/%d/result.png", running)); code != 200 {
+		t.Errorf("partial result of the cancelled job: status %d", code)
+	}
+}
+
+// TestRestart stops a server with jobs finished, running and waiting, as a
+// crash leaves them (the database says running) and as Close leaves them,
+// then starts another on the same data.
+func TestRestart(t *testing.T) {
+	data := t.TempDir()
+	g := newGate()
+	s, err := New(Options{Data: data, Runner: g.run, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	close(g.open)
+	finished := submitOK(t, ts, tiny("32x32"), images(t)...)
+	waitState(t, s, finished, Done)
+	g.open = make(chan struct{})
+	for len(g.started) > 0 {
+		<-g.started
+	}
+	running := submitOK(t, ts, tiny("40x32"), images(t)...)
+	waiting := submitOK(t, ts, tiny("48x32"), images(t)...)
+	<-g.started
+	waitState(t, s, running, Running)
+	ts.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close ended the running job as interrupted, keeping its first iteration.
+	st, err := openStore(filepath.Join(data, "stylist.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := st.get(running)
+	if j.State != Interrupted || !j.HasResult {
+		t.Errorf("after Close: running job is %s (result %v), want interrupted with its partial result", j.State, j.HasResult)
+	}
+	// A crash leaves it marked running: make it so, and add a crashed job
+	// that never saved an iteration.
+	st.db.Exec(`UPDATE jobs SET state = 'running', has_result = 0 WHERE id = ?`, running)
+	crashed := &Job{Settings: j.Settings, Content: j.Content, Style: j.Style}
+	st.add(crashed)
+	st.start(crashed.ID)
+	st.close()
+
+	g2 := newGate()
+	close(g2.open)
+	s2, ts2 := newServer(t, data, g2.run)
+	if j := waitState(t, s2, waiting, Done); !j.HasResult {
+		t.Errorf("waiting job ran after the restart without a result")
+	}
+	if w := <-g2.started; w != 48 {
+		t.Errorf("after the restart the first job run was %d wide, want the waiting job's 48", w)
+	}
+	if j, _ := s2.store.get(running); j.State != Interrupted || !j.HasResult || j.Iteration != 1 {
+		t.Errorf("crashed running job: %s, result %v, iteration %d; want interrupted with its partial result", j.State, j.HasResult, j.Iteration)
+	}
+	if j, _ := s2.store.get(crashed.ID); j.State != Interrupted || j.HasResult {
+		t.Errorf("crashed job with no iteration: %s, result %v", j.State, j.HasResult)
+	}
+	if j, _ := s2.store.get(finished); j.State != Done {
+		t.Errorf("finished job is %s after the restart", j.State)
+	}
+	for _, id := range []int64{finished, running} {
+		if code, _, _ := get(t, ts2, fmt.Sprintf("/jobs/%d/result.png", id)); code != 200 {
+			t.Errorf("job %d's image after the restart: status %d", id, code)
+		}
+	}
+	_, page, _ := get(t, ts2, "/")
+	for _, id := range []int64{finished, running, waiting} {
+		if !strings.Contains(page, fmt.Sprintf(`id="job-%d"`, id)) {
+			t.Errorf("gallery after the restart lacks job %d", id)
+		}
+	}
+}
+
+// TestQueueTwenty submits 20 tiny jobs on the test model: they run one at a
+// time in the order they came, waiting ones show their places, all finish.
+func TestQueueTwenty(t *testing.T) {
+	run := modelRunner(t)
+	var mu sync.Mutex
+	active, most := 0, 0
+	var order []int
+	hold := make(chan struct{})
+	counted := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		<-hold
+		mu.Lock()
+		active++
+		most = max(most, active)
+		order = append(order, s.Width)
+		mu.Unlock()
+		defer func() { mu.Lock(); active--; mu.Unlock() }()
+		return run(ctx, in, s, obs)
+	}
+	s, ts := newServer(t, t.TempDir(), counted)
+	start := time.Now()
+	var ids []int64
+	for i := range 20 {
+		ids = append(ids, submitOK(t, ts, tiny(fmt.Sprintf("%dx16", 16+i)), images(t)...))
+	}
+	submitted := time.Since(start)
+	_, page, _ := get(t, ts, "/")
+	if !strings.Contains(page, fmt.Sprintf(`<a href="/jobs/%d">#%d</a> waiting · position 19`, ids[19], ids[19])) {
+		t.Errorf("index page does not show job %d at position 19:\n%s", ids[19], page)
+	}
+	if p, _ := s.store.position(ids[19]); p != 19 {
+		t.Errorf("last job's position %d, want 19 (one running)", p)
+	}
+	close(hold)
+	for _, id := range ids {
+		waitState(t, s, id, Done)
+	}
+	t.Logf("20 jobs: submitted in %v, all done %v after the first submission", submitted, time.Since(start))
+	if most != 1 {
+		t.Errorf("%d jobs ran at once, want 1", most)
+	}
+	for i, w := range order {
+		if w != 16+i {
+			t.Fatalf("run order by width %v, want 16, 17, ... (first come, first served)", order)
+		}
+	}
+}
+
+// TestHostileUploads sends requests a hostile or careless client might: each
+// is refused with a message on the page, nothing is queued or stored outside
+// the uploads folder, and the server keeps serving.
+func TestHostileUploads(t *testing.T) {
+	data := t.TempDir()
+	s, err := New(Options{Data: data, Runner: newGate().run, Logf: t.Logf,
+		Limits: Limits{UploadBytes: 1 << 20, MaxPixels: 1 << 20, MaxSide: 256, Iterations: 10, MaxFun: 20, Queued: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	good := pngOf(t, 32, 32, 1)
+	style := upload{"style", "painting.png", pngOf(t, 32, 32, 2)}
+	bomb := pngHeaderOnly(t, 100000, 100000)
+	cases := []struct {
+		name   string
+		fields map[string]string
+		files  []upload
+		status int
+		says   string
+	}{
+		{"truncated PNG", tiny("32x32"), []upload{{"content", "cut.png", good[:len(good)/2]}, style}, 400, "content image: decode"},
+		{"pixel bomb (100000x100000 header)", tiny("32x32"), []upload{{"content", "bomb.png", bomb}, style}, 400, "content image: decode"},
+		{"text as .png", tiny("32x32"), []upload{{"content", "notes.png", []byte("just some text, not an image")}, style}, 400, "content image: decode"},
+		{"HTML as .png", tiny("32x32"), []upload{{"content", "x.png", []byte("<html><script>alert(1)</script></html>")}, style}, 400, "content image: decode"},
+		{"empty file", tiny("32x32"), []upload{{"content", "empty.png", nil}, style}, 400, "content: choose a content image"},
+		{"huge form (2 MiB over a 1 MiB limit)", tiny("32x32"), []upload{{"content", "big.png", bytes.Repeat([]byte{0}, 2<<20)}, style}, 413, "larger than the server takes"},
+		{"path in file name", tiny("32x32"), []upload{{"content", "../../../../tmp/evil.png", []byte("x")}, style}, 400, "decode &#34;evil.png&#34;"}, // multipart keeps only the base name
+		{"path as earlier upload", map[string]string{"content-ref": "../stylist.db", "size": "32x32"}, []upload{style}, 400, "no such earlier image"},
+		{"unknown earlier upload", map[string]string{"content-ref": strings.Repeat("ab", 32), "size": "32x32"}, []upload{style}, 400, "no such earlier image"},
+		{"markup in a setting", map[string]string{"size": "<script>alert(1)</script>"}, []upload{{"content", "a.png", good}, style}, 400, "size &#34;&lt;script&gt;"},
+		{"size over the server's limit", tiny("4096x4096"), []upload{{"content", "a.png", good}, style}, 400, "this server paints at most 256x256"},
+		{"iterations over the limit", map[string]string{"iterations": "1000000"}, []upload{{"content", "a.png", good}, style}, 400, "this server runs at most 10"},
+		{"bad settings, every one named", map[string]string{"iterations": "-1", "style-layers": "block9_conv9", "tv-weight": "abc"}, []upload{{"content", "a.png", good}, style}, 400, "style-layers"},
+		{"not multipart", nil, nil, 400, "multipart/form-data"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var resp *http.Response
+			var body string
+			if tc.fields == nil {
+				r, err := noRedirect.PostForm(ts.URL+"/jobs", url.Values{"size": {"32"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(r.Body)
+				r.Body.Close()
+				resp, body = r, string(b)
+			} else {
+				resp, body = submit(t, ts, tc.fields, tc.files...)
+			}
+			if resp.StatusCode != tc.status || !strings.Contains(body, tc.says) {
+				t.Errorf("status %d, want %d; page should say %q:\n%s", resp.StatusCode, tc.status, tc.says, errorsOf(body))
+			}
+			t.Logf("%d %s", resp.StatusCode, errorsOf(body))
+			if strings.Contains(body, "<script>alert") {
+				t.Errorf("the page shows the client's markup unescaped")
+			}
+		})
+	}
+	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 0 {
+		t.Errorf("%d jobs were queued from hostile requests", len(jobs))
+	}
+	// Only well-formed images were stored (the style one), under server names.
+	uploads, _ := os.ReadDir(filepath.Join(data, "uploads"))
+	for _, e := range uploads {
+		if !uploadName.MatchString(e.Name()) {
+			t.Errorf("uploads holds %q", e.Name())
+		}
+	}
+	if _, err := os.Stat("/tmp/evil.png"); err == nil {
+		t.Errorf("a client's path was written")
+	}
+	if code, _, _ := get(t, ts, "/"); code != 200 {
+		t.Errorf("the server stopped serving: status %d", code)
+	}
+	if code, _, _ := get(t, ts, "/uploads/..%2fstylist.db"); code != 404 {
+		t.Errorf("/uploads/..%%2fstylist.db: status %d, want 404", code)
+	}
+	if code, _, _ := get(t, ts, "/jobs/1/..%2f..%2fstylist.db"); code != 404 {
+		t.Errorf("/jobs/1/..%%2f..%%2fstylist.db: status %d, want 404", code)
+	}
+}
+
+// errorsOf is the page's error box, for messages.
+func errorsOf(page string) string {
+	i := strings.Index(page, `<div class="errors"`)
+	if i < 0 {
+		if len(page) > 200 {
+			return page[:200]
+		}
+		return page
+	}
+	j := strings.Index(page[i:], "</div>")
+	return page[i : i+j]
+}
+
+// pngHeaderOnly is a PNG whose header announces w x h pixels and whose data
+// is a few bytes: a decompression bomb as far as a decoder that trusts the
+// header can tell.
+func pngHeaderOnly(t testing.TB, w, h uint32) []byte {
+	b := pngOf(t, 1, 1, 3)
+	// IHDR is the first chunk: length(4) type(4) width(4) height(4) ...; crc after 13 bytes.
+	be := func(p []byte, v uint32) { p[0], p[1], p[2], p[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+	be(b[16:], w)
+	be(b[20:], h)
+	be(b[29:], crc32IEEE(b[12:29]))
+	return b
+}
+
+func TestCrossSiteAndToken(t *testing.T) {
+	s, err := New(Options{Data: t.TempDir(), Runner: newGate().run, Logf: t.Logf, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	do := func(method, path string, hdr map[string]string) *http.Response {
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(""))
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	auth := map[string]string{"Authorization": "Bearer s3cret"}
+	cases := []struct {
+		name, method, path string
+		hdr                map[string]string
+		status             int
+	}{
+		{"no token", "GET", "/", nil, 401},
+		{"wrong token", "GET", "/", map[string]string{"Authorization": "Bearer nope"}, 401},
+		{"bearer token", "GET", "/", auth, 200},
+		{"token in the address sets a cookie", "GET", "/?token=s3cret", nil, 303},
+		{"cookie", "GET", "/", map[string]string{"Cookie": tokenCookie + "=s3cret"}, 200},
+		{"cross-site POST", "POST", "/jobs/1/cancel", map[string]string{"Authorization": "Bearer s3cret", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"POST from another origin", "POST", "/jobs/1/cancel", map[string]string{"Authorization": "Bearer s3cret", "Origin": "http://evil.example"}, 403},
+		{"same-origin POST", "POST", "/jobs/1/cancel", map[string]string{"Authorization": "Bearer s3cret", "Sec-Fetch-Site": "same-origin"}, 404},
+	}
+	for _, tc := range cases {
+		if resp := do(tc.method, tc.path, tc.hdr); resp.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, resp.StatusCode, tc.status)
+		} else if tc.status == 303 && !strings.Contains(resp.Header.Get("Set-Cookie"), tokenCookie+"=s3cret") {
+			t.Errorf("%s: Set-Cookie %q", tc.name, resp.Header.Get("Set-Cookie"))
+		}
+	}
+}
+
+func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// TestRunFailures: a run that fails or panics fails its job, with the reason
+// on the page, and the queue goes on to the next.
+func TestRunFailures(t *testing.T) {
+	calls := 0
+	run := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		calls++
+		switch calls {
+		case 1:
+			panic("boom")
+		case 2:
+			return nil, fmt.Errorf("transfer: loss is not finite")
+		}
+		return &transfer.Result{Image: &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}}, nil
+	}
+	s, ts := newServer(t, t.TempDir(), run)
+	ids := []int64{submitOK(t, ts, tiny("32x32"), images(t)...), submitOK(t, ts, tiny("32x32"), images(t)...), submitOK(t, ts, tiny("32x32"), images(t)...)}
+	waitState(t, s, ids[2], Done)
+	for i, want := range []string{"internal error: boom", "transfer: loss is not finite"} {
+		j := waitState(t, s, ids[i], Failed)
+		if j.Error != want {
+			t.Errorf("job %d: error %q, want %q", ids[i], j.Error, want)
+		}
+		if _, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", ids[i])); !strings.Contains(page, want) {
+			t.Errorf("job %d's page does not say %q", ids[i], want)
+		}
+	}
+}
+
+// TestBundled picks images the server offers by name; a name it did not
+// list, such as a path, is refused.
+func TestBundled(t *testing.T) {
+	images := t.TempDir()
+	os.WriteFile(filepath.Join(images, "photo.png"), pngOf(t, 32, 32, 1), 0o644)
+	os.WriteFile(filepath.Join(images, "painting.png"), pngOf(t, 32, 32, 2), 0o644)
+	os.WriteFile(filepath.Join(images, "notes.txt"), []byte("not offered"), 0o644)
+	g := newGate()
+	close(g.open)
+	s, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Images: images})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	_, page, _ := get(t, ts, "/")
+	if !strings.Contains(page, "<option>painting.png</option><option>photo.png</option></select>") {
+		t.Errorf("the form does not offer the bundled images:\n%s", page)
+	}
+	fields := tiny("32x32")
+	fields["content-bundled"], fields["style-bundled"] = "photo.png", "painting.png"
+	waitState(t, s, submitOK(t, ts, fields), Done)
+	for _, bad := range []string{"notes.txt", "../stylist.db", filepath.Join(images, "photo.png")} {
+		fields["content-bundled"] = bad
+		resp, body := submit(t, ts, fields)
+		if resp.StatusCode != 400 || !strings.Contains(body, "content: no such bundled image") {
+			t.Errorf("content-bundled %q: status %d, %s", bad, resp.StatusCode, errorsOf(body))
+		}
+	}
+}

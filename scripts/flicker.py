@@ -1,0 +1,121 @@
+"""Measures how much a styled clip flickers, chained against independent frames.
+
+It makes a test clip itself (a slow pan and zoom over a photo), styles it with
+`neuralstyle video` in each mode into OUT/<mode>, and reports for each the
+flicker ratio: the mean absolute difference between consecutive output frames
+divided by the same between the input frames. 1.0 is a clip that changes as
+much as its input; independent per-frame stylisation is far above it.
+
+    python scripts/flicker.py --bin bin/neuralstyle --model build/model-hed \\
+        --content ../shared/images/content/chelsea.png --style ../shared/images/styles/wave.jpg \\
+        --out build/flicker --frames 24 --size 64
+
+Reruns resume (the video command skips finished frames). The table goes to
+stdout and OUT/flicker.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def make_clip(photo: Path, out: Path, frames: int, size: int) -> list[Path]:
+    """Writes frames of a slow pan (left to right by a tenth of the photo's
+    width) and zoom (in by 15%) over the photo's centre, each size x size,
+    as out/frame_0001.png ...; returns their paths."""
+    img = Image.open(photo).convert("RGB")
+    w, h = img.size
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(frames):
+        t = i / max(frames - 1, 1)
+        side = 0.8 * min(w, h) * (1 - 0.15 * t)
+        cx = w * (0.45 + 0.10 * t)
+        cy = h * 0.5
+        box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        frame = img.resize((size, size), Image.Resampling.LANCZOS, box=box)
+        path = out / f"frame_{i + 1:04d}.png"
+        frame.save(path)
+        paths.append(path)
+    return paths
+
+
+def mean_change(paths: list[Path]) -> float:
+    """The mean absolute difference (0 to 255) between consecutive frames, over
+    every pixel and channel of every pair."""
+    if len(paths) < 2:
+        raise ValueError("flicker needs at least two frames")
+    total = 0.0
+    prev = np.asarray(Image.open(paths[0]).convert("RGB"), dtype=np.float64)
+    for p in paths[1:]:
+        cur = np.asarray(Image.open(p).convert("RGB"), dtype=np.float64)
+        if cur.shape != prev.shape:
+            raise ValueError(f"{p}: size {cur.shape[1]}x{cur.shape[0]}, the frame before is {prev.shape[1]}x{prev.shape[0]}")
+        total += float(np.abs(cur - prev).mean())
+        prev = cur
+    return total / (len(paths) - 1)
+
+
+def styled_frames(out: Path, count: int) -> list[Path]:
+    return [out / "frames" / f"frame_{i:06d}.png" for i in range(1, count + 1)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default="bin/neuralstyle")
+    ap.add_argument("--model", required=True, help="style model (realistic weights: make model-hed)")
+    ap.add_argument("--content", required=True, type=Path, help="photo the clip pans over")
+    ap.add_argument("--style", required=True)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--frames", type=int, default=24)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--iterations", type=int, default=10)
+    ap.add_argument("--maxfun", type=int, default=20)
+    ap.add_argument("--next-iterations", type=int, default=0,
+                    help="also run chained mode with this many iterations after the first frame")
+    ap.add_argument("--init", default="noise", help="start of the first frame (and of every frame, independent): noise, content or style")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="gpu")
+    args = ap.parse_args(argv)
+    if args.frames < 2:
+        ap.error("--frames: at least 2")
+
+    clip = args.out / "clip"
+    inputs = make_clip(args.content, clip, args.frames, args.size)
+    base = mean_change(inputs)
+    runs = [("independent", ["--mode", "independent"]), ("chained", ["--mode", "chained"])]
+    if args.next_iterations > 0:
+        runs.append((f"chained-next{args.next_iterations}", ["--mode", "chained", "--next-iterations", str(args.next_iterations)]))
+    rows = []
+    for name, flags in runs:
+        out = args.out / name
+        cmd = [args.bin, "video", "--quiet", "--model", args.model, "--style", args.style, "--out", str(out),
+               "--size", str(args.size), "--init", args.init, "--iterations", str(args.iterations), "--maxfun", str(args.maxfun),
+               "--threads", str(args.threads), "--device", args.device, *flags, str(clip)]
+        start = time.monotonic()
+        subprocess.run(cmd, check=True)
+        seconds = time.monotonic() - start
+        change = mean_change(styled_frames(out, args.frames))
+        rows.append({"mode": name, "output_change": change, "ratio": change / base, "seconds": seconds})
+
+    print(f"clip: {args.frames} frames {args.size}x{args.size} over {args.content.name}, style {Path(args.style).name}, "
+          f"init {args.init}, {args.iterations} iterations of maxfun {args.maxfun}; input frame-to-frame change {base:.3f} (0-255)")
+    print("| mode | output change | / input change | seconds (this run) |")
+    print("| --- | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['mode']} | {r['output_change']:.3f} | {r['ratio']:.2f}x | {r['seconds']:.0f} |")
+    (args.out / "flicker.json").write_text(json.dumps({"input_change": base, "runs": rows, "args": {
+        k: str(v) for k, v in vars(args).items()}}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
