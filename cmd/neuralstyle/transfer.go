@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -125,6 +126,16 @@ func runTransfer(c *cli.Context) error {
 	}
 	outs, err := transferTargets(job)
 	if err != nil {
+		return err
+	}
+	// The memory the run will need, before the model takes any (package memory's
+	// estimate, measured for the two graphs in float32).
+	work := mem.TransferFast
+	if job.settings.Graph == transfer.GraphRecipe {
+		work = mem.TransferRecipe
+	}
+	w, h := job.settings.Width, job.settings.Height
+	if err := checkMemory(work, w, h, fmt.Sprintf("--size %dx%d: transfer", w, h), "give a smaller --size"); err != nil {
 		return err
 	}
 	model, err := tfgraph.Load(job.model, opts)
