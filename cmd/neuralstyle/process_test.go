@@ -66,6 +66,31 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestTransferMemoryLimit: a transfer too large for the memory the process may
+// use is refused before the model loads, with the size it asked for, not
+// aborted by TensorFlow (the estimate is package memory's, measured per graph).
+func TestTransferMemoryLimit(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("no prlimit (util-linux)")
+	}
+	data := "../../scripts/testdata/transfer/"
+	out := filepath.Join(t.TempDir(), "o.png")
+	// The model folder does not exist: the refusal must come before it is read.
+	cmd := command(t, []string{"prlimit", "--as=5000000000", "--"}, "transfer", "--model", filepath.Join(t.TempDir(), "no-model"),
+		"--device", "cpu", "--content", data+"content.png", "--style", data+"style.png", "--size", "4096", "--out", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	want := "--size 4096x4096: transfer needs about"
+	if ws.Signaled() || cmd.ProcessState.ExitCode() != exitFailure || !strings.Contains(stderr.String(), want) {
+		t.Errorf("transfer --size 4096 under prlimit --as=5000000000: %v, stderr %q; want exit 1 and %q", err, stderr.String(), want)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("refused, but wrote %s", out)
+	}
+}
+
 // transferProcess starts a 32x32 transfer that runs long enough to be
 // interrupted, with every output, and waits until its first iteration starts.
 func transferProcess(t *testing.T, dir string) (*exec.Cmd, *bytes.Buffer) {
