@@ -37,27 +37,27 @@ func planTransfer(c *cli.Context, job *transferJob, in transfer.Inputs) (stop bo
 		fmt.Fprint(c.App.Writer, plan)
 		return true, err
 	}
+	// The whole image's workload first, also against the address-space limit
+	// (package memory's measured estimate for the graph); tiles need less, and
+	// Plan's estimate of them and --max-memory decide.
+	if t := job.settings.Tile; plan.Width > 0 && (t == 0 || t >= plan.Width && t >= plan.Height) {
+		work := mem.TransferFast
+		if job.settings.Graph == transfer.GraphRecipe {
+			work = mem.TransferRecipe
+		}
+		what := fmt.Sprintf("--size %dx%d: transfer", plan.Width, plan.Height)
+		if job.settings.LongSide > 0 {
+			what = fmt.Sprintf("--long-side %d (%dx%d): transfer", job.settings.LongSide, plan.Width, plan.Height)
+		}
+		if err := checkMemory(work, plan.Width, plan.Height, what, "give a smaller size, or --tile auto"); err != nil {
+			return false, err
+		}
+	}
 	if err != nil {
 		return false, err
 	}
 	if job.settings.Tile == transfer.TileAuto {
 		job.settings.Tile = plan.Tile
-	}
-	// The whole image's workload, also against the address-space limit (package
-	// memory's measured estimate for the graph); tiles need less (Plan's estimate).
-	if t := job.settings.Tile; t > 0 && (t < plan.Width || t < plan.Height) {
-		return false, nil
-	}
-	work := mem.TransferFast
-	if job.settings.Graph == transfer.GraphRecipe {
-		work = mem.TransferRecipe
-	}
-	what := fmt.Sprintf("--size %dx%d: transfer", plan.Width, plan.Height)
-	if job.settings.LongSide > 0 {
-		what = fmt.Sprintf("--long-side %d (%dx%d): transfer", job.settings.LongSide, plan.Width, plan.Height)
-	}
-	if err := checkMemory(work, plan.Width, plan.Height, what, "give a smaller size, or --tile auto"); err != nil {
-		return false, err
 	}
 	return false, nil
 }
