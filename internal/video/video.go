@@ -253,6 +253,7 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 				}
 			}
 			in.Init = prev
+			settings.Init = transfer.InitImage // the previous frame's result
 			if job.NextIterations > 0 {
 				settings.Iterations = job.NextIterations
 			}
