@@ -109,7 +109,7 @@ screenshots: browser
 	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
-	PATH="$(VENV)/bin:$$PATH" go test -count=1 $(GO_PKGS)
+	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
 
 test-py:
 	cd $(CURDIR) && $(PY) -m pytest -q savedmodel scripts

@@ -192,12 +192,10 @@ func checkOutputFolder(flag, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%s %s: %v", flag, dir, pathless(err))
 	}
-	f, err := os.CreateTemp(dir, ".neuralstyle-check-*")
-	if err != nil {
-		return fmt.Errorf("%s %s: cannot write there: %v", flag, dir, pathless(err))
+	if err := writableFolder(dir); err != nil {
+		return fmt.Errorf("%s %s: %v", flag, dir, err)
 	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }
 
 // batchSpec is the sweep of a batch: every setting of cfg fixed, the content

@@ -125,7 +125,7 @@ func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 			if _, ok := plan.hashes[path]; ok {
 				continue
 			}
-			h, err := hashFile(path)
+			h, err := HashFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("sweep: %s image %s: %w", []string{"content", "style"}[i], path, pathless(err))
 			}
@@ -219,7 +219,8 @@ func pathless(err error) error {
 	return err
 }
 
-func hashFile(path string) (string, error) {
+// HashFile is the SHA-256 of a file's bytes in hex, as keys and records hold it.
+func HashFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

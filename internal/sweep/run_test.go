@@ -453,7 +453,7 @@ func TestKeys(t *testing.T) {
 		pl := &Plan{ModelID: modelID, hashes: plan.hashes}
 		for _, path := range []string{p.Config.Content, p.Config.Style} {
 			if _, ok := pl.hashes[path]; !ok {
-				h, err := hashFile(path)
+				h, err := HashFile(path)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -27,6 +27,7 @@ func TestInputsInit(t *testing.T) {
 	want := run(in, fromContent)
 	given := in
 	given.Init = in.Content
+	s.Init = InitImage
 	if got := run(given, s); !slices.Equal(got, want) {
 		t.Error("Inputs.Init = the content image: result differs from --init content")
 	}

@@ -37,7 +37,6 @@ const (
 	GraphFast Graph = "fast"
 )
 
-// Init selects the starting image.
 // Precision is the arithmetic of the network's convolutions.
 type Precision string
 
@@ -50,6 +49,7 @@ const (
 	PrecisionBF16 Precision = "bf16"
 )
 
+// Init selects the starting image.
 type Init string
 
 const (

@@ -17,8 +17,6 @@ package video
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +28,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -114,11 +113,11 @@ func NewRecord(job *Job) (*Record, error) {
 		}
 	}
 	var err error
-	if rec.StyleSHA256, err = hashFile(job.Config.Style); err != nil {
+	if rec.StyleSHA256, err = sweep.HashFile(job.Config.Style); err != nil {
 		return nil, fmt.Errorf("video: style image %s: %w", job.Config.Style, err)
 	}
 	for _, path := range job.Frames {
-		h, err := hashFile(path)
+		h, err := sweep.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("video: frame %s: %w", path, err)
 		}
@@ -253,6 +252,7 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 				}
 			}
 			in.Init = prev
+			settings.Init = transfer.InitImage // the previous frame's result
 			if job.NextIterations > 0 {
 				settings.Iterations = job.NextIterations
 			}
@@ -278,17 +278,4 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 		}
 	}
 	return rep, nil
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
