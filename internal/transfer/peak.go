@@ -32,7 +32,7 @@ type Plan struct {
 // side's, so as bytes per tile pixel they overstate TensorFlow's activations and
 // gradients). The per-pixel part is counted, not fitted: what the Go side keeps
 // for every pixel of the whole image (tiledGoBytes). Measured with
-// scripts/measure_tiles.py (peak RSS, one iteration of two evaluations, random
+// scripts/bench_sizes.py (peak RSS, one iteration of two evaluations, random
 // weights, a 32-pixel halo): 256x256 with tiles of 64, 1,071,861,760 bytes
 // (estimate 0.5% lower); with tiles of 128, 1,079,685,120 (estimate 13% higher).
 // Larger runs were too slow to measure on the shared 2-core build machine.
@@ -45,20 +45,26 @@ var (
 const tiledMargin = 1.15
 
 // tiledGoBytes is what the Go side of a tiled run keeps per pixel of the whole
-// image: the iterate and gradient in float64 (48), L-BFGS-B's ten correction
-// pairs (480) and its other vectors (about eight, 192), the float32 copy the
-// model reads (12), the prepared content and style images (24), decoded and
-// resized images (about 10), and the content features of every tile, 4 * C / s^2
-// bytes at a content layer of C channels and stride s (128 for block2_conv2).
-func tiledGoBytes(contentLayer int) float64 {
+// image: the iterate and gradient in float64 (48), the optimiser's vectors,
+// the float32 copy the model reads (12), the prepared content and style images
+// (24), decoded and resized images (about 10), and the content features of
+// every tile, 4 * C / s^2 bytes at a content layer of C channels and stride s
+// (128 for block2_conv2). L-BFGS-B keeps ten correction pairs (480) and about
+// eight other vectors (192); Adam its two moments and the point evaluated last
+// (72). At 16 megapixels that difference is 9.6 GB.
+func tiledGoBytes(contentLayer int, opt Optimizer) float64 {
 	s := 1 << (layerBlock(contentLayer) - 1)
-	return 48 + 480 + 192 + 12 + 24 + 10 + 4*float64(layerChannels[contentLayer])/float64(s*s)
+	optimiser := 480.0 + 192
+	if opt == OptimizerAdam {
+		optimiser = 72
+	}
+	return 48 + optimiser + 12 + 24 + 10 + 4*float64(layerChannels[contentLayer])/float64(s*s)
 }
 
 // tiledPeak estimates the peak bytes of a tiled run on a w x h image.
-func tiledPeak(w, h, tile, halo, contentLayer int) uint64 {
+func tiledPeak(w, h, tile, halo, contentLayer int, opt Optimizer) uint64 {
 	tw, th := min(w, tile+2*halo), min(h, tile+2*halo)
-	v := tiledFixed + tiledGoBytes(contentLayer)*float64(w)*float64(h) + tiledPerTilePixel*float64(tw)*float64(th)
+	v := tiledFixed + tiledGoBytes(contentLayer, opt)*float64(w)*float64(h) + tiledPerTilePixel*float64(tw)*float64(th)
 	return uint64(tiledMargin * v)
 }
 
@@ -87,18 +93,18 @@ func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
 	}
 	switch {
 	case s.Tile > 0:
-		p.Tile, p.Peak = s.Tile, tiledPeak(p.Width, p.Height, s.Tile, p.Halo, cl)
+		p.Tile, p.Peak = s.Tile, tiledPeak(p.Width, p.Height, s.Tile, p.Halo, cl, s.Optimizer)
 	case s.Tile == TileAuto && whole > p.Limit:
 		// The largest tile that fits; a tile past the image's sides is the image.
 		for t := (max(p.Width, p.Height) + tileAlign - 1) / tileAlign * tileAlign; t >= tileAlign; t -= tileAlign {
-			if peak := tiledPeak(p.Width, p.Height, t, p.Halo, cl); peak <= p.Limit {
+			if peak := tiledPeak(p.Width, p.Height, t, p.Halo, cl, s.Optimizer); peak <= p.Limit {
 				p.Tile, p.Peak = t, peak
 				break
 			}
 		}
 		if p.Tile == 0 {
 			return p, fmt.Errorf("size %dx%d: even tiles of %d pixels need about %s of memory, but %s is available (%s): choose a smaller size",
-				p.Width, p.Height, tileAlign, memory.Format(tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl)), memory.Format(p.Limit), p.LimitSource)
+				p.Width, p.Height, tileAlign, memory.Format(tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl, s.Optimizer)), memory.Format(p.Limit), p.LimitSource)
 		}
 	default:
 		p.Peak = whole

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -40,10 +41,27 @@ func TestPlan(t *testing.T) {
 	if p.Tile < tileAlign || p.Peak > 8*gib {
 		t.Fatalf("auto tile %d, peak %d in 8 GiB", p.Tile, p.Peak)
 	}
-	if next := tiledPeak(p.Width, p.Height, p.Tile+tileAlign, p.Halo, 3); next <= 8*gib {
+	if next := tiledPeak(p.Width, p.Height, p.Tile+tileAlign, p.Halo, 3, s.Optimizer); next <= 8*gib {
 		t.Errorf("auto chose tiles of %d, but %d fit too (%d bytes)", p.Tile, p.Tile+tileAlign, next)
 	}
 	t.Logf("2048x1536 in 8 GiB: tiles of %d, %s", p.Tile, memory.Format(p.Peak))
+
+	// Adam keeps three vectors where L-BFGS-B keeps about twenty-eight: 600
+	// bytes less per pixel of the whole image, with the margin.
+	s.Tile = 256
+	lbfgs, err := s.Plan(in, 1<<50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Optimizer = OptimizerAdam
+	adam, err := s.Plan(in, 1<<50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := float64(lbfgs.Peak-adam.Peak), tiledMargin*600*2048*1536; math.Abs(got-want) > 2 {
+		t.Errorf("Adam's tiled estimate %d bytes below L-BFGS-B's, want %.0f", lbfgs.Peak-adam.Peak, want)
+	}
+	s.Optimizer, s.Tile = OptimizerLBFGS, TileAuto
 
 	// A limit below the smallest tile's need.
 	if _, err := s.Plan(in, 100<<20); err == nil || !strings.Contains(err.Error(), "even tiles of 16 pixels need about") {
@@ -56,7 +74,7 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestTiledPeakMeasured holds the tiled estimate to scripts/measure_tiles.py's
+// TestTiledPeakMeasured holds the tiled estimate to scripts/bench_sizes.py's
 // runs (peak RSS; style layers to block3_conv3, so a 32-pixel halo).
 func TestTiledPeakMeasured(t *testing.T) {
 	cl, _ := layerIndex(NotebookContentLayer)
@@ -67,7 +85,7 @@ func TestTiledPeakMeasured(t *testing.T) {
 		{256, 64, 1_071_861_760},
 		{256, 128, 1_079_685_120},
 	} {
-		est := tiledPeak(m.side, m.side, m.tile, 32, cl)
+		est := tiledPeak(m.side, m.side, m.tile, 32, cl, OptimizerLBFGS)
 		ratio := float64(est) / float64(m.peak)
 		t.Logf("%dx%d tiles of %d: estimate %s, measured %s (%.3f)", m.side, m.side, m.tile, memory.Format(est), memory.Format(m.peak), ratio)
 		// Measured ratios 0.995 and 1.13: the estimate is the margin's 15% above
