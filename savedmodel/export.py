@@ -49,8 +49,9 @@ IMAGENET_FILE = _IMAGENET.name
 IMAGENET_URL = _IMAGENET.url  # a module variable, so tests can point it at a closed port
 CACHE_DIR: str | None = None  # where the download is kept; None: Keras' cache (~/.keras or $KERAS_HOME)
 
+TILE_SIGNATURES = ("tile_targets", "tile_gradient")  # the tiled evaluation (TileLoss)
 SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast",
-              "fast_targets_bf16", "fast_bf16")
+              "fast_targets_bf16", "fast_bf16", *TILE_SIGNATURES)
 # Issue 12's controls (their own block at the end of StyleLoss and in export):
 # average pooling, and style masks (spatial control).
 AVG_SIGNATURES = ("avg_recipe", "avg_fast_targets", "avg_fast")
@@ -596,6 +597,155 @@ def bf16_signatures(module: StyleLoss) -> dict:
     return {name + "_bf16": getattr(module.bf16, name).get_concrete_function() for name in ("fast_targets", "fast")}
 
 
+# --- tiled evaluation (issue 13) ----------------------------------------------------
+
+# The pooling stride of block5: tile origins and halos are multiples of it, so every
+# 2x2 pool of a tile pairs the same pixels as the whole image's.
+TILE_ALIGN = 16
+_CROP_SPEC = tf.TensorSpec((4,), tf.float32, name="crop")
+_IMAGE_SIZE_SPEC = tf.TensorSpec((2,), tf.float32, name="image_size")
+_COMBINATION_GRAM_SPECS = [tf.TensorSpec((c, c), tf.float32, name=f"combination_gram_{n}") for n, c in zip(LAYERS, CHANNELS)]
+
+
+class TileLoss(StyleLoss):
+    """The run-time-layer loss evaluated tile by tile (signatures tile_targets and
+    tile_gradient), for images whose activations do not fit in memory at once.
+
+    A tile is a piece of the image with a halo around it: crop = (top, left, height,
+    width) of the interior in the tile's input pixels, top and left multiples of 16.
+    At a layer of block b (stride s = 2^(b-1)) the interior is rows top/s to
+    top/s + floor(height/s) and likewise columns. With a halo at least the receptive
+    field's reach for the deepest layer used (the Go driver's tileHalo), and none at
+    the image's own borders (where 'same' padding's zeros are the image's), the
+    interior features are the whole image's. The content term and the Gram matrices
+    are sums over positions, so they add up over tiles; the gradient of each tile's
+    share, given the whole image's Gram matrices, adds up over tiles too (halos
+    included: an interior feature depends on halo pixels). Total variation is not
+    here: the driver computes it on the whole image.
+    """
+
+    def __init__(self, share: StyleLoss):
+        super().__init__(None, share=share)
+
+    @staticmethod
+    def _interior(i: int, h: tf.Tensor, crop: tf.Tensor) -> tf.Tensor:
+        s = 2 ** (BLOCK[i] - 1)
+        c = tf.cast(crop, tf.int32)
+        top, left = c[0] // s, c[1] // s
+        return h[:, top : top + c[2] // s, left : left + c[3] // s, :]
+
+    def _check_crop(self, tile: tf.Tensor, crop: tf.Tensor) -> list:
+        c = tf.cast(crop, tf.int32)
+        h, w = tf.shape(tile)[1], tf.shape(tile)[2]
+        ok = (
+            tf.reduce_all(tf.equal(tf.cast(c, tf.float32), crop))
+            & tf.reduce_all(c >= 0)
+            & tf.equal(c[0] % TILE_ALIGN, 0)
+            & tf.equal(c[1] % TILE_ALIGN, 0)
+            & (c[0] + c[2] <= h)
+            & (c[1] + c[3] <= w)
+        )
+        return [
+            self._check_size("tile", tile),
+            tf.debugging.Assert(
+                ok,
+                [f"neuralstyle: crop (top, left, height, width) must be whole numbers inside the tile, top and left multiples of {TILE_ALIGN}; got crop, tile height, width", crop, h, w],
+            ),
+        ]
+
+    @tf.function(input_signature=[_image_spec("tile"), _CROP_SPEC] + _WEIGHT_SPECS)
+    def tile_targets(self, tile, crop, content_weights, style_weights):
+        """One tile's share of fast_targets: the interior's activations at the content
+        layer and its Gram matrices at the style layers (summed over tiles, the whole
+        image's). Run for the content image, the style image and, each evaluation,
+        the combination (with zero content weights)."""
+        checks = self._check_weights(content_weights, style_weights) + self._check_crop(tile, crop)
+        with tf.control_dependencies(checks):
+            f = self.network(tile)
+            nonzero = tf.not_equal(content_weights, 0.0)
+            idx = tf.where(tf.reduce_any(nonzero), tf.argmax(tf.cast(nonzero, tf.int32), output_type=tf.int32), NUM_LAYERS)
+            branches = [lambda i=i: self._interior(i, f[i], crop) for i in range(NUM_LAYERS)] + [lambda: tf.zeros((1, 1, 1, 1))]
+            out = {"content_features": tf.identity(tf.switch_case(idx, branches))}
+            sa = self._active(style_weights, 1)
+            for i, n in enumerate(LAYERS):
+                c = CHANNELS[i]
+                out[f"gram_{n}"] = tf.ensure_shape(
+                    _maybe(sa[i], lambda i=i: self._gram(self._interior(i, f[i], crop)[0]), lambda c=c: tf.zeros((c, c))), (c, c)
+                )
+        return out
+
+    @tf.function(
+        input_signature=[
+            _image_spec("tile"),
+            _CROP_SPEC,
+            _IMAGE_SIZE_SPEC,
+            tf.TensorSpec((1, None, None, None), tf.float32, name="content_features"),
+            _GRAM_SPECS,
+            _COMBINATION_GRAM_SPECS,
+        ]
+        + _WEIGHT_SPECS
+    )
+    def tile_gradient(self, tile, crop, image_size, content_features, grams, combination_grams, content_weights, style_weights):
+        """One tile's share of the loss's gradient (tile-shaped, halo included) and of
+        the content loss, given the style targets (grams) and the whole combination
+        image's Gram matrices (the sum of tile_targets' over tiles). The style terms
+        depend on the whole image only: style_layer_losses and style_loss are the
+        whole image's, the same from every tile."""
+        checks = self._check_weights(content_weights, style_weights) + self._check_crop(tile, crop)
+        with tf.control_dependencies(checks):
+            with tf.name_scope("divisor"):
+                size = tf.cast(tf.cast(image_size[0], tf.int32) * tf.cast(image_size[1], tf.int32), tf.float64)
+                recip = 1.0 / tf.cast(4.0 * 3.0**2 * size**2, tf.float32)
+            ca = self._active(content_weights, 0)
+            sa = self._active(style_weights, 1)
+            style_terms = [
+                _maybe(sa[i], lambda i=i: style_weights[i] * (recip * tf.reduce_sum(tf.square(grams[i] - combination_grams[i]))), lambda: tf.constant(0.0))
+                for i in range(NUM_LAYERS)
+            ]
+            content_terms = [tf.constant(0.0)] * NUM_LAYERS
+            shares = [tf.constant(0.0)] * NUM_LAYERS
+
+            def content_fn(i):
+                def term(h):
+                    f = self._interior(i, h, crop)
+                    same = tf.debugging.Assert(
+                        tf.reduce_all(tf.equal(tf.shape(f), tf.shape(content_features))),
+                        [f"neuralstyle: content_features must have the shape of {LAYERS[i]}'s interior activations of the tile (pass tile_targets' output for the same crop); got, want",
+                         tf.shape(content_features), tf.shape(f)],
+                    )
+                    with tf.control_dependencies([same]):
+                        return content_weights[i] * tf.reduce_sum(tf.square(f[0] - content_features[0]))
+
+                return term
+
+            def style_fn(i):
+                # d(style term)/dG at the whole image's G; the gradient of <D, G_tile>
+                # with respect to the tile is the tile's share of the style gradient.
+                def share(h):
+                    d = -2.0 * style_weights[i] * recip * (grams[i] - combination_grams[i])
+                    return tf.reduce_sum(d * self._gram(self._interior(i, h, crop)[0]))
+
+                return share
+
+            with tf.GradientTape() as tape:
+                tape.watch(tile)
+
+                def on_layer(i, h):
+                    h, content_terms[i] = tap(h, ca[i], content_fn(i))
+                    h, shares[i] = tap(h, sa[i], style_fn(i))
+                    return h
+
+                self.network(tile, on_layer)
+                surrogate = tf.add_n(content_terms) + tf.add_n(shares)
+            gradient = tape.gradient(surrogate, tile)
+            return {
+                "content_loss": tf.add_n(content_terms),  # at most one nonzero: exact
+                "style_loss": tf.math.cumsum(tf.stack(style_terms))[-1],
+                "style_layer_losses": tf.stack(style_terms),
+                "gradient": tf.zeros_like(tile) if gradient is None else gradient,
+            }
+
+
 # --- weights ------------------------------------------------------------------------
 
 
@@ -684,6 +834,10 @@ def export(out: str | Path, weights: dict[str, vw.ConvWeights], weights_info: di
             sigs[prefix + name] = getattr(m, name).get_concrete_function()
     sigs.update(control_signatures(module))
     sigs.update(bf16_signatures(module))
+    # Tile by tile, for images whose activations do not fit at once.
+    module.tiled = TileLoss(share=module)
+    for name in TILE_SIGNATURES:
+        sigs[name] = getattr(module.tiled, name).get_concrete_function()
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
         "format": FORMAT,

@@ -27,6 +27,7 @@ and prints each as a ratio to bare.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="256,512", help="comma-separated square image sides")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--only", default="", help="comma-separated variant names to time (default: all)")
+    p.add_argument("--json", help="also write {size: {variant: median seconds}} to this file")
     a = p.parse_args(argv)
     m = ex.StyleLoss(vw.random_weights(1))
     m.notebook = ex.StyleLoss(None, fixed=(ex.NOTEBOOK_CONTENT_LAYERS, ex.NOTEBOOK_STYLE_LAYERS), share=m)
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     tv = tf.constant(np.float32(ex.NOTEBOOK_TV_WEIGHT))
     cw, sw = tf.constant(cw), tf.constant(sw)
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, {a.rounds} rounds, median seconds per call")
+    medians: dict[str, dict[str, float]] = {}
     for size in (int(s) for s in a.sizes.split(",")):
         rs = np.random.RandomState(size)
         c, s, x = (tf.constant((rs.uniform(0, 255, (1, size, size, 3)) - 128).astype(np.float32)) for _ in range(3))
@@ -122,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
                 times[k].append(time.perf_counter() - t0)
         base = statistics.median(times["bare"]) if "bare" in times else None
         print(f"\n{size}x{size}")
+        medians[str(size)] = {k: statistics.median(times[k]) for k in keys}
         for k in keys:
             med = statistics.median(times[k])
             ratio = f"{med / base:6.3f}x bare" if base else ""
             print(f"  {k:14s} {med:8.3f} s  (min {min(times[k]):.3f})  {ratio}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(medians, f)
     return 0
 
 

@@ -1,13 +1,18 @@
-"""Side-by-side benchmark of a style transfer: the Go driver with the recipe graph, the
-Go driver with the fast graph, and the Python reference of the notebook, in one run on
-the same machine, with the same random weights and images.
+"""Side-by-side benchmark of a style transfer: the bare network, the Go driver with the
+recipe graph, with the fast graph in float32 and in bfloat16, and the Python reference
+of the notebook, in one run on the same machine, with the same random weights and images.
 
     .venv/bin/python scripts/bench_transfer.py --sizes 256,512 [--iterations 1]
 
 For each size and runner it reports seconds per evaluation (the median over the
 evaluations after the first, which pays for tracing and kernel selection), seconds
 per outer iteration (one L-BFGS-B call of maxfun 20) and the process's peak resident
-memory, and prints a Markdown table (also written to build/bench/transfer.md).
+memory, and prints a Markdown table (also written to build/bench/transfer.md). The bare
+network is VGG16 forward and backward to block5_conv3 in TensorFlow from Python
+(savedmodel.profile_fast's "bare"), timed alternately with the exported graph's `fast`
+in the same process: that pair's ratio is the fast graph's cost over the network's,
+free of the machine's drift between processes. bf16 runs --bf16-evaluations
+evaluations only (it is many times slower on CPUs without AVX512-BF16/AMX).
 Full-size runs take minutes per iteration on two cores: this is for `make bench`,
 not CI.
 """
@@ -56,19 +61,34 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024.0
 
 
-def go_run(graph: str, size: int, iterations: int, env: dict[str, str], tmp: Path) -> Result:
-    log = tmp / f"go-{graph}-{size}.jsonl"
+def go_run(graph: str, size: int, iterations: int, env: dict[str, str], tmp: Path,
+           precision: str = "fp32", maxfun: int = 20) -> Result:
+    log = tmp / f"go-{graph}-{precision}-{size}.jsonl"
     cmd = [
         str(BINARY), "transfer", "--model", str(MODEL), "--device", "cpu",
         "--content", str(IMAGES / "content.png"), "--style", str(IMAGES / "style.png"),
         "--size", str(size), "--iterations", str(iterations), "--graph", graph, "--seed", "1",
-        "--out", str(tmp / f"go-{graph}-{size}.png"), "--log", str(log), "--quiet",
+        "--precision", precision, "--maxfun", str(maxfun),
+        "--out", str(tmp / f"go-{graph}-{precision}-{size}.png"), "--log", str(log), "--quiet",
     ]
     _, peak = run_measured(cmd, env)
     # The first line records the settings; the others are iterations.
     lines = [l for l in map(json.loads, log.read_text().splitlines()) if "iteration" in l]
     evals = [s for l in lines for s in l["evaluation_seconds"]]
-    return Result(f"Go, --graph {graph}", size, statistics.median(evals[1:]), lines[-1]["seconds"], peak, len(evals))
+    name = f"Go, --graph {graph}" + (f" --precision {precision}" if precision != "fp32" else "")
+    return Result(name, size, statistics.median(evals[1:]), lines[-1]["seconds"], peak, len(evals))
+
+
+def network_run(size: int, rounds: int, env: dict[str, str], tmp: Path) -> list[Result]:
+    """The bare network and the exported fast graph, alternating in one TensorFlow process."""
+    out = tmp / f"profile-{size}.json"
+    cmd = [PY, "-m", "savedmodel.profile_fast", "--sizes", str(size), "--rounds", str(rounds),
+           "--only", "bare,fast", "--json", str(out)]
+    _, peak = run_measured(cmd, env)
+    med = json.loads(out.read_text())[str(size)]
+    # One process for both: its peak is the larger of the two.
+    return [Result("bare VGG16 to block5_conv3, forward and backward (TensorFlow)", size, med["bare"], 0.0, peak, rounds + 1),
+            Result("the exported fast graph alone (TensorFlow, same process)", size, med["fast"], 0.0, peak, rounds + 1)]
 
 
 def python_run(size: int, iterations: int, env: dict[str, str], tmp: Path) -> Result:
@@ -96,12 +116,16 @@ def ensure_inputs(env: dict[str, str]) -> None:
 
 
 def table(results: list[Result]) -> str:
-    rows = ["| size | runner | s / evaluation | s / outer iteration | vs recipe | peak memory |",
-            "| ---: | --- | ---: | ---: | ---: | ---: |"]
+    rows = ["| size | runner | s / evaluation | evaluations | s / outer iteration | vs bare network | vs recipe | peak memory |",
+            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
-        recipe = next(x for x in results if x.size == r.size and x.runner == "Go, --graph recipe")
-        rows.append(f"| {r.size}x{r.size} | {r.runner} | {r.per_eval:.3f} | {r.per_iteration:.1f} | "
-                    f"{r.per_eval / recipe.per_eval:.2f}x | {r.peak_mib:,.0f} MiB |")
+        bare = next((x for x in results if x.size == r.size and x.runner.startswith("bare")), None)
+        recipe = next((x for x in results if x.size == r.size and x.runner == "Go, --graph recipe"), None)
+        vs_bare = f"{r.per_eval / bare.per_eval:.2f}x" if bare else ""
+        vs_recipe = f"{r.per_eval / recipe.per_eval:.2f}x" if recipe else ""
+        per_it = f"{r.per_iteration:.1f}" if r.per_iteration else ""
+        rows.append(f"| {r.size}x{r.size} | {r.runner} | {r.per_eval:.3f} | {r.evaluations} | {per_it} | "
+                    f"{vs_bare} | {vs_recipe} | {r.peak_mib:,.0f} MiB |")
     return "\n".join(rows)
 
 
@@ -109,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default="256,512", help="comma-separated square sizes")
     p.add_argument("--iterations", type=int, default=1, help="outer iterations per run")
+    p.add_argument("--rounds", type=int, default=5, help="calls of each of bare and fast in the network's process")
+    p.add_argument("--bf16-evaluations", type=int, default=3, help="--maxfun of the bf16 run (0: skip it)")
     a = p.parse_args(argv)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     ensure_inputs(env)
@@ -116,10 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         for size in (int(s) for s in a.sizes.split(",")):
-            # Interleaved in one run, so all three see the same machine.
+            # Interleaved in one run, so all see the same machine.
+            results.extend(network_run(size, a.rounds, env, tmp))
             results.append(go_run("recipe", size, a.iterations, env, tmp))
             results.append(python_run(size, a.iterations, env, tmp))
             results.append(go_run("fast", size, a.iterations, env, tmp))
+            if a.bf16_evaluations:
+                results.append(go_run("fast", size, 1, env, tmp, precision="bf16", maxfun=a.bf16_evaluations))
             print(table([r for r in results if r.size == size]), flush=True)
     out = table(results)
     (ROOT / "build" / "bench").mkdir(parents=True, exist_ok=True)

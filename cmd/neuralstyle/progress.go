@@ -47,7 +47,7 @@ type barProgress struct {
 }
 
 func newBarProgress(w io.Writer, s transfer.Settings) *barProgress {
-	return &barProgress{w: w, iterations: s.Iterations, perCall: s.MaxFun, begun: time.Now()}
+	return &barProgress{w: w, iterations: s.TotalIterations(), perCall: s.MaxFun, begun: time.Now()}
 }
 
 func (p *barProgress) start(int) {}

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -35,7 +34,7 @@ func transferCommand() *cli.Command {
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
 			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		), sessionFlags()...),
+		), append(sizingFlags(), sessionFlags()...)...),
 		Action: runTransfer,
 	}
 }
@@ -128,14 +127,8 @@ func runTransfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// The memory the run will need, before the model takes any (package memory's
-	// estimate, measured for the two graphs in float32).
-	work := mem.TransferFast
-	if job.settings.Graph == transfer.GraphRecipe {
-		work = mem.TransferRecipe
-	}
-	w, h := job.settings.Width, job.settings.Height
-	if err := checkMemory(work, w, h, fmt.Sprintf("--size %dx%d: transfer", w, h), "give a smaller --size"); err != nil {
+	// Sizes, tiles and memory (sizing.go).
+	if stop, err := planTransfer(c, job, inputs); stop || err != nil {
 		return err
 	}
 	model, err := tfgraph.Load(job.model, opts)

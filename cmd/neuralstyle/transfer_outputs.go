@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 )
 
 // transferTargets checks transfer's outputs (--out, --gif, --log, --frames)
@@ -65,6 +67,9 @@ type logLine struct {
 	Steps       int     `json:"lbfgs_iterations"`
 	Status      string  `json:"status"`
 	Seconds     float64 `json:"seconds"`
+	// Size is the image's, WxH; Scale counts --scales from 0.
+	Size  string `json:"size"`
+	Scale int    `json:"scale"`
 	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
 	// the one before (so they include the optimiser's step, a few milliseconds).
 	EvalSeconds []float64 `json:"evaluation_seconds"`
@@ -123,6 +128,7 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 		Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
 		Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
 		Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
+		Size: fmt.Sprintf("%dx%d", it.Width, it.Height), Scale: it.Scale,
 	})
 	o.evalSeconds = nil
 	return nil
@@ -168,6 +174,18 @@ func (o *transferOutputs) stageAll(res *transfer.Result, lines []logLine, gifFra
 		}
 	}
 	if o.job.gif != "" && len(gifFrames) > 0 {
+		// Coarser scales' frames are smaller: shown at the final size.
+		gifFrames = slices.Clone(gifFrames)
+		last := gifFrames[len(gifFrames)-1]
+		for i, f := range gifFrames {
+			if f.Width != last.Width || f.Height != last.Height {
+				r, err := resample.Resize(f, last.Width, last.Height, resample.Bicubic)
+				if err != nil {
+					return fmt.Errorf("--gif: frame %d: %w", i, err)
+				}
+				gifFrames[i] = r
+			}
+		}
 		opt := &imagefile.GIFOptions{Delay: o.job.gifDelay}
 		if err := o.outs.stage("--gif", "", func(w io.Writer) error { return imagefile.EncodeGIF(w, gifFrames, opt) }); err != nil {
 			return err

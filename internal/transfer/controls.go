@@ -481,7 +481,7 @@ func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]
 // runAdam minimises with Adam: one run of Iterations x MaxFun steps (its moments
 // carry over), reported to obs as Iterations iterations of MaxFun evaluations. It
 // returns the last point evaluated, whose terms the last iteration reports.
-func runAdam(ctx context.Context, eval *evaluator, x0 []float64, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
+func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
 	i, calls := 0, 0
 	start := time.Now()
 	var last Terms

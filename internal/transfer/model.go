@@ -171,6 +171,13 @@ func newWeightInputs(s *Settings) weightInputs {
 	return weightInputs{content: cw, style: sw, tv: tfgraph.Scalar(float32(s.TVWeight))}
 }
 
+// lossEvaluator is what the optimizers call: the whole image's evaluator, or
+// the tiled one (tiles.go).
+type lossEvaluator interface {
+	evaluate(x, grad []float64) (Terms, error)
+	signature() string
+}
+
 // evaluator computes the loss and its gradient for a combination image given
 // in the optimizer's float64, by running one model signature. Its two
 // constructors differ only in what they feed the model besides the image.

@@ -83,6 +83,7 @@ var Schema = []Setting{
 		},
 		Format: func(c *Config) string { return fmt.Sprintf("%dx%d", c.Width, c.Height) },
 		Check:  func(c *Config) error { return checkSize(c.Width, c.Height) }},
+	sizeSettings[0], // long-side (sizes.go)
 	weightSetting("content-weight", "weight of the content loss", func(s *Settings) *float64 { return &s.ContentWeight }),
 	weightSetting("style-weight", "weight of the style loss, split evenly over the style layers", func(s *Settings) *float64 { return &s.StyleWeight }),
 	weightSetting("tv-weight", "weight of the total-variation loss", func(s *Settings) *float64 { return &s.TVWeight }),
@@ -126,6 +127,7 @@ var Schema = []Setting{
 		func(s *Settings) *Init { return &s.Init }),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),
+	sizeSettings[1], sizeSettings[2], // scales, tile (sizes.go)
 	{Name: "resample", Kind: KindChoice, Choices: []string{"nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_RESAMPLE",
 		Usage: "resize filter: nearest (the notebook's Pillow default), box, bilinear, hamming, bicubic, lanczos",
 		Parse: func(c *Config, v string) (err error) {

@@ -68,9 +68,12 @@ func TestSchemaCoversSettings(t *testing.T) {
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
 		case reflect.Slice:
-			if v.Type().Elem().Kind() == reflect.String {
+			switch v.Type().Elem().Kind() {
+			case reflect.String:
 				v.Set(reflect.ValueOf([]string{"block3_conv1"}))
-			} else {
+			case reflect.Int:
+				v.Set(reflect.ValueOf([]int{7}))
+			default:
 				c.StyleLayers = []string{"block3_conv1"}
 				v.Set(reflect.ValueOf([]float64{7}))
 			}

@@ -81,6 +81,16 @@ type Settings struct {
 	// says to show them turned, as the notebook's Pillow did.
 	IgnoreEXIF bool
 
+	// Sizes beyond the notebook's (sizes.go). LongSide, when not 0, replaces
+	// Width x Height: the content's aspect ratio with this long side, and the
+	// style image's own aspect ratio with the same long side. Scales are the long
+	// sides of coarser runs before the final size, each upsampled as the next
+	// one's start. Tile, when not 0, evaluates the loss tile by tile with interiors
+	// of Tile x Tile pixels (tiles.go).
+	LongSide int
+	Scales   []int
+	Tile     int
+
 	// Issue 12's controls (controls.go); Defaults() turns them all off.
 	Pooling Pooling
 	// StyleBlend weighs the style images' Gram matrices (normalised to sum 1);
@@ -144,6 +154,9 @@ type Iteration struct {
 	Status      optimize.Status
 	Elapsed     time.Duration // of this iteration
 	X           []float64     // the image in preprocessed space; valid during the call
+	// Width and Height are X's; Scale counts the run's scales from 0 (always 0
+	// without Settings.Scales).
+	Width, Height, Scale int
 	// Image returns the picture of X (deprocessed, with the colour controls);
 	// valid during the call.
 	Image func() (*preprocess.Image, error)
@@ -175,7 +188,8 @@ type Inputs struct {
 	// Init, when not nil, is the starting image, resized to the run's size: the
 	// file of InitImage, or in place of Settings.Init's choice (a video's
 	// previous frame's result).
-	Init *preprocess.Image
+	Init  *preprocess.Image
+	start []float64 // a starting point replacing Init's, of the run's size (runScales)
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -190,13 +204,24 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if err := CheckModel(model, s.Graph); err != nil {
 		return nil, err
 	}
+	if len(s.Scales) > 0 {
+		return runScales(ctx, model, in, s, obs) // calls Run once per scale
+	}
 	if err := CheckControlsModel(model, &s, in.StyleMasks != nil); err != nil {
 		return nil, err
 	}
 	if err := checkPrecision(model, &s, in.StyleMasks != nil); err != nil {
 		return nil, err
 	}
-	w, h := s.Width, s.Height
+	if err := s.resolveTile(in); err != nil { // --tile auto (peak.go)
+		return nil, err
+	}
+	// W x H and the style scale's size, or the images' own shapes with
+	// --long-side (sizes.go).
+	w, h, sw, sh, err := s.shapes(in)
+	if err != nil {
+		return nil, err
+	}
 
 	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1);
 	// the colour controls change what the network sees, the style scale the styles' size.
@@ -209,7 +234,6 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	if err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
 	}
-	sw, sh := s.styleSize()
 	styles := make([][]float32, len(netStyles))
 	for i, img := range netStyles {
 		if styles[i], err = prepare(img, sw, sh, &s); err != nil {
@@ -223,10 +247,17 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		return img, nil
 	}
 
-	// The loss: the notebook's graph, or the fast one.
-	var eval *evaluator
+	// The loss: tile by tile (sizes.go), the notebook's graph, or the fast one.
+	var eval lossEvaluator
 	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
 	switch {
+	case s.Tile > 0 && (s.Tile < w || s.Tile < h):
+		if err := tileRefusal(len(styles), in.StyleMasks != nil, &s); err != nil {
+			return nil, fmt.Errorf("tile %d: %w", s.Tile, err)
+		}
+		if eval, err = newTiledEvaluator(model, content, w, h, styles[0], sw, sh, &s, s.Tile); err != nil {
+			return nil, err
+		}
 	case s.Graph == GraphFast && plain:
 		if eval, err = newFastEvaluator(model, content, styles[0], w, h, &s); err != nil {
 			return nil, err
@@ -269,6 +300,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	case s.Init == InitImage:
 		return nil, errors.New("init image: no starting image given")
 	}
+	if in.start != nil { // the coarser scale's result (runScales)
+		x = in.start
+	}
 
 	res := &Result{}
 	if s.Optimizer == OptimizerAdam {
@@ -308,7 +342,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		it := Iteration{
 			Iteration: i, Terms: tracker.at(x), Loss: r.F,
 			Evaluations: r.Evaluations, Steps: r.Iterations, Status: r.Status,
-			Elapsed: time.Since(start), X: x, Image: picture(x, w, h, s.Preprocess, post),
+			Elapsed: time.Since(start), X: x, Width: w, Height: h,
+			Image: picture(x, w, h, s.Preprocess, post),
 		}
 		if obs.Done != nil {
 			if err := obs.Done(it); err != nil {

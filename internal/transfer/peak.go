@@ -1,0 +1,155 @@
+package transfer
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/neuralstyle/neuralstyle/internal/memory"
+)
+
+// TileAuto as Settings.Tile chooses the tile size from the memory available:
+// the whole image when it fits, else the largest tile that does.
+const TileAuto = -1
+
+// Plan is what a run will do, known before the model loads: the sizes of its
+// scales, how it evaluates the loss, and its estimated peak memory.
+type Plan struct {
+	Width, Height           int   // the final size (the content's shape with LongSide)
+	StyleWidth, StyleHeight int   // the style image's at the final size
+	Scales                  []int // the long sides of its scales, the final one's last
+	Tile                    int   // tile interior side; 0: the whole image at once
+	Halo                    int   // pixels around each tile
+	Peak                    uint64
+	Limit                   uint64 // the memory allowed
+	LimitSource             string
+}
+
+// The tiled estimate: fixed + perPixel * the image's pixels + perTilePixel * the
+// pixels of the largest tile with its halo, times tiledMargin.
+//
+// The fixed part and the per-tile-pixel part are internal/memory's measured
+// model of a whole-image fast evaluation (its bytes per pixel include the Go
+// side's, so as bytes per tile pixel they overstate TensorFlow's activations and
+// gradients). The per-pixel part is counted, not fitted: what the Go side keeps
+// for every pixel of the whole image (tiledGoBytes). Measured with
+// scripts/bench_sizes.py (peak RSS, one iteration of two evaluations, random
+// weights, a 32-pixel halo): 256x256 with tiles of 64, 1,071,861,760 bytes
+// (estimate 0.5% lower); with tiles of 128, 1,079,685,120 (estimate 13% higher).
+// Larger runs were too slow to measure on the shared 2-core build machine.
+var (
+	tiledFixed        = 760_207_067.0
+	tiledPerTilePixel = 6637.89
+)
+
+// tiledMargin scales the tiled estimate as memory's margin scales its own.
+const tiledMargin = 1.15
+
+// tiledGoBytes is what the Go side of a tiled run keeps per pixel of the whole
+// image: the iterate and gradient in float64 (48), the optimiser's vectors,
+// the float32 copy the model reads (12), the prepared content and style images
+// (24), decoded and resized images (about 10), and the content features of
+// every tile, 4 * C / s^2 bytes at a content layer of C channels and stride s
+// (128 for block2_conv2). L-BFGS-B keeps ten correction pairs (480) and about
+// eight other vectors (192); Adam its two moments and the point evaluated last
+// (72). At 16 megapixels that difference is 9.6 GB.
+func tiledGoBytes(contentLayer int, opt Optimizer) float64 {
+	s := 1 << (layerBlock(contentLayer) - 1)
+	optimiser := 480.0 + 192
+	if opt == OptimizerAdam {
+		optimiser = 72
+	}
+	return 48 + optimiser + 12 + 24 + 10 + 4*float64(layerChannels[contentLayer])/float64(s*s)
+}
+
+// tiledPeak estimates the peak bytes of a tiled run on a w x h image.
+func tiledPeak(w, h, tile, halo, contentLayer int, opt Optimizer) uint64 {
+	tw, th := min(w, tile+2*halo), min(h, tile+2*halo)
+	v := tiledFixed + tiledGoBytes(contentLayer, opt)*float64(w)*float64(h) + tiledPerTilePixel*float64(tw)*float64(th)
+	return uint64(tiledMargin * v)
+}
+
+// Plan works out the run's sizes and memory before the model loads. limit is
+// the memory the run may use (0: what memory.Available finds). A Tile of
+// TileAuto is resolved here: Plan.Tile says what it became. A run that will not
+// fit is an error saying what it needs and what would fit.
+func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
+	p := Plan{Limit: limit, LimitSource: "--max-memory"}
+	if limit == 0 {
+		p.Limit, p.LimitSource = memory.Available()
+	}
+	var err error
+	if p.Width, p.Height, p.StyleWidth, p.StyleHeight, err = s.shapes(in); err != nil {
+		return p, err
+	}
+	p.Scales = s.ladder(max(p.Width, p.Height))
+	p.Halo = tileHalo(deepestLayer(newWeightInputs(s)))
+	cl, err := layerIndex(s.ContentLayer)
+	if err != nil {
+		return p, err
+	}
+	whole := memory.Estimate(memory.TransferFast, p.Width, p.Height)
+	if s.Graph == GraphRecipe {
+		whole = memory.Estimate(memory.TransferRecipe, p.Width, p.Height)
+	}
+	switch {
+	case s.Tile > 0:
+		p.Tile, p.Peak = s.Tile, tiledPeak(p.Width, p.Height, s.Tile, p.Halo, cl, s.Optimizer)
+	case s.Tile == TileAuto && whole > p.Limit:
+		// The largest tile that fits; a tile past the image's sides is the image.
+		for t := (max(p.Width, p.Height) + tileAlign - 1) / tileAlign * tileAlign; t >= tileAlign; t -= tileAlign {
+			if peak := tiledPeak(p.Width, p.Height, t, p.Halo, cl, s.Optimizer); peak <= p.Limit {
+				p.Tile, p.Peak = t, peak
+				break
+			}
+		}
+		if p.Tile == 0 {
+			return p, fmt.Errorf("size %dx%d: even tiles of %d pixels need about %s of memory, but %s is available (%s): choose a smaller size",
+				p.Width, p.Height, tileAlign, memory.Format(tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl, s.Optimizer)), memory.Format(p.Limit), p.LimitSource)
+		}
+	default:
+		p.Peak = whole
+	}
+	if p.Peak > p.Limit {
+		hint := "--tile auto chooses tiles that fit"
+		if p.Tile > 0 {
+			hint = "a smaller --tile, or --tile auto, needs less"
+		}
+		return p, fmt.Errorf("size %dx%d needs about %s of memory, but %s is available (%s): %s",
+			p.Width, p.Height, memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource, hint)
+	}
+	return p, nil
+}
+
+// String describes the plan in a few lines, as --dry-run prints it.
+func (p Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "size %dx%d, style image %dx%d\n", p.Width, p.Height, p.StyleWidth, p.StyleHeight)
+	if len(p.Scales) > 1 {
+		parts := make([]string, len(p.Scales))
+		for i, n := range p.Scales {
+			parts[i] = fmt.Sprint(n)
+		}
+		fmt.Fprintf(&b, "scales (long side) %s\n", strings.Join(parts, ", "))
+	}
+	if p.Tile > 0 {
+		fmt.Fprintf(&b, "tiles of %dx%d pixels plus a %d-pixel halo\n", p.Tile, p.Tile, p.Halo)
+	} else {
+		b.WriteString("the whole image at once (no tiles)\n")
+	}
+	fmt.Fprintf(&b, "peak memory about %s of %s available (%s)\n", memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource)
+	return b.String()
+}
+
+// resolveTile replaces TileAuto by the tile Plan chooses for the memory
+// available.
+func (s *Settings) resolveTile(in Inputs) error {
+	if s.Tile != TileAuto {
+		return nil
+	}
+	p, err := s.Plan(in, 0)
+	if err != nil {
+		return err
+	}
+	s.Tile = p.Tile
+	return nil
+}

@@ -1,0 +1,305 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
+)
+
+// Sizes beyond the notebook's 512x512: a long side that keeps each image's aspect
+// ratio (--long-side), coarse to fine over several scales (--scales), and the loss
+// evaluated tile by tile (--tile, tiles.go).
+
+// fitLongSide returns the size with w x h's aspect ratio and the given long side,
+// the short side rounded to the nearest pixel.
+func fitLongSide(w, h, long int) (int, int) {
+	if w >= h {
+		return long, max(1, int(math.Round(float64(h)*float64(long)/float64(w))))
+	}
+	return max(1, int(math.Round(float64(w)*float64(long)/float64(h)))), long
+}
+
+// shapes returns the content's (and combination's) size and the style images':
+// Width x Height and the style scale's size (styleSize), or with LongSide each
+// image's own aspect ratio (one style image: Config.Validate refuses more).
+func (s *Settings) shapes(in Inputs) (w, h, sw, sh int, err error) {
+	if s.LongSide == 0 {
+		sw, sh = s.styleSize()
+		return s.Width, s.Height, sw, sh, nil
+	}
+	styles := in.styles()
+	if len(styles) != 1 {
+		return 0, 0, 0, 0, fmt.Errorf("long-side %d: takes one style image, not %d", s.LongSide, len(styles))
+	}
+	w, h = fitLongSide(in.Content.Width, in.Content.Height, s.LongSide)
+	sw, sh = fitLongSide(styles[0].Width, styles[0].Height, s.LongSide)
+	if err := checkSize(w, h); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("long-side %d: content image %dx%d: %w", s.LongSide, in.Content.Width, in.Content.Height, err)
+	}
+	if err := checkSize(sw, sh); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("long-side %d: style image %dx%d: %w", s.LongSide, styles[0].Width, styles[0].Height, err)
+	}
+	return w, h, sw, sh, nil
+}
+
+// scaleGrams scales the style image's Gram matrices (sw x sh) in targets to the
+// number of positions of a w x h image, layer by layer, in place, as scaleGram
+// (controls.go) does for the fast graph's.
+func scaleGrams(targets map[string]*tfgraph.Tensor, w, h, sw, sh int) {
+	for i := range Layers {
+		g := targets[gramName(i)]
+		if g == nil {
+			continue
+		}
+		f := layerPositions(i, w, h) / layerPositions(i, sw, sh)
+		for k, v := range g.Data {
+			g.Data[k] = float32(float64(v) * f)
+		}
+	}
+}
+
+// ladder returns the long sides of a run's scales, the final size's last.
+func (s *Settings) ladder(finalLong int) []int {
+	out := slices.Clone(s.Scales)
+	if len(out) == 0 || out[len(out)-1] != finalLong {
+		out = append(out, finalLong)
+	}
+	return out
+}
+
+// TotalIterations is the number of outer iterations a run makes: Iterations at
+// each scale.
+func (s *Settings) TotalIterations() int {
+	final := max(s.Width, s.Height)
+	if s.LongSide > 0 {
+		final = s.LongSide
+	}
+	return s.Iterations * len(s.ladder(final))
+}
+
+// runScales runs coarse to fine: each scale a Run of its own (the settings'
+// iterations each), the previous result upsampled (bicubic) as its start. The
+// observer sees iterations numbered on across scales; Iteration.Scale says which.
+func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
+	w, h, _, _, err := s.shapes(in)
+	if err != nil {
+		return nil, err
+	}
+	ladder := s.ladder(max(w, h))
+	total := &Result{}
+	var prev *preprocess.Image
+	for k, long := range ladder {
+		sk := s
+		sk.Scales = nil
+		if s.LongSide > 0 {
+			sk.LongSide = long
+		} else {
+			sk.Width, sk.Height = fitLongSide(s.Width, s.Height, long)
+		}
+		kin := in
+		if prev != nil {
+			kw, kh, _, _, err := sk.shapes(in)
+			if err != nil {
+				return nil, err
+			}
+			if kin.start, err = upsample(prev, kw, kh, sk.Preprocess); err != nil {
+				return nil, err
+			}
+		}
+		offset := len(total.Iterations)
+		kobs := Observer{}
+		if obs.Start != nil {
+			kobs.Start = func(i int) { obs.Start(offset + i) }
+		}
+		if obs.Evaluation != nil {
+			kobs.Evaluation = func(i, e int, t Terms, d time.Duration) { obs.Evaluation(offset+i, e, t, d) }
+		}
+		kobs.Done = func(it Iteration) error {
+			it.Iteration += offset
+			it.Scale = k
+			if obs.Done != nil {
+				return obs.Done(it)
+			}
+			return nil
+		}
+		res, err := Run(ctx, model, kin, sk, kobs)
+		if res != nil {
+			for _, it := range res.Iterations {
+				it.Iteration += offset
+				it.Scale = k
+				total.Iterations = append(total.Iterations, it)
+			}
+			total.Image, total.X = res.Image, res.X
+		}
+		if err != nil {
+			if res == nil {
+				return nil, fmt.Errorf("scale %d (long side %d): %w", k, long, err)
+			}
+			return total, err
+		}
+		prev = res.Image
+	}
+	return total, nil
+}
+
+// upsample resizes a scale's result to the next scale's size (bicubic) and
+// returns it in preprocessed space.
+func upsample(img *preprocess.Image, w, h int, m vggtensor.Mode) ([]float64, error) {
+	big, err := resample.Resize(img, w, h, resample.Bicubic)
+	if err != nil {
+		return nil, err
+	}
+	x, err := vggtensor.Preprocess(big, m)
+	if err != nil {
+		return nil, err
+	}
+	return widen(x), nil
+}
+
+// --- settings -------------------------------------------------------------------
+
+// The settings of sizes.go, in Schema.
+var sizeSettings = []Setting{
+	{Name: "long-side", Kind: KindInteger, Sweep: true, Placeholder: "N", Env: "NEURALSTYLE_LONG_SIDE",
+		Usage: "resize the content image to long side `N` keeping its aspect ratio, and the style image to long side N keeping its own (0: use --size); needs --graph fast",
+		Parse: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q: want a whole number of pixels", v)
+			}
+			c.LongSide = n
+			return checkLongSide(c)
+		},
+		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
+		Check:  func(c *Config) error { return checkLongSide(c) }},
+	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
+		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations and starts the next, upsampled",
+		Parse: func(c *Config, v string) error {
+			c.Scales = nil
+			for _, f := range strings.Split(v, ",") {
+				if f = strings.TrimSpace(f); f == "" {
+					continue
+				}
+				n, err := strconv.Atoi(f)
+				if err != nil {
+					return fmt.Errorf("%q: want long sides such as 512,1024", v)
+				}
+				c.Scales = append(c.Scales, n)
+			}
+			return checkScales(&c.Settings)
+		},
+		Format: func(c *Config) string {
+			parts := make([]string, len(c.Scales))
+			for i, n := range c.Scales {
+				parts[i] = strconv.Itoa(n)
+			}
+			return strings.Join(parts, ",")
+		},
+		Check: func(c *Config) error { return checkScales(&c.Settings) }},
+	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
+		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
+		Parse: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "auto" {
+				c.Tile = TileAuto
+				return checkTile(c)
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%q: want a whole number of pixels, or auto", v)
+			}
+			c.Tile = n
+			return checkTile(c)
+		},
+		Format: func(c *Config) string {
+			if c.Tile == TileAuto {
+				return "auto"
+			}
+			return strconv.Itoa(c.Tile)
+		},
+		Check: func(c *Config) error { return checkTile(c) }},
+}
+
+func checkLongSide(c *Config) error {
+	s := &c.Settings
+	switch {
+	case s.LongSide == 0:
+		return nil
+	case s.LongSide < minImageSide:
+		return fmt.Errorf("%d: want 0 or at least %d", s.LongSide, minImageSide)
+	case s.LongSide > 8192:
+		return fmt.Errorf("%d: want at most 8192", s.LongSide)
+	case s.Graph == GraphRecipe:
+		return errors.New("keeps the style image's own shape, which the recipe graph (one batch of three equal images) cannot take: use --graph fast")
+	case s.Init == InitStyle:
+		return errors.New("keeps the style image's own shape, so it cannot start from the style image (--init style)")
+	case len(splitList(c.Style)) > 1:
+		return errors.New("sizes one style image to its own shape: give one --style")
+	case c.StyleMask != "":
+		return errors.New("sizes the style image to its own shape, which --style-mask's masks cannot follow: give --size instead")
+	case s.StyleScale != 1:
+		return errors.New("sizes the style image itself: leave --style-scale at 1")
+	}
+	return nil
+}
+
+func checkScales(s *Settings) error {
+	if len(s.Scales) == 0 {
+		return nil
+	}
+	final := max(s.Width, s.Height)
+	if s.LongSide > 0 {
+		final = s.LongSide
+	}
+	for i, n := range s.Scales {
+		if n < minImageSide {
+			return fmt.Errorf("%d: every scale needs a long side of at least %d", n, minImageSide)
+		}
+		if i > 0 && n <= s.Scales[i-1] {
+			return fmt.Errorf("%d after %d: want increasing long sides", n, s.Scales[i-1])
+		}
+		if n > final {
+			return fmt.Errorf("%d is past the final size's long side %d", n, final)
+		}
+	}
+	return nil
+}
+
+func checkTile(c *Config) error {
+	s := &c.Settings
+	if s.Tile == 0 {
+		return nil
+	}
+	if err := tileRefusal(len(splitList(c.Style)), c.StyleMask != "", s); err != nil {
+		return err
+	}
+	switch {
+	case s.Graph == GraphRecipe && s.Tile == TileAuto:
+		return errors.New("auto needs the fast graph, whose loss tiles evaluate: use --graph fast")
+	case s.Tile == TileAuto:
+		return nil
+	case s.Tile < tileAlign || s.Tile%tileAlign != 0:
+		return fmt.Errorf("%d: want 0 or a multiple of %d", s.Tile, tileAlign)
+	case s.Graph == GraphRecipe:
+		return errors.New("the recipe graph evaluates its batch of three whole; tiles evaluate the fast graph's loss: use --graph fast")
+	}
+	return nil
+}
+
+// tileRefusal says why the tiled evaluator cannot run: it runs the fast graph's
+// loss with one style image, max pooling and float32 convolutions.
+func tileRefusal(styles int, masked bool, s *Settings) error {
+	if styles > 1 || masked || s.Pooling != PoolingMax || s.Precision != PrecisionFP32 {
+		return errors.New("tiles evaluate the fast graph with one style image, max pooling and fp32: give one --style, no --style-mask, --pooling max and --precision fp32")
+	}
+	return nil
+}

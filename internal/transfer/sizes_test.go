@@ -1,0 +1,148 @@
+package transfer
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/neuralstyle/neuralstyle/preprocess"
+)
+
+func TestFitLongSide(t *testing.T) {
+	for _, tt := range []struct{ w, h, long, wantW, wantH int }{
+		{4000, 3000, 1600, 1600, 1200},
+		{3000, 4000, 1600, 1200, 1600},
+		{512, 512, 256, 256, 256},
+		{1001, 333, 512, 512, 170}, // 170.3
+		{333, 1001, 512, 170, 512},
+		{640, 427, 640, 640, 427}, // its own long side: unchanged
+	} {
+		w, h := fitLongSide(tt.w, tt.h, tt.long)
+		if w != tt.wantW || h != tt.wantH {
+			t.Errorf("fitLongSide(%d, %d, %d) = %dx%d, want %dx%d", tt.w, tt.h, tt.long, w, h, tt.wantW, tt.wantH)
+		}
+	}
+}
+
+func TestSizeSettingsErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(s *Settings)
+		err  string // "" for none
+	}{
+		{"long side", func(s *Settings) { s.LongSide = 1600 }, ""},
+		{"long side too small", func(s *Settings) { s.LongSide = 8 }, "long-side: 8: want 0 or at least 16"},
+		{"long side too large", func(s *Settings) { s.LongSide = 9000 }, "long-side: 9000: want at most 8192"},
+		{"long side with recipe", func(s *Settings) { s.LongSide, s.Graph = 1024, GraphRecipe }, "long-side: keeps the style image's own shape"},
+		{"long side from style", func(s *Settings) { s.LongSide, s.Init = 1024, InitStyle }, "cannot start from the style image"},
+		{"scales", func(s *Settings) { s.Scales = []int{128, 256} }, ""},
+		{"scales up to the final", func(s *Settings) { s.Scales = []int{128, 512} }, ""},
+		{"scales out of order", func(s *Settings) { s.Scales = []int{256, 128} }, "scales: 128 after 256: want increasing long sides"},
+		{"scales past the target", func(s *Settings) { s.Scales = []int{256, 1024} }, "scales: 1024 is past the final size's long side 512"},
+		{"scales past the long side", func(s *Settings) { s.LongSide, s.Scales = 300, []int{400} }, "past the final size's long side 300"},
+		{"scale too small", func(s *Settings) { s.Scales = []int{8, 256} }, "scales: 8: every scale needs a long side of at least 16"},
+		{"tile", func(s *Settings) { s.Tile = 256 }, ""},
+		{"tile not a multiple of 16", func(s *Settings) { s.Tile = 100 }, "tile: 100: want 0 or a multiple of 16"},
+		{"tile with recipe", func(s *Settings) { s.Tile, s.Graph = 256, GraphRecipe }, "tile: the recipe graph evaluates its batch of three whole"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Defaults()
+			tt.edit(&s)
+			err := s.Validate()
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("Validate: %v", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("Validate: %v, want an error containing %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestLadder(t *testing.T) {
+	s := Defaults()
+	s.Scales = []int{128, 256}
+	if got := s.ladder(512); !cmp.Equal(got, []int{128, 256, 512}) {
+		t.Errorf("ladder = %v", got)
+	}
+	if got := s.TotalIterations(); got != 30 {
+		t.Errorf("TotalIterations = %d, want 30", got)
+	}
+	s.Scales = []int{128, 512}
+	if got := s.ladder(512); !cmp.Equal(got, []int{128, 512}) {
+		t.Errorf("ladder = %v", got)
+	}
+}
+
+func testImage(w, h int, seed byte) *preprocess.Image {
+	img := preprocess.NewImage(w, h)
+	for i := range img.Pix {
+		img.Pix[i] = byte(i*7) ^ seed
+	}
+	return img
+}
+
+// TestRunSizes runs the model with a long side, coarse to fine, and tiles: the
+// images keep their shapes, scales number their iterations on, and a tiled run's
+// first evaluation equals the whole image's.
+func TestRunSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	m := testModel(t)
+	in := Inputs{Content: testImage(90, 60, 1), Style: testImage(40, 70, 2)}
+
+	s := Defaults()
+	s.LongSide, s.Scales = 48, []int{32}
+	s.Iterations, s.MaxFun = 1, 2
+	var seen []Iteration
+	res, err := Run(context.Background(), m, in, s, Observer{Done: func(it Iteration) error {
+		it.X = nil
+		seen = append(seen, it)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Image.Width != 48 || res.Image.Height != 32 {
+		t.Errorf("image %dx%d, want 48x32 (90x60's shape at long side 48)", res.Image.Width, res.Image.Height)
+	}
+	type step struct{ Iteration, Scale, Width, Height int }
+	var got []step
+	for _, it := range seen {
+		got = append(got, step{it.Iteration, it.Scale, it.Width, it.Height})
+	}
+	want := []step{{0, 0, 32, 21}, {1, 1, 48, 32}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("iterations (-want +got):\n%s", diff)
+	}
+
+	// Tiles: the first evaluation at a long side of 80 (80x53), tiles of 32.
+	first := func(s Settings) Terms {
+		var t0 Terms
+		_, err := Run(context.Background(), m, in, s, Observer{Evaluation: func(i, e int, t Terms, _ time.Duration) {
+			if i == 0 && e == 1 {
+				t0 = t
+			}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return t0
+	}
+	s = Defaults()
+	s.LongSide, s.Iterations, s.MaxFun = 80, 1, 1
+	whole := first(s)
+	s.Tile = 32
+	tiled := first(s)
+	d := math.Abs(float64(tiled.Loss)-float64(whole.Loss)) / float64(whole.Loss)
+	t.Logf("first evaluation, tiled %g, whole %g: relative difference %.2g", tiled.Loss, whole.Loss, d)
+	// Float32 rounding; TestTiledMatchesWhole measures the terms and gradient.
+	if d > 1e-5 {
+		t.Errorf("tiled loss %g, whole %g", tiled.Loss, whole.Loss)
+	}
+}
