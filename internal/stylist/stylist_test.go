@@ -3,12 +3,14 @@ package stylist
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +27,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -55,11 +59,26 @@ func modelRunner(t testing.TB) Runner {
 type gate struct {
 	open    chan struct{}
 	started chan int64 // the width of each job as it starts, so tests can tell them apart
+
+	mu   sync.Mutex
+	runs map[int]gateRun // by width
 }
 
-func newGate() *gate { return &gate{open: make(chan struct{}), started: make(chan int64, 100)} }
+// gateRun is what a gate's run was asked to do.
+type gateRun struct {
+	Init       transfer.Init
+	Iterations int
+	FromImage  bool // Inputs.Init was given
+}
+
+func newGate() *gate {
+	return &gate{open: make(chan struct{}), started: make(chan int64, 100), runs: map[int]gateRun{}}
+}
 
 func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+	g.mu.Lock()
+	g.runs[s.Width] = gateRun{s.Init, s.Iterations, in.Init != nil}
+	g.mu.Unlock()
 	g.started <- int64(s.Width)
 	x := make([]float64, s.Width*s.Height*3)
 	obs.Start(0)
@@ -287,9 +306,10 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// TestRestart stops a server with jobs finished, running and waiting, as a
-// crash leaves them (the database says running) and as Close leaves them,
-// then starts another on the same data.
+// TestRestart stops a server with jobs finished, running and waiting, as
+// Close leaves them and as crashes leave them (the database says running),
+// then starts another on the same data: finished jobs stay, waiting ones run,
+// running ones resume from their last saved iteration unless they cannot.
 func TestRestart(t *testing.T) {
 	data := t.TempDir()
 	g := newGate()
@@ -305,7 +325,9 @@ func TestRestart(t *testing.T) {
 	for len(g.started) > 0 {
 		<-g.started
 	}
-	running := submitOK(t, ts, tiny("40x32"), images(t)...)
+	twice := tiny("40x32")
+	twice["iterations"] = "2"
+	running := submitOK(t, ts, twice, images(t)...)
 	waiting := submitOK(t, ts, tiny("48x32"), images(t)...)
 	<-g.started
 	waitState(t, s, running, Running)
@@ -313,37 +335,70 @@ func TestRestart(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Close ended the running job as interrupted, keeping its first iteration.
+	// Close put the running job back in the queue after its saved iteration.
 	st, err := openStore(filepath.Join(data, "stylist.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	j, _ := st.get(running)
-	if j.State != Interrupted || !j.HasResult {
-		t.Errorf("after Close: running job is %s (result %v), want interrupted with its partial result", j.State, j.HasResult)
+	if j.State != Queued || j.Iteration != 1 || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("after Close: running job is %s at iteration %d, resumes %v; want queued at 1, resuming from 1", j.State, j.Iteration, j.Resumes)
 	}
-	// A crash leaves it marked running: make it so, and add a crashed job
-	// that never saved an iteration.
-	st.db.Exec(`UPDATE jobs SET state = 'running', has_result = 0 WHERE id = ?`, running)
-	crashed := &Job{Settings: j.Settings, Content: j.Content, Style: j.Style}
-	st.add(crashed)
-	st.start(crashed.ID)
+	// Crashes leave jobs marked running: one that never saved an iteration
+	// (it starts over), one that crashed again before saving a new iteration
+	// since it resumed, one that ran all its iterations, and one whose saved
+	// image is gone (these three are marked interrupted).
+	crash := func(size string, iteration int, resumes []int) int64 {
+		c := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: j.Style}
+		c.Settings["size"] = size
+		if err := st.add(c); err != nil {
+			t.Fatal(err)
+		}
+		st.start(c.ID)
+		st.progress(c.ID, iteration, make([]float64, iteration))
+		b, _ := json.Marshal(resumes)
+		st.db.Exec(`UPDATE jobs SET resumes = ? WHERE id = ?`, string(b), c.ID)
+		if iteration > 0 && size != "80x32" {
+			os.MkdirAll(filepath.Join(data, "jobs", fmt.Sprint(c.ID)), 0o755)
+			os.WriteFile(framePath(filepath.Join(data, "jobs", fmt.Sprint(c.ID)), iteration-1), pngOf(t, 8, 8, 4), 0o644)
+		}
+		return c.ID
+	}
+	startedOver := crash("56x32", 0, nil)
+	again := crash("64x32", 1, []int{1})
+	allRan := crash("72x32", 2, nil)
+	gone := crash("80x32", 1, nil)
 	st.close()
 
 	g2 := newGate()
 	close(g2.open)
 	s2, ts2 := newServer(t, data, g2.run)
-	if j := waitState(t, s2, waiting, Done); !j.HasResult {
-		t.Errorf("waiting job ran after the restart without a result")
+	for _, id := range []int64{running, waiting, startedOver} {
+		waitState(t, s2, id, Done)
 	}
-	if w := <-g2.started; w != 48 {
-		t.Errorf("after the restart the first job run was %d wide, want the waiting job's 48", w)
+	var order []int64
+	for len(g2.started) > 0 {
+		order = append(order, <-g2.started)
 	}
-	if j, _ := s2.store.get(running); j.State != Interrupted || !j.HasResult || j.Iteration != 1 {
-		t.Errorf("crashed running job: %s, result %v, iteration %d; want interrupted with its partial result", j.State, j.HasResult, j.Iteration)
+	if !slices.Equal(order, []int64{40, 48, 56}) {
+		t.Errorf("after the restart the jobs ran by width %v, want 40 (resumed), 48 (waiting), 56 (started over)", order)
 	}
-	if j, _ := s2.store.get(crashed.ID); j.State != Interrupted || j.HasResult {
-		t.Errorf("crashed job with no iteration: %s, result %v", j.State, j.HasResult)
+	if j, _ := s2.store.get(running); j.Iteration != 2 || !j.HasResult || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("resumed job: iteration %d, result %v, resumes %v; want 2, true, [1]", j.Iteration, j.HasResult, j.Resumes)
+	}
+	if r := g2.runs[40]; !r.FromImage || r.Init != transfer.InitImage || r.Iterations != 1 {
+		t.Errorf("the resumed job ran %+v; want 1 iteration from its saved image", r)
+	}
+	if r := g2.runs[56]; r.FromImage || r.Init != transfer.InitNoise || r.Iterations != 2 {
+		t.Errorf("the job that started over ran %+v; want its own start (noise), all 2 iterations", r)
+	}
+	if j, _ := s2.store.get(startedOver); !slices.Equal(j.Resumes, []int{0}) {
+		t.Errorf("the job that started over records resumes %v, want [0]", j.Resumes)
+	}
+	for id, says := range map[int64]string{again: "stopped twice", allRan: "finished its last iteration", gone: "is gone"} {
+		if j, _ := s2.store.get(id); j.State != Interrupted || !j.HasResult || !strings.Contains(j.Error, says) {
+			t.Errorf("job %d: %s, result %v, %q; want interrupted with its partial result, saying %q", id, j.State, j.HasResult, j.Error, says)
+		}
 	}
 	if j, _ := s2.store.get(finished); j.State != Done {
 		t.Errorf("finished job is %s after the restart", j.State)
@@ -353,11 +408,115 @@ func TestRestart(t *testing.T) {
 			t.Errorf("job %d's image after the restart: status %d", id, code)
 		}
 	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", running)); !strings.Contains(page, "Resumed after a server restart from iteration 1,") {
+		t.Errorf("the resumed job's page does not say it resumed")
+	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", startedOver)); !strings.Contains(page, "Started over after a server restart") {
+		t.Errorf("the restarted job's page does not say it started over")
+	}
 	_, page, _ := get(t, ts2, "/")
 	for _, id := range []int64{finished, running, waiting} {
 		if !strings.Contains(page, fmt.Sprintf(`id="job-%d"`, id)) {
 			t.Errorf("gallery after the restart lacks job %d", id)
 		}
+	}
+}
+
+// TestResume stops a transfer on the test model after it saved its first of
+// three iterations, restarts the server, and checks the job goes on from the
+// image it saved: its two remaining iterations are those of a run started
+// from that image, pixel for pixel, and the job ends with three iterations.
+func TestResume(t *testing.T) {
+	run := modelRunner(t)
+	data := t.TempDir()
+	saved := make(chan struct{})
+	stopAfterFirst := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		done := obs.Done
+		obs.Done = func(it transfer.Iteration) error {
+			if err := done(it); err != nil {
+				return err
+			}
+			close(saved)
+			<-ctx.Done() // until the server stops
+			return ctx.Err()
+		}
+		return run(ctx, in, s, obs)
+	}
+	s, err := New(Options{Data: data, Runner: stopAfterFirst, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	fields := tiny("32x32")
+	fields["iterations"] = "3"
+	id := submitOK(t, ts, fields, images(t)...)
+	<-saved
+	ts.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// As a crash leaves it: the database says running.
+	st, err := openStore(filepath.Join(data, "stylist.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.db.Exec(`UPDATE jobs SET state = 'running', resumes = '[]' WHERE id = ?`, id)
+	st.close()
+	first, err := imagefile.ReadFile(framePath(filepath.Join(data, "jobs", fmt.Sprint(id)), 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got transfer.Settings
+	var start *preprocess.Image
+	recording := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		got, start = s, in.Init
+		return run(ctx, in, s, obs)
+	}
+	s2, ts2 := newServer(t, data, recording)
+	j := waitState(t, s2, id, Done)
+	if j.Iteration != 3 || len(j.Losses) != 3 || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("resumed job: iteration %d, %d losses, resumes %v; want 3, 3, [1]", j.Iteration, len(j.Losses), j.Resumes)
+	}
+	if got.Init != transfer.InitImage || got.Iterations != 2 || start == nil || !bytes.Equal(start.Pix, first.Pix) {
+		t.Fatalf("the resumed run started from init %s (image given %v, the saved one %v) for %d iterations; want the saved image of iteration 1 for 2",
+			got.Init, start != nil, start != nil && bytes.Equal(start.Pix, first.Pix), got.Iterations)
+	}
+	// The job's result is a run from the saved image: its last two iterations.
+	content, style := images(t)[0], images(t)[1]
+	in := transfer.Inputs{Init: first}
+	for i, u := range []upload{content, style} {
+		img, err := imagefile.Decode(bytes.NewReader(u.data), u.filename, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			in.Content = img
+		} else {
+			in.Style = img
+		}
+	}
+	want, err := run(context.Background(), in, got, transfer.Observer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	result, err := imagefile.ReadFile(filepath.Join(data, "jobs", fmt.Sprint(id), "result.png"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(result.Pix, want.Image.Pix) {
+		t.Errorf("the resumed job's result differs from a run of 2 iterations from its saved image")
+	}
+	if want.Iterations[1].Loss != j.Losses[2] {
+		t.Errorf("last loss %g, a run from the saved image %g", j.Losses[2], want.Iterations[1].Loss)
+	}
+	for i := range 3 {
+		if _, err := os.Stat(framePath(filepath.Join(data, "jobs", fmt.Sprint(id)), i)); err != nil {
+			t.Errorf("frame of iteration %d: %v", i+1, err)
+		}
+	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", id)); !strings.Contains(page, "Resumed after a server restart from iteration 1,") {
+		t.Errorf("the job page does not say it resumed")
 	}
 }
 

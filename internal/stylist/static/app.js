@@ -58,7 +58,7 @@ function followJob(section) {
     $('state').textContent = st.state;
     $('state').className = 'state ' + st.state;
     $('position').textContent = st.position ? 'position ' + st.position + ' in the queue' : '';
-    $('progress-text').textContent = 'iteration ' + st.iteration + ' of ' + st.iterations +
+    $('progress-text').textContent = (st.sweep ? 'picture ' : 'iteration ') + st.iteration + ' of ' + st.iterations +
       (st.state === 'running' ? ' · evaluation ' + st.evaluation + (st.loss ? ' · loss ' + st.loss.toExponential(3) : '') : '');
     $('eta').textContent = st.state === 'running' && st.eta_s > 0 ? seconds(st.eta_s) + ' left' : '';
     $('progress').max = st.iterations;
@@ -74,6 +74,8 @@ function followJob(section) {
       $('cancel-form').hidden = true;
       $('download').hidden = !st.image;
       $('download-gif').hidden = !st.gif;
+      // A sweep's page lists its pictures' results: show them.
+      if (st.sweep) location.reload();
     }
   });
   source.onerror = () => {
