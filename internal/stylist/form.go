@@ -187,7 +187,9 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	sub.values["sweep-param"], sub.values["sweep-values"] = param, values
 	axis, err := parseSweepAxis(param, values, lim.SweepPoints)
 	if err != nil {
-		sub.errs.add("sweep", err.Error())
+		for _, line := range strings.Split(err.Error(), "\n") {
+			sub.errs.add("sweep", line)
+		}
 	}
 	if len(sub.errs) > 0 {
 		return sub

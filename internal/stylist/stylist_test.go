@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -779,5 +780,180 @@ func TestBundled(t *testing.T) {
 		if resp.StatusCode != 400 || !strings.Contains(body, "content: no such bundled image") {
 			t.Errorf("content-bundled %q: status %d, %s", bad, resp.StatusCode, errorsOf(body))
 		}
+	}
+}
+
+// sweepFields are the tiny settings with a sweep of style-weight.
+func sweepFields(values string) map[string]string {
+	f := tiny("32x32")
+	f["sweep-param"], f["sweep-values"] = "style-weight", values
+	return f
+}
+
+// TestSweep runs a sweep of three style weights from the page on the test
+// model, stops the server during its second picture, and restarts it: the
+// sweep goes on without painting its first picture again, and its page shows
+// the contact sheet and each picture's value, loss and image.
+func TestSweep(t *testing.T) {
+	run := modelRunner(t)
+	data := t.TempDir()
+	calls := 0
+	second := make(chan struct{})
+	stopInSecond := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		if calls++; calls == 2 {
+			close(second)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return run(ctx, in, s, obs)
+	}
+	s, err := New(Options{Data: data, Runner: stopInSecond, Logf: t.Logf, ModelID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	id := submitOK(t, ts, sweepFields("1, 30 1000"), images(t)...)
+	<-second
+	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id)); code != 200 || !strings.Contains(page, "picture 1 of 3") {
+		t.Errorf("the running sweep's page (status %d) does not say picture 1 of 3", code)
+	}
+	ts.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var points []float64 // style weights the restarted server paints
+	counting := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		points = append(points, s.StyleWeight)
+		return run(ctx, in, s, obs)
+	}
+	s2, err := New(Options{Data: data, Runner: counting, Logf: t.Logf, ModelID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(s2)
+	t.Cleanup(func() { ts2.Close(); s2.Close() })
+	j := waitState(t, s2, id, Done)
+	if !slices.Equal(points, []float64{30, 1000}) {
+		t.Errorf("after the restart the sweep painted style weights %v, want 30 and 1000 (1 was finished)", points)
+	}
+	if j.Iteration != 3 || len(j.Losses) != 3 || !j.HasResult || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("finished sweep: %d pictures, losses %v, result %v, resumes %v", j.Iteration, j.Losses, j.HasResult, j.Resumes)
+	}
+	if j.Sweep == nil || j.Sweep.Param != "style-weight" || !slices.Equal(j.Sweep.Values, []string{"1", "30", "1000"}) {
+		t.Errorf("stored sweep %+v", j.Sweep)
+	}
+	code, sheet, hdr := get(t, ts2, fmt.Sprintf("/jobs/%d/sheet.png", id))
+	if code != 200 || hdr.Get("Content-Type") != "image/png" {
+		t.Fatalf("sheet.png: status %d, type %q", code, hdr.Get("Content-Type"))
+	}
+	if cfg, err := png.DecodeConfig(strings.NewReader(sheet)); err != nil || cfg.Width < 3*32 {
+		t.Errorf("sheet.png is %dx%d (%v); want three 32-pixel pictures side by side", cfg.Width, cfg.Height, err)
+	}
+	for name, ctype := range map[string]string{"sweep.gif": "image/gif", "summary.csv": "text/csv; charset=utf-8"} {
+		if code, body, hdr := get(t, ts2, fmt.Sprintf("/jobs/%d/%s", id, name)); code != 200 || hdr.Get("Content-Type") != ctype || len(body) < 50 {
+			t.Errorf("%s: status %d, type %q, %d bytes", name, code, hdr.Get("Content-Type"), len(body))
+		}
+	}
+	_, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", id))
+	rows := regexp.MustCompile(`<tr><td>(\d)</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td><td><a href="(/jobs/\d+/points/[0-9a-f]{16}\.png)">`).FindAllStringSubmatch(page, -1)
+	if len(rows) != 3 {
+		t.Fatalf("the sweep's page lists %d finished pictures, want 3:\n%s", len(rows), page)
+	}
+	for i, want := range []string{"1", "30", "1000"} {
+		if rows[i][1] != fmt.Sprint(i+1) || rows[i][2] != want || strings.ReplaceAll(rows[i][3], "&#43;", "+") != fmt.Sprintf("%.4g", j.Losses[i]) {
+			t.Errorf("picture %d: row %q, want style weight %s, loss %.4g", i+1, rows[i][1:4], want, j.Losses[i])
+		}
+		if code, body, hdr := get(t, ts2, rows[i][4]); code != 200 || hdr.Get("Content-Type") != "image/png" || len(body) < 50 {
+			t.Errorf("%s: status %d", rows[i][4], code)
+		}
+	}
+	if !strings.Contains(page, `<img id="current" src="/jobs/`+fmt.Sprint(id)+`/sheet.png`) {
+		t.Errorf("the sweep's page does not show its contact sheet")
+	}
+	if !strings.Contains(page, `<option selected>style-weight</option>`) || !strings.Contains(page, `value="1 30 1000"`) {
+		t.Errorf("the rerun form does not hold the sweep")
+	}
+	if _, index, _ := get(t, ts2, "/"); !strings.Contains(index, fmt.Sprintf(`<img src="/jobs/%d/sheet.png"`, id)) {
+		t.Errorf("the gallery does not show the sweep's contact sheet")
+	}
+	for _, bad := range []string{"points/..%2f..%2fstylist.db", "points/0123456789abcdef.png", "points/x.png"} {
+		if code, _, _ := get(t, ts2, fmt.Sprintf("/jobs/%d/%s", id, bad)); code != 404 {
+			t.Errorf("/jobs/%d/%s: status %d, want 404", id, bad, code)
+		}
+	}
+}
+
+// TestSweepForm sends sweeps the server must refuse: each gets a message on
+// the page naming the problem, nothing is queued, and a sweep sent from
+// another site is refused like any state-changing request.
+func TestSweepForm(t *testing.T) {
+	s, ts := newServer(t, t.TempDir(), newGate().run)
+	withSize := func(values string) map[string]string {
+		f := tiny("32x32")
+		f["sweep-param"], f["sweep-values"] = "size", values
+		return f
+	}
+	cases := []struct {
+		name   string
+		fields map[string]string
+		says   string
+	}{
+		{"values but no setting", map[string]string{"sweep-values": "1 2", "size": "32x32"}, "sweep: choose the setting to vary over 1 2"},
+		{"a setting a sweep cannot vary", map[string]string{"sweep-param": "content", "sweep-values": "a.png b.png"}, "sweep: &#34;content&#34; is not a setting a sweep can vary"},
+		{"an unknown setting", map[string]string{"sweep-param": "../../etc", "sweep-values": "1 2"}, "is not a setting a sweep can vary"},
+		{"one value", sweepFields("5"), "sweep: give style-weight at least two values"},
+		{"no values", sweepFields(""), "sweep: give style-weight at least two values"},
+		{"not a number", sweepFields("1 abc 1e400"), "sweep: style-weight"},
+		{"a value twice", sweepFields("1 5 1.0"), "sweep: style-weight: value 1 is listed twice"},
+		{"too many values", sweepFields("1 2 3 4 5 6 7 8 9 10 11 12 13"), "sweep: 13 values of style-weight: this server runs at most 12 pictures a sweep"},
+		{"a size over the limit", withSize("32x32 4096x4096"), "this server paints at most 1024x1024"},
+		{"iterations over the limit", map[string]string{"size": "32x32", "sweep-param": "iterations", "sweep-values": "1 1000"}, "this server runs at most 100 iterations"},
+		{"markup as a value", sweepFields("1 <script>alert(1)</script>"), "&lt;script&gt;"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := submit(t, ts, tc.fields, images(t)...)
+			msg := errorsOf(body)
+			if resp.StatusCode != 400 || !strings.Contains(msg, tc.says) {
+				t.Errorf("status %d, want 400; the page should say %q:\n%s", resp.StatusCode, tc.says, msg)
+			}
+			t.Logf("%d %s", resp.StatusCode, msg)
+			if strings.Contains(body, "<script>alert") {
+				t.Errorf("the page shows the client's markup unescaped")
+			}
+			if !strings.Contains(body, `<details class="sweep" open>`) {
+				t.Errorf("the sweep part of the form is not open to show its problem")
+			}
+		})
+	}
+	// The values that were not the problem stay in the form.
+	_, body := submit(t, ts, sweepFields("1 abc"), images(t)...)
+	if !strings.Contains(body, `value="1 abc"`) || !strings.Contains(body, `<option selected>style-weight</option>`) {
+		t.Errorf("a refused sweep's form lost its values")
+	}
+	for _, hdr := range []map[string]string{{"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"}} {
+		ctype, b := form(t, sweepFields("1 5"), images(t)...)
+		req, _ := http.NewRequest("POST", ts.URL+"/jobs", b)
+		req.Header.Set("Content-Type", ctype)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("sweep sent with %v: status %d, want 403", hdr, resp.StatusCode)
+		}
+	}
+	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 0 {
+		t.Errorf("%d jobs were queued from refused sweeps", len(jobs))
+	}
+	// The same sweep, sent from the page itself, is queued.
+	id := submitOK(t, ts, sweepFields("1 5"), images(t)...)
+	if j, _ := s.store.get(id); j.Sweep == nil || !slices.Equal(j.Sweep.Values, []string{"1", "5"}) {
+		t.Errorf("queued sweep: %+v", j.Sweep)
 	}
 }

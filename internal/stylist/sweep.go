@@ -155,7 +155,7 @@ func (s *Server) checkSweep(j *Job) error {
 		label := strings.Join(p.Label(), " ")
 		switch {
 		case set.Width > lim.MaxSide || set.Height > lim.MaxSide:
-			return fmt.Errorf("sweep: %s: size %dx%d: this server paints at most %dx%d", label, set.Width, set.Height, lim.MaxSide, lim.MaxSide)
+			return fmt.Errorf("sweep: %s: this server paints at most %dx%d", label, lim.MaxSide, lim.MaxSide)
 		case set.Iterations > lim.Iterations:
 			return fmt.Errorf("sweep: %s: this server runs at most %d iterations", label, lim.Iterations)
 		case set.MaxFun > lim.MaxFun:
