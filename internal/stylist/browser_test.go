@@ -187,6 +187,7 @@ func TestBrowser(t *testing.T) {
 	shot("stylist-sweep.png")
 
 	step("reload the front page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[0].ID)))
+	step("find the sweep in the gallery", chromedp.WaitVisible(fmt.Sprintf("#job-%d", sweeps[1].ID)))
 	poll("the gallery image has loaded", fmt.Sprintf(`document.querySelector('#job-%d img').complete && document.querySelector('#job-%d img').naturalWidth === 64`, jobs[0].ID, jobs[0].ID))
 	step("scroll to the gallery", chromedp.ScrollIntoView("#gallery"))
 	shot("stylist-gallery.png")

@@ -83,10 +83,16 @@ func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings,
 	g.mu.Unlock()
 	g.started <- int64(s.Width)
 	x := make([]float64, s.Width*s.Height*3)
-	obs.Start(0)
-	obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
-	if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
-		return nil, err
+	if obs.Start != nil {
+		obs.Start(0)
+	}
+	if obs.Evaluation != nil {
+		obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
+	}
+	if obs.Done != nil {
+		if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
+			return nil, err
+		}
 	}
 	img := &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}
 	select {
@@ -971,4 +977,33 @@ func TestSweepForm(t *testing.T) {
 	if j, _ := s.store.get(id); j.Sweep == nil || !slices.Equal(j.Sweep.Values, []string{"1", "5"}) {
 		t.Errorf("queued sweep: %+v", j.Sweep)
 	}
+}
+
+// TestSweepCancel cancels a sweep during its first picture: it ends
+// cancelled, without a sheet, and the queue goes on to the next job.
+func TestSweepCancel(t *testing.T) {
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, sweepFields("1 5 25"), images(t)...)
+	next := submitOK(t, ts, tiny("40x32"), images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	_, index, _ := get(t, ts, "/")
+	if !strings.Contains(index, fmt.Sprintf(`<a href="/jobs/%d">#%d</a> running · sweep picture 1 of 3`, id, id)) {
+		t.Errorf("the queue does not show the sweep running its first picture")
+	}
+	resp, err := noRedirect.Post(fmt.Sprintf("%s/jobs/%d/cancel", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	j := waitState(t, s, id, Canceled)
+	if j.HasResult || j.Iteration != 0 || !strings.Contains(j.Error, "cancelled") {
+		t.Errorf("cancelled sweep: result %v, %d pictures, %q", j.HasResult, j.Iteration, j.Error)
+	}
+	if w := <-g.started; w != 40 {
+		t.Errorf("after the cancelled sweep the queue ran a job %d wide, want the next job's 40", w)
+	}
+	close(g.open)
+	waitState(t, s, next, Done)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (s *Server) checkSweep(j *Job) error {
 	}
 	points, err := spec.Points()
 	if err != nil {
-		return errors.New(strings.Replace(err.Error(), s.uploadPath(""), "", -1))
+		return errors.New(strings.ReplaceAll(err.Error(), s.uploadPath("")+string(filepath.Separator), ""))
 	}
 	lim := s.opts.Limits
 	for _, p := range points {
@@ -247,7 +248,7 @@ func (s *Server) executeSweep(ctx context.Context, j *Job) (st State, msg string
 	case len(rep.Failed) > 0:
 		msgs := make([]string, len(rep.Failed))
 		for i, err := range rep.Failed {
-			msgs[i] = strings.Replace(err.Error(), s.uploadPath(""), "", -1)
+			msgs[i] = strings.ReplaceAll(err.Error(), s.uploadPath("")+string(filepath.Separator), "")
 		}
 		return Failed, fmt.Sprintf("%d of %d pictures failed: %s", len(rep.Failed), len(plan.Points), strings.Join(msgs, "; ")), hasResult
 	}
