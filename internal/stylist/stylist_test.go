@@ -3,6 +3,7 @@ package stylist
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -1006,4 +1007,45 @@ func TestSweepCancel(t *testing.T) {
 	}
 	close(g.open)
 	waitState(t, s, next, Done)
+}
+
+// TestStoreAddsColumns opens a database made before jobs had resumes and
+// sweeps: it gains the columns, keeps its jobs, and takes sweeps.
+func TestStoreAddsColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stylist.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, settings TEXT NOT NULL,
+			content TEXT NOT NULL, style TEXT NOT NULL, parent INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,
+			started INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0,
+			losses TEXT NOT NULL DEFAULT '[]', error TEXT NOT NULL DEFAULT '', has_result INTEGER NOT NULL DEFAULT 0)`,
+		`INSERT INTO jobs(state, settings, content, style, created, iteration, losses, has_result) VALUES('done', '{"size":"32x32"}', 'a', 'b', 1, 2, '[3,2]', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st, err := openStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	j, err := st.get(1)
+	if err != nil || j.State != Done || j.Iteration != 2 || len(j.Resumes) != 0 || j.Sweep != nil {
+		t.Fatalf("the old job: %+v, %v", j, err)
+	}
+	sw := &Job{Settings: map[string]string{}, Content: "a", Style: "b", Sweep: &SweepAxis{Param: "seed", Values: []string{"1", "2"}}}
+	if err := st.add(sw); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.requeue(sw.ID, []int{1}); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := st.get(sw.ID); err != nil || j.Sweep == nil || j.Sweep.Param != "seed" || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("a sweep in the old database: %+v, %v", j, err)
+	}
 }
