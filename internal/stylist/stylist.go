@@ -1,7 +1,8 @@
 // Package stylist is neuralstyle's web app: a page to upload a content photo
 // and a style painting, choose the settings (the form comes from
-// transfer.Schema), and watch the transfer paint, with a queue of jobs kept in
-// SQLite, results on disk, and a gallery of past results.
+// transfer.Schema), and watch the transfer paint, or run a sweep of one
+// setting (package sweep) and look at its contact sheet, with a queue of jobs
+// kept in SQLite, results on disk, and a gallery of past results.
 //
 // Jobs run in the server's process, one at a time per loaded model, and their
 // progress reaches the page as server-sent events. A restart keeps finished
