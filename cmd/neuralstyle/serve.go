@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/stylist"
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -23,11 +24,13 @@ func serveCommand() *cli.Command {
 		Usage:     "run Stylist, the web app: upload a photo and a painting, watch the transfer paint, keep the results",
 		UsageText: "neuralstyle serve [--addr 127.0.0.1:8080] [--data DIR] [options]",
 		Description: "serve loads the model once and serves a page whose form holds transfer's settings.\n" +
-			"Jobs wait in a queue, one running at a time, kept with their images and results\n" +
-			"under --data: a restart keeps finished jobs, runs waiting ones, and marks a job\n" +
-			"that was running as interrupted, keeping its last image. The server listens on\n" +
-			"127.0.0.1 only, unless --addr names another address, which needs --token (or\n" +
-			"--no-auth, which lets anyone who reaches the port use it).",
+			"Jobs (single pictures, or sweeps of one setting over several values, drawn on a\n" +
+			"contact sheet) wait in a queue, one running at a time, kept with their images and\n" +
+			"results under --data: a restart keeps finished jobs, runs waiting ones, and resumes\n" +
+			"a job that was running from the last iteration it saved (a sweep from its last\n" +
+			"finished picture). The server listens on 127.0.0.1 only, unless --addr names\n" +
+			"another address, which needs --token (or --no-auth, which lets anyone who reaches\n" +
+			"the port use it).",
 		Flags: append([]cli.Flag{
 			modelFlag("build/model"),
 			&cli.StringFlag{Name: "addr", Usage: "`HOST:PORT` to listen on", Value: "127.0.0.1:8080", EnvVars: []string{"NEURALSTYLE_ADDR"}},
@@ -40,6 +43,7 @@ func serveCommand() *cli.Command {
 			&cli.IntFlag{Name: "max-side", Usage: "largest width or height of a transfer", Value: lim.MaxSide},
 			&cli.IntFlag{Name: "max-iterations", Usage: "most iterations of a transfer", Value: lim.Iterations},
 			&cli.IntFlag{Name: "max-queued", Usage: "most jobs waiting at once", Value: lim.Queued},
+			&cli.IntFlag{Name: "max-sweep", Usage: "most pictures of a sweep", Value: lim.SweepPoints},
 		}, sessionFlags()...),
 		Action: runServe,
 	}
@@ -55,8 +59,9 @@ func runServe(c *cli.Context) error {
 	lim.MaxSide = c.Int("max-side")
 	lim.Iterations = c.Int("max-iterations")
 	lim.Queued = c.Int("max-queued")
-	if lim.UploadBytes <= 0 || lim.MaxPixels <= 0 || lim.MaxSide < 16 || lim.Iterations < 1 || lim.Queued < 1 {
-		return usagef("--max-upload, --max-pixels, --max-iterations and --max-queued must be positive, --max-side at least 16")
+	lim.SweepPoints = c.Int("max-sweep")
+	if lim.UploadBytes <= 0 || lim.MaxPixels <= 0 || lim.MaxSide < 16 || lim.Iterations < 1 || lim.Queued < 1 || lim.SweepPoints < 1 {
+		return usagef("--max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16")
 	}
 	addr := c.String("addr")
 	host, _, err := net.SplitHostPort(addr)
@@ -88,9 +93,14 @@ func runServe(c *cli.Context) error {
 	if err := transfer.CheckModel(model, transfer.GraphFast); err != nil {
 		return err
 	}
+	modelID, err := sweep.ModelID(c.String("model"))
+	if err != nil {
+		return err
+	}
 	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
 	srv, err := stylist.New(stylist.Options{
 		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
+		ModelID: modelID,
 	})
 	if err != nil {
 		return err
@@ -103,7 +113,7 @@ func runServe(c *cli.Context) error {
 	}
 	fmt.Fprintf(c.App.Writer, "Stylist is serving %s (data in %s); Ctrl-C stops it\n", url, c.String("data"))
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
-	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start marks a running job interrupted
+	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start resumes a running job
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

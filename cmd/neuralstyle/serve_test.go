@@ -14,7 +14,9 @@ func TestServeRefusals(t *testing.T) {
 			"neuralstyle: --addr 0.0.0.0:0 is reachable from other machines: give --token, or --no-auth to let anyone who reaches it use the server\n"},
 		{[]string{"serve", "--addr", "8080"}, exitUsage, "neuralstyle: --addr \"8080\": want HOST:PORT, such as 127.0.0.1:8080\n"},
 		{[]string{"serve", "--max-side", "4"}, exitUsage,
-			"neuralstyle: --max-upload, --max-pixels, --max-iterations and --max-queued must be positive, --max-side at least 16\n"},
+			"neuralstyle: --max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16\n"},
+		{[]string{"serve", "--max-sweep", "0"}, exitUsage,
+			"neuralstyle: --max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16\n"},
 		{[]string{"serve", "extra"}, exitUsage, "neuralstyle: serve takes no arguments, got \"extra\"\n"},
 	}
 	for _, tt := range tests {

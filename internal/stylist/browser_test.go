@@ -62,8 +62,9 @@ func picture(t *testing.T, path string, stripes bool) {
 }
 
 // TestBrowser drives the page in a real browser: choose two images, start a
-// small job, watch the progress events arrive and the result appear, reload
-// and find it in the gallery. It takes screenshots on the way, into a
+// small job, watch the progress events arrive and the result appear, run a
+// sweep of two style weights from its page and see its contact sheet and
+// pictures, reload and find the job in the gallery. It takes screenshots on the way, into a
 // temporary folder, or into $STYLIST_SCREENSHOTS (make screenshots).
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
@@ -159,7 +160,34 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("finished jobs %v, want one of 6 iterations", jobs)
 	}
 
+	// A sweep from the job's rerun form: two style weights, two iterations
+	// each; its page reloads when it ends to list the pictures.
+	step("start a sweep",
+		chromedp.Click("details.sweep summary"),
+		chromedp.SetValue("#sweep-param", "style-weight"),
+		chromedp.SetValue("#sweep-values", "1 1000"),
+		chromedp.SetValue("#f-iterations", "2"),
+		chromedp.Click("#submit"), chromedp.WaitVisible("#job[data-sweep]"))
+	sweeps, _ := s.store.list(false, 10, Queued, Running, Done)
+	if len(sweeps) != 2 || sweeps[1].Sweep == nil {
+		t.Fatalf("jobs %v, want the job and a sweep", sweeps)
+	}
+	if j := waitState(t, s, sweeps[1].ID, Done); j.Iteration != 2 {
+		t.Fatalf("the sweep painted %d pictures, want 2", j.Iteration)
+	}
+	// The page reloads itself when the sweep ends; load it afresh after that.
+	time.Sleep(time.Second)
+	step("open the finished sweep", chromedp.Navigate(fmt.Sprintf("%s/jobs/%d", ts.URL, sweeps[1].ID)), chromedp.WaitVisible("#points"))
+	poll("the sweep's page lists its two pictures and shows its contact sheet",
+		`document.querySelectorAll('#points a').length === 2 && document.getElementById('current').complete && document.getElementById('current').naturalWidth > 128`)
+	// The contact sheet and the table of pictures below it in one view.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('points').scrollIntoView({block: 'end'}), true`)); err != nil {
+		t.Fatal(err)
+	}
+	shot("stylist-sweep.png")
+
 	step("reload the front page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[0].ID)))
+	step("find the sweep in the gallery", chromedp.WaitVisible(fmt.Sprintf("#job-%d", sweeps[1].ID)))
 	poll("the gallery image has loaded", fmt.Sprintf(`document.querySelector('#job-%d img').complete && document.querySelector('#job-%d img').naturalWidth === 64`, jobs[0].ID, jobs[0].ID))
 	step("scroll to the gallery", chromedp.ScrollIntoView("#gallery"))
 	shot("stylist-gallery.png")

@@ -73,7 +73,7 @@ func (e formErrors) add(name, msg string) {
 
 func (e formErrors) list() []string {
 	var out []string
-	for _, name := range append([]string{""}, settingNames()...) {
+	for _, name := range append(append([]string{""}, settingNames()...), "sweep") {
 		if msg, ok := e[name]; ok {
 			out = append(out, msg)
 		}
@@ -183,6 +183,14 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	if p := r.MultipartForm.Value["parent"]; len(p) > 0 {
 		j.Parent, _ = strconv.ParseInt(p[0], 10, 64)
 	}
+	param, values := formValue(r.MultipartForm, "sweep-param"), formValue(r.MultipartForm, "sweep-values")
+	sub.values["sweep-param"], sub.values["sweep-values"] = param, values
+	axis, err := parseSweepAxis(param, values, lim.SweepPoints)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			sub.errs.add("sweep", line)
+		}
+	}
 	if len(sub.errs) > 0 {
 		return sub
 	}
@@ -191,8 +199,23 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 			j.Settings[f.Name] = f.Value
 		}
 	}
+	if axis != nil {
+		j.Sweep = axis
+		if err := s.checkSweep(j); err != nil {
+			sub.errs.add("sweep", err.Error())
+			return sub
+		}
+	}
 	sub.job = j
 	return sub
+}
+
+// formValue is a form field's first value, trimmed ("" for none).
+func formValue(form *multipart.Form, name string) string {
+	if v := form.Value[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	return ""
 }
 
 // settingOf returns the setting a problem starts with ("" for none).

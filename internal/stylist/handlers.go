@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
@@ -66,6 +68,7 @@ func newHandlers(s *Server) (*handlers, error) {
 	h.mux.HandleFunc("GET /jobs/{id}/events", h.events)
 	h.mux.HandleFunc("POST /jobs/{id}/cancel", h.cancel)
 	h.mux.HandleFunc("GET /jobs/{id}/{file}", h.file)
+	h.mux.HandleFunc("GET /jobs/{id}/points/{name}", h.point)
 	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
 	return h, nil
 }
@@ -126,6 +129,7 @@ type indexPage struct {
 	Refs    map[string]string // earlier uploads the form reuses
 	Bundled []string
 	Parent  int64
+	Sweep   sweepForm
 	Running []*Job
 	Queued  []*Job
 	Gallery []*Job
@@ -146,7 +150,7 @@ func (h *handlers) fail(w http.ResponseWriter, err error) {
 
 func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
 	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
-		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}}
+		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}, Sweep: newSweepForm(values, errs)}
 	var err error
 	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
 		return nil, err
@@ -234,8 +238,11 @@ type jobPage struct {
 	Bundled []string
 	Parent  int64
 	Errors  []string
+	Sweep   sweepForm
 	// Settings in schema order, for the table.
 	Settings [][2]string
+	// Points of a sweep, in order.
+	Points []pointRow
 }
 
 func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
@@ -249,9 +256,20 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Job: j, Status: st,
-		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled}
+		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
+		Sweep: newSweepForm(nil, nil)}
 	for _, n := range settingNames()[2:] {
+		if j.Sweep != nil && n == j.Sweep.Param {
+			continue // the points' table shows it
+		}
 		p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+	}
+	if j.Sweep != nil {
+		p.Title = fmt.Sprintf("Sweep %d", j.ID)
+		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")
+		if p.Points, err = h.s.sweepRows(j); err != nil {
+			h.s.opts.Logf("stylist: job %d: %v", j.ID, err)
+		}
 	}
 	h.render(w, http.StatusOK, "job.html", p)
 }
@@ -271,6 +289,9 @@ type status struct {
 	Image      string    `json:"image,omitempty"` // the latest image, "" before the first iteration
 	GIF        string    `json:"gif,omitempty"`
 	Message    string    `json:"message,omitempty"`
+	// Sweep says the job is a sweep: Iteration and Iterations count its
+	// pictures, Losses are their final losses, Image is its contact sheet.
+	Sweep bool `json:"sweep,omitempty"`
 }
 
 func (s *Server) status(j *Job) (status, error) {
@@ -294,11 +315,16 @@ func (s *Server) status(j *Job) (status, error) {
 	if !j.Started.IsZero() && j.State != Running {
 		st.ElapsedS = j.Finished.Sub(j.Started).Seconds()
 	}
+	image, gif := "result.png", "anim.gif"
+	if j.Sweep != nil {
+		st.Sweep, st.Iterations = true, len(j.Sweep.Values)
+		image, gif = "sheet.png", "sweep.gif"
+	}
 	if j.HasResult || j.Iteration > 0 {
-		st.Image = fmt.Sprintf("/jobs/%d/result.png?v=%d-%s", j.ID, j.Iteration, j.State)
+		st.Image = fmt.Sprintf("/jobs/%d/%s?v=%d-%s", j.ID, image, j.Iteration, j.State)
 	}
 	if j.State.Finished() && j.Iteration > 0 {
-		st.GIF = fmt.Sprintf("/jobs/%d/anim.gif", j.ID)
+		st.GIF = fmt.Sprintf("/jobs/%d/%s", j.ID, gif)
 	}
 	return st, nil
 }
@@ -369,7 +395,8 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) {
 // file serves a job's result image or GIF; ?download=1 saves it.
 func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
-	ctype := map[string]string{"result.png": "image/png", "anim.gif": "image/gif"}[name]
+	ctype := map[string]string{"result.png": "image/png", "anim.gif": "image/gif",
+		sweep.SheetFile: "image/png", sweep.GIFFile: "image/gif", sweep.SummaryFile: "text/csv; charset=utf-8"}[name]
 	if ctype == "" {
 		http.Error(w, "No such file.", http.StatusNotFound)
 		return
@@ -391,6 +418,38 @@ func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "no-cache")
+	if r.URL.Query().Get("download") != "" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, j.ID, name))
+	}
+	http.ServeContent(w, r, name, st.ModTime(), f)
+}
+
+// pointName is a sweep point's image: its key, as package sweep makes it.
+var pointName = regexp.MustCompile(`^[0-9a-f]{16}\.png$`)
+
+// point serves the image of a sweep's point.
+func (h *handlers) point(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !pointName.MatchString(name) {
+		http.Error(w, "No such picture.", http.StatusNotFound)
+		return
+	}
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	f, err := os.Open(sweep.PointImage(h.s.jobDir(j.ID), strings.TrimSuffix(name, ".png")))
+	if err != nil {
+		http.Error(w, "This sweep has no such picture yet.", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
 	if r.URL.Query().Get("download") != "" {
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, j.ID, name))
 	}

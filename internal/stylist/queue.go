@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -146,7 +147,16 @@ func (s *Server) runJob(ctx context.Context, j *Job) {
 	s.opts.Logf("stylist: job %d started", j.ID)
 	state, msg, hasResult := s.execute(jobCtx, j)
 	if ctx.Err() != nil && state != Done {
-		state, msg = Interrupted, "the server stopped while this job ran; the image shown is the last iteration it saved"
+		// The server is stopping: the job waits for the next one, with the
+		// progress it saved.
+		now, err := s.store.get(j.ID)
+		if err == nil {
+			err = s.resume(now, false)
+		}
+		if err != nil {
+			s.opts.Logf("stylist: job %d: %v", j.ID, err)
+		}
+		return
 	}
 	if err := s.store.finish(j.ID, state, msg, hasResult); err != nil {
 		s.opts.Logf("stylist: job %d: %v", j.ID, err)
@@ -160,6 +170,9 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 			st, msg = Failed, fmt.Sprintf("internal error: %v", p)
 		}
 	}()
+	if j.Sweep != nil {
+		return s.executeSweep(ctx, j)
+	}
 	cfg, err := s.config(j)
 	if err != nil {
 		return Failed, err.Error(), false
@@ -178,13 +191,25 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 		return Failed, err.Error(), false
 	}
 	set := cfg.Settings
+	in := transfer.Inputs{Content: content, Style: style}
+	// A resumed job goes on from the image of its last saved iteration for
+	// the iterations left; the observer counts from the first run's start.
+	done := j.Iteration
+	if done > 0 {
+		if in.Init, err = imagefile.ReadFile(framePath(dir, done-1), nil); err != nil {
+			return Failed, fmt.Sprintf("resume: the image of iteration %d: %v", done, err), false
+		}
+		set.Init = transfer.InitImage
+		set.Iterations -= done
+	}
+	total := done + set.Iterations
 	start := time.Now()
 	evals := 0
-	var losses []float64
+	losses := slices.Clone(j.Losses)
 	obs := transfer.Observer{
 		Start: func(i int) {
 			l, _ := s.hub.get(j.ID)
-			l.Iteration, l.Evaluation = i, 0
+			l.Iteration, l.Evaluation = done+i, 0
 			s.hub.set(j.ID, l)
 		},
 		Evaluation: func(i, e int, t transfer.Terms, _ time.Duration) {
@@ -193,14 +218,15 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 			// Each iteration makes about maxfun evaluations (a few more
 			// when the last line search ends late), so the time left is
 			// the mean evaluation time times those left.
-			left := (set.Iterations-i)*set.MaxFun - e
+			left := (total-done-i)*set.MaxFun - e
 			eta := time.Duration(0)
 			if left > 0 {
 				eta = elapsed / time.Duration(evals) * time.Duration(left)
 			}
-			s.hub.set(j.ID, live{Iteration: i, Evaluation: e, Loss: float64(t.Loss), Elapsed: elapsed, ETA: eta})
+			s.hub.set(j.ID, live{Iteration: done + i, Evaluation: e, Loss: float64(t.Loss), Elapsed: elapsed, ETA: eta})
 		},
 		Done: func(it transfer.Iteration) error {
+			it.Iteration += done
 			img, err := vggtensor.Deprocess(it.X, set.Width, set.Height, set.Preprocess)
 			if err != nil {
 				return err
@@ -219,7 +245,7 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 			return nil
 		},
 	}
-	res, runErr := s.opts.Runner(ctx, transfer.Inputs{Content: content, Style: style}, set, obs)
+	res, runErr := s.opts.Runner(ctx, in, set, obs)
 	if res != nil && res.Image != nil {
 		if err := imagefile.WritePNG(filepath.Join(dir, "result.png"), res.Image); err != nil {
 			runErr = errors.Join(runErr, err)

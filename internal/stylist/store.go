@@ -42,6 +42,21 @@ type Job struct {
 	Error     string
 	// HasResult says a result image exists (also for a cancelled or interrupted job).
 	HasResult bool
+	// Resumes are the completed iterations each restart of the server resumed
+	// the job from, oldest first (0: it started over, nothing having been saved).
+	Resumes []int
+	// Sweep, when not nil, makes the job a sweep (package sweep): one transfer
+	// for each value of one setting, the others as Settings has them. Its
+	// progress is in points: Iteration counts the finished points, Losses
+	// holds their final losses.
+	Sweep *SweepAxis
+}
+
+// SweepAxis is the setting a sweep varies and its values, as the setting's
+// text.
+type SweepAxis struct {
+	Param  string   `json:"param"`
+	Values []string `json:"values"`
 }
 
 // store keeps jobs in SQLite. One connection: SQLite serialises writers anyway,
@@ -62,10 +77,19 @@ CREATE TABLE IF NOT EXISTS jobs (
 	iteration INTEGER NOT NULL DEFAULT 0,
 	losses TEXT NOT NULL DEFAULT '[]',
 	error TEXT NOT NULL DEFAULT '',
-	has_result INTEGER NOT NULL DEFAULT 0
+	has_result INTEGER NOT NULL DEFAULT 0,
+	resumes TEXT NOT NULL DEFAULT '[]',
+	sweep TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
 `
+
+// addedColumns are the columns added after the first release, with their
+// definitions, so that a database made then gains them when it opens.
+var addedColumns = [][2]string{
+	{"resumes", "TEXT NOT NULL DEFAULT '[]'"},
+	{"sweep", "TEXT NOT NULL DEFAULT ''"},
+}
 
 func openStore(path string) (*store, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
@@ -77,7 +101,40 @@ func openStore(path string) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("stylist: open %s: %w", path, err)
 	}
+	if err := addColumns(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stylist: open %s: %w", path, err)
+	}
 	return &store{db: db}, nil
+}
+
+// addColumns adds the columns of addedColumns that the jobs table lacks.
+func addColumns(db *sql.DB) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('jobs')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range addedColumns {
+		if !have[c[0]] {
+			if _, err := db.Exec(`ALTER TABLE jobs ADD COLUMN ` + c[0] + ` ` + c[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *store) close() error { return s.db.Close() }
@@ -101,9 +158,17 @@ func (s *store) add(j *Job) error {
 	if err != nil {
 		return err
 	}
+	sweep := ""
+	if j.Sweep != nil {
+		b, err := json.Marshal(j.Sweep)
+		if err != nil {
+			return err
+		}
+		sweep = string(b)
+	}
 	j.State, j.Created = Queued, time.Now()
-	res, err := s.db.Exec(`INSERT INTO jobs(state, settings, content, style, parent, created) VALUES(?,?,?,?,?,?)`,
-		j.State, settings, j.Content, j.Style, j.Parent, unix(j.Created))
+	res, err := s.db.Exec(`INSERT INTO jobs(state, settings, content, style, parent, created, sweep) VALUES(?,?,?,?,?,?,?)`,
+		j.State, settings, j.Content, j.Style, j.Parent, unix(j.Created), sweep)
 	if err != nil {
 		return fmt.Errorf("stylist: add job: %w", err)
 	}
@@ -111,17 +176,25 @@ func (s *store) add(j *Job) error {
 	return err
 }
 
-const jobColumns = `id, state, settings, content, style, parent, created, started, finished, iteration, losses, error, has_result`
+const jobColumns = `id, state, settings, content, style, parent, created, started, finished, iteration, losses, error, has_result, resumes, sweep`
 
 type scanner interface{ Scan(...any) error }
 
 func scanJob(r scanner) (*Job, error) {
 	var j Job
-	var settings, losses string
+	var settings, losses, resumes, sweep string
 	var created, started, finished int64
 	if err := r.Scan(&j.ID, &j.State, &settings, &j.Content, &j.Style, &j.Parent, &created, &started, &finished,
-		&j.Iteration, &losses, &j.Error, &j.HasResult); err != nil {
+		&j.Iteration, &losses, &j.Error, &j.HasResult, &resumes, &sweep); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(resumes), &j.Resumes); err != nil {
+		return nil, fmt.Errorf("stylist: job %d: resumes: %w", j.ID, err)
+	}
+	if sweep != "" {
+		if err := json.Unmarshal([]byte(sweep), &j.Sweep); err != nil {
+			return nil, fmt.Errorf("stylist: job %d: sweep: %w", j.ID, err)
+		}
 	}
 	if err := json.Unmarshal([]byte(settings), &j.Settings); err != nil {
 		return nil, fmt.Errorf("stylist: job %d: settings: %w", j.ID, err)
@@ -219,31 +292,16 @@ func (s *store) cancelQueued(id int64) (bool, error) {
 	return n == 1, err
 }
 
-// interruptRunning marks the jobs left running by a server that stopped
-// without finishing them; their partial results stay.
-func (s *store) interruptRunning() ([]int64, error) {
-	rows, err := s.db.Query(`SELECT id FROM jobs WHERE state = ?`, Running)
-	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		if err := s.finish(id, Interrupted, "the server stopped while this job ran; the image shown is the last iteration it saved", true); err != nil {
-			return nil, err
-		}
-		// has_result is only true when an iteration was saved.
-		if _, err := s.db.Exec(`UPDATE jobs SET has_result = (iteration > 0) WHERE id = ?`, id); err != nil {
-			return nil, err
-		}
-	}
-	return ids, nil
+// running lists the jobs the database says are running: at start-up, the
+// ones a server left when it stopped without finishing them.
+func (s *store) running() ([]*Job, error) {
+	return s.list(false, 1<<30, Running)
+}
+
+// requeue puts a job that was running back in the queue, keeping its
+// progress, and records that it resumes from its completed iteration.
+func (s *store) requeue(id int64, resumes []int) error {
+	b, _ := json.Marshal(resumes)
+	_, err := s.db.Exec(`UPDATE jobs SET state = ?, resumes = ?, error = '' WHERE id = ?`, Queued, string(b), id)
+	return err
 }

@@ -1,12 +1,14 @@
 // Package stylist is neuralstyle's web app: a page to upload a content photo
 // and a style painting, choose the settings (the form comes from
-// transfer.Schema), and watch the transfer paint, with a queue of jobs kept in
-// SQLite, results on disk, and a gallery of past results.
+// transfer.Schema), and watch the transfer paint, or run a sweep of one
+// setting (package sweep) and look at its contact sheet, with a queue of jobs
+// kept in SQLite, results on disk, and a gallery of past results.
 //
 // Jobs run in the server's process, one at a time per loaded model, and their
 // progress reaches the page as server-sent events. A restart keeps finished
-// jobs, runs the queued ones, and marks a job that was running as interrupted
-// with the last image it saved.
+// jobs, runs the queued ones, and resumes a job that was running from the last
+// iteration it saved (see resume), or marks it interrupted with that image
+// when it cannot go on.
 package stylist
 
 import (
@@ -16,6 +18,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -42,13 +45,14 @@ type Limits struct {
 	Iterations  int   // iterations of a transfer
 	MaxFun      int   // maxfun of a transfer
 	Queued      int   // jobs waiting at once
+	SweepPoints int   // pictures of a sweep; 0: DefaultLimits'
 }
 
 // DefaultLimits suit a single-user machine: uploads up to 32 MiB and 50
 // megapixels, transfers up to 1024x1024, 100 iterations of maxfun 100, 100
-// jobs waiting.
+// jobs waiting, sweeps of up to 12 pictures.
 func DefaultLimits() Limits {
-	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100}
+	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100, SweepPoints: 12}
 }
 
 // Options configure a Server.
@@ -64,6 +68,9 @@ type Options struct {
 	Images string
 	// Logf reports the server's events; nil logs to the standard logger.
 	Logf func(format string, args ...any)
+	// ModelID identifies the model in sweep points' keys (sweep.ModelID), so
+	// that a sweep resumed after the model changed runs its points again.
+	ModelID string
 }
 
 // Server is the web app: an http.Handler plus the queue worker behind it.
@@ -83,8 +90,8 @@ type Server struct {
 	handler *handlers
 }
 
-// New opens (or creates) the data folder, marks jobs a stopped server left
-// running as interrupted, and starts the worker, which runs queued jobs
+// New opens (or creates) the data folder, queues again the jobs a stopped
+// server left running (resume), and starts the worker, which runs queued jobs
 // oldest first.
 func New(opts Options) (*Server, error) {
 	if opts.Runner == nil {
@@ -92,6 +99,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
+	}
+	if opts.Limits.SweepPoints == 0 {
+		opts.Limits.SweepPoints = DefaultLimits().SweepPoints
 	}
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
@@ -104,14 +114,6 @@ func New(opts Options) (*Server, error) {
 	st, err := openStore(filepath.Join(opts.Data, "stylist.db"))
 	if err != nil {
 		return nil, err
-	}
-	ids, err := st.interruptRunning()
-	if err != nil {
-		st.close()
-		return nil, fmt.Errorf("stylist: %w", err)
-	}
-	for _, id := range ids {
-		opts.Logf("stylist: job %d was running when the server stopped: marked interrupted", id)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
@@ -130,16 +132,69 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.handler = h
+	left, err := st.running()
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("stylist: %w", err)
+	}
+	for _, j := range left {
+		if err := s.resume(j, true); err != nil {
+			st.close()
+			return nil, fmt.Errorf("stylist: job %d: %w", j.ID, err)
+		}
+	}
 	go s.work(ctx)
 	return s, nil
 }
 
-// Close stops the worker (a running job ends as interrupted, keeping its last
-// image) and closes the database.
+// Close stops the worker (a running job goes back to the queue, to resume from
+// its last saved iteration when a server opens the data again) and closes the
+// database.
 func (s *Server) Close() error {
 	s.stop()
 	<-s.stopped
 	return s.store.close()
+}
+
+// resume decides what becomes of a job whose server stopped while it ran,
+// after a Close (crashed false) or a crash (crashed true: the database still
+// says running). It goes back to the queue, first in line, to go on from its
+// last saved iteration, unless it cannot: every iteration ran (only the
+// result was not recorded), its last image is gone, or it crashed the server
+// before saving a new iteration since the last time it resumed (a job that
+// kills the server would kill it on every start). Those are marked interrupted,
+// keeping the image they saved.
+func (s *Server) resume(j *Job, crashed bool) error {
+	total, _ := strconv.Atoi(j.Settings["iterations"])
+	if j.Sweep != nil {
+		// Package sweep skips the points finished before; the last point's
+		// image is in its record, not in a frame.
+		total = len(j.Sweep.Values)
+	}
+	why := ""
+	switch last := len(j.Resumes) - 1; {
+	case j.Sweep == nil && j.Iteration >= total:
+		why = "the server stopped as this job finished its last iteration; the image shown is that iteration's"
+	case j.Sweep == nil && j.Iteration > 0 && !fileExists(framePath(s.jobDir(j.ID), j.Iteration-1)):
+		why = fmt.Sprintf("the server stopped while this job ran, and the image of its iteration %d, to resume from, is gone", j.Iteration)
+	case crashed && last >= 0 && j.Resumes[last] == j.Iteration:
+		why = fmt.Sprintf("the server stopped twice while this job ran, without a new iteration saved in between (at %d of %d); it was not resumed again", j.Iteration, total)
+	}
+	if why != "" {
+		s.opts.Logf("stylist: job %d was running when the server stopped: marked interrupted", j.ID)
+		return s.store.finish(j.ID, Interrupted, why, j.Iteration > 0)
+	}
+	resumes := j.Resumes
+	if last := len(resumes) - 1; last < 0 || resumes[last] != j.Iteration {
+		resumes = append(resumes, j.Iteration)
+	}
+	s.opts.Logf("stylist: job %d was running when the server stopped: queued to resume after iteration %d of %d", j.ID, j.Iteration, total)
+	return s.store.requeue(j.ID, resumes)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (s *Server) jobDir(id int64) string {

@@ -3,12 +3,16 @@ package stylist
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +20,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +30,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -55,17 +62,38 @@ func modelRunner(t testing.TB) Runner {
 type gate struct {
 	open    chan struct{}
 	started chan int64 // the width of each job as it starts, so tests can tell them apart
+
+	mu   sync.Mutex
+	runs map[int]gateRun // by width
 }
 
-func newGate() *gate { return &gate{open: make(chan struct{}), started: make(chan int64, 100)} }
+// gateRun is what a gate's run was asked to do.
+type gateRun struct {
+	Init       transfer.Init
+	Iterations int
+	FromImage  bool // Inputs.Init was given
+}
+
+func newGate() *gate {
+	return &gate{open: make(chan struct{}), started: make(chan int64, 100), runs: map[int]gateRun{}}
+}
 
 func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+	g.mu.Lock()
+	g.runs[s.Width] = gateRun{s.Init, s.Iterations, in.Init != nil}
+	g.mu.Unlock()
 	g.started <- int64(s.Width)
 	x := make([]float64, s.Width*s.Height*3)
-	obs.Start(0)
-	obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
-	if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
-		return nil, err
+	if obs.Start != nil {
+		obs.Start(0)
+	}
+	if obs.Evaluation != nil {
+		obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
+	}
+	if obs.Done != nil {
+		if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
+			return nil, err
+		}
 	}
 	img := &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}
 	select {
@@ -287,9 +315,10 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// TestRestart stops a server with jobs finished, running and waiting, as a
-// crash leaves them (the database says running) and as Close leaves them,
-// then starts another on the same data.
+// TestRestart stops a server with jobs finished, running and waiting, as
+// Close leaves them and as crashes leave them (the database says running),
+// then starts another on the same data: finished jobs stay, waiting ones run,
+// running ones resume from their last saved iteration unless they cannot.
 func TestRestart(t *testing.T) {
 	data := t.TempDir()
 	g := newGate()
@@ -305,7 +334,9 @@ func TestRestart(t *testing.T) {
 	for len(g.started) > 0 {
 		<-g.started
 	}
-	running := submitOK(t, ts, tiny("40x32"), images(t)...)
+	twice := tiny("40x32")
+	twice["iterations"] = "2"
+	running := submitOK(t, ts, twice, images(t)...)
 	waiting := submitOK(t, ts, tiny("48x32"), images(t)...)
 	<-g.started
 	waitState(t, s, running, Running)
@@ -313,37 +344,70 @@ func TestRestart(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// Close ended the running job as interrupted, keeping its first iteration.
+	// Close put the running job back in the queue after its saved iteration.
 	st, err := openStore(filepath.Join(data, "stylist.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	j, _ := st.get(running)
-	if j.State != Interrupted || !j.HasResult {
-		t.Errorf("after Close: running job is %s (result %v), want interrupted with its partial result", j.State, j.HasResult)
+	if j.State != Queued || j.Iteration != 1 || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("after Close: running job is %s at iteration %d, resumes %v; want queued at 1, resuming from 1", j.State, j.Iteration, j.Resumes)
 	}
-	// A crash leaves it marked running: make it so, and add a crashed job
-	// that never saved an iteration.
-	st.db.Exec(`UPDATE jobs SET state = 'running', has_result = 0 WHERE id = ?`, running)
-	crashed := &Job{Settings: j.Settings, Content: j.Content, Style: j.Style}
-	st.add(crashed)
-	st.start(crashed.ID)
+	// Crashes leave jobs marked running: one that never saved an iteration
+	// (it starts over), one that crashed again before saving a new iteration
+	// since it resumed, one that ran all its iterations, and one whose saved
+	// image is gone (these three are marked interrupted).
+	crash := func(size string, iteration int, resumes []int) int64 {
+		c := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: j.Style}
+		c.Settings["size"] = size
+		if err := st.add(c); err != nil {
+			t.Fatal(err)
+		}
+		st.start(c.ID)
+		st.progress(c.ID, iteration, make([]float64, iteration))
+		b, _ := json.Marshal(resumes)
+		st.db.Exec(`UPDATE jobs SET resumes = ? WHERE id = ?`, string(b), c.ID)
+		if iteration > 0 && size != "80x32" {
+			os.MkdirAll(filepath.Join(data, "jobs", fmt.Sprint(c.ID)), 0o755)
+			os.WriteFile(framePath(filepath.Join(data, "jobs", fmt.Sprint(c.ID)), iteration-1), pngOf(t, 8, 8, 4), 0o644)
+		}
+		return c.ID
+	}
+	startedOver := crash("56x32", 0, nil)
+	again := crash("64x32", 1, []int{1})
+	allRan := crash("72x32", 2, nil)
+	gone := crash("80x32", 1, nil)
 	st.close()
 
 	g2 := newGate()
 	close(g2.open)
 	s2, ts2 := newServer(t, data, g2.run)
-	if j := waitState(t, s2, waiting, Done); !j.HasResult {
-		t.Errorf("waiting job ran after the restart without a result")
+	for _, id := range []int64{running, waiting, startedOver} {
+		waitState(t, s2, id, Done)
 	}
-	if w := <-g2.started; w != 48 {
-		t.Errorf("after the restart the first job run was %d wide, want the waiting job's 48", w)
+	var order []int64
+	for len(g2.started) > 0 {
+		order = append(order, <-g2.started)
 	}
-	if j, _ := s2.store.get(running); j.State != Interrupted || !j.HasResult || j.Iteration != 1 {
-		t.Errorf("crashed running job: %s, result %v, iteration %d; want interrupted with its partial result", j.State, j.HasResult, j.Iteration)
+	if !slices.Equal(order, []int64{40, 48, 56}) {
+		t.Errorf("after the restart the jobs ran by width %v, want 40 (resumed), 48 (waiting), 56 (started over)", order)
 	}
-	if j, _ := s2.store.get(crashed.ID); j.State != Interrupted || j.HasResult {
-		t.Errorf("crashed job with no iteration: %s, result %v", j.State, j.HasResult)
+	if j, _ := s2.store.get(running); j.Iteration != 2 || !j.HasResult || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("resumed job: iteration %d, result %v, resumes %v; want 2, true, [1]", j.Iteration, j.HasResult, j.Resumes)
+	}
+	if r := g2.runs[40]; !r.FromImage || r.Init != transfer.InitImage || r.Iterations != 1 {
+		t.Errorf("the resumed job ran %+v; want 1 iteration from its saved image", r)
+	}
+	if r := g2.runs[56]; r.FromImage || r.Init != transfer.InitNoise || r.Iterations != 2 {
+		t.Errorf("the job that started over ran %+v; want its own start (noise), all 2 iterations", r)
+	}
+	if j, _ := s2.store.get(startedOver); !slices.Equal(j.Resumes, []int{0}) {
+		t.Errorf("the job that started over records resumes %v, want [0]", j.Resumes)
+	}
+	for id, says := range map[int64]string{again: "stopped twice", allRan: "finished its last iteration", gone: "is gone"} {
+		if j, _ := s2.store.get(id); j.State != Interrupted || !j.HasResult || !strings.Contains(j.Error, says) {
+			t.Errorf("job %d: %s, result %v, %q; want interrupted with its partial result, saying %q", id, j.State, j.HasResult, j.Error, says)
+		}
 	}
 	if j, _ := s2.store.get(finished); j.State != Done {
 		t.Errorf("finished job is %s after the restart", j.State)
@@ -353,11 +417,129 @@ func TestRestart(t *testing.T) {
 			t.Errorf("job %d's image after the restart: status %d", id, code)
 		}
 	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", running)); !strings.Contains(page, "Resumed after a server restart from iteration 1,") {
+		t.Errorf("the resumed job's page does not say it resumed")
+	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", startedOver)); !strings.Contains(page, "Started over after a server restart") {
+		t.Errorf("the restarted job's page does not say it started over")
+	}
 	_, page, _ := get(t, ts2, "/")
 	for _, id := range []int64{finished, running, waiting} {
 		if !strings.Contains(page, fmt.Sprintf(`id="job-%d"`, id)) {
 			t.Errorf("gallery after the restart lacks job %d", id)
 		}
+	}
+}
+
+// TestResume stops a transfer on the test model after it saved its first of
+// three iterations, restarts the server, and checks the job goes on from the
+// image it saved: its two remaining iterations are those of a run started
+// from that image, pixel for pixel, and the job ends with three iterations.
+func TestResume(t *testing.T) {
+	run := modelRunner(t)
+	data := t.TempDir()
+	saved := make(chan struct{})
+	stopAfterFirst := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		done := obs.Done
+		obs.Done = func(it transfer.Iteration) error {
+			if err := done(it); err != nil {
+				return err
+			}
+			close(saved)
+			<-ctx.Done() // until the server stops
+			return ctx.Err()
+		}
+		return run(ctx, in, s, obs)
+	}
+	s, err := New(Options{Data: data, Runner: stopAfterFirst, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	fields := tiny("32x32")
+	fields["iterations"] = "3"
+	id := submitOK(t, ts, fields, images(t)...)
+	<-saved
+	ts.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// As a crash leaves it: the database says running.
+	st, err := openStore(filepath.Join(data, "stylist.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.db.Exec(`UPDATE jobs SET state = 'running', resumes = '[]' WHERE id = ?`, id)
+	st.close()
+	first, err := imagefile.ReadFile(framePath(filepath.Join(data, "jobs", fmt.Sprint(id)), 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got transfer.Settings
+	var start *preprocess.Image
+	recording := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		got, start = s, in.Init
+		return run(ctx, in, s, obs)
+	}
+	s2, ts2 := newServer(t, data, recording)
+	j := waitState(t, s2, id, Done)
+	if j.Iteration != 3 || len(j.Losses) != 3 || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("resumed job: iteration %d, %d losses, resumes %v; want 3, 3, [1]", j.Iteration, len(j.Losses), j.Resumes)
+	}
+	if got.Init != transfer.InitImage || got.Iterations != 2 || start == nil || !bytes.Equal(start.Pix, first.Pix) {
+		t.Fatalf("the resumed run started from init %s (image given %v, the saved one %v) for %d iterations; want the saved image of iteration 1 for 2",
+			got.Init, start != nil, start != nil && bytes.Equal(start.Pix, first.Pix), got.Iterations)
+	}
+	// The job's result is a run from the saved image: its last two iterations.
+	content, style := images(t)[0], images(t)[1]
+	in := transfer.Inputs{Init: first}
+	for i, u := range []upload{content, style} {
+		img, err := imagefile.Decode(bytes.NewReader(u.data), u.filename, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			in.Content = img
+		} else {
+			in.Style = img
+		}
+	}
+	want, err := run(context.Background(), in, got, transfer.Observer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	result, err := imagefile.ReadFile(filepath.Join(data, "jobs", fmt.Sprint(id), "result.png"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(result.Pix, want.Image.Pix) {
+		t.Errorf("the resumed job's result differs from a run of 2 iterations from its saved image")
+	}
+	if want.Iterations[1].Loss != j.Losses[2] {
+		t.Errorf("last loss %g, a run from the saved image %g", j.Losses[2], want.Iterations[1].Loss)
+	}
+	// How far resuming lands from the uninterrupted run, for the README: it
+	// starts from the saved image (8 bits, clipped), not the exact iterate.
+	whole := got
+	whole.Init, whole.Iterations = transfer.InitNoise, 3
+	straight, err := run(context.Background(), transfer.Inputs{Content: in.Content, Style: in.Style}, whole, transfer.Observer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for i, v := range straight.Image.Pix {
+		most = max(most, int(v)-int(result.Pix[i]), int(result.Pix[i])-int(v))
+	}
+	t.Logf("final loss resumed %.6g, uninterrupted %.6g (relative difference %.2g); pixels differ by at most %d of 255",
+		j.Losses[2], straight.Iterations[2].Loss, math.Abs(j.Losses[2]-straight.Iterations[2].Loss)/straight.Iterations[2].Loss, most)
+	for i := range 3 {
+		if _, err := os.Stat(framePath(filepath.Join(data, "jobs", fmt.Sprint(id)), i)); err != nil {
+			t.Errorf("frame of iteration %d: %v", i+1, err)
+		}
+	}
+	if _, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", id)); !strings.Contains(page, "Resumed after a server restart from iteration 1,") {
+		t.Errorf("the job page does not say it resumed")
 	}
 }
 
@@ -620,5 +802,250 @@ func TestBundled(t *testing.T) {
 		if resp.StatusCode != 400 || !strings.Contains(body, "content: no such bundled image") {
 			t.Errorf("content-bundled %q: status %d, %s", bad, resp.StatusCode, errorsOf(body))
 		}
+	}
+}
+
+// sweepFields are the tiny settings with a sweep of style-weight.
+func sweepFields(values string) map[string]string {
+	f := tiny("32x32")
+	f["sweep-param"], f["sweep-values"] = "style-weight", values
+	return f
+}
+
+// TestSweep runs a sweep of three style weights from the page on the test
+// model, stops the server during its second picture, and restarts it: the
+// sweep goes on without painting its first picture again, and its page shows
+// the contact sheet and each picture's value, loss and image.
+func TestSweep(t *testing.T) {
+	run := modelRunner(t)
+	data := t.TempDir()
+	calls := 0
+	second := make(chan struct{})
+	stopInSecond := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		if calls++; calls == 2 {
+			close(second)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return run(ctx, in, s, obs)
+	}
+	s, err := New(Options{Data: data, Runner: stopInSecond, Logf: t.Logf, ModelID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	id := submitOK(t, ts, sweepFields("1, 30 1000"), images(t)...)
+	<-second
+	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id)); code != 200 || !strings.Contains(page, "picture 1 of 3") {
+		t.Errorf("the running sweep's page (status %d) does not say picture 1 of 3", code)
+	}
+	ts.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var points []float64 // style weights the restarted server paints
+	counting := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		points = append(points, s.StyleWeight)
+		return run(ctx, in, s, obs)
+	}
+	s2, err := New(Options{Data: data, Runner: counting, Logf: t.Logf, ModelID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(s2)
+	t.Cleanup(func() { ts2.Close(); s2.Close() })
+	j := waitState(t, s2, id, Done)
+	if !slices.Equal(points, []float64{30, 1000}) {
+		t.Errorf("after the restart the sweep painted style weights %v, want 30 and 1000 (1 was finished)", points)
+	}
+	if j.Iteration != 3 || len(j.Losses) != 3 || !j.HasResult || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("finished sweep: %d pictures, losses %v, result %v, resumes %v", j.Iteration, j.Losses, j.HasResult, j.Resumes)
+	}
+	if j.Sweep == nil || j.Sweep.Param != "style-weight" || !slices.Equal(j.Sweep.Values, []string{"1", "30", "1000"}) {
+		t.Errorf("stored sweep %+v", j.Sweep)
+	}
+	code, sheet, hdr := get(t, ts2, fmt.Sprintf("/jobs/%d/sheet.png", id))
+	if code != 200 || hdr.Get("Content-Type") != "image/png" {
+		t.Fatalf("sheet.png: status %d, type %q", code, hdr.Get("Content-Type"))
+	}
+	if cfg, err := png.DecodeConfig(strings.NewReader(sheet)); err != nil || cfg.Width < 3*32 {
+		t.Errorf("sheet.png is %dx%d (%v); want three 32-pixel pictures side by side", cfg.Width, cfg.Height, err)
+	}
+	for name, ctype := range map[string]string{"sweep.gif": "image/gif", "summary.csv": "text/csv; charset=utf-8"} {
+		if code, body, hdr := get(t, ts2, fmt.Sprintf("/jobs/%d/%s", id, name)); code != 200 || hdr.Get("Content-Type") != ctype || len(body) < 50 {
+			t.Errorf("%s: status %d, type %q, %d bytes", name, code, hdr.Get("Content-Type"), len(body))
+		}
+	}
+	_, page, _ := get(t, ts2, fmt.Sprintf("/jobs/%d", id))
+	rows := regexp.MustCompile(`<tr><td>(\d)</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td><td><a href="(/jobs/\d+/points/[0-9a-f]{16}\.png)">`).FindAllStringSubmatch(page, -1)
+	if len(rows) != 3 {
+		t.Fatalf("the sweep's page lists %d finished pictures, want 3:\n%s", len(rows), page)
+	}
+	for i, want := range []string{"1", "30", "1000"} {
+		if rows[i][1] != fmt.Sprint(i+1) || rows[i][2] != want || strings.ReplaceAll(rows[i][3], "&#43;", "+") != fmt.Sprintf("%.4g", j.Losses[i]) {
+			t.Errorf("picture %d: row %q, want style weight %s, loss %.4g", i+1, rows[i][1:4], want, j.Losses[i])
+		}
+		if code, body, hdr := get(t, ts2, rows[i][4]); code != 200 || hdr.Get("Content-Type") != "image/png" || len(body) < 50 {
+			t.Errorf("%s: status %d", rows[i][4], code)
+		}
+	}
+	if !strings.Contains(page, `<img id="current" src="/jobs/`+fmt.Sprint(id)+`/sheet.png`) {
+		t.Errorf("the sweep's page does not show its contact sheet")
+	}
+	if !strings.Contains(page, `<option selected>style-weight</option>`) || !strings.Contains(page, `value="1 30 1000"`) {
+		t.Errorf("the rerun form does not hold the sweep")
+	}
+	if _, index, _ := get(t, ts2, "/"); !strings.Contains(index, fmt.Sprintf(`<img src="/jobs/%d/sheet.png"`, id)) {
+		t.Errorf("the gallery does not show the sweep's contact sheet")
+	}
+	for _, bad := range []string{"points/..%2f..%2fstylist.db", "points/0123456789abcdef.png", "points/x.png"} {
+		if code, _, _ := get(t, ts2, fmt.Sprintf("/jobs/%d/%s", id, bad)); code != 404 {
+			t.Errorf("/jobs/%d/%s: status %d, want 404", id, bad, code)
+		}
+	}
+}
+
+// TestSweepForm sends sweeps the server must refuse: each gets a message on
+// the page naming the problem, nothing is queued, and a sweep sent from
+// another site is refused like any state-changing request.
+func TestSweepForm(t *testing.T) {
+	s, ts := newServer(t, t.TempDir(), newGate().run)
+	withSize := func(values string) map[string]string {
+		f := tiny("32x32")
+		f["sweep-param"], f["sweep-values"] = "size", values
+		return f
+	}
+	cases := []struct {
+		name   string
+		fields map[string]string
+		says   string
+	}{
+		{"values but no setting", map[string]string{"sweep-values": "1 2", "size": "32x32"}, "sweep: choose the setting to vary over 1 2"},
+		{"a setting a sweep cannot vary", map[string]string{"sweep-param": "content", "sweep-values": "a.png b.png"}, "sweep: &#34;content&#34; is not a setting a sweep can vary"},
+		{"an unknown setting", map[string]string{"sweep-param": "../../etc", "sweep-values": "1 2"}, "is not a setting a sweep can vary"},
+		{"one value", sweepFields("5"), "sweep: give style-weight at least two values"},
+		{"no values", sweepFields(""), "sweep: give style-weight at least two values"},
+		{"not a number", sweepFields("1 abc 1e400"), "sweep: style-weight"},
+		{"a value twice", sweepFields("1 5 1.0"), "sweep: style-weight: value 1 is listed twice"},
+		{"too many values", sweepFields("1 2 3 4 5 6 7 8 9 10 11 12 13"), "sweep: 13 values of style-weight: this server runs at most 12 pictures a sweep"},
+		{"a size over the limit", withSize("32x32 4096x4096"), "this server paints at most 1024x1024"},
+		{"iterations over the limit", map[string]string{"size": "32x32", "sweep-param": "iterations", "sweep-values": "1 1000"}, "this server runs at most 100 iterations"},
+		{"markup as a value", sweepFields("1 <script>alert(1)</script>"), "&lt;script&gt;"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := submit(t, ts, tc.fields, images(t)...)
+			msg := errorsOf(body)
+			if resp.StatusCode != 400 || !strings.Contains(msg, tc.says) {
+				t.Errorf("status %d, want 400; the page should say %q:\n%s", resp.StatusCode, tc.says, msg)
+			}
+			t.Logf("%d %s", resp.StatusCode, msg)
+			if strings.Contains(body, "<script>alert") {
+				t.Errorf("the page shows the client's markup unescaped")
+			}
+			if !strings.Contains(body, `<details class="sweep" open>`) {
+				t.Errorf("the sweep part of the form is not open to show its problem")
+			}
+		})
+	}
+	// The values that were not the problem stay in the form.
+	_, body := submit(t, ts, sweepFields("1 abc"), images(t)...)
+	if !strings.Contains(body, `value="1 abc"`) || !strings.Contains(body, `<option selected>style-weight</option>`) {
+		t.Errorf("a refused sweep's form lost its values")
+	}
+	for _, hdr := range []map[string]string{{"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://evil.example"}} {
+		ctype, b := form(t, sweepFields("1 5"), images(t)...)
+		req, _ := http.NewRequest("POST", ts.URL+"/jobs", b)
+		req.Header.Set("Content-Type", ctype)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("sweep sent with %v: status %d, want 403", hdr, resp.StatusCode)
+		}
+	}
+	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 0 {
+		t.Errorf("%d jobs were queued from refused sweeps", len(jobs))
+	}
+	// The same sweep, sent from the page itself, is queued.
+	id := submitOK(t, ts, sweepFields("1 5"), images(t)...)
+	if j, _ := s.store.get(id); j.Sweep == nil || !slices.Equal(j.Sweep.Values, []string{"1", "5"}) {
+		t.Errorf("queued sweep: %+v", j.Sweep)
+	}
+}
+
+// TestSweepCancel cancels a sweep during its first picture: it ends
+// cancelled, without a sheet, and the queue goes on to the next job.
+func TestSweepCancel(t *testing.T) {
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, sweepFields("1 5 25"), images(t)...)
+	next := submitOK(t, ts, tiny("40x32"), images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	_, index, _ := get(t, ts, "/")
+	if !strings.Contains(index, fmt.Sprintf(`<a href="/jobs/%d">#%d</a> running · sweep picture 1 of 3`, id, id)) {
+		t.Errorf("the queue does not show the sweep running its first picture")
+	}
+	resp, err := noRedirect.Post(fmt.Sprintf("%s/jobs/%d/cancel", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	j := waitState(t, s, id, Canceled)
+	if j.HasResult || j.Iteration != 0 || !strings.Contains(j.Error, "cancelled") {
+		t.Errorf("cancelled sweep: result %v, %d pictures, %q", j.HasResult, j.Iteration, j.Error)
+	}
+	if w := <-g.started; w != 40 {
+		t.Errorf("after the cancelled sweep the queue ran a job %d wide, want the next job's 40", w)
+	}
+	close(g.open)
+	waitState(t, s, next, Done)
+}
+
+// TestStoreAddsColumns opens a database made before jobs had resumes and
+// sweeps: it gains the columns, keeps its jobs, and takes sweeps.
+func TestStoreAddsColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stylist.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, settings TEXT NOT NULL,
+			content TEXT NOT NULL, style TEXT NOT NULL, parent INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,
+			started INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0, iteration INTEGER NOT NULL DEFAULT 0,
+			losses TEXT NOT NULL DEFAULT '[]', error TEXT NOT NULL DEFAULT '', has_result INTEGER NOT NULL DEFAULT 0)`,
+		`INSERT INTO jobs(state, settings, content, style, created, iteration, losses, has_result) VALUES('done', '{"size":"32x32"}', 'a', 'b', 1, 2, '[3,2]', 1)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st, err := openStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	j, err := st.get(1)
+	if err != nil || j.State != Done || j.Iteration != 2 || len(j.Resumes) != 0 || j.Sweep != nil {
+		t.Fatalf("the old job: %+v, %v", j, err)
+	}
+	sw := &Job{Settings: map[string]string{}, Content: "a", Style: "b", Sweep: &SweepAxis{Param: "seed", Values: []string{"1", "2"}}}
+	if err := st.add(sw); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.requeue(sw.ID, []int{1}); err != nil {
+		t.Fatal(err)
+	}
+	if j, err := st.get(sw.ID); err != nil || j.Sweep == nil || j.Sweep.Param != "seed" || !slices.Equal(j.Resumes, []int{1}) {
+		t.Errorf("a sweep in the old database: %+v, %v", j, err)
 	}
 }

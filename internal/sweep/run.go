@@ -34,6 +34,10 @@ type Options struct {
 	// ScoreSize, when not 0, scores each finished point's image at that
 	// size (package score) into its record and the summary's score columns.
 	ScoreSize int
+	// Transfer, when not nil, runs each point's transfer in place of
+	// transfer.Run on the model (a server's runner, or a test's); Run then
+	// needs no model unless ScoreSize asks for scores.
+	Transfer func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error)
 }
 
 // Report says what a run did.
@@ -86,7 +90,7 @@ func imageKey(path string, s *transfer.Settings) string {
 }
 
 // Run runs the points of opts.Shard that are not finished in opts.Out, one after
-// the other on model, and writes each one's image and record as it finishes.
+// the other on model (or by opts.Transfer), and writes each one's image and record as it finishes.
 // When ctx is cancelled it returns ctx's error after the current evaluation; the
 // interrupted point is not recorded, so a later run does it again.
 func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*Report, error) {
@@ -102,6 +106,12 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		}
 		if err := score.CheckModel(model); err != nil {
 			return rep, fmt.Errorf("sweep: %w", err)
+		}
+	}
+	runTransfer := opts.Transfer
+	if runTransfer == nil {
+		runTransfer = func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+			return transfer.Run(ctx, model, in, s, obs)
 		}
 	}
 	obs := opts.Observer
@@ -131,7 +141,7 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
 			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
 		}
-		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
+		res, err := runTransfer(ctx, in, p.Config.Settings, obs.Transfer)
 		plan.release(pending[i+1:])
 		if err != nil {
 			if ctx.Err() != nil {

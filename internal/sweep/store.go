@@ -96,22 +96,37 @@ func writePoint(out string, rec *Record, img *preprocess.Image) error {
 
 // readPoint reads a finished point's record and image.
 func readPoint(out, key string) (*Record, *preprocess.Image, error) {
-	data, err := os.ReadFile(pointPath(out, key, ".json"))
+	rec, err := ReadRecord(out, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sweep: finished point %s: %w", key, err)
-	}
-	var rec Record
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, nil, fmt.Errorf("sweep: %s: %w", pointPath(out, key, ".json"), err)
-	}
-	if rec.Format != recordFormat || rec.Key != key {
-		return nil, nil, fmt.Errorf("sweep: %s: not the record of point %s", pointPath(out, key, ".json"), key)
+		return nil, nil, err
 	}
 	img, err := imagefile.ReadFile(pointPath(out, key, ".png"), nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sweep: finished point %s: %w", key, err)
 	}
-	return &rec, img, nil
+	return rec, img, nil
+}
+
+// ReadRecord reads the record of a point in the output folder out; a point
+// not finished yet has none (an error wrapping fs.ErrNotExist).
+func ReadRecord(out, key string) (*Record, error) {
+	if ok, err := finished(out, key); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("sweep: point %s is not finished: %w", key, fs.ErrNotExist)
+	}
+	data, err := os.ReadFile(pointPath(out, key, ".json"))
+	if err != nil {
+		return nil, fmt.Errorf("sweep: finished point %s: %w", key, err)
+	}
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, fmt.Errorf("sweep: %s: %w", pointPath(out, key, ".json"), err)
+	}
+	if rec.Format != recordFormat || rec.Key != key {
+		return nil, fmt.Errorf("sweep: %s: not the record of point %s", pointPath(out, key, ".json"), key)
+	}
+	return &rec, nil
 }
 
 func writeFile(path string, data []byte) error {

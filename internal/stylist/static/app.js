@@ -13,7 +13,7 @@ function previewFiles() {
   }
 }
 
-function drawLosses(canvas, losses) {
+function drawLosses(canvas, losses, unit) {
   const ctx = canvas.getContext('2d');
   const w = canvas.width, h = canvas.height, pad = 30;
   ctx.clearRect(0, 0, w, h);
@@ -33,9 +33,9 @@ function drawLosses(canvas, losses) {
   ctx.stroke();
   ctx.fillStyle = '#333';
   ctx.font = '11px sans-serif';
-  ctx.fillText(losses[0].toExponential(2), 2, 14);
-  ctx.fillText(losses[losses.length - 1].toExponential(2), 2, h - pad);
-  ctx.fillText('iteration ' + losses.length, w / 2 - 20, h - 8);
+  ctx.fillText(Math.pow(10, hi).toExponential(2), 2, 14);
+  ctx.fillText(Math.pow(10, lo).toExponential(2), 2, h - pad);
+  ctx.fillText(unit + ' ' + losses.length, w / 2 - 20, h - 8);
 }
 
 function seconds(s) {
@@ -46,7 +46,8 @@ function seconds(s) {
 function followJob(section) {
   const $ = id => document.getElementById(id);
   const canvas = $('losses');
-  drawLosses(canvas, JSON.parse(canvas.dataset.losses || '[]'));
+  const unit = section.dataset.sweep ? 'picture' : 'iteration';
+  drawLosses(canvas, JSON.parse(canvas.dataset.losses || '[]'), unit);
   const done = ['done', 'failed', 'canceled', 'interrupted'];
   if (done.includes($('state').textContent)) return;
   const source = new EventSource(section.dataset.events);
@@ -58,7 +59,7 @@ function followJob(section) {
     $('state').textContent = st.state;
     $('state').className = 'state ' + st.state;
     $('position').textContent = st.position ? 'position ' + st.position + ' in the queue' : '';
-    $('progress-text').textContent = 'iteration ' + st.iteration + ' of ' + st.iterations +
+    $('progress-text').textContent = (st.sweep ? 'picture ' : 'iteration ') + st.iteration + ' of ' + st.iterations +
       (st.state === 'running' ? ' · evaluation ' + st.evaluation + (st.loss ? ' · loss ' + st.loss.toExponential(3) : '') : '');
     $('eta').textContent = st.state === 'running' && st.eta_s > 0 ? seconds(st.eta_s) + ' left' : '';
     $('progress').max = st.iterations;
@@ -68,12 +69,14 @@ function followJob(section) {
       $('current').src = st.image;
       $('current').hidden = false;
     }
-    drawLosses(canvas, st.losses);
+    drawLosses(canvas, st.losses, unit);
     if (done.includes(st.state)) {
       source.close();
       $('cancel-form').hidden = true;
       $('download').hidden = !st.image;
       $('download-gif').hidden = !st.gif;
+      // A sweep's page lists its pictures' results: show them.
+      if (st.sweep) location.reload();
     }
   });
   source.onerror = () => {
