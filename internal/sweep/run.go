@@ -111,6 +111,9 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			obs.Failed(p, err)
 		}
 	}
+	// Points that differ only in the content image (a batch's photos) share
+	// the style's Gram targets.
+	grams := transfer.NewGramCache()
 	for i := range pending {
 		p := &pending[i]
 		if err := ctx.Err(); err != nil {
@@ -130,6 +133,7 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		in := transfer.Inputs{
 			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
 			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
+			Grams:   grams,
 		}
 		res, err := transfer.Run(ctx, model, in, p.Config.Settings, obs.Transfer)
 		plan.release(pending[i+1:])

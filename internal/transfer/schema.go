@@ -163,6 +163,8 @@ var Schema = []Setting{
 	// Issue 12's controls (controls.go).
 	controlSchema[0], controlSchema[1], controlSchema[2], controlSchema[3], controlSchema[4],
 	controlSchema[5], controlSchema[6], controlSchema[7], controlSchema[8],
+	// Issue 15's temporal term of a video's frames (temporal.go).
+	temporalSetting,
 }
 
 // Lookup returns the setting of a name, or an error listing the settings.

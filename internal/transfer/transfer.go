@@ -97,6 +97,10 @@ type Settings struct {
 
 	// Precision of the convolutions; PrecisionFP32 unless asked.
 	Precision Precision
+
+	// TemporalWeight weighs a video frame's temporal term (temporal.go); it
+	// needs Inputs.Previous and PreviousContent. 0: off.
+	TemporalWeight float64
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -176,6 +180,13 @@ type Inputs struct {
 	// file of InitImage, or in place of Settings.Init's choice (a video's
 	// previous frame's result).
 	Init *preprocess.Image
+	// Grams, when not nil, keeps the fast graph's style Gram targets between
+	// runs: those that share a style, size and style settings compute them once
+	// (a batch's photos, a clip's frames). The results are the same bits.
+	Grams *GramCache
+	// Previous and PreviousContent are the previous video frame's result and
+	// input, for the temporal term (Settings.TemporalWeight).
+	Previous, PreviousContent *preprocess.Image
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -228,17 +239,21 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
 	switch {
 	case s.Graph == GraphFast && plain:
-		if eval, err = newFastEvaluator(model, content, styles[0], w, h, &s); err != nil {
+		if eval, err = newCachedFastEvaluator(model, content, styles[0], w, h, &s, in.Grams); err != nil {
 			return nil, err
 		}
 	case s.Graph == GraphFast:
-		if eval, err = newControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s); err != nil {
+		if eval, err = newCachedControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s, in.Grams); err != nil {
 			return nil, err
 		}
 	default:
 		e := newRecipeEvaluator(model, content, styles[0], w, h, &s)
 		e.sig = controlSignature(sigRecipe, &s, false, newWeightInputs(&s))
 		eval = e
+	}
+
+	if eval.temporal, err = newTemporalTerm(in, &s); err != nil {
+		return nil, err
 	}
 
 	// The starting image (RECIPE section 4).
