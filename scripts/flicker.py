@@ -1,6 +1,7 @@
 """Measures how much a styled clip flickers, chained against independent frames.
 
-It makes a test clip itself (a slow pan and zoom over a photo), styles it with
+It makes a test clip itself (a slow pan and zoom over a photo, or with --motion
+object a still photo with a square sliding across it), styles it with
 `neuralstyle video` in each mode into OUT/<mode>, and reports for each the
 flicker ratio: the mean absolute difference between consecutive output frames
 divided by the same between the input frames. 1.0 is a clip that changes as
@@ -32,25 +33,42 @@ import numpy as np
 from PIL import Image
 
 
-def make_clip(photo: Path, out: Path, frames: int, size: int) -> list[Path]:
-    """Writes frames of a slow pan (left to right by a tenth of the photo's
-    width) and zoom (in by 15%) over the photo's centre, each size x size,
-    as out/frame_0001.png ...; returns their paths."""
+def make_clip(photo: Path, out: Path, frames: int, size: int, motion: str = "pan") -> list[Path]:
+    """Writes frames, each size x size, as out/frame_0001.png ...; returns their
+    paths. motion "pan": a slow pan (left to right by a tenth of the photo's
+    width) and zoom (in by 15%) over the photo's centre. motion "object": the
+    photo's centre held still, with a square a quarter of the frame's side
+    (cut from the photo's top left) sliding across its middle, left to right:
+    the case the temporal term is for, most of the frame unchanged."""
+    if motion not in MOTIONS:
+        raise ValueError(f"motion {motion!r}: want one of {', '.join(MOTIONS)}")
     img = Image.open(photo).convert("RGB")
     w, h = img.size
     out.mkdir(parents=True, exist_ok=True)
+    side0 = 0.8 * min(w, h)
+    still = img.resize((size, size), Image.Resampling.LANCZOS,
+                       box=(w / 2 - side0 / 2, h / 2 - side0 / 2, w / 2 + side0 / 2, h / 2 + side0 / 2))
+    q = max(size // 4, 1)
+    patch = img.resize((q, q), Image.Resampling.LANCZOS, box=(0, 0, min(w, h) / 4, min(w, h) / 4))
     paths = []
     for i in range(frames):
         t = i / max(frames - 1, 1)
-        side = 0.8 * min(w, h) * (1 - 0.15 * t)
-        cx = w * (0.45 + 0.10 * t)
-        cy = h * 0.5
-        box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-        frame = img.resize((size, size), Image.Resampling.LANCZOS, box=box)
+        if motion == "pan":
+            side = side0 * (1 - 0.15 * t)
+            cx = w * (0.45 + 0.10 * t)
+            cy = h * 0.5
+            box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+            frame = img.resize((size, size), Image.Resampling.LANCZOS, box=box)
+        else:
+            frame = still.copy()
+            frame.paste(patch, (round(t * (size - q)), (size - q) // 2))
         path = out / f"frame_{i + 1:04d}.png"
         frame.save(path)
         paths.append(path)
     return paths
+
+
+MOTIONS = ("pan", "object")
 
 
 def mean_change(paths: list[Path]) -> float:
@@ -125,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--content", required=True, type=Path, help="photo the clip pans over")
     ap.add_argument("--style", required=True)
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--motion", choices=MOTIONS, default="pan", help="the test clip: pan (and zoom) over the photo, or an object sliding over it")
     ap.add_argument("--frames", type=int, default=24)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--iterations", type=int, default=10)
@@ -141,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--frames: at least 2")
 
     clip = args.out / "clip"
-    inputs = make_clip(args.content, clip, args.frames, args.size)
+    inputs = make_clip(args.content, clip, args.frames, args.size, args.motion)
     base = mean_change(inputs)
     masks = static_masks(inputs)
     held = float(np.mean([m.mean() for m in masks]))
@@ -159,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"mode": name, "output_change": change, "ratio": change / base,
                      "held_change": masked_change(styled, masks), "seconds": seconds})
 
-    print(f"clip: {args.frames} frames {args.size}x{args.size} over {args.content.name}, style {Path(args.style).name}, "
+    print(f"clip: {args.frames} frames {args.size}x{args.size}, {args.motion} over {args.content.name}, style {Path(args.style).name}, "
           f"init {args.init}, {args.iterations} iterations of maxfun {args.maxfun}; input frame-to-frame change {base:.3f} (0-255); "
           f"the temporal mask holds {100 * held:.0f}% of the pixels")
     print("| mode | output change | / input change | output change where held | seconds (this run) |")

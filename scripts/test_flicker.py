@@ -61,3 +61,16 @@ def test_runs() -> None:
     names = [name for name, _ in flicker.runs(1, [10, 0.5])]
     assert names == ["independent", "chained", "chained-next1", "chained-temporal10", "chained-temporal0.5"]
     assert flicker.runs(0, [10])[-1][1] == ["--mode", "chained", "--temporal-weight", "10"]
+
+
+def test_make_clip_object(tmp_path: Path) -> None:
+    paths = flicker.make_clip(photo(tmp_path), tmp_path / "clip", frames=4, size=16, motion="object")
+    frames = [np.asarray(Image.open(p), dtype=np.int16) for p in paths]
+    # Only the sliding square's rows (6 to 9 of 16) change; its 4x4 square moves
+    # by 4 pixels a frame.
+    for a, b in zip(frames, frames[1:]):
+        changed = np.abs(a - b).sum(axis=(1, 2)) > 0
+        assert not changed[:6].any() and not changed[10:].any()
+        assert changed[6:10].all()
+    with pytest.raises(ValueError, match="motion"):
+        flicker.make_clip(photo(tmp_path), tmp_path / "x", frames=2, size=16, motion="spin")
