@@ -49,6 +49,11 @@ var temporalSetting = Setting{Name: "temporal-weight", Kind: KindNumber, Advance
 		if c.TemporalWeight != 0 && c.Content != "" {
 			return errors.New("applies to the frames of a video (neuralstyle video): a single transfer has no previous frame")
 		}
+		// The previous result has the content's colours put back; the image
+		// being optimised does not.
+		if c.TemporalWeight != 0 && (c.OriginalColors || c.ColorTransfer == ColorLuminance) {
+			return errors.New("excludes --original-colors and --color-transfer luminance: the previous frame's result has the content's colours, the image being optimised does not")
+		}
 		return nil
 	}}
 

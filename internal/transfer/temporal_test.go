@@ -111,8 +111,9 @@ func TestStaticMask(t *testing.T) {
 }
 
 // TestTemporalSetting: the temporal weight is refused for a single transfer
-// (a Config with a content image), and a run without the previous frame is
-// refused before any work.
+// (a Config with a content image) and with the colour controls that put the
+// content's colours back, and a run without the previous frame is refused
+// before any work.
 func TestTemporalSetting(t *testing.T) {
 	c := DefaultConfig()
 	s, err := Lookup("temporal-weight")
@@ -127,6 +128,11 @@ func TestTemporalSetting(t *testing.T) {
 	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "temporal") {
 		t.Errorf("a video's settings: %v", err)
 	}
+	c.OriginalColors = true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: excludes --original-colors") {
+		t.Errorf("with original colours: %v", err)
+	}
+	c.OriginalColors = false
 	c.Content, c.Style = "a.png", "b.png"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: applies to the frames of a video") {
 		t.Errorf("a single transfer with a temporal weight: %v", err)
