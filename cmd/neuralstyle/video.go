@@ -38,7 +38,8 @@ func videoCommand() *cli.Command {
 			"frame10; a gap in their numbers is an error unless --allow-gaps) or of a CLIP, which ffmpeg\n" +
 			"reads (Debian's ffmpeg package). The first frame starts as --init says; in chained mode\n" +
 			"(the default) each later frame starts from the previous frame's result, which keeps the\n" +
-			"clip from flickering, and --next-iterations can shorten their runs. Frames go to\n" +
+			"clip from flickering, and --next-iterations can shorten their runs; --temporal-weight W\n" +
+			"also holds each frame's result to the previous one where the input did not change. Frames go to\n" +
 			"DIR/frames/frame_000001.png ... as they finish, so a rerun resumes at the first frame\n" +
 			"missing; DIR/video.json records the inputs and settings, and a rerun with others refuses\n" +
 			"the folder. At the end: DIR/video.gif, and DIR/video.mp4 when ffmpeg is installed.",
