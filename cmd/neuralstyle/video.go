@@ -212,11 +212,16 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 			if bar != nil {
 				bar.finish()
 			}
-			loss := 0.0
+			loss, temporal := 0.0, ""
 			if k := len(res.Iterations); k > 0 {
-				loss = res.Iterations[k-1].Loss
+				last := res.Iterations[k-1]
+				loss = last.Loss
+				// Its share of the loss, to choose the weight by.
+				if j.job.Config.TemporalWeight != 0 && i > 1 {
+					temporal = fmt.Sprintf(" (temporal term %g)", last.Terms.Temporal)
+				}
 			}
-			fmt.Fprintf(stdout, "frame %d/%d done in %s: loss %g\n", i, n, roundDuration(elapsed), loss)
+			fmt.Fprintf(stdout, "frame %d/%d done in %s: loss %g%s\n", i, n, roundDuration(elapsed), loss, temporal)
 		},
 	}
 	obs.Transfer.Evaluation = func(i, e int, t transfer.Terms, elapsed time.Duration) {

@@ -227,8 +227,12 @@ func TestVideoTemporal(t *testing.T) {
 	change := func(weight string) float64 {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "w"+weight)
-		if code, stdout, stderr := neuralstyle(videoArgs(t, out, "--maxfun", "4", "--temporal-weight", weight, dir)...); code != 0 {
+		code, stdout, stderr := neuralstyle(videoArgs(t, out, "--maxfun", "4", "--temporal-weight", weight, dir)...)
+		if code != 0 {
 			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		if on := weight != "0"; strings.Contains(stdout, "(temporal term ") != on {
+			t.Errorf("weight %s: the temporal term reported %v, want %v:\n%s", weight, !on, on, stdout)
 		}
 		if got := readVideoRecord(t, out).Settings["temporal-weight"]; got != weight {
 			t.Errorf("video.json: temporal-weight %q, want %q", got, weight)
