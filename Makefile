@@ -112,7 +112,7 @@ test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
 
 test-py:
-	cd $(CURDIR) && $(PY) -m pytest -q savedmodel scripts
+	cd $(CURDIR) && $(PY) -m pytest -q --durations=15 savedmodel scripts
 
 # Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
 # transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per

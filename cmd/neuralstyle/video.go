@@ -38,7 +38,8 @@ func videoCommand() *cli.Command {
 			"frame10; a gap in their numbers is an error unless --allow-gaps) or of a CLIP, which ffmpeg\n" +
 			"reads (Debian's ffmpeg package). The first frame starts as --init says; in chained mode\n" +
 			"(the default) each later frame starts from the previous frame's result, which keeps the\n" +
-			"clip from flickering, and --next-iterations can shorten their runs. Frames go to\n" +
+			"clip from flickering, and --next-iterations can shorten their runs; --temporal-weight W\n" +
+			"also holds each frame's result to the previous one where the input did not change. Frames go to\n" +
 			"DIR/frames/frame_000001.png ... as they finish, so a rerun resumes at the first frame\n" +
 			"missing; DIR/video.json records the inputs and settings, and a rerun with others refuses\n" +
 			"the folder. At the end: DIR/video.gif, and DIR/video.mp4 when ffmpeg is installed.",
@@ -211,11 +212,16 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 			if bar != nil {
 				bar.finish()
 			}
-			loss := 0.0
+			loss, temporal := 0.0, ""
 			if k := len(res.Iterations); k > 0 {
-				loss = res.Iterations[k-1].Loss
+				last := res.Iterations[k-1]
+				loss = last.Loss
+				// Its share of the loss, to choose the weight by.
+				if j.job.Config.TemporalWeight != 0 && i > 1 {
+					temporal = fmt.Sprintf(" (temporal term %g)", last.Terms.Temporal)
+				}
 			}
-			fmt.Fprintf(stdout, "frame %d/%d done in %s: loss %g\n", i, n, roundDuration(elapsed), loss)
+			fmt.Fprintf(stdout, "frame %d/%d done in %s: loss %g%s\n", i, n, roundDuration(elapsed), loss, temporal)
 		},
 	}
 	obs.Transfer.Evaluation = func(i, e int, t transfer.Terms, elapsed time.Duration) {

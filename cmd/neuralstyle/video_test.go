@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/internal/video"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // frameFolder writes frames named name(i) for each i of numbers.
@@ -205,5 +208,60 @@ func TestVideoClip(t *testing.T) {
 		"-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", filepath.Join(out, "video.mp4")).Output()
 	if err != nil || strings.TrimSpace(string(probe)) != "4" {
 		t.Errorf("video.mp4: ffprobe counts %q frames (%v), want 4", probe, err)
+	}
+}
+
+// TestVideoTemporal: two identical input frames, so every pixel is held: with a
+// temporal weight the second frame's result stays closer to the first's than
+// without (chained, where the second continues from the first). The weight is
+// in video.json, and a single transfer refuses it. 50 s on this shared two-core
+// machine (three runs, each loading the model).
+func TestVideoTemporal(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "clip")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		writeTestPhoto(t, filepath.Join(dir, fmt.Sprintf("frame%d.png", i)), 40, 36, 1)
+	}
+	change := func(weight string) float64 {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "w"+weight)
+		code, stdout, stderr := neuralstyle(videoArgs(t, out, "--maxfun", "4", "--temporal-weight", weight, dir)...)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+		}
+		if on := weight != "0"; strings.Contains(stdout, "(temporal term ") != on {
+			t.Errorf("weight %s: the temporal term reported %v, want %v:\n%s", weight, !on, on, stdout)
+		}
+		if got := readVideoRecord(t, out).Settings["temporal-weight"]; got != weight {
+			t.Errorf("video.json: temporal-weight %q, want %q", got, weight)
+		}
+		var frames [2]*preprocess.Image
+		for i := range frames {
+			img, err := imagefile.ReadFile(video.FramePath(out, i+1), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames[i] = img
+		}
+		sum := 0.0
+		for i, v := range frames[0].Pix {
+			sum += math.Abs(float64(v) - float64(frames[1].Pix[i]))
+		}
+		return sum / float64(len(frames[0].Pix))
+	}
+	// The random-weights model's loss is about 3e9 at 32x32, so the term needs a
+	// weight to match: measured 1.255 without, 0.483 with (1e6 changes no 8-bit
+	// pixel).
+	without, with := change("0"), change("1e+09")
+	t.Logf("mean change of the result between the frames: %.3f without, %.3f with the temporal term", without, with)
+	if !(with < without/2) {
+		t.Errorf("the second frame's result moved %.3f (of 255) from the first's with the temporal term, %.3f without: want under half", with, without)
+	}
+
+	code, _, stderr := neuralstyle("transfer", "--content", "x.png", "--style", "y.png", "--out", filepath.Join(t.TempDir(), "o.png"), "--temporal-weight", "1")
+	if code != exitUsage || !strings.Contains(stderr, "temporal-weight: applies to the frames of a video") {
+		t.Errorf("transfer --temporal-weight: exit %d\n%s", code, stderr)
 	}
 }

@@ -121,6 +121,9 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 			obs.Failed(p, err)
 		}
 	}
+	// Points that differ only in the content image (a batch's photos) share
+	// the style's Gram targets.
+	grams := transfer.NewGramCache()
 	for i := range pending {
 		p := &pending[i]
 		if err := ctx.Err(); err != nil {
@@ -140,6 +143,7 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		in := transfer.Inputs{
 			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
 			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
+			Grams:   grams,
 		}
 		res, err := runTransfer(ctx, in, p.Config.Settings, obs.Transfer)
 		plan.release(pending[i+1:])

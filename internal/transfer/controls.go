@@ -267,6 +267,9 @@ func CheckInputs(in Inputs, s *Settings) error {
 		}
 		return fmt.Errorf("a starting image file was given but init is %s; use init image", s.Init)
 	}
+	if s.TemporalWeight != 0 && (in.Previous == nil || in.PreviousContent == nil) {
+		return errors.New("the temporal weight needs the previous frame's result and input: it applies to a video's frames after the first")
+	}
 	if s.Graph == GraphRecipe && (len(styles) > 1 || s.StyleScale != 1 || in.StyleMasks != nil) {
 		return errors.New("the recipe graph takes one style at the content's size without masks; use the fast graph for several styles, a style scale or masks")
 	}
@@ -429,26 +432,23 @@ func maskTensor(masks []*preprocess.Image, w, h int) (*tfgraph.Tensor, error) {
 // a style scale (Gram targets scaled to the combination's size) and average
 // pooling. fast_targets runs once per style, on the same content.
 func newControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]float32, masks []*preprocess.Image, w, h, sw, sh int, s *Settings) (*evaluator, error) {
+	return newCachedControlledFastEvaluator(m, content, styles, masks, w, h, sw, sh, s, nil)
+}
+
+// newCachedControlledFastEvaluator is newControlledFastEvaluator taking each
+// style's Gram targets from cache when it holds them (nil: always computed).
+func newCachedControlledFastEvaluator(m *tfgraph.Model, content []float32, styles [][]float32, masks []*preprocess.Image, w, h, sw, sh int, s *Settings, cache *GramCache) (*evaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	styleShape := []int64{1, int64(sh), int64(sw), 3}
 	weights := newWeightInputs(s)
-	var contentFeatures *tfgraph.Tensor
+	contentFeatures, styleGrams, err := fastTargets(m, controlSignature(sigFastTargets, s, false, weights), content, shape, styles, styleShape, weights, cache)
+	if err != nil {
+		return nil, err
+	}
 	grams := make([][]*tfgraph.Tensor, len(Layers)) // [layer][style]
-	for k, style := range styles {
-		targets, err := m.Run(controlSignature(sigFastTargets, s, false, weights), map[string]*tfgraph.Tensor{
-			inContent:        {Shape: shape, Data: content},
-			inStyle:          {Shape: styleShape, Data: style},
-			inContentWeights: weights.content,
-			inStyleWeights:   weights.style,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("content and style targets (style %d): %w", k+1, err)
-		}
-		if k == 0 {
-			contentFeatures = targets[inContentFeature]
-		}
+	for _, g := range styleGrams {
 		for i := range Layers {
-			grams[i] = append(grams[i], scaleGram(targets[gramName(i)], i, w, h, sw, sh))
+			grams[i] = append(grams[i], scaleGram(g[i], i, w, h, sw, sh))
 		}
 	}
 	masked := masks != nil

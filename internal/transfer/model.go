@@ -147,9 +147,11 @@ func signature(base string, w weightInputs, p Precision) string {
 }
 
 // Terms are the loss and its parts at one point, as the model computes them in
-// float32.
+// float32. Temporal is a video frame's temporal term (0 when off), computed in
+// float64 and added to the model's loss before its rounding to float32.
 type Terms struct {
 	Loss, Content, Style, TV float32
+	Temporal                 float32
 }
 
 // weightInputs are the run-time layer and weight choices, as the model takes them.
@@ -210,27 +212,28 @@ func newRecipeEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s 
 // and then runs VGG16 on the combination image alone: a third of the network
 // work, the same bits.
 func newFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings) (*evaluator, error) {
+	return newCachedFastEvaluator(m, content, style, w, h, s, nil)
+}
+
+// newCachedFastEvaluator is newFastEvaluator taking the style's Gram targets
+// from cache when it holds them (nil: always computed).
+func newCachedFastEvaluator(m *tfgraph.Model, content, style []float32, w, h int, s *Settings, cache *GramCache) (*evaluator, error) {
 	shape := []int64{1, int64(h), int64(w), 3}
 	weights := newWeightInputs(s)
-	targets, err := m.Run(signature(sigFastTargets, weights, s.Precision), map[string]*tfgraph.Tensor{
-		inContent:        {Shape: shape, Data: content},
-		inStyle:          {Shape: shape, Data: style},
-		inContentWeights: weights.content,
-		inStyleWeights:   weights.style,
-	})
+	features, grams, err := fastTargets(m, signature(sigFastTargets, weights, s.Precision), content, shape, [][]float32{style}, shape, weights, cache)
 	if err != nil {
-		return nil, fmt.Errorf("content and style targets: %w", err)
+		return nil, err
 	}
 	e := &evaluator{model: m, sig: signature(sigFast, weights, s.Precision), combo: tfgraph.NewTensor(shape...), width: w}
 	e.inputs = map[string]*tfgraph.Tensor{
 		inCombination:    e.combo,
-		inContentFeature: targets[inContentFeature],
+		inContentFeature: features,
 		inContentWeights: weights.content,
 		inStyleWeights:   weights.style,
 		inTVWeight:       weights.tv,
 	}
 	for i := range Layers {
-		e.inputs[gramName(i)] = targets[gramName(i)]
+		e.inputs[gramName(i)] = grams[0][i]
 	}
 	return e, nil
 }

@@ -50,6 +50,7 @@ type Setting struct {
 	Choices     []string // for KindChoice, in the order help lists them
 	Sweep       bool     // a sweep may set it or vary it along an axis
 	Advanced    bool     // folded away in forms: most runs leave it alone
+	VideoOnly   bool     // applies to a video's frames only: single-image forms leave it out
 	Required    bool     // a run needs it and it has no default
 	List        bool     // its text is a comma-separated list (a sweep separates values with ';')
 
@@ -165,6 +166,8 @@ var Schema = []Setting{
 	// Issue 12's controls (controls.go).
 	controlSchema[0], controlSchema[1], controlSchema[2], controlSchema[3], controlSchema[4],
 	controlSchema[5], controlSchema[6], controlSchema[7], controlSchema[8],
+	// Issue 15's temporal term of a video's frames (temporal.go).
+	temporalSetting,
 }
 
 // Lookup returns the setting of a name, or an error listing the settings.

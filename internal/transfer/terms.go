@@ -20,7 +20,7 @@ func (t *termTracker) at(x []float64) Terms {
 		return terms
 	}
 	nan := float32(math.NaN())
-	return Terms{nan, nan, nan, nan}
+	return Terms{nan, nan, nan, nan, nan}
 }
 
 // hashPoint is FNV-1a over the values' bits, eight bytes at a time.

@@ -107,6 +107,10 @@ type Settings struct {
 
 	// Precision of the convolutions; PrecisionFP32 unless asked.
 	Precision Precision
+
+	// TemporalWeight weighs a video frame's temporal term (temporal.go); it
+	// needs Inputs.Previous and PreviousContent. 0: off.
+	TemporalWeight float64
 }
 
 // Defaults returns the notebook's run: 512x512, content 0.025 on block2_conv2, style
@@ -188,8 +192,15 @@ type Inputs struct {
 	// Init, when not nil, is the starting image, resized to the run's size: the
 	// file of InitImage, or in place of Settings.Init's choice (a video's
 	// previous frame's result).
-	Init  *preprocess.Image
-	start []float64 // a starting point replacing Init's, of the run's size (runScales)
+	Init *preprocess.Image
+	// Grams, when not nil, keeps the fast graph's style Gram targets between
+	// runs: those that share a style, size and style settings compute them once
+	// (a batch's photos, a clip's frames). The results are the same bits.
+	Grams *GramCache
+	// Previous and PreviousContent are the previous video frame's result and
+	// input, for the temporal term (Settings.TemporalWeight).
+	Previous, PreviousContent *preprocess.Image
+	start                     []float64 // a starting point replacing Init's, of the run's size (runScales)
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
@@ -259,17 +270,23 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			return nil, err
 		}
 	case s.Graph == GraphFast && plain:
-		if eval, err = newFastEvaluator(model, content, styles[0], w, h, &s); err != nil {
+		if eval, err = newCachedFastEvaluator(model, content, styles[0], w, h, &s, in.Grams); err != nil {
 			return nil, err
 		}
 	case s.Graph == GraphFast:
-		if eval, err = newControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s); err != nil {
+		if eval, err = newCachedControlledFastEvaluator(model, content, styles, in.StyleMasks, w, h, sw, sh, &s, in.Grams); err != nil {
 			return nil, err
 		}
 	default:
 		e := newRecipeEvaluator(model, content, styles[0], w, h, &s)
 		e.sig = controlSignature(sigRecipe, &s, false, newWeightInputs(&s))
 		eval = e
+	}
+
+	if term, err := newTemporalTerm(in, &s, w, h); err != nil {
+		return nil, err
+	} else if term != nil {
+		eval = withTemporal{eval, term}
 	}
 
 	// The starting image (RECIPE section 4).

@@ -2,7 +2,10 @@
 // from the previous frame's result rather than from noise, so the optimiser
 // keeps what the two frames share and the styled clip flickers less; the
 // independent mode starts every frame from the settings' own start, as a batch
-// would, for comparison.
+// would, for comparison. With a temporal weight (transfer.Settings.TemporalWeight)
+// each frame after the first also pays for moving away from the previous
+// frame's result where its input did not change. The style's Gram targets are
+// computed once, for the first frame run.
 //
 // Output folder:
 //
@@ -228,12 +231,17 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 	}
 	rep := &Report{}
 	n := len(job.Frames)
-	var prev *preprocess.Image // the previous frame's result, in chained mode
+	// The style's Gram targets are computed for the first frame and reused.
+	grams := transfer.NewGramCache()
+	temporal := job.Config.TemporalWeight != 0
+	// The previous frame's result and input, in chained mode or with the
+	// temporal term; nil after a skipped frame, read back when needed.
+	var prev, prevContent *preprocess.Image
 	for i, input := range job.Frames {
 		dst := FramePath(out, i+1)
 		if _, err := os.Stat(dst); err == nil {
 			rep.Skipped++
-			prev = nil // read back only if the next frame runs
+			prev, prevContent = nil, nil
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -244,18 +252,28 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 			return rep, fmt.Errorf("video: frame %d: %w", i+1, err)
 		}
 		settings := job.Config.Settings
-		in := transfer.Inputs{Content: content, Style: style}
-		if job.Mode == Chained && i > 0 {
-			if prev == nil {
-				if prev, err = imagefile.ReadFile(FramePath(out, i), nil); err != nil {
-					return rep, fmt.Errorf("video: the result of frame %d, which starts frame %d: %w", i, i+1, err)
-				}
+		settings.TemporalWeight = 0 // the first frame has none before it
+		in := transfer.Inputs{Content: content, Style: style, Grams: grams}
+		if i > 0 && (job.Mode == Chained || temporal) && prev == nil {
+			if prev, err = imagefile.ReadFile(FramePath(out, i), nil); err != nil {
+				return rep, fmt.Errorf("video: the result of frame %d, which starts frame %d: %w", i, i+1, err)
 			}
+		}
+		if job.Mode == Chained && i > 0 {
 			in.Init = prev
 			settings.Init = transfer.InitImage // the previous frame's result
 			if job.NextIterations > 0 {
 				settings.Iterations = job.NextIterations
 			}
+		}
+		if temporal && i > 0 {
+			if prevContent == nil {
+				if prevContent, err = imagefile.ReadFile(job.Frames[i-1], decode); err != nil {
+					return rep, fmt.Errorf("video: frame %d: %w", i, err)
+				}
+			}
+			settings.TemporalWeight = job.Config.TemporalWeight
+			in.Previous, in.PreviousContent = prev, prevContent
 		}
 		if obs.Frame != nil {
 			obs.Frame(i+1, n, input)
@@ -271,7 +289,7 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 		if err := imagefile.WritePNG(dst, res.Image); err != nil {
 			return rep, fmt.Errorf("video: %w", err)
 		}
-		prev = res.Image
+		prev, prevContent = res.Image, content
 		rep.Ran++
 		if obs.Finished != nil {
 			obs.Finished(i+1, n, res, time.Since(start))
