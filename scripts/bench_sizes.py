@@ -84,7 +84,8 @@ def transfer_args(a: argparse.Namespace, side: int, tile: int, opt: str, out: Pa
         a.bin, "transfer", "--model", a.model, "--device", "cpu", "--quiet",
         "--content", a.content, "--style", a.style, "--size", str(side), "--tile", str(tile),
         "--optimizer", opt, "--iterations", "1", "--maxfun", str(a.evaluations), "--out", str(out),
-    ] + (["--style-layers", a.style_layers] if a.style_layers else [])  # fmt: skip
+    ] + (["--style-layers", a.style_layers] if a.style_layers else []) + (
+        ["--max-memory", a.max_memory] if a.max_memory else [])  # fmt: skip
 
 
 def measure(a: argparse.Namespace, side: int, tile: int, opt: str, tmp: Path) -> Row:
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--style", default=STYLE)
     p.add_argument("--runs", default="512:0,512:256,1024:0,1024:512", help="comma-separated SIDE:TILE[:OPTIMIZER]")
     p.add_argument("--style-layers", help="--style-layers of the runs (default: the notebook's, to block5_conv3)")
+    p.add_argument("--max-memory", help="--max-memory of the runs (e.g. 10GiB): the bound each must plan within")
     p.add_argument("--evaluations", type=int, default=2, help="--maxfun of the one outer iteration (default 2)")
     p.add_argument("--out", help="also write the table to this file")
     a = p.parse_args(argv)
