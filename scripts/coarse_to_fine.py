@@ -1,13 +1,15 @@
 """Coarse to fine against full size at equal wall time.
 
-Runs two transfers of the same images to the same final size, one after the
-other: one that starts at the final size (--iterations FULL), and one that runs
---scales first (--iterations EACH at every scale, the final one included). Both
-optimise the same loss at the final size, so their last losses there compare
-directly. The comparison is made at the coarse-to-fine run's whole wall time:
-the full-size run's loss after the last iteration it had finished by then,
+Runs two transfers of the same images to the same final size at the same time,
+side by side, so that both see the same machine (on a shared machine, runs one
+after the other do not): one that starts at the final size (--iterations FULL),
+and one that runs --scales first (--iterations EACH at every scale, the final one
+included). Both optimise the same loss at the final size, so their losses there
+compare directly. The comparison is made at the coarse-to-fine run's whole wall
+time: the full-size run's loss after the last iteration it had finished by then,
 counting its setup (model load, targets) as the process's wall time less its
-iterations' seconds. Prints both curves' points and a Markdown table.
+iterations' seconds. Each process gets half the cores (--threads), so neither
+starves the other. Prints both curves' points and a Markdown table.
 
     .venv/bin/python scripts/coarse_to_fine.py --model build/model-hed --long-side 512 --scales 256
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -63,18 +66,21 @@ def points(log: str, wall: float) -> list[Point]:
     return out
 
 
-def run(a: argparse.Namespace, name: str, extra: list[str], tmp: Path) -> Run:
+def start(a: argparse.Namespace, name: str, extra: list[str], tmp: Path) -> tuple[subprocess.Popen, float, Path]:
     log = tmp / f"{name}.jsonl"
     cmd = [
-        a.bin, "transfer", "--model", a.model, "--device", "cpu", "--quiet",
+        a.bin, "transfer", "--model", a.model, "--device", "cpu", "--quiet", "--threads", str(a.threads),
         "--content", a.content, "--style", a.style, "--long-side", str(a.long_side),
         "--out", str(tmp / f"{name}.png"), "--log", str(log), *extra,
     ]  # fmt: skip
-    start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.monotonic() - start
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True), time.monotonic(), log
+
+
+def finish(name: str, proc: subprocess.Popen, began: float, log: Path) -> Run:
+    _, err = proc.communicate()
+    wall = time.monotonic() - began
     if proc.returncode != 0:
-        raise SystemExit(f"coarse_to_fine: {' '.join(cmd)}: exit {proc.returncode}\n{proc.stderr}")
+        raise SystemExit(f"coarse_to_fine: {' '.join(map(str, proc.args))}: exit {proc.returncode}\n{err}")
     return Run(name, wall, points(log.read_text(), wall))
 
 
@@ -102,12 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scales", default="256", help="the coarse run's --scales (long sides before the final one)")
     p.add_argument("--full-iterations", type=int, default=10, help="the full-size run's --iterations (the notebook's 10)")
     p.add_argument("--each", type=int, default=5, help="the coarse-to-fine run's --iterations at each scale")
+    p.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) // 2), help="each run's --threads")
     p.add_argument("--out", help="also write the table to this file")
     a = p.parse_args(argv)
+    full_name = f"full size, {a.full_iterations} iterations"
+    c2f_name = f"scales {a.scales} then {a.long_side}, {a.each} iterations each"
     with tempfile.TemporaryDirectory() as tmp:
-        full = run(a, f"full size, {a.full_iterations} iterations", ["--iterations", str(a.full_iterations)], Path(tmp))
-        c2f = run(a, f"scales {a.scales} then {a.long_side}, {a.each} iterations each",
-                  ["--scales", a.scales, "--iterations", str(a.each)], Path(tmp))  # fmt: skip
+        f = start(a, full_name, ["--iterations", str(a.full_iterations)], Path(tmp))
+        c = start(a, c2f_name, ["--scales", a.scales, "--iterations", str(a.each)], Path(tmp))
+        c2f = finish(c2f_name, *c)
+        full = finish(full_name, *f)
     for r in (full, c2f):
         for pt in r.points:
             print(json.dumps({"run": r.name, **pt.__dict__}), file=sys.stderr)
