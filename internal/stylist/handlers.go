@@ -405,9 +405,15 @@ func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := os.Open(filepath.Join(h.s.jobDir(j.ID), name))
+	h.serveJobFile(w, r, j.ID, filepath.Join(h.s.jobDir(j.ID), name), name, ctype, "This job has no such file yet.")
+}
+
+// serveJobFile serves a file of job id as ctype, saved as name with
+// ?download=1; missing is the page's words when the file is not there (yet).
+func (h *handlers) serveJobFile(w http.ResponseWriter, r *http.Request, id int64, path, name, ctype, missing string) {
+	f, err := os.Open(path)
 	if err != nil {
-		http.Error(w, "This job has no such file yet.", http.StatusNotFound)
+		http.Error(w, missing, http.StatusNotFound)
 		return
 	}
 	defer f.Close()
@@ -419,7 +425,7 @@ func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "no-cache")
 	if r.URL.Query().Get("download") != "" {
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, j.ID, name))
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, id, name))
 	}
 	http.ServeContent(w, r, name, st.ModTime(), f)
 }
@@ -438,22 +444,8 @@ func (h *handlers) point(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f, err := os.Open(sweep.PointImage(h.s.jobDir(j.ID), strings.TrimSuffix(name, ".png")))
-	if err != nil {
-		http.Error(w, "This sweep has no such picture yet.", http.StatusNotFound)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "image/png")
-	if r.URL.Query().Get("download") != "" {
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="stylist-%d-%s"`, j.ID, name))
-	}
-	http.ServeContent(w, r, name, st.ModTime(), f)
+	h.serveJobFile(w, r, j.ID, sweep.PointImage(h.s.jobDir(j.ID), strings.TrimSuffix(name, ".png")), name, "image/png",
+		"This sweep has no such picture yet.")
 }
 
 // upload serves an uploaded image by its server-made name, as the image type
