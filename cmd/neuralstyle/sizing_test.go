@@ -39,7 +39,8 @@ func TestTransferDryRun(t *testing.T) {
 		out  []string
 		err  string
 	}{
-		{[]string{"--long-side", "1600", "--scales", "400,800"}, 0,
+		// A limit given, so that the plan does not depend on this machine's free memory.
+		{[]string{"--long-side", "1600", "--scales", "400,800", "--max-memory", "64GiB"}, 0,
 			[]string{"size 1600x1062, style image 1600x1062\n", "scales (long side) 400, 800, 1600\n", "the whole image at once (no tiles)\n", "peak memory about "}, ""},
 		{[]string{"--size", "4096", "--tile", "512", "--max-memory", "1TiB"}, 0,
 			[]string{"size 4096x4096", "tiles of 512x512 pixels plus a 96-pixel halo\n", "of 1.0 TiB available (--max-memory)\n"}, ""},
