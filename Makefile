@@ -111,8 +111,10 @@ screenshots: browser
 test-go:
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
 
-test-py:
-	cd $(CURDIR) && $(PY) -m pytest -q --durations=15 savedmodel scripts
+# The exporter's tests test the model `make testmodels` exported (rebuilt when the
+# exporter changes) instead of exporting it once more (savedmodel/conftest.py).
+test-py: testmodels
+	cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q --durations=15 savedmodel scripts
 
 # Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
 # transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per

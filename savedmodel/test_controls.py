@@ -18,18 +18,6 @@ from savedmodel.test_export import ONLY, images, rel, run_fast, run_recipe
 SEED = 1
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    out = tmp_path_factory.mktemp("export") / "vgg16-random-seed1"
-    assert ex.main(["--out", str(out), "--weights", "random", "--seed", str(SEED)]) == 0
-    return str(out)
-
-
-@pytest.fixture(scope="module")
-def model(exported):
-    return tf.saved_model.load(exported)
-
-
 def keras_features(pooling: str):
     """Keras' VGG16 on the random weights, its pools replaced by pooling's 2x2
     stride-2 valid Keras layer; returns a model giving the 13 conv outputs."""

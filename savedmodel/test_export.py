@@ -128,18 +128,6 @@ def reference(net: NumpyVGG, content, style, x, cw, sw, tvw) -> dict:
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    out = tmp_path_factory.mktemp("export") / "vgg16-random-seed1"
-    assert ex.main(["--out", str(out), "--weights", "random", "--seed", str(SEED)]) == 0
-    return str(out)
-
-
-@pytest.fixture(scope="module")
-def model(exported):
-    return tf.saved_model.load(exported)
-
-
-@pytest.fixture(scope="module")
 def net():
     return NumpyVGG(vw.random_weights(SEED))
 
@@ -379,7 +367,7 @@ def test_notebook_signatures_refuse_other_layers(model):
         run_fast(model, imgs, deeper, sw, 1.0, prefix="notebook_")
 
 
-def test_metadata(exported):
+def test_metadata(exported, tmp_path):
     with open(os.path.join(exported, "neuralstyle.json")) as f:
         meta = json.load(f)
     assert meta["weights"]["source"] == "random" and meta["weights"]["seed"] == SEED
@@ -388,7 +376,7 @@ def test_metadata(exported):
     assert meta["signatures"]["fast"]["inputs"]["gram_block5_conv3"]["shape"] == [512, 512]
     assert meta["signatures"]["recipe"]["inputs"]["combination"]["shape"] == [1, -1, -1, 3]
     assert meta["tensorflow_version"] == tf.__version__
-    path = os.path.join(os.path.dirname(exported), "again.h5")
+    path = str(tmp_path / "again.h5")
     vw.write_random(path, SEED)  # the same seed writes the same bytes
     assert meta["weights"]["sha256"] == vw.sha256(path)
 

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from savedmodel import export as ex
-from savedmodel.test_export import exported, images, model, rel, run_fast  # noqa: F401 (fixtures)
+from savedmodel.test_export import images, rel, run_fast
 
 # Content and style to block2_conv2: the halo that keeps it exact is 16 pixels (a cut
 # edge corrupts 3 positions at stride 2, rounded up to the 16-pixel alignment).
