@@ -27,18 +27,18 @@ type Plan struct {
 // The tiled estimate: fixed + perPixel * the image's pixels + perTilePixel * the
 // pixels of the largest tile with its halo, times tiledMargin.
 //
-// The fixed part and the per-tile-pixel part are internal/memory's measured
-// model of a whole-image fast evaluation (its bytes per pixel include the Go
-// side's, so as bytes per tile pixel they overstate TensorFlow's activations and
-// gradients). The per-pixel part is counted, not fitted: what the Go side keeps
-// for every pixel of the whole image (tiledGoBytes). Measured with
-// scripts/bench_sizes.py (peak RSS, one iteration of two evaluations, random
-// weights, a 32-pixel halo): 256x256 with tiles of 64, 1,071,861,760 bytes
-// (estimate 0.5% lower); with tiles of 128, 1,079,685,120 (estimate 13% higher).
-// Larger runs were too slow to measure on the shared 2-core build machine.
+// The fixed part is internal/memory's measured model of a whole-image fast
+// evaluation. The per-pixel part is counted, not fitted: what the Go side keeps
+// for every pixel of the whole image (tiledGoBytes). The per-tile-pixel part is
+// fitted to the costliest tile measured, so that no measured peak is above the
+// estimate: scripts/bench_sizes.py's peak RSS (one iteration of at most two
+// evaluations; TestTiledPeakMeasured lists them) gave TensorFlow's share per
+// pixel of the largest tile with its halo as 6,600 bytes at 4096x4096 with tiles
+// of 512, but 9,700 at 512x512 with tiles of 256. The whole-image model's 6,638
+// bytes per pixel left that run's estimate 9% under its peak; 7,830 covers it.
 var (
 	tiledFixed        = 760_207_067.0
-	tiledPerTilePixel = 6637.89
+	tiledPerTilePixel = 7830.0
 )
 
 // tiledMargin scales the tiled estimate as memory's margin scales its own.

@@ -75,23 +75,29 @@ func TestPlan(t *testing.T) {
 }
 
 // TestTiledPeakMeasured holds the tiled estimate to scripts/bench_sizes.py's
-// runs (peak RSS; style layers to block3_conv3, so a 32-pixel halo).
+// runs: peak RSS of one iteration of at most two evaluations (random weights at
+// 256 with style layers to block3_conv3, a 32-pixel halo; HED's weights at 512
+// and above with the notebook's layers, a 96-pixel halo).
 func TestTiledPeakMeasured(t *testing.T) {
 	cl, _ := layerIndex(NotebookContentLayer)
 	for _, m := range []struct {
-		side, tile int
-		peak       uint64
+		side, tile, halo int
+		opt              Optimizer
+		peak             uint64
 	}{
-		{256, 64, 1_071_861_760},
-		{256, 128, 1_079_685_120},
+		{256, 64, 32, OptimizerLBFGS, 1_071_861_760},
+		{256, 128, 32, OptimizerLBFGS, 1_079_685_120},
+		{512, 256, 96, OptimizerLBFGS, 2_948_820_992},
+		{1024, 512, 96, OptimizerLBFGS, 3_634_466_816},
+		{4096, 512, 96, OptimizerAdam, 8_942_448_640},
 	} {
-		est := tiledPeak(m.side, m.side, m.tile, 32, cl, OptimizerLBFGS)
+		est := tiledPeak(m.side, m.side, m.tile, m.halo, cl, m.opt)
 		ratio := float64(est) / float64(m.peak)
-		t.Logf("%dx%d tiles of %d: estimate %s, measured %s (%.3f)", m.side, m.side, m.tile, memory.Format(est), memory.Format(m.peak), ratio)
-		// Measured ratios 0.995 and 1.13: the estimate is the margin's 15% above
-		// what it counts, and what it counts per tile pixel is a whole-image
-		// evaluation's bytes, more than a tile's.
-		if ratio < 0.95 || ratio > 1.3 {
+		t.Logf("%dx%d tiles of %d, %v: estimate %s, measured %s (%.3f)", m.side, m.side, m.tile, m.opt, memory.Format(est), memory.Format(m.peak), ratio)
+		// The estimate must not fall below a measured peak; measured ratios
+		// 1.01 to 1.77 (TensorFlow's share of a tile is not proportional to its
+		// pixels, and the fit covers the costliest).
+		if ratio < 1 || ratio > 1.8 {
 			t.Errorf("%dx%d tiles of %d: estimate %d is %.2f of the measured %d", m.side, m.side, m.tile, est, ratio, m.peak)
 		}
 	}
