@@ -242,10 +242,7 @@ func runBatch(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stdout := c.App.Writer
-	if c.Bool("quiet") {
-		stdout = io.Discard
-	}
+	stdout := reportWriter(c)
 	for _, err := range job.bad {
 		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: skipped: %v\n", err)
 	}

@@ -136,10 +136,7 @@ func runSweep(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stdout := c.App.Writer
-	if c.Bool("quiet") {
-		stdout = io.Discard
-	}
+	stdout := reportWriter(c)
 	switch {
 	case job.list:
 		return listSweep(stdout, job)
@@ -304,4 +301,13 @@ func listSweep(w io.Writer, job *sweepJob) error {
 		fmt.Fprintf(tw, "%d\t%s\t%d/%d\t%s\t%s\n", p.Index, p.Key, shardOf[p.Key], n, status, strings.Join(p.Label(), " "))
 	}
 	return tw.Flush()
+}
+
+// reportWriter is where a command's progress lines go: stdout, or nowhere with
+// --quiet.
+func reportWriter(c *cli.Context) io.Writer {
+	if c.Bool("quiet") {
+		return io.Discard
+	}
+	return c.App.Writer
 }

@@ -134,10 +134,7 @@ func runVideo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	stdout := c.App.Writer
-	if c.Bool("quiet") {
-		stdout = io.Discard
-	}
+	stdout := reportWriter(c)
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	if j.clip {
