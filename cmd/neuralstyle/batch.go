@@ -96,8 +96,10 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if err := j.nameOutputs(good); err != nil {
 		return nil, err
 	}
-	if _, err := imagefile.ReadFile(cfg.Style, cfg.DecodeOptions()); err != nil {
-		return nil, fmt.Errorf("--style: %w", err)
+	// The style images, their masks and a starting image, decoded once here so
+	// that a bad one fails before the model loads.
+	if _, err := cfg.ReadStyleInputs(); err != nil {
+		return nil, err
 	}
 	if err := checkOutputFolder("--out", j.out); err != nil {
 		return nil, err

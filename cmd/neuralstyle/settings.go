@@ -132,10 +132,25 @@ func sweepSettingFlags() []cli.Flag {
 	for _, name := range sweep.Params() {
 		s, _ := transfer.Lookup(name)
 		u := s.Usage + "; a comma-separated list sweeps it"
-		if s.List {
+		switch {
+		case s.Name == "style":
+			u = s.Usage + "; a comma-separated list sweeps it; for points of several styles, lists separated by ';' (a.jpg,b.jpg; is one point of both)"
+		case s.List:
 			u = s.Usage + "; lists separated by ';' sweep it"
 		}
 		flags = append(flags, &cli.StringFlag{Name: name, Usage: u, Category: "Settings (override the file):"})
 	}
 	return flags
+}
+
+// sweepSeparator separates the values of a sweep flag: ';' between lists, ','
+// between single values. --style takes both: a.jpg,b.jpg sweeps two styles, as
+// it did before points could have several, and a.jpg,b.jpg;c.jpg sweeps a
+// blend of two and a third alone.
+func sweepSeparator(name, text string) string {
+	s, _ := transfer.Lookup(name)
+	if s.List && (name != "style" || strings.Contains(text, ";")) {
+		return ";"
+	}
+	return ","
 }

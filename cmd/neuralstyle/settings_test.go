@@ -101,3 +101,22 @@ func TestTransferLogSettings(t *testing.T) {
 		t.Errorf("log has %d lines, want the settings and one iteration:\n%s", len(lines), raw)
 	}
 }
+
+// TestSweepSeparator: a sweep flag's values are separated by ',' or, for lists,
+// by ';'; --style takes ',' between single styles as it always did, and ';'
+// between lists of several.
+func TestSweepSeparator(t *testing.T) {
+	for _, tc := range []struct{ name, text, want string }{
+		{"style-weight", "1,2", ","},
+		{"content", "a.jpg,b.jpg", ","},
+		{"style", "a.jpg,b.jpg", ","},
+		{"style", "a.jpg,b.jpg;c.jpg", ";"},
+		{"style-mask", "m1.png,m2.png", ";"},
+		{"style-blend", "1,0;0.5,0.5", ";"},
+		{"style-layers", "block1_conv1,block2_conv1", ";"},
+	} {
+		if got := sweepSeparator(tc.name, tc.text); got != tc.want {
+			t.Errorf("--%s %s: separator %q, want %q", tc.name, tc.text, got, tc.want)
+		}
+	}
+}

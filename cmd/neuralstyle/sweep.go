@@ -74,12 +74,12 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 		if !c.IsSet(name) {
 			continue
 		}
-		sep := ","
-		if s, _ := transfer.Lookup(name); s.List {
-			sep = ";"
-		}
+		sep := sweepSeparator(name, c.String(name))
 		var values []sweep.Value
 		for _, item := range strings.Split(c.String(name), sep) {
+			if sep == ";" && strings.TrimSpace(item) == "" {
+				continue // "a.jpg,b.jpg;" is one list
+			}
 			v, err := sweep.ParseValue(name, item, "")
 			if err != nil {
 				return nil, usagef("--%s: %v", name, err)

@@ -115,3 +115,52 @@ func TestSweepCommandErrors(t *testing.T) {
 		t.Error("a rejected sweep made its output folder")
 	}
 }
+
+// TestSweepSeveralStylesFlags: by flags, --style lists several styles with ','
+// and separates points with ';' (a trailing ';' makes one point of several);
+// --style-blend and --style-mask sweep lists separated by ';'. --list shows the
+// points without running them.
+func TestSweepSeveralStylesFlags(t *testing.T) {
+	data := "../../scripts/testdata/transfer/"
+	model, err := testmodels.VGG16()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"left.png", "right.png"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("masks are read as a point runs"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	two := data + "style.png," + data + "64x64_seed1/out.png"
+	masks := filepath.Join(dir, "left.png") + "," + filepath.Join(dir, "right.png")
+	for _, tc := range []struct {
+		args   []string
+		points []string // the points' values, as --list shows them
+	}{
+		{[]string{"--style", two}, []string{"style=style", "style=out"}},
+		{[]string{"--style", two + ";" + data + "style.png", "--style-weight", "1,2"},
+			[]string{"style=style+out style-weight=1", "style=style+out style-weight=2", "style=style style-weight=1", "style=style style-weight=2"}},
+		{[]string{"--style", two + ";", "--style-blend", "1,0;0.5,0.5"}, []string{"style-blend=1,0", "style-blend=0.5,0.5"}},
+		{[]string{"--style", two + ";", "--style-mask", masks}, []string{""}},
+	} {
+		code, stdout, stderr := neuralstyle(append([]string{"sweep", "--list", "--model", model, "--content", data + "content.png",
+			"--size", "32", "--graph", "fast"}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		if code != 0 || len(lines) != 1+len(tc.points) {
+			t.Errorf("%v: exit %d\n%s%s", tc.args, code, stdout, stderr)
+			continue
+		}
+		for i, want := range tc.points {
+			if !strings.HasSuffix(strings.TrimSpace(lines[1+i]), " "+want) && want != "" {
+				t.Errorf("%v: point %d is %q, want values %q", tc.args, i+1, lines[1+i], want)
+			}
+		}
+	}
+	// A blend of two weights does not fit points of one style each.
+	code, stdout, stderr := neuralstyle("sweep", "--list", "--model", model, "--content", data+"content.png", "--graph", "fast",
+		"--style", two, "--style-blend", "1,0")
+	if code != exitUsage || !strings.Contains(stderr, "point 1 (style=style): style-blend: 2 weights for 1 style images") {
+		t.Errorf("a blend for points of one style: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -36,7 +36,7 @@ func formFields(values, errs map[string]string) []field {
 	var out []field
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
-		if s.Kind == transfer.KindFile || s.VideoOnly {
+		if s.Kind == transfer.KindFile || s.VideoOnly || s.SeveralStyles {
 			continue
 		}
 		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),

@@ -22,11 +22,12 @@ import (
 // that a restart interrupted skips the points it finished.
 
 // sweepParams are the settings the page offers to sweep: package sweep's,
-// without the images (a sweep here has one photo and one painting).
+// without the images and what needs several styles (a sweep here has one
+// photo and one painting).
 func sweepParams() []string {
 	var out []string
 	for _, name := range sweep.Params() {
-		if set, err := transfer.Lookup(name); err == nil && set.Kind != transfer.KindFile {
+		if set, err := transfer.Lookup(name); err == nil && set.Kind != transfer.KindFile && !set.SeveralStyles {
 			out = append(out, name)
 		}
 	}

@@ -85,14 +85,22 @@ func (s *Spec) Points() ([]Point, error) {
 }
 
 func (p *Point) check() error {
-	err := p.Config.Settings.Validate()
+	var err error
 	switch {
-	case err != nil:
 	case p.Config.Content == "":
 		err = errors.New(`no content image (set "content")`)
 	case p.Config.Style == "":
 		err = errors.New(`no style image (set "style")`)
+	default:
+		// The whole config: the checks that count files (style-blend,
+		// style-mask, init-image) need the point's images.
+		err = p.Config.Validate()
 	}
+	return p.wrap(err)
+}
+
+// wrap names the point in err (nil stays nil).
+func (p *Point) wrap(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -112,7 +120,7 @@ type Plan struct {
 }
 
 // NewPlan expands spec and keys each point by a hash of its settings, the bytes
-// of its two images and modelID (see ModelID). It reads every image file once.
+// of its image files and modelID (see ModelID). It reads every image file once.
 func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 	points, err := spec.Points()
 	if err != nil {
@@ -121,15 +129,17 @@ func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 	plan := &Plan{Spec: spec, Points: points, ModelID: modelID, hashes: map[string]string{}}
 	for i := range plan.Points {
 		p := &plan.Points[i]
-		for i, path := range []string{p.Config.Content, p.Config.Style} {
-			if _, ok := plan.hashes[path]; ok {
-				continue
+		for _, f := range imageFiles(&p.Config) {
+			for _, path := range f.paths {
+				if _, ok := plan.hashes[path]; ok {
+					continue
+				}
+				h, err := HashFile(path)
+				if err != nil {
+					return nil, fmt.Errorf("sweep: %s %s: %w", f.role(), path, pathless(err))
+				}
+				plan.hashes[path] = h
 			}
-			h, err := HashFile(path)
-			if err != nil {
-				return nil, fmt.Errorf("sweep: %s image %s: %w", []string{"content", "style"}[i], path, pathless(err))
-			}
-			plan.hashes[path] = h
 		}
 		if p.Key, err = plan.key(p); err != nil {
 			return nil, err
@@ -155,10 +165,10 @@ func (plan *Plan) key(p *Point) (string, error) {
 		Content, Style string
 		Settings       keyV1
 		Extra          map[string]string `json:",omitempty"`
-	}{keyFormat, plan.ModelID, plan.hashes[p.Config.Content], plan.hashes[p.Config.Style],
+	}{keyFormat, plan.ModelID, plan.hashes[p.Config.Content], plan.fileHashes("style", &p.Config),
 		keyV1{s.Width, s.Height, s.ContentWeight, s.StyleWeight, s.TVWeight, s.ContentLayer, s.StyleLayers,
 			s.StyleLayerWeights, s.Iterations, s.MaxFun, s.Seed, s.Init, s.Graph, s.Resample, s.Preprocess},
-		extraSettings(&p.Config)})
+		plan.extraSettings(&p.Config)})
 	if err != nil {
 		return "", fmt.Errorf("sweep: key of point %d: %w", p.Index, err)
 	}
@@ -191,8 +201,9 @@ var inKeyV1 = map[string]bool{
 }
 
 // extraSettings are the settings added after keyV1 whose values in c differ from
-// their defaults, by name, in canonical text.
-func extraSettings(c *Config) map[string]string {
+// their defaults, by name, in canonical text; files (style masks, a starting
+// image) by the hashes of their bytes, comma-separated, as the style images are.
+func (plan *Plan) extraSettings(c *Config) map[string]string {
 	var extra map[string]string
 	for i := range transfer.Schema {
 		set := &transfer.Schema[i]
@@ -203,10 +214,59 @@ func extraSettings(c *Config) map[string]string {
 			if extra == nil {
 				extra = map[string]string{}
 			}
+			if set.Kind == transfer.KindFile {
+				v = plan.fileHashes(set.Name, c)
+			}
 			extra[set.Name] = v
 		}
 	}
 	return extra
+}
+
+// settingFiles are the files one file setting of a point names.
+type settingFiles struct {
+	setting string
+	paths   []string
+}
+
+// role names the files in messages: "content image", "style mask".
+func (f settingFiles) role() string {
+	switch f.setting {
+	case "content", "style":
+		return f.setting + " image"
+	case "style-mask":
+		return "style mask"
+	case "init-image":
+		return "starting image"
+	}
+	return f.setting
+}
+
+// imageFiles lists the files each file setting of c names (content, the
+// styles, their masks, the starting image), in Schema order.
+func imageFiles(c *Config) []settingFiles {
+	var out []settingFiles
+	for i := range transfer.Schema {
+		set := &transfer.Schema[i]
+		if set.Kind != transfer.KindFile {
+			continue
+		}
+		if paths := filePaths(set, set.Format(c)); len(paths) > 0 {
+			out = append(out, settingFiles{set.Name, paths})
+		}
+	}
+	return out
+}
+
+// fileHashes are the hashes of the files of the setting name in c,
+// comma-separated: for one style image its hash alone, as keys always held it.
+func (plan *Plan) fileHashes(name string, c *Config) string {
+	set, _ := transfer.Lookup(name)
+	var hashes []string
+	for _, path := range filePaths(set, set.Format(c)) {
+		hashes = append(hashes, plan.hashes[path])
+	}
+	return strings.Join(hashes, ",")
 }
 
 // pathless drops the operation and path of a *fs.PathError, for messages that

@@ -2,7 +2,9 @@ package sweep
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/score"
@@ -54,27 +56,73 @@ func (plan *Plan) Images(points []Point) error {
 		plan.images = map[string]*preprocess.Image{}
 	}
 	for _, p := range points {
-		for _, path := range []string{p.Config.Content, p.Config.Style} {
-			key := imageKey(path, &p.Config.Settings)
-			if plan.images[key] != nil {
-				continue
+		for _, f := range imageFiles(&p.Config) {
+			for _, path := range f.paths {
+				key := imageKey(path, &p.Config.Settings)
+				if plan.images[key] != nil {
+					continue
+				}
+				img, err := imagefile.ReadFile(path, p.Config.DecodeOptions())
+				if err != nil {
+					return fmt.Errorf("sweep: point %d: %s: %w", p.Index, f.role(), err)
+				}
+				plan.images[key] = img
 			}
-			img, err := imagefile.ReadFile(path, p.Config.DecodeOptions())
-			if err != nil {
-				return fmt.Errorf("sweep: point %d: %w", p.Index, err)
-			}
-			plan.images[key] = img
+		}
+		if err := transfer.CheckInputs(plan.inputs(&p), &p.Config.Settings); err != nil {
+			return p.wrap(err)
 		}
 	}
 	return nil
+}
+
+// Scorable reports a point that cannot be scored: score compares an image with
+// one style image.
+func (plan *Plan) Scorable(points []Point) error {
+	for _, p := range points {
+		if strings.Contains(p.Config.Style, ",") {
+			return p.wrap(errors.New("a score compares the image with one style image, and this point has several; sweep without a score"))
+		}
+	}
+	return nil
+}
+
+// inputs are a point's decoded images (Images has read them) as a transfer
+// takes them.
+func (plan *Plan) inputs(p *Point) transfer.Inputs {
+	var in transfer.Inputs
+	for _, f := range imageFiles(&p.Config) {
+		images := make([]*preprocess.Image, len(f.paths))
+		for i, path := range f.paths {
+			images[i] = plan.images[imageKey(path, &p.Config.Settings)]
+		}
+		switch f.setting {
+		case "content":
+			in.Content = images[0]
+		case "style":
+			if len(images) == 1 {
+				in.Style = images[0]
+			} else {
+				in.Styles = images
+			}
+		case "style-mask":
+			in.StyleMasks = images
+		case "init-image":
+			in.Init = images[0]
+		}
+	}
+	return in
 }
 
 // release drops the decoded images that none of the points left uses.
 func (plan *Plan) release(left []Point) {
 	keep := map[string]bool{}
 	for _, p := range left {
-		keep[imageKey(p.Config.Content, &p.Config.Settings)] = true
-		keep[imageKey(p.Config.Style, &p.Config.Settings)] = true
+		for _, f := range imageFiles(&p.Config) {
+			for _, path := range f.paths {
+				keep[imageKey(path, &p.Config.Settings)] = true
+			}
+		}
 	}
 	for key := range plan.images {
 		if !keep[key] {
@@ -107,6 +155,9 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		if err := score.CheckModel(model); err != nil {
 			return rep, fmt.Errorf("sweep: %w", err)
 		}
+		if err := plan.Scorable(pending); err != nil {
+			return rep, err
+		}
 	}
 	runTransfer := opts.Transfer
 	if runTransfer == nil {
@@ -137,14 +188,11 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		// files to fail early calls Images first), and dropped after their last,
 		// so a batch of many photos holds few in memory.
 		if err := plan.Images(pending[i : i+1]); err != nil {
-			fail(p, fmt.Errorf("point %d (%s): %w", p.Index, p.Key, err))
+			fail(p, err) // it names the point
 			continue
 		}
-		in := transfer.Inputs{
-			Content: plan.images[imageKey(p.Config.Content, &p.Config.Settings)],
-			Style:   plan.images[imageKey(p.Config.Style, &p.Config.Settings)],
-			Grams:   grams,
-		}
+		in := plan.inputs(p)
+		in.Grams = grams
 		res, err := runTransfer(ctx, in, p.Config.Settings, obs.Transfer)
 		plan.release(pending[i+1:])
 		if err != nil {

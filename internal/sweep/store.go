@@ -144,7 +144,7 @@ func writeFile(path string, data []byte) error {
 func (plan *Plan) newRecord(p *Point, res *transfer.Result, evaluations int, seconds float64) *Record {
 	rec := &Record{
 		Format: recordFormat, Key: p.Key, Settings: map[string]string{},
-		ContentSHA256: plan.hashes[p.Config.Content], StyleSHA256: plan.hashes[p.Config.Style],
+		ContentSHA256: plan.hashes[p.Config.Content], StyleSHA256: plan.fileHashes("style", &p.Config),
 		Model: plan.ModelID, Evaluations: evaluations, Seconds: seconds,
 	}
 	for _, f := range p.Config.Record() {

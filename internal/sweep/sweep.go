@@ -100,10 +100,7 @@ func ParseValue(name, text, dir string) (Value, error) {
 		return Value{}, err
 	}
 	if p.Kind == transfer.KindFile {
-		text = strings.TrimSpace(text)
-		if dir != "" && text != "" && !filepath.IsAbs(text) {
-			text = filepath.Join(dir, text)
-		}
+		text = resolvePaths(p, text, dir)
 	}
 	scratch := transfer.DefaultConfig()
 	if err := p.Set(&scratch, text); err != nil {
@@ -114,9 +111,43 @@ func ParseValue(name, text, dir string) (Value, error) {
 		p.Parse(c, canonical) // parsed once above: cannot fail
 	}}
 	if p.Kind == transfer.KindFile {
-		v.Label = strings.TrimSuffix(filepath.Base(canonical), filepath.Ext(canonical))
+		var names []string
+		for _, path := range filePaths(p, canonical) {
+			names = append(names, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
+		}
+		v.Label = strings.Join(names, "+")
 	}
 	return v, nil
+}
+
+// filePaths are the files a file setting's text names: a list's entries, or
+// the one path.
+func filePaths(p *transfer.Setting, text string) []string {
+	if !p.List {
+		if text = strings.TrimSpace(text); text == "" {
+			return nil
+		}
+		return []string{text}
+	}
+	var out []string
+	for _, f := range strings.Split(text, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// resolvePaths makes each relative path of a file setting's text relative to
+// dir ("" leaves them as they are).
+func resolvePaths(p *transfer.Setting, text, dir string) string {
+	paths := filePaths(p, text)
+	for i, path := range paths {
+		if dir != "" && !filepath.IsAbs(path) {
+			paths[i] = filepath.Join(dir, path)
+		}
+	}
+	return strings.Join(paths, ",")
 }
 
 // Set fixes the parameter to one value, or sweeps it over several: one value

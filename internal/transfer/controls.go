@@ -67,11 +67,11 @@ const InitImage Init = "image"
 // DefaultLearningRate is jcjohnson/neural-style's Adam learning rate.
 const DefaultLearningRate = 10.0
 
-// controlSchema are the controls' settings, at the end of Schema. Those that
-// need more image files than a sweep point's content and style (several styles,
-// masks, a starting image) are not sweep keys.
+// controlSchema are the controls' settings, at the end of Schema. Sweeps take
+// them all: a point's files (several styles, masks, a starting image) are
+// hashed into its key like its content and style.
 var controlSchema = []Setting{
-	{Name: "style-blend", Kind: KindText, List: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
+	{Name: "style-blend", Kind: KindText, List: true, Sweep: true, SeveralStyles: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
 		Usage: "comma-separated weights of the --style images' Gram matrices, one per image (normalised to sum 1; default equal)",
 		Parse: func(c *Config, v string) error {
 			c.StyleBlend = nil
@@ -104,12 +104,12 @@ var controlSchema = []Setting{
 		},
 		Format: func(c *Config) string { return formatFloat(c.StyleScale) },
 		Check:  checkStyleScale},
-	{Name: "style-mask", Kind: KindText, List: true, Advanced: true, Placeholder: "FILES", Env: envName("style-mask"),
+	{Name: "style-mask", Kind: KindFile, List: true, Sweep: true, Advanced: true, Placeholder: "FILES", Env: envName("style-mask"),
 		Usage:  "comma-separated greyscale image files, one per --style image: where each style applies (white)",
-		Parse:  func(c *Config, v string) error { c.StyleMask = strings.TrimSpace(v); return nil },
+		Parse:  func(c *Config, v string) error { c.StyleMask = strings.Join(splitList(v), ","); return nil },
 		Format: func(c *Config) string { return c.StyleMask },
 		Check:  checkMasks},
-	{Name: "init-image", Kind: KindFile, Advanced: true, Placeholder: "FILE", Env: envName("init-image"),
+	{Name: "init-image", Kind: KindFile, Sweep: true, Advanced: true, Placeholder: "FILE", Env: envName("init-image"),
 		Usage:  "starting image file for --init image, resized to --size",
 		Parse:  func(c *Config, v string) error { c.InitImage = strings.TrimSpace(v); return nil },
 		Format: func(c *Config) string { return c.InitImage },
@@ -536,15 +536,28 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 // starting image) and checks them against the settings, so that a run fails on
 // them before any model loads.
 func (c *Config) ReadInputs() (Inputs, error) {
-	var in Inputs
-	var err error
-	opt := c.DecodeOptions()
-	if in.Content, err = imagefile.ReadFile(c.Content, opt); err != nil {
+	content, err := imagefile.ReadFile(c.Content, c.DecodeOptions())
+	if err != nil {
+		return Inputs{}, err
+	}
+	in, err := c.ReadStyleInputs()
+	if err != nil {
 		return in, err
 	}
+	in.Content = content
+	return in, CheckInputs(in, &c.Settings)
+}
+
+// ReadStyleInputs decodes the images c names other than the content (each style,
+// each mask, the starting image), for commands whose content images come one at
+// a time (batch, video): each run's Inputs are these with its Content.
+func (c *Config) ReadStyleInputs() (Inputs, error) {
+	var in Inputs
+	opt := c.DecodeOptions()
 	read := func(files []string) ([]*preprocess.Image, error) {
 		out := make([]*preprocess.Image, len(files))
 		for i, f := range files {
+			var err error
 			if out[i], err = imagefile.ReadFile(f, opt); err != nil {
 				return nil, err
 			}
@@ -570,5 +583,5 @@ func (c *Config) ReadInputs() (Inputs, error) {
 			return in, err
 		}
 	}
-	return in, CheckInputs(in, &c.Settings)
+	return in, nil
 }

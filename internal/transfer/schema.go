@@ -34,7 +34,7 @@ const (
 	KindInteger             // a whole number
 	KindChoice              // one of Choices
 	KindText                // text with a syntax of its own (a size, a layer list)
-	KindFile                // the path of an input file
+	KindFile                // the path of an input file (List: several, comma-separated)
 	KindBool                // on or off; a flag without a value
 )
 
@@ -51,8 +51,11 @@ type Setting struct {
 	Sweep       bool     // a sweep may set it or vary it along an axis
 	Advanced    bool     // folded away in forms: most runs leave it alone
 	VideoOnly   bool     // applies to a video's frames only: single-image forms leave it out
-	Required    bool     // a run needs it and it has no default
-	List        bool     // its text is a comma-separated list (a sweep separates values with ';')
+	// SeveralStyles: applies only with several style images, so forms that take
+	// one style image leave it out.
+	SeveralStyles bool
+	Required      bool // a run needs it and it has no default
+	List          bool // its text is a comma-separated list (a sweep separates values with ';')
 
 	// Parse reads text, written as the flag takes it, into c. Its errors name the
 	// value but not the setting; callers say where the value came from.
@@ -72,9 +75,19 @@ var Schema = []Setting{
 		Usage:  "content image `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)",
 		Parse:  func(c *Config, v string) error { return parsePath(&c.Content, v) },
 		Format: func(c *Config) string { return c.Content }},
-	{Name: "style", Kind: KindFile, Required: true, Sweep: true, Placeholder: "FILE", Env: "NEURALSTYLE_STYLE",
-		Usage:  "style image `FILE`, or several: a.jpg,b.jpg (see --style-blend, --style-mask)",
-		Parse:  func(c *Config, v string) error { return parsePath(&c.Style, v) },
+	{Name: "style", Kind: KindFile, List: true, Required: true, Sweep: true, Placeholder: "FILE", Env: "NEURALSTYLE_STYLE",
+		Usage: "style image `FILE`, or several: a.jpg,b.jpg (see --style-blend, --style-mask)",
+		Parse: func(c *Config, v string) error {
+			if err := parsePath(&c.Style, v); err != nil {
+				return err
+			}
+			if strings.Contains(c.Style, ",") {
+				if c.Style = strings.Join(splitList(c.Style), ","); c.Style == "" {
+					return errors.New("empty file name")
+				}
+			}
+			return nil
+		},
 		Format: func(c *Config) string { return c.Style }},
 	{Name: "size", Kind: KindText, Sweep: true, Placeholder: "WxH", Env: "NEURALSTYLE_SIZE",
 		Usage: "`WxH` both images are resized to (aspect ratio not kept), or N for NxN",

@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
@@ -115,10 +116,15 @@ func NewRecord(job *Job) (*Record, error) {
 			rec.Settings[f.Name] = f.Value
 		}
 	}
-	var err error
-	if rec.StyleSHA256, err = sweep.HashFile(job.Config.Style); err != nil {
-		return nil, fmt.Errorf("video: style image %s: %w", job.Config.Style, err)
+	var hashes []string
+	for _, path := range strings.Split(job.Config.Style, ",") {
+		h, err := sweep.HashFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("video: style image %s: %w", path, err)
+		}
+		hashes = append(hashes, h)
 	}
+	rec.StyleSHA256 = strings.Join(hashes, ",")
 	for _, path := range job.Frames {
 		h, err := sweep.HashFile(path)
 		if err != nil {
@@ -225,9 +231,10 @@ type Report struct {
 // interrupted is not written, and a later run does it again.
 func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Observer) (*Report, error) {
 	decode := job.Config.DecodeOptions()
-	style, err := imagefile.ReadFile(job.Config.Style, decode)
+	// The style images, their masks and a starting image: the same for every frame.
+	base, err := job.Config.ReadStyleInputs()
 	if err != nil {
-		return nil, fmt.Errorf("video: style image: %w", err)
+		return nil, fmt.Errorf("video: %w", err)
 	}
 	rep := &Report{}
 	n := len(job.Frames)
@@ -253,7 +260,8 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 		}
 		settings := job.Config.Settings
 		settings.TemporalWeight = 0 // the first frame has none before it
-		in := transfer.Inputs{Content: content, Style: style, Grams: grams}
+		in := base
+		in.Content, in.Grams = content, grams
 		if i > 0 && (job.Mode == Chained || temporal) && prev == nil {
 			if prev, err = imagefile.ReadFile(FramePath(out, i), nil); err != nil {
 				return rep, fmt.Errorf("video: the result of frame %d, which starts frame %d: %w", i, i+1, err)
