@@ -81,7 +81,12 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
-test: deps test-sysdeps build testmodels check browser test-go test-py fuzz-short
+# The Go and Python tests run side by side: the Go tests' TensorFlow sessions use
+# one thread each and leave part of a 2-core machine idle, which pytest fills
+# (each target's output is printed whole when it ends).
+test: deps test-sysdeps build testmodels check browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-py
+	$(MAKE) --no-print-directory fuzz-short
 
 # Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
 # anything, printing what each reported.

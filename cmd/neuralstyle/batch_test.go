@@ -77,6 +77,7 @@ func ran(stdout string) []string {
 // is reported before the model loads, the two others are done under their own
 // names, and the exit code is 1. A rerun does nothing again but report it.
 func TestBatchCorruptPhoto(t *testing.T) {
+	t.Parallel()
 	dir := photoFolder(t, 2)
 	if err := os.WriteFile(filepath.Join(dir, "broken.jpg"), []byte("\xff\xd8\xff\xe0 not really a JPEG"), 0o644); err != nil {
 		t.Fatal(err)
@@ -120,6 +121,7 @@ func TestBatchCorruptPhoto(t *testing.T) {
 // TestBatchResume: what an interrupted batch leaves (a photo whose completion
 // marker and copy were never written) is done again, and nothing else is.
 func TestBatchResume(t *testing.T) {
+	t.Parallel()
 	dir := photoFolder(t, 3)
 	out := filepath.Join(t.TempDir(), "styled")
 	if code, stdout, stderr := neuralstyle(batchArgs(t, out, dir)...); code != 0 || len(ran(stdout)) != 3 {
@@ -185,6 +187,7 @@ func modTimes(t *testing.T, dir string) map[string]time.Time {
 // TestBatchShards: two shards styling into one folder do every photo once
 // between them; the second writes the contact sheet.
 func TestBatchShards(t *testing.T) {
+	t.Parallel()
 	dir := photoFolder(t, 3)
 	out := filepath.Join(t.TempDir(), "styled")
 	code, stdout1, stderr := neuralstyle(batchArgs(t, out, "--shard", "1/2", dir)...)

@@ -266,6 +266,7 @@ const (
 // TestCatalogue runs every case in-process (or through NEURALSTYLE_CATALOGUE_BIN)
 // and counts the verdicts.
 func TestCatalogue(t *testing.T) {
+	t.Parallel()
 	bin := os.Getenv("NEURALSTYLE_CATALOGUE_BIN")
 	models := catalogueModels(t)
 	counts := map[verdict]int{}

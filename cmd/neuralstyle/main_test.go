@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 }
 
 // neuralstyle runs the CLI in-process and returns its exit code and output.
+// Each run loads its own model, in sessions of one thread when a test asks for
+// them, so the long tests (more than about 20 s) are parallel: two share a
+// 2-core machine. Tests that set the environment or time signals stay serial;
+// Go runs them before the parallel ones.
 func neuralstyle(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = run(append([]string{"neuralstyle"}, args...), &out, &errOut)

@@ -39,6 +39,7 @@ func TestScoreChecksFirst(t *testing.T) {
 // TestScore scores the content image as its own output with the random
 // VGG16 test model: SSIM 1 and content loss 0, as JSON.
 func TestScore(t *testing.T) {
+	t.Parallel()
 	dir, err := testmodels.VGG16()
 	if err != nil {
 		t.Fatal(err)

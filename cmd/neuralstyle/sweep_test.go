@@ -25,6 +25,7 @@ func sweepArgs(t *testing.T, out string, extra ...string) []string {
 }
 
 func TestSweepCommand(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "sweep")
 	code, stdout, stderr := neuralstyle(sweepArgs(t, out)...)
 	if code != 0 {
@@ -69,6 +70,7 @@ func TestSweepCommand(t *testing.T) {
 // The shard that finishes the sweep's last point writes the sheet; the one
 // before it does not.
 func TestSweepShards(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "sweep")
 	args := func(shard string) []string {
 		return sweepArgs(t, out, "--shard", shard, "--content-layer", "block1_conv2")

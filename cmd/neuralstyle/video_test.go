@@ -63,6 +63,7 @@ func readVideoRecord(t *testing.T, out string) video.Record {
 // out bit for bit as before, since it starts from the previous frame's PNG
 // either way; other settings are refused.
 func TestVideoFolder(t *testing.T) {
+	t.Parallel()
 	dir := frameFolder(t, 8, 9, 10)
 	out := filepath.Join(t.TempDir(), "styled")
 	code, stdout, stderr := neuralstyle(videoArgs(t, out, dir)...)
@@ -118,6 +119,7 @@ func TestVideoFolder(t *testing.T) {
 // TestVideoIndependent: independent frames start from noise each, so the
 // second frame differs from the chained run's.
 func TestVideoIndependent(t *testing.T) {
+	t.Parallel()
 	dir := frameFolder(t, 1, 2)
 	chained, independent := filepath.Join(t.TempDir(), "chained"), filepath.Join(t.TempDir(), "independent")
 	for _, run := range [][]string{videoArgs(t, chained, dir), videoArgs(t, independent, "--mode", "independent", dir)} {
@@ -180,6 +182,7 @@ func TestVideoErrors(t *testing.T) {
 // frames and styled, and the MP4 written. Skipped without ffmpeg (make
 // test-sysdeps installs it).
 func TestVideoClip(t *testing.T) {
+	t.Parallel()
 	if _, _, err := video.FFmpeg(); err != nil {
 		t.Skip(err)
 	}
@@ -217,6 +220,7 @@ func TestVideoClip(t *testing.T) {
 // in video.json, and a single transfer refuses it. 50 s on this shared two-core
 // machine (three runs, each loading the model).
 func TestVideoTemporal(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "clip")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)

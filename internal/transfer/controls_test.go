@@ -128,6 +128,7 @@ func sameX(a, b []float64) bool {
 // TestBlendOfOneAndZero: a blend of 1, 0 is the first style alone, bit for bit;
 // 0, 1 the second; 0.5, 0.5 neither.
 func TestBlendOfOneAndZero(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	other := readImage(t, filepath.Join("..", "..", "scripts", "examples", "wave.jpg"))
@@ -153,6 +154,7 @@ func TestBlendOfOneAndZero(t *testing.T) {
 // resampling explains once scaled to the combination's size, and 2x2 = 4 times
 // apart without the scaling.
 func TestStyleScaleTargets(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	style := readImage(t, filepath.Join("..", "..", "scripts", "examples", "wave.jpg"))
 	s := Defaults()
@@ -220,6 +222,7 @@ func relDiff(a, b []float32, k float64) float64 {
 // gradient to float32 rounding; two masks that split the image give neither
 // style's run.
 func TestMaskOfOnes(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	s := controlSettings()
@@ -292,6 +295,7 @@ func TestMaskOfOnes(t *testing.T) {
 
 // TestInitImage: starting from a file holding the content is starting from the content.
 func TestInitImage(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	s := controlSettings()
@@ -308,6 +312,7 @@ func TestInitImage(t *testing.T) {
 // content's chroma (to 8-bit rounding, where no channel clips); histogram matching
 // changes the run.
 func TestColorControls(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	s := controlSettings()
@@ -363,6 +368,7 @@ func yuv(p []uint8) (y, u, v float64) {
 
 // TestAvgPoolingRun: average pooling runs the avg_* signatures and changes the run.
 func TestAvgPoolingRun(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	s := controlSettings()
@@ -383,6 +389,7 @@ func TestAvgPoolingRun(t *testing.T) {
 // TestAdamRun: Adam reports Iterations iterations of MaxFun evaluations, and its
 // loss falls.
 func TestAdamRun(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	s := controlSettings()

@@ -10,6 +10,7 @@ import (
 // --init content starts, so both give the same bits; and a different starting
 // image gives a different result (the field is used).
 func TestInputsInit(t *testing.T) {
+	t.Parallel()
 	model := testModel(t)
 	in := referenceInputs(t)
 	s := Defaults()

@@ -18,6 +18,7 @@ import (
 // overflows. The gradient stays about 1e-4 of the loss, so it never overflows
 // first here; TestWidenGradient covers its message.
 func TestNotFiniteNamesTheValue(t *testing.T) {
+	t.Parallel()
 	model := testModel(t)
 	in := referenceInputs(t)
 	cases := []struct {

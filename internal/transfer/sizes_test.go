@@ -90,6 +90,7 @@ func testImage(w, h int, seed byte) *preprocess.Image {
 // images keep their shapes, scales number their iterations on, and a tiled run's
 // first evaluation equals the whole image's.
 func TestRunSizes(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the model")
 	}

@@ -15,6 +15,7 @@ import (
 // the second's. 38 s on this shared two-core AMD Zen 3 (32 s of CPU), most of it
 // the first run's graph optimisation.
 func TestGramCache(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	ref := referenceInputs(t)
 	other := readImage(t, filepath.Join("..", "..", "scripts", "examples", "wave.jpg"))

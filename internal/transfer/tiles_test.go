@@ -171,6 +171,7 @@ var tiledCases = []tiledCase{
 // TestTiledMatchesWhole holds the tiled evaluation to the whole-image one on the
 // content and style terms and the gradient, non-square, at several tile sizes.
 func TestTiledMatchesWhole(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the model on many tiles")
 	}
@@ -194,6 +195,7 @@ func TestTiledMatchesWhole(t *testing.T) {
 // TestTiledHaloIsNeeded shows that the halo matters: one stride (16 pixels)
 // thinner than tileHalo's, the tiles' features near cut edges are wrong.
 func TestTiledHaloIsNeeded(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the model on many tiles")
 	}
@@ -208,6 +210,7 @@ func TestTiledHaloIsNeeded(t *testing.T) {
 // TestTotalVariationMatchesModel compares totalVariation with the model's total
 // variation term (the fast graph with content and style weights 0).
 func TestTotalVariationMatchesModel(t *testing.T) {
+	t.Parallel()
 	m := testModel(t)
 	const w, h = 40, 24
 	s := Defaults()

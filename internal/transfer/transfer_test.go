@@ -94,6 +94,11 @@ var (
 // TensorFlow's CPU kernels split their sums by thread count (the reference itself
 // differs at 64x64 with two intra-op threads), and this problem amplifies any
 // float32 rounding difference.
+//
+// One thread per session leaves a core idle, so the long tests (more than about
+// 15 s each) are parallel, each with a session of its own: two of them share a
+// 2-core machine, and the package takes about half the wall time it did (the
+// one-thread sessions keep their results exact).
 func testModel(t testing.TB) *tfgraph.Model {
 	t.Helper()
 	modelOnce.Do(func() {
@@ -284,6 +289,7 @@ const (
 // for bit the reference's. (The run-time-layer signatures, which this choice of
 // layers does not use, differ in the gradient by up to 6e-7 of its largest value.)
 func TestFirstEvaluation(t *testing.T) {
+	t.Parallel()
 	man := readManifest(t)
 	model := testModel(t)
 	in := referenceInputs(t)
@@ -400,15 +406,20 @@ func TestMatchesReference(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: 504 evaluations of VGG16 (about a minute on 2 cores)")
 	}
+	t.Parallel()
 	man := readManifest(t)
-	model := testModel(t)
 	in := referenceInputs(t)
+	// The graphs side by side, each on a session of its own (see testModel).
 	for _, g := range []Graph{GraphRecipe, GraphFast} {
-		for _, c := range man.Cases {
-			t.Run(fmt.Sprintf("%s/%s", g, c.Name), func(t *testing.T) {
-				compareRun(t, model, in, c, g)
-			})
-		}
+		t.Run(string(g), func(t *testing.T) {
+			t.Parallel()
+			model := testModel(t)
+			for _, c := range man.Cases {
+				t.Run(c.Name, func(t *testing.T) {
+					compareRun(t, model, in, c, g)
+				})
+			}
+		})
 	}
 }
 
