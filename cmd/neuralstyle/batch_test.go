@@ -231,10 +231,25 @@ func TestBatchErrors(t *testing.T) {
 		{batchArgs(t, out, "--shard", "3/2", dir), exitUsage, "--shard"},
 		{batchArgs(t, out, "--style-weight", "-1", dir), exitUsage, "--style-weight"},
 		{append(batchArgs(t, out), "--content", "x.png", dir), exitUsage, "flag provided but not defined: -content"},
+		// Several styles are read one by one, and their masks, before the model loads.
+		{batchArgs(t, out, "--graph", "fast", "--style", twoStyles, "--style-mask", maskPair(t), dir), exitFailure, "not-an-image.png"},
 	} {
 		code, stdout, stderr := neuralstyle(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%q: exit %d, want %d and %q\n%s%s", c.args[len(c.args)-1], code, c.code, c.want, stdout, stderr)
 		}
 	}
+}
+
+// twoStyles are two style images for --style.
+const twoStyles = "../../scripts/testdata/transfer/style.png,../../scripts/testdata/transfer/64x64_seed1/out.png"
+
+// maskPair is a --style-mask list of a good mask and a file that is not an image.
+func maskPair(t *testing.T) string {
+	t.Helper()
+	bad := filepath.Join(t.TempDir(), "not-an-image.png")
+	if err := os.WriteFile(bad, []byte("text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "../../scripts/testdata/transfer/content.png," + bad
 }

@@ -162,6 +162,7 @@ func TestVideoErrors(t *testing.T) {
 		{videoArgs(t, out, "--mode", "wobbly", gappy), exitUsage, `--mode "wobbly": want chained or independent`},
 		{videoArgs(t, out, "--mode", "independent", "--next-iterations", "2", gappy), exitUsage, "--next-iterations: only chained mode"},
 		{videoArgs(t, out, filepath.Join(empty, "none")), exitFailure, "input " + filepath.Join(empty, "none") + ": no such file"},
+		{videoArgs(t, out, "--graph", "fast", "--style", twoStyles, "--style-mask", maskPair(t), "--allow-gaps", gappy), exitFailure, "not-an-image.png"},
 	} {
 		code, stdout, stderr := neuralstyle(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
