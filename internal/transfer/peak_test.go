@@ -89,6 +89,7 @@ func TestTiledPeakMeasured(t *testing.T) {
 		{256, 128, 32, OptimizerLBFGS, 1_079_685_120},
 		{512, 256, 96, OptimizerLBFGS, 2_948_820_992},
 		{1024, 512, 96, OptimizerLBFGS, 3_634_466_816},
+		{2048, 512, 96, OptimizerLBFGS, 5_543_960_576},
 		{4096, 512, 96, OptimizerAdam, 8_942_448_640},
 	} {
 		est := tiledPeak(m.side, m.side, m.tile, m.halo, cl, m.opt)
