@@ -295,8 +295,10 @@ func TestSweepFileErrors(t *testing.T) {
 }
 
 // TestSweepBlendOfOne runs the model: a point of two styles blended 1,0 gives
-// the image of the first style alone, bit for bit (the blend of Gram matrices
-// with weight 0 adds nothing), as the transfer command does.
+// the image of the first style alone, bit for bit, and one blended 0,1 that of
+// the second (a weight of 0 adds exact zeros to the blended Gram targets), as the
+// transfer command does; the two styles alone differ, so each style reached its
+// point.
 func TestSweepBlendOfOne(t *testing.T) {
 	m, modelDir := testModel(t)
 	id, err := ModelID(modelDir)
@@ -304,8 +306,8 @@ func TestSweepBlendOfOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filesDir(t)
-	images := map[string]*preprocess.Image{}
-	for _, style := range []string{`"style.png"`, `"style.png,style2.png", "style-blend": "1,0"`} {
+	run := func(style string) []uint8 {
+		t.Helper()
 		spec, err := Parse(strings.NewReader(`{"settings": {"content": "content.png", "size": 32, "iterations": 1, "maxfun": 2,
 			"graph": "fast", "style": `+style+`}}`), "blend.json", dir)
 		if err != nil {
@@ -320,10 +322,16 @@ func TestSweepBlendOfOne(t *testing.T) {
 		if err != nil || len(rep.Failed) > 0 {
 			t.Fatal(err, rep.Failed)
 		}
-		images[style] = decoded(t, filepath.Join(out, "points", plan.Points[0].Key+".png"))[0]
+		return decoded(t, filepath.Join(out, "points", plan.Points[0].Key+".png"))[0].Pix
 	}
-	a, b := images[`"style.png"`], images[`"style.png,style2.png", "style-blend": "1,0"`]
-	if !slices.Equal(a.Pix, b.Pix) {
+	first, second := run(`"style.png"`), run(`"style2.png"`)
+	if slices.Equal(first, second) {
+		t.Fatal("the two styles alone give the same image: the test cannot tell them apart")
+	}
+	if !slices.Equal(run(`"style.png,style2.png", "style-blend": "1,0"`), first) {
 		t.Error("two styles blended 1,0 differ from the first style alone")
+	}
+	if !slices.Equal(run(`"style.png,style2.png", "style-blend": "0,1"`), second) {
+		t.Error("two styles blended 0,1 differ from the second style alone")
 	}
 }

@@ -251,7 +251,7 @@ func imageFiles(c *Config) []settingFiles {
 		if set.Kind != transfer.KindFile {
 			continue
 		}
-		if paths := filePaths(set, set.Format(c)); len(paths) > 0 {
+		if paths := set.Paths(set.Format(c)); len(paths) > 0 {
 			out = append(out, settingFiles{set.Name, paths})
 		}
 	}
@@ -263,7 +263,7 @@ func imageFiles(c *Config) []settingFiles {
 func (plan *Plan) fileHashes(name string, c *Config) string {
 	set, _ := transfer.Lookup(name)
 	var hashes []string
-	for _, path := range filePaths(set, set.Format(c)) {
+	for _, path := range set.Paths(set.Format(c)) {
 		hashes = append(hashes, plan.hashes[path])
 	}
 	return strings.Join(hashes, ",")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/score"
@@ -80,7 +79,7 @@ func (plan *Plan) Images(points []Point) error {
 // one style image.
 func (plan *Plan) Scorable(points []Point) error {
 	for _, p := range points {
-		if strings.Contains(p.Config.Style, ",") {
+		if style, _ := transfer.Lookup("style"); len(style.Paths(p.Config.Style)) > 1 {
 			return p.wrap(errors.New("a score compares the image with one style image, and this point has several; sweep without a score"))
 		}
 	}
@@ -90,27 +89,9 @@ func (plan *Plan) Scorable(points []Point) error {
 // inputs are a point's decoded images (Images has read them) as a transfer
 // takes them.
 func (plan *Plan) inputs(p *Point) transfer.Inputs {
-	var in transfer.Inputs
-	for _, f := range imageFiles(&p.Config) {
-		images := make([]*preprocess.Image, len(f.paths))
-		for i, path := range f.paths {
-			images[i] = plan.images[imageKey(path, &p.Config.Settings)]
-		}
-		switch f.setting {
-		case "content":
-			in.Content = images[0]
-		case "style":
-			if len(images) == 1 {
-				in.Style = images[0]
-			} else {
-				in.Styles = images
-			}
-		case "style-mask":
-			in.StyleMasks = images
-		case "init-image":
-			in.Init = images[0]
-		}
-	}
+	in, _ := p.Config.InputsFrom(func(path string) (*preprocess.Image, error) {
+		return plan.images[imageKey(path, &p.Config.Settings)], nil
+	})
 	return in
 }
 

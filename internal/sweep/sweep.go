@@ -112,7 +112,7 @@ func ParseValue(name, text, dir string) (Value, error) {
 	}}
 	if p.Kind == transfer.KindFile {
 		var names []string
-		for _, path := range filePaths(p, canonical) {
+		for _, path := range p.Paths(canonical) {
 			names = append(names, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
 		}
 		v.Label = strings.Join(names, "+")
@@ -120,28 +120,10 @@ func ParseValue(name, text, dir string) (Value, error) {
 	return v, nil
 }
 
-// filePaths are the files a file setting's text names: a list's entries, or
-// the one path.
-func filePaths(p *transfer.Setting, text string) []string {
-	if !p.List {
-		if text = strings.TrimSpace(text); text == "" {
-			return nil
-		}
-		return []string{text}
-	}
-	var out []string
-	for _, f := range strings.Split(text, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // resolvePaths makes each relative path of a file setting's text relative to
 // dir ("" leaves them as they are).
 func resolvePaths(p *transfer.Setting, text, dir string) string {
-	paths := filePaths(p, text)
+	paths := p.Paths(text)
 	for i, path := range paths {
 		if dir != "" && !filepath.IsAbs(path) {
 			paths[i] = filepath.Join(dir, path)

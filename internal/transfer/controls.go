@@ -536,15 +536,10 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 // starting image) and checks them against the settings, so that a run fails on
 // them before any model loads.
 func (c *Config) ReadInputs() (Inputs, error) {
-	content, err := imagefile.ReadFile(c.Content, c.DecodeOptions())
-	if err != nil {
-		return Inputs{}, err
-	}
-	in, err := c.ReadStyleInputs()
+	in, err := c.InputsFrom(c.decode)
 	if err != nil {
 		return in, err
 	}
-	in.Content = content
 	return in, CheckInputs(in, &c.Settings)
 }
 
@@ -552,19 +547,38 @@ func (c *Config) ReadInputs() (Inputs, error) {
 // each mask, the starting image), for commands whose content images come one at
 // a time (batch, video): each run's Inputs are these with its Content.
 func (c *Config) ReadStyleInputs() (Inputs, error) {
+	styles := *c
+	styles.Content = ""
+	return styles.InputsFrom(c.decode)
+}
+
+func (c *Config) decode(path string) (*preprocess.Image, error) {
+	return imagefile.ReadFile(path, c.DecodeOptions())
+}
+
+// InputsFrom assembles the Inputs of the images c names, in that order: the
+// content (none when Content is empty), each style, each mask, the starting
+// image. read gets each image: ReadInputs decodes its file; a sweep takes it
+// from the images it decoded once for all its points.
+func (c *Config) InputsFrom(read func(path string) (*preprocess.Image, error)) (Inputs, error) {
 	var in Inputs
-	opt := c.DecodeOptions()
-	read := func(files []string) ([]*preprocess.Image, error) {
+	readAll := func(files []string) ([]*preprocess.Image, error) {
 		out := make([]*preprocess.Image, len(files))
 		for i, f := range files {
 			var err error
-			if out[i], err = imagefile.ReadFile(f, opt); err != nil {
+			if out[i], err = read(f); err != nil {
 				return nil, err
 			}
 		}
 		return out, nil
 	}
-	styles, err := read(splitList(c.Style))
+	var err error
+	if c.Content != "" {
+		if in.Content, err = read(c.Content); err != nil {
+			return in, err
+		}
+	}
+	styles, err := readAll(splitList(c.Style))
 	if err != nil {
 		return in, err
 	}
@@ -574,12 +588,12 @@ func (c *Config) ReadStyleInputs() (Inputs, error) {
 		in.Styles = styles
 	}
 	if c.StyleMask != "" {
-		if in.StyleMasks, err = read(splitList(c.StyleMask)); err != nil {
+		if in.StyleMasks, err = readAll(splitList(c.StyleMask)); err != nil {
 			return in, err
 		}
 	}
 	if c.InitImage != "" {
-		if in.Init, err = imagefile.ReadFile(c.InitImage, opt); err != nil {
+		if in.Init, err = read(c.InitImage); err != nil {
 			return in, err
 		}
 	}

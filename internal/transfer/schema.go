@@ -183,6 +183,18 @@ var Schema = []Setting{
 	temporalSetting,
 }
 
+// Paths are the files a file setting's text names: a list's entries, or the
+// one path; none for empty text.
+func (s *Setting) Paths(text string) []string {
+	if s.List {
+		return splitList(text)
+	}
+	if text = strings.TrimSpace(text); text == "" {
+		return nil
+	}
+	return []string{text}
+}
+
 // Lookup returns the setting of a name, or an error listing the settings.
 func Lookup(name string) (*Setting, error) {
 	for i := range Schema {

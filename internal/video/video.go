@@ -117,7 +117,8 @@ func NewRecord(job *Job) (*Record, error) {
 		}
 	}
 	var hashes []string
-	for _, path := range strings.Split(job.Config.Style, ",") {
+	style, _ := transfer.Lookup("style")
+	for _, path := range style.Paths(job.Config.Style) {
 		h, err := sweep.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("video: style image %s: %w", path, err)
