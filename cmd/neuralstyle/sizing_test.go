@@ -41,7 +41,11 @@ func TestTransferDryRun(t *testing.T) {
 	}{
 		// A limit given, so that the plan does not depend on this machine's free memory.
 		{[]string{"--long-side", "1600", "--scales", "400,800", "--max-memory", "64GiB"}, 0,
-			[]string{"size 1600x1062, style image 1600x1062\n", "scales (long side) 400, 800, 1600\n", "the whole image at once (no tiles)\n", "peak memory about "}, ""},
+			[]string{"size 1600x1062, style image 1600x1062\n", "scales (long side) 400 (10 iterations), 800 (10 iterations), 1600 (10 iterations)\n", "the whole image at once (no tiles)\n", "peak memory about "}, ""},
+		{[]string{"--long-side", "1600", "--scales", "400,800", "--scale-iterations", "6,3", "--iterations", "1", "--max-memory", "64GiB"}, 0,
+			[]string{"scales (long side) 400 (6 iterations), 800 (3 iterations), 1600 (1 iteration)\n"}, ""},
+		{[]string{"--long-side", "1600", "--scales", "400,800", "--scale-iterations", "6"}, exitUsage, nil,
+			"neuralstyle: --scale-iterations: 1 counts for 2 scales before the final size (long side 1600): want one each"},
 		{[]string{"--size", "4096", "--tile", "512", "--max-memory", "1TiB"}, 0,
 			[]string{"size 4096x4096", "tiles of 512x512 pixels plus a 96-pixel halo\n", "of 1.0 TiB available (--max-memory)\n"}, ""},
 		{[]string{"--size", "2048", "--max-memory", "4GiB"}, exitFailure,

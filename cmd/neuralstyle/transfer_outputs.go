@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -175,16 +174,10 @@ func (o *transferOutputs) stageAll(res *transfer.Result, lines []logLine, gifFra
 	}
 	if o.job.gif != "" && len(gifFrames) > 0 {
 		// Coarser scales' frames are smaller: shown at the final size.
-		gifFrames = slices.Clone(gifFrames)
 		last := gifFrames[len(gifFrames)-1]
-		for i, f := range gifFrames {
-			if f.Width != last.Width || f.Height != last.Height {
-				r, err := resample.Resize(f, last.Width, last.Height, resample.Bicubic)
-				if err != nil {
-					return fmt.Errorf("--gif: frame %d: %w", i, err)
-				}
-				gifFrames[i] = r
-			}
+		gifFrames, err := resample.ResizeAll(gifFrames, last.Width, last.Height, resample.Bicubic)
+		if err != nil {
+			return fmt.Errorf("--gif: %w", err)
 		}
 		opt := &imagefile.GIFOptions{Delay: o.job.gifDelay}
 		if err := o.outs.stage("--gif", "", func(w io.Writer) error { return imagefile.EncodeGIF(w, gifFrames, opt) }); err != nil {

@@ -150,8 +150,13 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	if _, bad := sub.errs["size"]; !bad && (cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide) {
 		sub.errs.add("size", fmt.Sprintf("size %dx%d: this server paints at most %dx%d", cfg.Width, cfg.Height, lim.MaxSide, lim.MaxSide))
 	}
+	if _, bad := sub.errs["long-side"]; !bad && cfg.LongSide > lim.MaxSide {
+		sub.errs.add("long-side", fmt.Sprintf("long side %d: this server paints at most %d", cfg.LongSide, lim.MaxSide))
+	}
 	if _, bad := sub.errs["iterations"]; !bad && cfg.Iterations > lim.Iterations {
 		sub.errs.add("iterations", fmt.Sprintf("iterations %d: this server runs at most %d", cfg.Iterations, lim.Iterations))
+	} else if n := cfg.TotalIterations(); !bad && len(sub.errs) == 0 && n > lim.Iterations {
+		sub.errs.add("scale-iterations", fmt.Sprintf("%d iterations over all scales: this server runs at most %d", n, lim.Iterations))
 	}
 	if _, bad := sub.errs["maxfun"]; !bad && cfg.MaxFun > lim.MaxFun {
 		sub.errs.add("maxfun", fmt.Sprintf("maxfun %d: this server takes at most %d", cfg.MaxFun, lim.MaxFun))

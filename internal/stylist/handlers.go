@@ -299,7 +299,7 @@ func (s *Server) status(j *Job) (status, error) {
 	if st.Losses == nil {
 		st.Losses = []float64{}
 	}
-	st.Iterations, _ = strconv.Atoi(j.Settings["iterations"])
+	st.Iterations = s.iterations(j)
 	if j.State == Queued {
 		var err error
 		if st.Position, err = s.store.position(j.ID); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
@@ -199,10 +200,10 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 		if in.Init, err = imagefile.ReadFile(framePath(dir, done-1), nil); err != nil {
 			return Failed, fmt.Sprintf("resume: the image of iteration %d: %v", done, err), false
 		}
+		set = set.Remaining(done)
 		set.Init = transfer.InitImage
-		set.Iterations -= done
 	}
-	total := done + set.Iterations
+	total := done + set.TotalIterations()
 	start := time.Now()
 	evals := 0
 	losses := slices.Clone(j.Losses)
@@ -227,7 +228,9 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 		},
 		Done: func(it transfer.Iteration) error {
 			it.Iteration += done
-			img, err := vggtensor.Deprocess(it.X, set.Width, set.Height, set.Preprocess)
+			// The iteration's own size: a coarser scale's is smaller,
+			// and with a long side the settings' Width x Height is not it.
+			img, err := vggtensor.Deprocess(it.X, it.Width, it.Height, set.Preprocess)
 			if err != nil {
 				return err
 			}
@@ -283,6 +286,11 @@ func writeGIF(dir string) error {
 		if frames[i], err = imagefile.ReadFile(n, nil); err != nil {
 			return err
 		}
+	}
+	// Coarser scales' frames are smaller: shown at the last one's size.
+	last := frames[len(frames)-1]
+	if frames, err = resample.ResizeAll(frames, last.Width, last.Height, resample.Bicubic); err != nil {
+		return err
 	}
 	return imagefile.WriteGIF(filepath.Join(dir, "anim.gif"), frames, 500*time.Millisecond)
 }

@@ -165,7 +165,7 @@ func (s *Server) Close() error {
 // kills the server would kill it on every start). Those are marked interrupted,
 // keeping the image they saved.
 func (s *Server) resume(j *Job, crashed bool) error {
-	total, _ := strconv.Atoi(j.Settings["iterations"])
+	total := s.iterations(j)
 	if j.Sweep != nil {
 		// Package sweep skips the points finished before; the last point's
 		// image is in its record, not in a frame.
@@ -220,6 +220,24 @@ func (s *Server) config(j *Job) (transfer.Config, error) {
 	}
 	c.Content, c.Style = s.uploadPath(j.Content), s.uploadPath(j.Style)
 	return c, c.Validate()
+}
+
+// iterations is the number of outer iterations a transfer job runs over all
+// its scales (--scales), as its progress counts them.
+func (s *Server) iterations(j *Job) int {
+	c := transfer.DefaultConfig()
+	for i := range transfer.Schema {
+		set := &transfer.Schema[i]
+		if text, ok := j.Settings[set.Name]; ok && set.Kind != transfer.KindFile {
+			if err := set.Set(&c, text); err != nil {
+				// Stored settings were checked when queued; count what
+				// the iterations setting says.
+				n, _ := strconv.Atoi(j.Settings["iterations"])
+				return n
+			}
+		}
+	}
+	return c.TotalIterations()
 }
 
 // decodeOptions are the settings' with the server's pixel limit.

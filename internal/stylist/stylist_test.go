@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/png"
 	"io"
 	"maps"
@@ -91,7 +92,7 @@ func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings,
 		obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
 	}
 	if obs.Done != nil {
-		if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x}); err != nil {
+		if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x, Width: s.Width, Height: s.Height}); err != nil {
 			return nil, err
 		}
 	}
@@ -267,6 +268,52 @@ func TestJobRuns(t *testing.T) {
 	code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id))
 	if code != 200 || !strings.Contains(page, "<th>iterations</th><td>2</td>") {
 		t.Errorf("job page (status %d) lacks its settings", code)
+	}
+}
+
+// TestJobShapes: a job at the photo's own shape (long-side) and one coarse to
+// fine save every iteration at its own size, and the GIF shows them all at the
+// last one's.
+func TestJobShapes(t *testing.T) {
+	s, ts := newServer(t, t.TempDir(), modelRunner(t))
+	photo := upload{"content", "wide.png", pngOf(t, 40, 30, 1)}
+	for _, tt := range []struct {
+		name   string
+		fields map[string]string
+		sizes  [][2]int // of each iteration's frame
+	}{
+		{"long side", map[string]string{"long-side": "48", "iterations": "2", "maxfun": "2"}, [][2]int{{48, 36}, {48, 36}}},
+		{"coarse to fine", map[string]string{"long-side": "48", "scales": "32", "iterations": "1", "maxfun": "2"}, [][2]int{{32, 24}, {48, 36}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id := submitOK(t, ts, tt.fields, photo, images(t)[1])
+			j := waitState(t, s, id, Done)
+			dir := s.jobDir(id)
+			for i, want := range tt.sizes {
+				img, err := imagefile.ReadFile(framePath(dir, i), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if img.Width != want[0] || img.Height != want[1] {
+					t.Errorf("iteration %d: %dx%d, want %dx%d", i+1, img.Width, img.Height, want[0], want[1])
+				}
+			}
+			if j.Iteration != len(tt.sizes) {
+				t.Errorf("%d iterations, want %d", j.Iteration, len(tt.sizes))
+			}
+			f, err := os.Open(filepath.Join(dir, "anim.gif"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			g, err := gif.DecodeAll(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(g.Image) != len(tt.sizes) || g.Config.Width != 48 || g.Config.Height != 36 {
+				t.Errorf("GIF: %d frames %dx%d, want %d at 48x36", len(g.Image), g.Config.Width, g.Config.Height, len(tt.sizes))
+			}
+		})
 	}
 }
 
@@ -543,6 +590,78 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeScales: a coarse-to-fine job stopped part way resumes with the
+// scales it had left, the one it stopped in with its iterations left, and its
+// progress counts the iterations of every scale.
+func TestResumeScales(t *testing.T) {
+	run := modelRunner(t)
+	for _, tt := range []struct {
+		stopAfter  int
+		scales     []int
+		scaleIters []int
+		iterations int
+	}{
+		{1, []int{32}, []int{1}, 1}, // in the first scale: one of its two left
+		{2, nil, nil, 1},            // the first scale done: the final size's one
+	} {
+		t.Run(fmt.Sprint(tt.stopAfter), func(t *testing.T) {
+			data := t.TempDir()
+			saved := make(chan struct{})
+			stop := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+				done, n := obs.Done, 0
+				obs.Done = func(it transfer.Iteration) error {
+					if err := done(it); err != nil {
+						return err
+					}
+					if n++; n == tt.stopAfter {
+						close(saved)
+						<-ctx.Done()
+						return ctx.Err()
+					}
+					return nil
+				}
+				return run(ctx, in, s, obs)
+			}
+			s, err := New(Options{Data: data, Runner: stop, Logf: t.Logf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(s)
+			fields := tiny("48x48")
+			fields["scales"], fields["scale-iterations"] = "32", "2"
+			id := submitOK(t, ts, fields, images(t)...)
+			select {
+			case <-saved:
+			case <-time.After(2 * time.Minute):
+				j, _ := s.store.get(id)
+				t.Fatalf("no iteration %d saved in 2 minutes: job %s %q", tt.stopAfter, j.State, j.Error)
+			}
+			ts.Close()
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var got transfer.Settings
+			recording := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+				got = s
+				return run(ctx, in, s, obs)
+			}
+			s2, ts2 := newServer(t, data, recording)
+			j := waitState(t, s2, id, Done)
+			if j.Iteration != 3 || len(j.Losses) != 3 {
+				t.Errorf("resumed job: iteration %d, %d losses; want 3 and 3 (two at long side 32, one at 48)", j.Iteration, len(j.Losses))
+			}
+			if !slices.Equal(got.Scales, tt.scales) || !slices.Equal(got.ScaleIterations, tt.scaleIters) || got.Iterations != tt.iterations || got.Init != transfer.InitImage {
+				t.Errorf("resumed with scales %v, scale iterations %v, %d iterations, init %s; want %v, %v, %d from the saved image",
+					got.Scales, got.ScaleIterations, got.Iterations, got.Init, tt.scales, tt.scaleIters, tt.iterations)
+			}
+			if st, err := s2.status(j); err != nil || st.Iterations != 3 {
+				t.Errorf("status: %d iterations (%v); want those of every scale, 3", st.Iterations, err)
+			}
+			_ = ts2
+		})
+	}
+}
+
 // TestQueueTwenty submits 20 tiny jobs on the test model: they run one at a
 // time in the order they came, waiting ones show their places, all finish.
 func TestQueueTwenty(t *testing.T) {
@@ -624,6 +743,9 @@ func TestHostileUploads(t *testing.T) {
 		{"markup in a setting", map[string]string{"size": "<script>alert(1)</script>"}, []upload{{"content", "a.png", good}, style}, 400, "size &#34;&lt;script&gt;"},
 		{"size over the server's limit", tiny("4096x4096"), []upload{{"content", "a.png", good}, style}, 400, "this server paints at most 256x256"},
 		{"iterations over the limit", map[string]string{"iterations": "1000000"}, []upload{{"content", "a.png", good}, style}, 400, "this server runs at most 10"},
+		{"long side over the server's limit", map[string]string{"long-side": "8192"}, []upload{{"content", "a.png", good}, style}, 400, "long side 8192: this server paints at most 256"},
+		{"scales' iterations over the limit", map[string]string{"size": "64x64", "iterations": "5", "scales": "32", "scale-iterations": "6"}, []upload{{"content", "a.png", good}, style}, 400,
+			"11 iterations over all scales: this server runs at most 10"},
 		{"bad settings, every one named", map[string]string{"iterations": "-1", "style-layers": "block9_conv9", "tv-weight": "abc"}, []upload{{"content", "a.png", good}, style}, 400, "style-layers"},
 		{"not multipart", nil, nil, 400, "multipart/form-data"},
 	}
@@ -931,6 +1053,9 @@ func TestSweepForm(t *testing.T) {
 		{"too many values", sweepFields("1 2 3 4 5 6 7 8 9 10 11 12 13"), "sweep: 13 values of style-weight: this server runs at most 12 pictures a sweep"},
 		{"a size over the limit", withSize("32x32 4096x4096"), "this server paints at most 1024x1024"},
 		{"iterations over the limit", map[string]string{"size": "32x32", "sweep-param": "iterations", "sweep-values": "1 1000"}, "this server runs at most 100 iterations"},
+		{"a long side over the limit", map[string]string{"sweep-param": "long-side", "sweep-values": "32 4096"}, "this server paints a long side of at most 1024"},
+		{"scales' iterations over the limit", map[string]string{"size": "64x64", "iterations": "50", "scales": "32", "sweep-param": "scale-iterations", "sweep-values": "1 51"},
+			"this server runs at most 100 iterations"},
 		{"markup as a value", sweepFields("1 <script>alert(1)</script>"), "&lt;script&gt;"},
 	}
 	for _, tc := range cases {

@@ -158,7 +158,9 @@ func (s *Server) checkSweep(j *Job) error {
 		switch {
 		case set.Width > lim.MaxSide || set.Height > lim.MaxSide:
 			return fmt.Errorf("sweep: %s: this server paints at most %dx%d", label, lim.MaxSide, lim.MaxSide)
-		case set.Iterations > lim.Iterations:
+		case set.LongSide > lim.MaxSide:
+			return fmt.Errorf("sweep: %s: this server paints a long side of at most %d", label, lim.MaxSide)
+		case set.TotalIterations() > lim.Iterations:
 			return fmt.Errorf("sweep: %s: this server runs at most %d iterations", label, lim.Iterations)
 		case set.MaxFun > lim.MaxFun:
 			return fmt.Errorf("sweep: %s: this server takes maxfun at most %d", label, lim.MaxFun)
@@ -202,7 +204,7 @@ func (s *Server) executeSweep(ctx context.Context, j *Job) (st State, msg string
 	}
 	// The time left is the mean evaluation time times the evaluations left,
 	// about iterations x maxfun a point.
-	cost := func(p *sweep.Point) int { return p.Config.Iterations * p.Config.MaxFun }
+	cost := func(p *sweep.Point) int { return p.Config.TotalIterations() * p.Config.MaxFun }
 	start, evals, current, left := time.Now(), 0, 0, 0
 	losses := slices.Clone(j.Losses)
 	obs := sweep.Observer{

@@ -17,6 +17,7 @@ type Plan struct {
 	Width, Height           int   // the final size (the content's shape with LongSide)
 	StyleWidth, StyleHeight int   // the style image's at the final size
 	Scales                  []int // the long sides of its scales, the final one's last
+	Iterations              []int // the outer iterations at each scale
 	Tile                    int   // tile interior side; 0: the whole image at once
 	Halo                    int   // pixels around each tile
 	Peak                    uint64
@@ -82,6 +83,7 @@ func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
 		return p, err
 	}
 	p.Scales = s.ladder(max(p.Width, p.Height))
+	p.Iterations = s.iterationsPerScale(max(p.Width, p.Height))
 	p.Halo = tileHalo(deepestLayer(newWeightInputs(s)))
 	cl, err := layerIndex(s.ContentLayer)
 	if err != nil {
@@ -127,7 +129,11 @@ func (p Plan) String() string {
 	if len(p.Scales) > 1 {
 		parts := make([]string, len(p.Scales))
 		for i, n := range p.Scales {
-			parts[i] = fmt.Sprint(n)
+			noun := "iterations"
+			if p.Iterations[i] == 1 {
+				noun = "iteration"
+			}
+			parts[i] = fmt.Sprintf("%d (%d %s)", n, p.Iterations[i], noun)
 		}
 		fmt.Fprintf(&b, "scales (long side) %s\n", strings.Join(parts, ", "))
 	}

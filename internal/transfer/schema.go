@@ -141,7 +141,7 @@ var Schema = []Setting{
 		func(s *Settings) *Init { return &s.Init }),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),
-	sizeSettings[1], sizeSettings[2], // scales, tile (sizes.go)
+	sizeSettings[1], sizeSettings[2], sizeSettings[3], // scales, scale-iterations, tile (sizes.go)
 	{Name: "resample", Kind: KindChoice, Choices: []string{"nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"}, Sweep: true, Advanced: true, Env: "NEURALSTYLE_RESAMPLE",
 		Usage: "resize filter: nearest (the notebook's Pillow default), box, bilinear, hamming, bicubic, lanczos",
 		Parse: func(c *Config, v string) (err error) {

@@ -77,18 +77,68 @@ func (s *Settings) ladder(finalLong int) []int {
 	return out
 }
 
-// TotalIterations is the number of outer iterations a run makes: Iterations at
-// each scale.
-func (s *Settings) TotalIterations() int {
-	final := max(s.Width, s.Height)
+// finalLong is the long side of the run's final size.
+func (s *Settings) finalLong() int {
 	if s.LongSide > 0 {
-		final = s.LongSide
+		return s.LongSide
 	}
-	return s.Iterations * len(s.ladder(final))
+	return max(s.Width, s.Height)
 }
 
-// runScales runs coarse to fine: each scale a Run of its own (the settings'
-// iterations each), the previous result upsampled (bicubic) as its start. The
+// iterationsPerScale returns the outer iterations at each step of the ladder to
+// a final size of long side finalLong: ScaleIterations at the coarser scales
+// when given, Iterations elsewhere.
+func (s *Settings) iterationsPerScale(finalLong int) []int {
+	ladder := s.ladder(finalLong)
+	out := make([]int, len(ladder))
+	for k := range ladder {
+		out[k] = s.Iterations
+		if k < len(ladder)-1 && k < len(s.ScaleIterations) {
+			out[k] = s.ScaleIterations[k]
+		}
+	}
+	return out
+}
+
+// TotalIterations is the number of outer iterations a run makes over all its
+// scales.
+func (s *Settings) TotalIterations() int {
+	total := 0
+	for _, n := range s.iterationsPerScale(s.finalLong()) {
+		total += n
+	}
+	return total
+}
+
+// Remaining returns the settings that run what is left of s after its first
+// done iterations (counted over all scales, as the observer counts them): the
+// scale that was running with its iterations left, and the scales after it.
+// The run should start from the image of iteration done-1 (Init InitImage).
+// When done is at least TotalIterations, nothing is left: Iterations is 0.
+func (s Settings) Remaining(done int) Settings {
+	ladder := s.ladder(s.finalLong())
+	counts := s.iterationsPerScale(s.finalLong())
+	r := s
+	r.Scales, r.ScaleIterations = nil, nil
+	for k, n := range counts {
+		if done >= n {
+			done -= n
+			continue
+		}
+		if k == len(counts)-1 {
+			r.Iterations = n - done
+			return r
+		}
+		r.Scales = slices.Clone(ladder[k : len(ladder)-1])
+		r.ScaleIterations = append([]int{n - done}, counts[k+1:len(counts)-1]...)
+		return r
+	}
+	r.Iterations = 0
+	return r
+}
+
+// runScales runs coarse to fine: each scale a Run of its own (its iterations
+// from iterationsPerScale), the previous result upsampled (bicubic) as its start. The
 // observer sees iterations numbered on across scales; Iteration.Scale says which.
 func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
 	w, h, _, _, err := s.shapes(in)
@@ -96,11 +146,13 @@ func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings,
 		return nil, err
 	}
 	ladder := s.ladder(max(w, h))
+	iterations := s.iterationsPerScale(max(w, h))
 	total := &Result{}
 	var prev *preprocess.Image
 	for k, long := range ladder {
 		sk := s
-		sk.Scales = nil
+		sk.Scales, sk.ScaleIterations = nil, nil
+		sk.Iterations = iterations[k]
 		if s.LongSide > 0 {
 			sk.LongSide = long
 		} else {
@@ -183,7 +235,7 @@ var sizeSettings = []Setting{
 		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
 		Check:  func(c *Config) error { return checkLongSide(c) }},
 	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
-		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations and starts the next, upsampled",
+		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
 		Parse: func(c *Config, v string) error {
 			c.Scales = nil
 			for _, f := range strings.Split(v, ",") {
@@ -206,6 +258,30 @@ var sizeSettings = []Setting{
 			return strings.Join(parts, ",")
 		},
 		Check: func(c *Config) error { return checkScales(&c.Settings) }},
+	{Name: "scale-iterations", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALE_ITERATIONS",
+		Usage: "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
+		Parse: func(c *Config, v string) error {
+			c.ScaleIterations = nil
+			for _, f := range strings.Split(v, ",") {
+				if f = strings.TrimSpace(f); f == "" {
+					continue
+				}
+				n, err := strconv.Atoi(f)
+				if err != nil || n < 1 || n > math.MaxInt32 {
+					return fmt.Errorf("%q: want counts of at least 1 such as 6,3", v)
+				}
+				c.ScaleIterations = append(c.ScaleIterations, n)
+			}
+			return nil
+		},
+		Format: func(c *Config) string {
+			parts := make([]string, len(c.ScaleIterations))
+			for i, n := range c.ScaleIterations {
+				parts[i] = strconv.Itoa(n)
+			}
+			return strings.Join(parts, ",")
+		},
+		Check: func(c *Config) error { return checkScaleIterations(&c.Settings) }},
 	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
 		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
 		Parse: func(c *Config, v string) error {
@@ -256,10 +332,7 @@ func checkScales(s *Settings) error {
 	if len(s.Scales) == 0 {
 		return nil
 	}
-	final := max(s.Width, s.Height)
-	if s.LongSide > 0 {
-		final = s.LongSide
-	}
+	final := s.finalLong()
 	for i, n := range s.Scales {
 		if n < minImageSide {
 			return fmt.Errorf("%d: every scale needs a long side of at least %d", n, minImageSide)
@@ -270,6 +343,33 @@ func checkScales(s *Settings) error {
 		if n > final {
 			return fmt.Errorf("%d is past the final size's long side %d", n, final)
 		}
+	}
+	return nil
+}
+
+// checkScaleIterations checks that ScaleIterations has a count of at least 1
+// for each scale before the final size.
+func checkScaleIterations(s *Settings) error {
+	if len(s.ScaleIterations) == 0 {
+		return nil
+	}
+	final := s.finalLong()
+	coarse := 0
+	for _, n := range s.Scales {
+		if n < final {
+			coarse++
+		}
+	}
+	for _, n := range s.ScaleIterations {
+		if n < 1 {
+			return fmt.Errorf("%d: every scale needs at least 1 iteration", n)
+		}
+	}
+	switch {
+	case len(s.Scales) == 0:
+		return errors.New("counts the iterations of --scales: give --scales too")
+	case len(s.ScaleIterations) != coarse:
+		return fmt.Errorf("%d counts for %d scales before the final size (long side %d): want one each", len(s.ScaleIterations), coarse, final)
 	}
 	return nil
 }

@@ -45,6 +45,14 @@ func TestSizeSettingsErrors(t *testing.T) {
 		{"scales past the target", func(s *Settings) { s.Scales = []int{256, 1024} }, "scales: 1024 is past the final size's long side 512"},
 		{"scales past the long side", func(s *Settings) { s.LongSide, s.Scales = 300, []int{400} }, "past the final size's long side 300"},
 		{"scale too small", func(s *Settings) { s.Scales = []int{8, 256} }, "scales: 8: every scale needs a long side of at least 16"},
+		{"scale iterations", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 256}, []int{6, 3} }, ""},
+		{"scale iterations, a scale at the final size", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 512}, []int{6} }, ""},
+		{"scale iterations without scales", func(s *Settings) { s.ScaleIterations = []int{6} }, "scale-iterations: counts the iterations of --scales: give --scales too"},
+		{"scale iterations too few", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 256}, []int{6} },
+			"scale-iterations: 1 counts for 2 scales before the final size (long side 512): want one each"},
+		{"scale iterations too many", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 512}, []int{6, 1} },
+			"scale-iterations: 2 counts for 1 scales before the final size"},
+		{"scale iterations zero", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128}, []int{0} }, "scale-iterations: 0: every scale needs at least 1 iteration"},
 		{"tile", func(s *Settings) { s.Tile = 256 }, ""},
 		{"tile not a multiple of 16", func(s *Settings) { s.Tile = 100 }, "tile: 100: want 0 or a multiple of 16"},
 		{"tile with recipe", func(s *Settings) { s.Tile, s.Graph = 256, GraphRecipe }, "tile: the recipe graph evaluates its batch of three whole"},
@@ -72,9 +80,67 @@ func TestLadder(t *testing.T) {
 	if got := s.TotalIterations(); got != 30 {
 		t.Errorf("TotalIterations = %d, want 30", got)
 	}
-	s.Scales = []int{128, 512}
+	s.ScaleIterations = []int{6, 3}
+	if got := s.iterationsPerScale(512); !cmp.Equal(got, []int{6, 3, 10}) {
+		t.Errorf("iterationsPerScale = %v, want [6 3 10]", got)
+	}
+	if got := s.TotalIterations(); got != 19 {
+		t.Errorf("TotalIterations = %d, want 19", got)
+	}
+	s.Scales, s.ScaleIterations = []int{128, 512}, []int{6}
 	if got := s.ladder(512); !cmp.Equal(got, []int{128, 512}) {
 		t.Errorf("ladder = %v", got)
+	}
+	// A scale at the final size is the final size: it runs Iterations.
+	if got := s.iterationsPerScale(512); !cmp.Equal(got, []int{6, 10}) {
+		t.Errorf("iterationsPerScale = %v, want [6 10]", got)
+	}
+}
+
+func TestRemaining(t *testing.T) {
+	s := Defaults() // 512x512, 10 iterations
+	s.Scales, s.ScaleIterations = []int{128, 256}, []int{6, 3}
+	type left struct {
+		Scales, ScaleIterations []int
+		Iterations              int
+	}
+	for _, tt := range []struct {
+		done int
+		want left
+	}{
+		{0, left{[]int{128, 256}, []int{6, 3}, 10}},
+		{4, left{[]int{128, 256}, []int{2, 3}, 10}},
+		{6, left{[]int{256}, []int{3}, 10}}, // the first scale done
+		{8, left{[]int{256}, []int{1}, 10}},
+		{9, left{nil, nil, 10}}, // only the final size left
+		{15, left{nil, nil, 4}},
+		{19, left{nil, nil, 0}}, // all done
+		{25, left{nil, nil, 0}},
+	} {
+		r := s.Remaining(tt.done)
+		got := left{r.Scales, r.ScaleIterations, r.Iterations}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Remaining(%d) (-want +got):\n%s", tt.done, diff)
+		}
+		if tt.done < 19 {
+			if err := r.Validate(); err != nil {
+				t.Errorf("Remaining(%d): %v", tt.done, err)
+			}
+			if n := r.TotalIterations(); n != 19-tt.done {
+				t.Errorf("Remaining(%d).TotalIterations() = %d, want %d", tt.done, n, 19-tt.done)
+			}
+		}
+	}
+	// Without ScaleIterations every scale runs Iterations; a scale at the final
+	// size is the final size.
+	s.Scales, s.ScaleIterations = []int{256, 512}, nil
+	r := s.Remaining(13)
+	if got := (left{r.Scales, r.ScaleIterations, r.Iterations}); !cmp.Equal(got, left{nil, nil, 7}) {
+		t.Errorf("Remaining(13) of scales 256,512: %+v, want 7 iterations at the final size", got)
+	}
+	s.Scales = nil
+	if r := s.Remaining(3); r.Iterations != 7 || r.Scales != nil {
+		t.Errorf("Remaining(3) of one scale: %d iterations, scales %v", r.Iterations, r.Scales)
 	}
 }
 
@@ -98,7 +164,7 @@ func TestRunSizes(t *testing.T) {
 	in := Inputs{Content: testImage(90, 60, 1), Style: testImage(40, 70, 2)}
 
 	s := Defaults()
-	s.LongSide, s.Scales = 48, []int{32}
+	s.LongSide, s.Scales, s.ScaleIterations = 48, []int{32, 40}, []int{2, 1}
 	s.Iterations, s.MaxFun = 1, 2
 	var seen []Iteration
 	res, err := Run(context.Background(), m, in, s, Observer{Done: func(it Iteration) error {
@@ -117,7 +183,9 @@ func TestRunSizes(t *testing.T) {
 	for _, it := range seen {
 		got = append(got, step{it.Iteration, it.Scale, it.Width, it.Height})
 	}
-	want := []step{{0, 0, 32, 21}, {1, 1, 48, 32}}
+	// Two iterations at long side 32, one at 40 (--scale-iterations 2,1), then
+	// --iterations' one at the final 48.
+	want := []step{{0, 0, 32, 21}, {1, 0, 32, 21}, {2, 1, 40, 27}, {3, 2, 48, 32}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("iterations (-want +got):\n%s", diff)
 	}

@@ -89,7 +89,11 @@ type Settings struct {
 	// of Tile x Tile pixels (tiles.go).
 	LongSide int
 	Scales   []int
-	Tile     int
+	// ScaleIterations, when not nil, gives each of Scales coarser than the final
+	// size its own number of iterations (the final size runs Iterations); nil:
+	// Iterations at every scale.
+	ScaleIterations []int
+	Tile            int
 
 	// Issue 12's controls (controls.go); Defaults() turns them all off.
 	Pooling Pooling

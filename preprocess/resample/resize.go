@@ -417,3 +417,22 @@ func parallel(rows, work int, fn func(y0, y1 int)) {
 	}
 	wg.Wait()
 }
+
+// ResizeAll returns frames with every frame of another size resized to w x h
+// with filter f (an animation's frames must share one size); frames of that
+// size are kept as they are, not copied.
+func ResizeAll(frames []*preprocess.Image, w, h int, f Filter) ([]*preprocess.Image, error) {
+	out := make([]*preprocess.Image, len(frames))
+	for i, img := range frames {
+		if img.Width == w && img.Height == h {
+			out[i] = img
+			continue
+		}
+		r, err := Resize(img, w, h, f)
+		if err != nil {
+			return nil, fmt.Errorf("frame %d: %w", i, err)
+		}
+		out[i] = r
+	}
+	return out, nil
+}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -378,4 +379,29 @@ func BenchmarkResize(b *testing.B) {
 		b.Run(fmt.Sprintf("4000x3000to512x512/%v", f), func(b *testing.B) { benchResize(b, 4000, 3000, 512, 512, f) })
 	}
 	b.Run("512x512to1024x1024/bicubic", func(b *testing.B) { benchResize(b, 512, 512, 1024, 1024, Bicubic) })
+}
+
+func TestResizeAll(t *testing.T) {
+	small := preprocess.NewImage(4, 3)
+	for i := range small.Pix {
+		small.Pix[i] = byte(i * 9)
+	}
+	big := preprocess.NewImage(8, 6)
+	out, err := ResizeAll([]*preprocess.Image{small, big}, 8, 6, Bicubic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Resize(small, 8, 6, Bicubic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Width != 8 || out[0].Height != 6 || !bytes.Equal(out[0].Pix, want.Pix) {
+		t.Errorf("the small frame: %dx%d, not Resize's", out[0].Width, out[0].Height)
+	}
+	if out[1] != big {
+		t.Errorf("a frame of the size already was not kept as it is")
+	}
+	if _, err := ResizeAll([]*preprocess.Image{small}, 0, 6, Bicubic); err == nil || !strings.Contains(err.Error(), "frame 0") {
+		t.Errorf("a bad size: %v, want an error naming frame 0", err)
+	}
 }
