@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
+.PHONY: bench-sizes deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -130,6 +130,17 @@ bench: deps build testmodels
 	$(PY) -m savedmodel.bench --sizes $(BENCH_SIZES) --rounds 3
 	$(PY) -m savedmodel.profile_fast --sizes $(BENCH_SIZES) --rounds 3
 	$(PY) scripts/bench_transfer.py --sizes $(BENCH_SIZES)
+
+# Issue 13's by-size table (seconds per evaluation and peak memory, whole and
+# tiled, 512 to 4096) and the print-size example (a 2048-long-side coarse-to-fine
+# run of the notebook's budget, with its README figures), one after the other in
+# one run with the HED backbone's weights: about three hours on two cores, so not
+# part of bench. MAX_MEMORY bounds every run's plan (4096 with Adam needs 11 GiB).
+SIZES_RUNS ?= 512:0,512:256,1024:0,1024:512,2048:0,2048:512,4096:512:adam
+MAX_MEMORY ?= 11GiB
+bench-sizes: build model-hed
+	$(PY) scripts/bench_sizes.py --model $(BUILD)/model-hed --runs $(SIZES_RUNS) --max-memory $(MAX_MEMORY) --out $(BUILD)/bench-sizes.md
+	$(PY) scripts/print_example.py --model $(BUILD)/model-hed
 
 clean:
 	rm -rf $(BUILD) bin
