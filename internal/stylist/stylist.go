@@ -18,7 +18,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -225,18 +224,9 @@ func (s *Server) config(j *Job) (transfer.Config, error) {
 // iterations is the number of outer iterations a transfer job runs over all
 // its scales (--scales), as its progress counts them.
 func (s *Server) iterations(j *Job) int {
-	c := transfer.DefaultConfig()
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
-		if text, ok := j.Settings[set.Name]; ok && set.Kind != transfer.KindFile {
-			if err := set.Set(&c, text); err != nil {
-				// Stored settings were checked when queued; count what
-				// the iterations setting says.
-				n, _ := strconv.Atoi(j.Settings["iterations"])
-				return n
-			}
-		}
-	}
+	// Stored settings were checked when queued; a config that no longer
+	// validates still has its iterations and scales parsed.
+	c, _ := s.config(j)
 	return c.TotalIterations()
 }
 

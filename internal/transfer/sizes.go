@@ -237,51 +237,25 @@ var sizeSettings = []Setting{
 	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
 		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
 		Parse: func(c *Config, v string) error {
-			c.Scales = nil
-			for _, f := range strings.Split(v, ",") {
-				if f = strings.TrimSpace(f); f == "" {
-					continue
-				}
-				n, err := strconv.Atoi(f)
-				if err != nil {
-					return fmt.Errorf("%q: want long sides such as 512,1024", v)
-				}
-				c.Scales = append(c.Scales, n)
+			var ok bool
+			if c.Scales, ok = parseInts(v); !ok {
+				return fmt.Errorf("%q: want long sides such as 512,1024", v)
 			}
 			return checkScales(&c.Settings)
 		},
-		Format: func(c *Config) string {
-			parts := make([]string, len(c.Scales))
-			for i, n := range c.Scales {
-				parts[i] = strconv.Itoa(n)
-			}
-			return strings.Join(parts, ",")
-		},
-		Check: func(c *Config) error { return checkScales(&c.Settings) }},
+		Format: func(c *Config) string { return formatInts(c.Scales) },
+		Check:  func(c *Config) error { return checkScales(&c.Settings) }},
 	{Name: "scale-iterations", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALE_ITERATIONS",
 		Usage: "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
 		Parse: func(c *Config, v string) error {
-			c.ScaleIterations = nil
-			for _, f := range strings.Split(v, ",") {
-				if f = strings.TrimSpace(f); f == "" {
-					continue
-				}
-				n, err := strconv.Atoi(f)
-				if err != nil || n < 1 || n > math.MaxInt32 {
-					return fmt.Errorf("%q: want counts of at least 1 such as 6,3", v)
-				}
-				c.ScaleIterations = append(c.ScaleIterations, n)
+			var ok bool
+			if c.ScaleIterations, ok = parseInts(v); !ok || slices.ContainsFunc(c.ScaleIterations, func(n int) bool { return n < 1 || n > math.MaxInt32 }) {
+				return fmt.Errorf("%q: want counts of at least 1 such as 6,3", v)
 			}
 			return nil
 		},
-		Format: func(c *Config) string {
-			parts := make([]string, len(c.ScaleIterations))
-			for i, n := range c.ScaleIterations {
-				parts[i] = strconv.Itoa(n)
-			}
-			return strings.Join(parts, ",")
-		},
-		Check: func(c *Config) error { return checkScaleIterations(&c.Settings) }},
+		Format: func(c *Config) string { return formatInts(c.ScaleIterations) },
+		Check:  func(c *Config) error { return checkScaleIterations(&c.Settings) }},
 	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
 		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
 		Parse: func(c *Config, v string) error {
@@ -303,6 +277,30 @@ var sizeSettings = []Setting{
 			return strconv.Itoa(c.Tile)
 		},
 		Check: func(c *Config) error { return checkTile(c) }},
+}
+
+// parseInts reads a comma-separated list of whole numbers, empty items
+// skipped; nil for none. ok is false when an item is not a number.
+func parseInts(v string) (out []int, ok bool) {
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
+func formatInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
 }
 
 func checkLongSide(c *Config) error {
