@@ -155,6 +155,20 @@ static void tflog_preinit(int argc, char **argv, char **envp) {
 		tflog_env = "2";
 	}
 	tflog_level = atoi(tflog_env != NULL ? tflog_env : user);
+	// TensorFlow reads the variable once, at its first log line, which can come from
+	// a library's initialiser (oneDNN's notice on some CPUs), before any Go code. A
+	// setenv here would not last: the C library's own initialiser, which runs next,
+	// points environ back at the process's first array. So the user's entry is
+	// replaced in that array (where absent, TensorFlow's default, 0, is the verbose
+	// level anyway).
+	if (tflog_env != NULL && tflog_level == 0) {
+		static char entry[] = "TF_CPP_MIN_LOG_LEVEL=0";
+		for (char **e = envp; e != NULL && *e != NULL; e++) {
+			if (strncmp(*e, entry, sizeof entry - 2) == 0) {
+				*e = entry;
+			}
+		}
+	}
 	if (tflog_level <= 0) {
 		return;
 	}
