@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/internal/kernels"
 )
 
 // The vectors of scripts/optimize_vectors.py (make vectors-optimize).
@@ -130,6 +132,9 @@ func (c *vectorCase) settings() Settings {
 // requires the memory refreshes, line-search restarts and skipped updates
 // that the Fortran reported.
 func TestVectors(t *testing.T) {
+	if err := kernels.Record(t.Name(), true, "pure Go: SciPy's sums in OpenBLAS's AVX-512 order on any CPU"); err != nil {
+		t.Error(err)
+	}
 	v := loadVectors(t)
 	hits, allFixed := 0, 0
 	for _, c := range v.Cases {

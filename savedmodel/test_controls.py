@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from savedmodel import export as ex
+from savedmodel import kernels
 from savedmodel import vggweights as vw
 from savedmodel.test_export import ONLY, images, rel, run_fast, run_recipe
 
@@ -136,19 +137,30 @@ def run_masked(model, imgs_styles, combination, masks, cw, sw, tvw, prefix=""):
     return {k: v.numpy() for k, v in out.items()}
 
 
+# A mask of ones is not the arithmetic of no mask: the masked graph multiplies by the
+# mask and forms the Gram matrices as a batched matmul, so its float32 sums run in
+# another order, and bit equality was never a property of the two graphs (it held on
+# one CPU only). Measured at this test's 40x56, max and avg pooling: every term equal
+# on an AMD EPYC with AVX2 only (Zen 3), the gradient within 4.5e-8 relative; the
+# style term 1 and 2 float32 ulps apart on an AMD EPYC with AVX-512 and AVX512-BF16
+# (Zen 4) and on an Intel Xeon with AVX-512 and AMX alike. On the Intel also at 32x32,
+# 48x80 and 64x64: the loss, content and tv terms equal, the style term 0 to 7 ulps
+# apart (up to 5.5e-7 relative, at 48x80), the gradient within 1.8e-7. The bounds are
+# about four and five times the largest.
+MASK_OF_ONES_TERM_TOL = 2e-6
+MASK_OF_ONES_GRAD_TOL = 1e-6
+
+
 @pytest.mark.parametrize("prefix", ["", "avg_"])
-def test_mask_of_ones_equals_no_mask(model, prefix):
+def test_mask_of_ones_matches_no_mask(model, prefix, request):
+    kernels.record(request.node.nodeid, False, "a mask of ones against no mask: two graphs, sums in another order")
     imgs = images(40, 56, seed=3)
     cw, sw, tvw = ONLY["notebook"]
     plain = run_fast(model, imgs, cw, sw, tvw, prefix=prefix)
     masked = run_masked(model, imgs[:2], imgs[2], np.ones((1, 40, 56)), cw, sw, tvw, prefix=prefix)
     for k in ("loss", "content_loss", "style_loss", "tv_loss"):
-        assert masked[k] == plain[k], (k, masked[k], plain[k])
-    # The masked graph multiplies by the mask and forms the Gram matrices as a
-    # batched matmul, so the gradient's float32 sums differ in their last bits.
-    # Measured: 4.5e-8 relative (max pooling) and 1.2e-8 (avg), elements within
-    # 0.004 of gradients up to 3.8e4.
-    assert rel(masked["gradient"], plain["gradient"]) < 1e-6
+        assert rel(masked[k], plain[k]) < MASK_OF_ONES_TERM_TOL, (k, masked[k], plain[k])
+    assert rel(masked["gradient"], plain["gradient"]) < MASK_OF_ONES_GRAD_TOL
 
 
 def test_two_masks_against_numpy(model):

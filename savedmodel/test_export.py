@@ -12,6 +12,7 @@ import pytest
 import tensorflow as tf
 
 from savedmodel import export as ex
+from savedmodel import kernels
 from savedmodel import vggweights as vw
 
 SEED = 1
@@ -302,31 +303,29 @@ def test_no_content_layer(model):
     assert abs(f["loss"] - r["loss"]) <= 1e-5 * r["loss"]
 
 
-def _has_avx512() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
-    except OSError:
-        return False
-
-
-# fast equals recipe bit for bit where TensorFlow runs the kernels of the machine that
-# measured it (x86-64 with AVX-512). Without AVX-512 (an AMD EPYC, Zen 3) the batch of
-# three and the batch of one round differently: measured (32x32 and 40x56, tv 1 and 0.1)
-# up to 6.1e-8 relative in the style layers' losses and 2.1e-7 in the gradient, and in
-# one run of the suite 3.9e-7 in a style layer's loss; the tolerance is about five times
-# the largest.
-SAME_KERNELS = _has_avx512()
+# fast equals recipe bit for bit where TensorFlow runs AVX-512 kernels (savedmodel/kernels.py):
+# measured on the CPU that first showed it, and again on an Intel Xeon with AVX-512 and AMX
+# and an AMD EPYC with AVX-512 and AVX512-BF16 (Zen 4). With AVX2 only (an AMD EPYC, Zen 3)
+# the batch of three and the batch of one round differently: measured (32x32 and 40x56, tv
+# 1 and 0.1) up to 6.1e-8 relative in the style layers' losses and 2.1e-7 in the gradient,
+# and in one run of the suite 3.9e-7 in a style layer's loss; the tolerance is about five
+# times the largest.
+SAME_KERNELS = kernels.family() == kernels.AVX512
 OTHER_KERNELS_TOL = 2e-6
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_notebook_signatures(model, net, size):
+def test_notebook_signatures(model, net, size, request):
     # The notebook's own graph (its layers fixed): the NumPy reference's values, the
     # run-time-layer signatures' values to float32 rounding, and fast equal to recipe
     # bit for bit (measured: identical at 32x32 and 40x56, and at 64 to 512 square with
     # one and two threads; the Go tests hold both to the Python notebook's bits).
     cw, sw = ex.layer_weights()
+    kernels.record(
+        request.node.nodeid, SAME_KERNELS,
+        f"notebook_fast against notebook_recipe on {kernels.family()} kernels"
+        + ("" if SAME_KERNELS else f" (bit for bit on {kernels.AVX512} only): measured bound"),
+    )  # fmt: skip
     for tvw in (1.0, 0.1):
         imgs = images(*size, seed=size[0] + 3)
         r = run_recipe(model, imgs, cw, sw, tvw, prefix="notebook_")

@@ -28,7 +28,10 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 import reference_transfer as ref  # noqa: E402
+
+from savedmodel import kernels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "scripts" / "testdata" / "transfer"
@@ -231,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         },
         "inputs": inputs,
         "threads": {"intra": THREADS[0], "inter": THREADS[1]},
+        # The Go tests hold the driver to these files bit for bit only on a CPU of
+        # the same family of TensorFlow kernels (savedmodel/kernels.py).
+        "kernels": {"family": kernels.family(), "features": kernels.features()},
         "environment": {
             "python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scipy": scipy.__version__, "pillow": PIL.__version__,

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from savedmodel import kernels  # noqa: E402
 from savedmodel.export import NOTEBOOK_TV_WEIGHT, layer_weights  # noqa: E402
 
 HEIGHT, WIDTH = 16, 24
@@ -58,6 +59,8 @@ def main() -> int:
         "about": "scripts/vgg_vectors.py: Python's outputs of the style model with random weights",
         "weights": meta["weights"],
         "tensorflow_version": tf.__version__,
+        # tfgraph's test requires these values bit for bit on a CPU of this family.
+        "kernels": {"family": kernels.family(), "features": kernels.features()},
         "shape": [1, HEIGHT, WIDTH, 3],
         "content": floats(content),
         "style": floats(style),

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/neuralstyle/neuralstyle/internal/imagenet"
+	"github.com/neuralstyle/neuralstyle/internal/kernels"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -80,6 +81,9 @@ func TestClassify(t *testing.T) {
 // exporter recorded Keras' top 5 for.
 func TestClassifyMatchesKeras(t *testing.T) {
 	model := classifierModel(t)
+	if err := kernels.Record(t.Name(), false, "our graph against Keras' on the same float32 operations: measured bound"); err != nil {
+		t.Error(err)
+	}
 	raw, err := os.ReadFile(filepath.Join(model, metadataFile))
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/kernels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
@@ -217,10 +218,20 @@ func relDiff(a, b []float32, k float64) float64 {
 	return math.Sqrt(d / n)
 }
 
+// Bounds of a white mask against no mask (TestMaskOfOnes). Measured here (32x32,
+// three style layers): the terms equal and the gradient 3.2e-7 relative apart on
+// an Intel Xeon with AVX-512 and AMX (this test passed bit for bit on the terms
+// on AVX2 and AVX-512 AMD EPYCs); in savedmodel/test_controls.py the style term up
+// to 7 float32 ulps (5.5e-7) apart. The bounds are about four and five times the
+// largest.
+const (
+	maskOfOnesTermTolerance     = 2e-6
+	maskOfOnesGradientTolerance = 1.5e-6
+)
+
 // TestMaskOfOnes: a white mask gives the loss without a mask (layers chosen so that
-// both run the run-time signatures, fast and masked_fast) bit for bit, and its
-// gradient to float32 rounding; two masks that split the image give neither
-// style's run.
+// both run the run-time signatures, fast and masked_fast) and its gradient to
+// float32 rounding; two masks that split the image give neither style's run.
 func TestMaskOfOnes(t *testing.T) {
 	t.Parallel()
 	m := testModel(t)
@@ -263,18 +274,32 @@ func TestMaskOfOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if t1 != t2 {
-		t.Errorf("terms with a white mask %+v, without %+v", t2, t1)
+	// The masked graph multiplies by the mask and sums the Gram matrices in another
+	// order, so bit equality is no property of the two graphs (it held on some CPUs
+	// only): see maskOfOnesTermTolerance.
+	worst := 0.0
+	for i, pair := range [][2]float32{{t1.Loss, t2.Loss}, {t1.Content, t2.Content}, {t1.Style, t2.Style}, {t1.TV, t2.TV}} {
+		r := 0.0
+		if pair[0] != pair[1] {
+			r = math.Abs(float64(pair[1])-float64(pair[0])) / math.Abs(float64(pair[0]))
+		}
+		worst = max(worst, r)
+		if r > maskOfOnesTermTolerance {
+			t.Errorf("term %d with a white mask %g, without %g: %.2g relative > %g", i, pair[1], pair[0], r, maskOfOnesTermTolerance)
+		}
 	}
 	var d, n float64
 	for i := range g1 {
 		d += (g1[i] - g2[i]) * (g1[i] - g2[i])
 		n += g1[i] * g1[i]
 	}
-	// The masked graph multiplies by the mask and sums the Gram matrices in another
-	// order. Measured at 40x56 (savedmodel/test_controls.py): 4.5e-8 relative.
-	if r := math.Sqrt(d / n); r > 1e-6 {
-		t.Errorf("gradient with a white mask %.2g relative off the one without", r)
+	r := math.Sqrt(d / n)
+	if r > maskOfOnesGradientTolerance {
+		t.Errorf("gradient with a white mask %.2g relative off the one without > %g", r, maskOfOnesGradientTolerance)
+	}
+	t.Logf("white mask against none: terms within %.2g relative, gradient %.2g", worst, r)
+	if err := kernels.Record(t.Name(), false, "a mask of ones against no mask: two graphs, sums in another order"); err != nil {
+		t.Error(err)
 	}
 
 	left, right := preprocess.NewImage(32, 32), preprocess.NewImage(32, 32)

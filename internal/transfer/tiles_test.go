@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/neuralstyle/neuralstyle/internal/kernels"
 	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -176,6 +177,9 @@ func TestTiledMatchesWhole(t *testing.T) {
 		t.Skip("runs the model on many tiles")
 	}
 	m := testModel(t) // loaded once: a load takes longer than a case
+	if err := kernels.Record(t.Name(), false, "tiles against the whole image: sums over positions in another order"); err != nil {
+		t.Error(err)
+	}
 	for _, c := range tiledCases {
 		for _, tile := range c.tiles {
 			t.Run(fmt.Sprintf("%dx%d/%s/tile%d", c.w, c.h, c.style[len(c.style)-1], tile), func(t *testing.T) {

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/cpu"
 
+	"github.com/neuralstyle/neuralstyle/internal/kernels"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -68,6 +68,11 @@ type referenceManifest struct {
 	Threads struct {
 		Intra, Inter int
 	} `json:"threads"`
+	// Kernels is the family of TensorFlow's float32 CPU kernels the vectors were
+	// made with (internal/kernels).
+	Kernels struct {
+		Family string `json:"family"`
+	} `json:"kernels"`
 	Cases []referenceCase `json:"cases"`
 }
 
@@ -137,6 +142,9 @@ func readManifest(t *testing.T) referenceManifest {
 	}
 	if m.Threads.Intra != 1 || m.Threads.Inter != 1 {
 		t.Fatalf("manifest: vectors made with %d intra-op and %d inter-op threads; this test runs 1 and 1", m.Threads.Intra, m.Threads.Inter)
+	}
+	if m.Kernels.Family == "" {
+		t.Fatal("manifest: no kernels family, so no CPU can be told to hold the vectors bit for bit (make vectors-transfer records it)")
 	}
 	return m
 }
@@ -263,12 +271,25 @@ func TestReferenceWeights(t *testing.T) {
 }
 
 // sameKernels reports whether this CPU runs the TensorFlow kernels the vectors
-// were made with. oneDNN and Eigen pick their float32 kernels by instruction set,
-// and the vectors' machine had AVX-512; on an x86-64 CPU without it (AMD Zen 3,
-// for one) the same graph rounds its sums differently. There the tests hold the
-// Go driver to the reference within what was measured on such a CPU, instead of
-// bit for bit.
-var sameKernels = cpu.X86.HasAVX512F
+// were made with: oneDNN and Eigen pick their float32 kernels by instruction set
+// (internal/kernels), and on a CPU of another family the same graph rounds its
+// sums differently. The vectors' manifest names their family (x86-64 with
+// AVX-512); on another (AVX2 only: AMD Zen 3, for one) the tests hold the Go
+// driver to the reference within what was measured on such a CPU, instead of bit
+// for bit, and say so in their log and in make test-cpu-report.
+func sameKernels(man referenceManifest) bool { return kernels.Same(man.Kernels.Family) }
+
+// recordKernels notes for make test-cpu-report how t compared with the vectors.
+func recordKernels(t *testing.T, man referenceManifest) {
+	t.Helper()
+	why := fmt.Sprintf("the vectors' kernels (%s) are this CPU's", man.Kernels.Family)
+	if !sameKernels(man) {
+		why = fmt.Sprintf("the vectors were made on %s kernels, this CPU runs %s: measured bounds", man.Kernels.Family, kernels.Family())
+	}
+	if err := kernels.Record(t.Name(), sameKernels(man), why); err != nil {
+		t.Error(err)
+	}
+}
 
 // Measured on an AMD EPYC (Zen 3, AVX2, no AVX-512), every case, both graphs:
 // the loss and its terms at x0 within 1.2e-7 relative (one or two float32
@@ -319,10 +340,11 @@ func TestFirstEvaluation(t *testing.T) {
 				want := c.X0Eval
 				wantTerms := []float64{want.Loss, want.Content, want.Style, want.TV}
 				gotTerms := []float64{float64(terms.Loss), float64(terms.Content), float64(terms.Style), float64(terms.TV)}
-				if !sameKernels {
+				recordKernels(t, man)
+				if !sameKernels(man) {
 					for i, w := range wantTerms {
 						if rel := math.Abs(gotTerms[i]-w) / math.Abs(w); rel > otherKernelsTermTolerance {
-							t.Errorf("term %d at x0: %.9g, reference %.9g: relative difference %.3g > %g (a CPU without AVX-512)",
+							t.Errorf("term %d at x0: %.9g, reference %.9g: relative difference %.3g > %g (other kernels)",
 								i, gotTerms[i], w, rel, otherKernelsTermTolerance)
 						}
 					}
@@ -342,11 +364,11 @@ func TestFirstEvaluation(t *testing.T) {
 					maxAbs = max(maxAbs, math.Abs(float64(r)))
 				}
 				switch {
-				case !sameKernels && maxDiff/maxAbs > otherKernelsGradientTolerance:
-					t.Errorf("gradient at x0: %d of %d values differ from the reference's, by up to %.3g of its largest value > %g (a CPU without AVX-512)",
+				case !sameKernels(man) && maxDiff/maxAbs > otherKernelsGradientTolerance:
+					t.Errorf("gradient at x0: %d of %d values differ from the reference's, by up to %.3g of its largest value > %g (other kernels)",
 						differ, len(ref), maxDiff/maxAbs, otherKernelsGradientTolerance)
-				case !sameKernels:
-					t.Logf("a CPU without AVX-512: gradient at x0 within %.3g of its largest value (%d of %d values differ)", maxDiff/maxAbs, differ, len(ref))
+				case !sameKernels(man):
+					t.Logf("other kernels: gradient at x0 within %.3g of its largest value (%d of %d values differ)", maxDiff/maxAbs, differ, len(ref))
 				case differ > 0:
 					t.Errorf("gradient at x0: %d of %d values differ from the reference's, by up to %.3g of its largest value",
 						differ, len(ref), maxDiff/maxAbs)
@@ -416,14 +438,15 @@ func TestMatchesReference(t *testing.T) {
 			model := testModel(t)
 			for _, c := range man.Cases {
 				t.Run(c.Name, func(t *testing.T) {
-					compareRun(t, model, in, c, g)
+					recordKernels(t, man)
+					compareRun(t, model, in, c, g, sameKernels(man))
 				})
 			}
 		})
 	}
 }
 
-func compareRun(t *testing.T, model *tfgraph.Model, in Inputs, c referenceCase, g Graph) {
+func compareRun(t *testing.T, model *tfgraph.Model, in Inputs, c referenceCase, g Graph, exact bool) {
 	want := readLog(t, filepath.Join(referenceDir, c.Log))
 	var evalLosses [][]float64
 	res, err := Run(context.Background(), model, in, c.settings(t, g), Observer{
@@ -438,7 +461,7 @@ func compareRun(t *testing.T, model *tfgraph.Model, in Inputs, c referenceCase, 
 	if len(res.Iterations) != len(want) {
 		t.Fatalf("%d iterations, reference has %d", len(res.Iterations), len(want))
 	}
-	if !sameKernels {
+	if !exact {
 		compareRunOtherKernels(t, res, want, c, g)
 		return
 	}
@@ -506,7 +529,7 @@ func compareRun(t *testing.T, model *tfgraph.Model, in Inputs, c referenceCase, 
 		g, c.Name, worst, differ, maxDiff)
 }
 
-// On a CPU without AVX-512 (see sameKernels) the first evaluations differ from
+// On a CPU of other kernels (see sameKernels) the first evaluations differ from
 // the reference's in the last bits, and L-BFGS-B amplifies that: measured on an
 // AMD EPYC (Zen 3), every case and both graphs, each call still made the
 // reference's number of evaluations and stopped for its reason (the count of
@@ -533,10 +556,10 @@ func compareRunOtherKernels(t *testing.T, res *Result, want []referenceIteration
 			tol = otherKernelsFinalLossTolerance
 		}
 		if rel > tol {
-			t.Errorf("iteration %d: loss %.9g, reference %.9g (relative difference %.3g > %g on a CPU without AVX-512)", i, it.Loss, w.Loss, rel, tol)
+			t.Errorf("iteration %d: loss %.9g, reference %.9g (relative difference %.3g > %g on other kernels)", i, it.Loss, w.Loss, rel, tol)
 		}
 	}
-	t.Logf("%s %s on a CPU without AVX-512 (not bit for bit: see sameKernels): worst relative loss difference %.3g", g, c.Name, worst)
+	t.Logf("%s %s on %s kernels, not the vectors' (not bit for bit: see sameKernels): worst relative loss difference %.3g", g, c.Name, kernels.Family(), worst)
 }
 
 // firstDifference returns the index of the first evaluation whose loss differs
