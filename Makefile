@@ -26,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-sizes deps venv tflib sysdeps test-sysdeps build test check test-go test-py bench env clean demo model
+.PHONY: bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -81,16 +81,48 @@ env:
 build: deps
 	go build -o $(BIN) ./cmd/neuralstyle
 
+# Every part runs to its end (make -k), each part's output kept in
+# build/test-results/PART.log with its exit status, and scripts/summarize_tests.py ends
+# with what failed: the parts, Go packages and tests, pytest tests (exit 1 if any).
 # The Go and Python tests run side by side: the Go tests' TensorFlow sessions use
 # one thread each and leave part of a 2-core machine idle, which pytest fills
 # (each target's output is printed whole when it ends).
-test: deps test-sysdeps build testmodels check browser
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-py
-	$(MAKE) --no-print-directory fuzz-short
+TEST_RESULTS := $(BUILD)/test-results
+TEST_PARTS := check go py fuzz
+test: deps test-sysdeps build testmodels browser
+	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target check test-go test-py || true
+	@$(MAKE) --no-print-directory -k fuzz-short || true
+	@$(PY) scripts/summarize_tests.py $(TEST_RESULTS) $(TEST_PARTS)
+
+# logged runs a recipe's command (2) with its output also in $(TEST_RESULTS)/(1).log
+# and its exit status in (1).status, and exits with that status.
+logged = set -o pipefail; mkdir -p $(TEST_RESULTS); { $(2); } 2>&1 | tee $(TEST_RESULTS)/$(1).log; \
+	rc=$$?; echo $$rc > $(TEST_RESULTS)/$(1).status; exit $$rc
+
+# Which regression tests hold their results bit for bit on this CPU and which within
+# measured bounds (docs/development.md): runs them with NEURALSTYLE_EXACTNESS_REPORT
+# set, each test noting how it compared (internal/kernels, savedmodel/kernels.py),
+# then prints the CPU's features and the table. About 6 minutes on 2 cores.
+EXACTNESS_REPORT := $(BUILD)/exactness-report.tsv
+EXACTNESS_GO := TestFirstEvaluation|TestMatchesReference|TestMaskOfOnes|TestTiledMatchesWhole|TestVGG16StyleModelMatchesPython|TestClassifyMatchesKeras|TestVectors
+EXACTNESS_PY := savedmodel/test_export.py::test_notebook_signatures savedmodel/test_controls.py::test_mask_of_ones_matches_no_mask \
+	scripts/test_optimize_vectors.py::test_vectors_up_to_date
+.PHONY: test-cpu-report
+test-cpu-report: build testmodels
+	@rm -f $(EXACTNESS_REPORT); ok=true; export NEURALSTYLE_EXACTNESS_REPORT=$(EXACTNESS_REPORT); \
+	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m -run '^($(EXACTNESS_GO))$$' \
+		./internal/transfer ./tfgraph ./cmd/neuralstyle ./optimize || ok=false; \
+	NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q $(EXACTNESS_PY) || ok=false; \
+	$(PY) scripts/cpu_report.py $(EXACTNESS_REPORT) || ok=false; \
+	$$ok
 
 # Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
 # anything, printing what each reported.
 check:
+	@$(call logged,check,$(MAKE) --no-print-directory check-sources)
+
+check-sources:
 	@ok=true; \
 	out=$$(go mod tidy -diff 2>&1) || { echo "go mod tidy -diff (run go mod tidy):"; echo "$$out"; ok=false; }; \
 	out=$$(find . \( -path ./.venv -o -path ./build \) -prune -o -name '*.go' -print0 | xargs -0 gofmt -l 2>&1); \
@@ -114,12 +146,12 @@ screenshots: browser
 	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
-	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
+	@$(call logged,go,PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS))
 
 # The exporter's tests test the model `make testmodels` exported (rebuilt when the
 # exporter changes) instead of exporting it once more (savedmodel/conftest.py).
 test-py: testmodels
-	cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q --durations=15 savedmodel scripts
+	@$(call logged,py,cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q --durations=15 savedmodel scripts)
 
 # Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
 # transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per
@@ -191,8 +223,11 @@ vectors-decode: venv
 # FUZZTIME=30s (or 5000x) overrides the count for every target.
 FUZZ_EXECS := FuzzDecode=60000 FuzzResize=60000
 FUZZTIME ?=
-.PHONY: fuzz-short
+.PHONY: fuzz-short fuzz-targets
 fuzz-short:
+	@$(call logged,fuzz,$(MAKE) --no-print-directory fuzz-targets)
+
+fuzz-targets:
 	@set -o pipefail; go test -list '^Fuzz' $(GO_PKGS) | awk '/^Fuzz/ {f[n++] = $$1} /^ok/ {for (i = 0; i < n; i++) print $$2, f[i]; n = 0}' | \
 	while read pkg fn; do \
 		t="$(FUZZTIME)"; \
