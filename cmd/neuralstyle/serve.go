@@ -98,9 +98,14 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
+	// Without a token, requests must name the server as it listens (see
+	// stylist.Options.Hosts); ":8080" listens on every address.
+	if host == "" {
+		host = "::"
+	}
 	srv, err := stylist.New(stylist.Options{
 		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
-		ModelID: modelID,
+		ModelID: modelID, Hosts: []string{host},
 	})
 	if err != nil {
 		return err

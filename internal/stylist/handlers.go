@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +82,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "same-origin")
-	if s.opts.Token != "" && !s.authorized(w, r) {
+	if s.opts.Token != "" {
+		if !s.authorized(w, r) {
+			return
+		}
+	} else if !s.hostAllowed(r.Host) {
+		http.Error(w, fmt.Sprintf("This server answers only to the names it listens as (%s), not %q: open it at one of those. "+
+			"(A page of another site whose name leads here is refused; give the server a --token to serve other names.)",
+			strings.Join(s.hostNames(), ", "), r.Host), http.StatusMisdirectedRequest)
 		return
 	}
 	crossOrigin.Handler(s.handler.mux).ServeHTTP(w, r)
@@ -95,6 +104,46 @@ var crossOrigin = func() *http.CrossOriginProtection {
 	}))
 	return p
 }()
+
+// hostNames are the names hostAllowed accepts, for messages.
+func (s *Server) hostNames() []string {
+	names := []string{"127.0.0.1", "localhost", "[::1]"}
+	for _, h := range s.opts.Hosts {
+		if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+			h = "[" + h + "]"
+		}
+		if !slices.Contains(names, h) {
+			names = append(names, h)
+		}
+	}
+	return names
+}
+
+// hostAllowed reports whether a request's Host (with or without its port)
+// names this server: a loopback address, localhost, or one of Options.Hosts.
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip != nil && ip.IsLoopback() {
+		return true
+	}
+	for _, h := range s.opts.Hosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+		if a := net.ParseIP(h); a != nil && a.IsUnspecified() && ip != nil {
+			return true
+		}
+	}
+	return false
+}
 
 const tokenCookie = "stylist_token"
 

@@ -70,6 +70,13 @@ type Options struct {
 	// ModelID identifies the model in sweep points' keys (sweep.ModelID), so
 	// that a sweep resumed after the model changed runs its points again.
 	ModelID string
+	// Hosts are the host names, besides loopback's (127.0.0.1, localhost,
+	// [::1]), that a request's Host may name when there is no Token: the
+	// address the server listens on. Without a token, a request for any other
+	// name is refused, so that a page of another site whose name resolves to
+	// this machine (DNS rebinding) cannot use the server. An unspecified
+	// address (0.0.0.0 or ::) admits any IP address, never a name.
+	Hosts []string
 }
 
 // Server is the web app: an http.Handler plus the queue worker behind it.

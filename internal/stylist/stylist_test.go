@@ -1174,3 +1174,80 @@ func TestStoreAddsColumns(t *testing.T) {
 		t.Errorf("a sweep in the old database: %+v, %v", j, err)
 	}
 }
+
+// TestHostCheck: without a token, a request must name the server as it
+// listens (loopback, or Options.Hosts), so that a page served under another
+// name that resolves to this machine (DNS rebinding) can neither queue jobs
+// nor read results; with a token, the token is the check.
+func TestHostCheck(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	close(g.open)
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, tiny("32x32"), images(t)...)
+	waitState(t, s, id, Done)
+	port := ts.URL[strings.LastIndex(ts.URL, ":")+1:]
+	tokened, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tokened.Close() })
+	named, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Hosts: []string{"studio.lan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { named.Close() })
+	anyIP, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Hosts: []string{"0.0.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { anyIP.Close() })
+	ctype, body := form(t, tiny("32x32"), images(t)...)
+	cases := []struct {
+		name   string
+		srv    http.Handler
+		method string
+		path   string
+		host   string
+		hdr    map[string]string
+		status int
+	}{
+		{"job form from evil.example with a matching Origin", s, "POST", "/jobs", "evil.example:" + port,
+			map[string]string{"Origin": "http://evil.example:" + port, "Content-Type": ctype}, 421},
+		{"result read as evil.example", s, "GET", fmt.Sprintf("/jobs/%d/result.png", id), "evil.example:" + port, nil, 421},
+		{"page as evil.example without a port", s, "GET", "/", "evil.example", nil, 421},
+		{"a name that starts like localhost", s, "GET", "/", "localhost.evil.example:" + port, nil, 421},
+		{"127.0.0.1", s, "GET", "/", "127.0.0.1:" + port, nil, 200},
+		{"localhost", s, "GET", "/", "LocalHost:" + port, nil, 200},
+		{"[::1]", s, "GET", "/", "[::1]:" + port, nil, 200},
+		{"another loopback address", s, "GET", "/", "127.0.0.2:" + port, nil, 200},
+		{"the name the server listens as", named, "GET", "/", "studio.lan:8080", nil, 200},
+		{"another name beside it", named, "GET", "/", "evil.example:8080", nil, 421},
+		{"an unspecified address admits an IP", anyIP, "GET", "/", "192.168.1.20:8080", nil, 200},
+		{"an unspecified address admits no name", anyIP, "GET", "/", "evil.example:8080", nil, 421},
+		{"with a token, any name that carries it", tokened, "GET", "/", "evil.example:8080", map[string]string{"Authorization": "Bearer s3cret"}, 200},
+		{"with a token, a name without it", tokened, "GET", "/", "evil.example:8080", nil, 401},
+	}
+	for _, tc := range cases {
+		var rd io.Reader
+		if tc.method == "POST" {
+			rd = bytes.NewReader(body.Bytes())
+		}
+		req := httptest.NewRequest(tc.method, tc.path, rd)
+		req.Host = tc.host
+		for k, v := range tc.hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		tc.srv.ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, rec.Code, tc.status, rec.Body.String())
+		}
+		if tc.status == 421 && !strings.Contains(rec.Body.String(), "answers only to the names it listens as (127.0.0.1, localhost, [::1]") {
+			t.Errorf("%s: the refusal does not say which names to use: %s", tc.name, rec.Body.String())
+		}
+	}
+	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 1 {
+		t.Errorf("%d jobs after the refused form, want the 1 queued from 127.0.0.1", len(jobs))
+	}
+}
