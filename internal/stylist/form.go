@@ -275,6 +275,10 @@ func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.Dec
 		}
 		if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			s.opts.Logf("stylist: store upload: %v", err)
+			if noSpace(err) {
+				s.noteFull(err)
+				return "", fmt.Errorf("%s image: the server's data folder is full, so it could not store the image; try again when its owner has freed space", role)
+			}
 			return "", fmt.Errorf("%s image: the server could not store it", role)
 		}
 		return name, nil

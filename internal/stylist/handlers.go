@@ -210,6 +210,9 @@ func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexP
 	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
 		return nil, err
 	}
+	for i, j := range p.Running {
+		p.Running[i] = h.s.overlay(j)
+	}
 	return p, nil
 }
 
@@ -252,7 +255,19 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.s.store.add(sub.job); err != nil {
-		h.fail(w, err)
+		if !noSpace(err) {
+			h.fail(w, err)
+			return
+		}
+		h.s.noteFull(err)
+		h.s.opts.Logf("stylist: %v", err)
+		sub.errs.add("", "The server's data folder is full, so the job was not queued; try again when its owner has freed space.")
+		p, perr := h.indexData(sub.values, sub.errs)
+		if perr != nil {
+			h.fail(w, perr)
+			return
+		}
+		h.render(w, http.StatusInsufficientStorage, "index.html", p)
 		return
 	}
 	h.s.opts.Logf("stylist: job %d queued", sub.job.ID)
@@ -267,6 +282,9 @@ func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
 		return nil, false
 	}
 	j, err := h.s.store.get(id)
+	if err == nil {
+		j = h.s.overlay(j)
+	}
 	if errors.Is(err, errNoJob) {
 		http.Error(w, "No such job.", http.StatusNotFound)
 		return nil, false
@@ -344,6 +362,7 @@ type status struct {
 }
 
 func (s *Server) status(j *Job) (status, error) {
+	j = s.overlay(j)
 	st := status{ID: j.ID, State: j.State, Iteration: j.Iteration, Losses: j.Losses, Message: j.Error}
 	if st.Losses == nil {
 		st.Losses = []float64{}

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -88,6 +89,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	cancels map[int64]context.CancelFunc // of the running job
+	endings map[int64]ending             // job endings the database has not recorded yet (a full disk)
+	full    atomic.Bool                  // the data folder ran out of space: the queue waits for room
 
 	bundled []string // file names in Options.Images
 
@@ -124,7 +127,7 @@ func New(opts Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
 		opts: opts, store: st, hub: newHub(), wake: make(chan struct{}, 1),
-		cancels: map[int64]context.CancelFunc{}, stop: stop, stopped: make(chan struct{}),
+		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, stop: stop, stopped: make(chan struct{}),
 	}
 	if opts.Images != "" {
 		if s.bundled, err = listImages(opts.Images); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -25,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1249,5 +1251,126 @@ func TestHostCheck(t *testing.T) {
 	}
 	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 1 {
 		t.Errorf("%d jobs after the refused form, want the 1 queued from 127.0.0.1", len(jobs))
+	}
+}
+
+// TestFullDisk runs the server on a small tmpfs and fills it while a job
+// runs: the job fails saying the data folder is full, keeps the frame it
+// saved, the pages keep being served, the worker backs off instead of
+// looping (it logged about 11,000 lines a second before), the next job waits
+// rather than failing, and it runs once space is freed.
+func TestFullDisk(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", 0, "size=4m,mode=0755"); err != nil {
+		t.Skipf("the full-disk test mounts a small tmpfs, which needs root (CAP_SYS_ADMIN) and was not permitted here: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(data, syscall.MNT_DETACH) })
+	var mu sync.Mutex
+	var logged []time.Time
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		logged = append(logged, time.Now())
+		mu.Unlock()
+		t.Logf(format, args...)
+	}
+	started, fill := make(chan struct{}, 10), make(chan struct{})
+	run := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		started <- struct{}{}
+		x := make([]float64, s.Width*s.Height*3)
+		for i := range s.Iterations {
+			for k := range x {
+				x[k] = float64((k*7919 + i*104729) % 255) // frames that do not compress to nothing
+			}
+			if err := obs.Done(transfer.Iteration{Iteration: i, Loss: 5, X: x, Width: s.Width, Height: s.Height}); err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				<-fill
+			}
+		}
+		return &transfer.Result{Image: &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}}, nil
+	}
+	s, err := New(Options{Data: data, Runner: run, Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	fields := tiny("64x64")
+	fields["iterations"] = "3"
+	first := submitOK(t, ts, fields, images(t)...)
+	second := submitOK(t, ts, tiny("32x32"), images(t)...)
+	<-started
+	waitFor(t, "the first frame", func() bool { return fileExists(framePath(s.jobDir(first), 0)) })
+	// Fill the disk.
+	filler := filepath.Join(data, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte{1}, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.Close()
+	close(fill)
+	var failed status
+	waitFor(t, "the first job to fail", func() bool {
+		j, err := s.store.get(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed, _ = s.status(j)
+		return failed.State == Failed
+	})
+	if want := "the data folder " + data + " is full (no space left on device): free some space"; !strings.Contains(failed.Message, want) {
+		t.Errorf("the job failed with %q, want it to say %q", failed.Message, want)
+	}
+	if !fileExists(framePath(s.jobDir(first), 0)) || failed.Image == "" {
+		t.Errorf("the frame saved before the disk filled is gone (image %q)", failed.Image)
+	}
+	mu.Lock()
+	before := len(logged)
+	mu.Unlock()
+	time.Sleep(time.Second)
+	mu.Lock()
+	lines := len(logged) - before
+	mu.Unlock()
+	// Backing off from 250 ms, the worker logs at most three lines in the
+	// second (250, 500 ms, 1 s); a hot loop logged thousands.
+	if lines > 5 {
+		t.Errorf("the worker logged %d lines in a second with the disk full, want at most 5 (a back-off, not a hot loop)", lines)
+	}
+	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", first)); code != 200 || !strings.Contains(page, "is full") {
+		t.Errorf("the failed job's page with the disk full: status %d, says full: %v", code, strings.Contains(page, "is full"))
+	}
+	if code, _, _ := get(t, ts, "/"); code != 200 {
+		t.Errorf("the front page with the disk full: status %d", code)
+	}
+	if j, _ := s.store.get(second); j.State != Queued {
+		t.Errorf("the second job is %s while the disk is full, want queued (waiting for room)", j.State)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, second, Done)
+	if j, _ := s.store.get(first); j.State != Failed || !strings.Contains(j.Error, "is full") {
+		t.Errorf("after space returned, the database has the first job %s (%q), want failed, full", j.State, j.Error)
+	}
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }
