@@ -117,7 +117,9 @@ func runServe(c *cli.Context) error {
 		url += "?token=" + token
 	}
 	fmt.Fprintf(c.App.Writer, "Stylist is serving %s (data in %s); Ctrl-C stops it\n", url, c.String("data"))
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	// No ReadTimeout: it would end event streams; the server paces request
+	// bodies itself.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: logger}
 	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start resumes a running job
 	defer stop()
 	errc := make(chan error, 1)

@@ -2,6 +2,7 @@ package stylist
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -109,10 +111,14 @@ type submission struct {
 func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	sub := &submission{values: map[string]string{}, errs: formErrors{}}
 	lim := s.opts.Limits
-	r.Body = http.MaxBytesReader(w, r.Body, lim.UploadBytes)
+	r.Body = http.MaxBytesReader(w, &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.uploadGrace}, lim.UploadBytes)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
+		var timeout interface{ Timeout() bool }
 		switch {
+		case errors.As(err, &timeout) && timeout.Timeout():
+			s.opts.Logf("stylist: a job request from %s arrived too slowly: %v", r.RemoteAddr, err)
+			sub.errs.add("", fmt.Sprintf("The upload arrived too slowly (under %d KiB a second); send it again.", minUploadRate>>10))
 		case errors.As(err, &tooBig):
 			sub.tooLarge = true
 			sub.errs.add("", fmt.Sprintf("The upload is larger than the server takes (%s in all); choose smaller images.", mib(lim.UploadBytes)))
@@ -165,7 +171,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	j := &Job{Settings: map[string]string{}}
 	dec := s.decodeOptions(&cfg.Settings)
 	for _, role := range []string{"content", "style"} {
-		name, err := s.readImage(r.MultipartForm, role, dec)
+		name, err := s.readImage(r.Context(), r.MultipartForm, role, dec)
 		if err != nil {
 			sub.errs.add(role, err.Error())
 			continue
@@ -236,7 +242,7 @@ func settingOf(line string) string {
 
 // readImage stores the image of a form's role (an upload, or a reference to
 // an earlier one) after decoding it, and returns its server-made name.
-func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
+func (s *Server) readImage(ctx context.Context, form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
 	var data []byte
 	label := ""
 	if fhs := form.File[role]; len(fhs) > 0 && fhs[0].Size > 0 {
@@ -264,7 +270,15 @@ func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.Dec
 		label = strconv.Quote(v[0])
 	}
 	if data != nil {
-		if _, err := imagefile.Decode(bytes.NewReader(data), label, dec); err != nil {
+		// Decoding takes memory in proportion to the pixels: uploads are
+		// decoded within the server's budget, waiting their turn.
+		cost := decodeCost(data, dec.MaxPixels)
+		if err := s.decodes.acquire(ctx, cost); err != nil {
+			return "", fmt.Errorf("%s image: the request ended while it waited to be decoded", role)
+		}
+		_, err := imagefile.Decode(bytes.NewReader(data), label, dec)
+		s.decodes.release(cost)
+		if err != nil {
 			return "", fmt.Errorf("%s image: %s", role, strings.TrimPrefix(err.Error(), "imagefile: "))
 		}
 		sum := sha256.Sum256(data)

@@ -92,6 +92,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			strings.Join(s.hostNames(), ", "), r.Host), http.StatusMisdirectedRequest)
 		return
 	}
+	if r.ContentLength != 0 && (r.Method != http.MethodPost || r.URL.Path != "/jobs") {
+		// Only the job form reads a body, at a pace (pacedBody); another
+		// request's must arrive in the grace period, or the server would wait
+		// on it after the handler.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.uploadGrace))
+	}
 	crossOrigin.Handler(s.handler.mux).ServeHTTP(w, r)
 }
 

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -46,13 +47,21 @@ type Limits struct {
 	MaxFun      int   // maxfun of a transfer
 	Queued      int   // jobs waiting at once
 	SweepPoints int   // pictures of a sweep; 0: DefaultLimits'
+	// Decodes and DecodeBytes bound the uploads decoded at once (each is
+	// decoded to check it before a job is queued): at most Decodes of them,
+	// whose estimated memory (see decodeBytesPerPixel) adds up to at most
+	// DecodeBytes; the others wait. 0: DefaultLimits'.
+	Decodes     int
+	DecodeBytes int64
 }
 
 // DefaultLimits suit a single-user machine: uploads up to 32 MiB and 50
 // megapixels, transfers up to 1024x1024, 100 iterations of maxfun 100, 100
-// jobs waiting, sweeps of up to 12 pictures.
+// jobs waiting, sweeps of up to 12 pictures, two uploads decoded at once
+// within 1 GiB (one upload of 50 megapixels is estimated at 600 MB).
 func DefaultLimits() Limits {
-	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100, SweepPoints: 12}
+	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100, SweepPoints: 12,
+		Decodes: 2, DecodeBytes: 1 << 30}
 }
 
 // Options configure a Server.
@@ -94,6 +103,9 @@ type Server struct {
 
 	bundled []string // file names in Options.Images
 
+	decodes     *decodeBudget // of uploads being decoded
+	uploadGrace time.Duration // before a job request's body must keep pace (uploadGrace; tests shorten it)
+
 	stop    context.CancelFunc
 	stopped chan struct{}
 	handler *handlers
@@ -112,6 +124,12 @@ func New(opts Options) (*Server, error) {
 	if opts.Limits.SweepPoints == 0 {
 		opts.Limits.SweepPoints = DefaultLimits().SweepPoints
 	}
+	if opts.Limits.Decodes == 0 {
+		opts.Limits.Decodes = DefaultLimits().Decodes
+	}
+	if opts.Limits.DecodeBytes == 0 {
+		opts.Limits.DecodeBytes = DefaultLimits().DecodeBytes
+	}
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
@@ -127,7 +145,7 @@ func New(opts Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
 		opts: opts, store: st, hub: newHub(), wake: make(chan struct{}, 1),
-		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, stop: stop, stopped: make(chan struct{}),
+		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, decodes: newDecodeBudget(opts.Limits.Decodes, opts.Limits.DecodeBytes), uploadGrace: uploadGrace, stop: stop, stopped: make(chan struct{}),
 	}
 	if opts.Images != "" {
 		if s.bundled, err = listImages(opts.Images); err != nil {

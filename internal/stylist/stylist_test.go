@@ -17,11 +17,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"regexp"
 	"slices"
 	"strings"
@@ -1372,5 +1374,127 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// TestUploadPace: a request body trickled a byte at a time is cut off once it
+// falls behind the upload pace (it held a connection for more than 70 s
+// before), for the job form and for a request that reads no body alike.
+func TestUploadPace(t *testing.T) {
+	t.Parallel()
+	s, ts := newServer(t, t.TempDir(), newGate().run)
+	s.uploadGrace = 300 * time.Millisecond
+	for _, path := range []string{"/jobs", "/jobs/1/cancel"} {
+		conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n--x\r\n", path)
+		go func() {
+			for {
+				if _, err := conn.Write([]byte("-")); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		answer, _ := io.ReadAll(conn)
+		held := time.Since(start)
+		conn.Close()
+		// The grace is 300 ms; 5 s leaves room for a loaded machine.
+		if held > 5*time.Second {
+			t.Errorf("POST %s trickled a byte every 100 ms held its connection %v, want it cut off after the 300 ms grace", path, held)
+		}
+		t.Logf("POST %s: cut off after %v: %.60q", path, held.Round(time.Millisecond), answer)
+	}
+}
+
+// rssKiB reads a field of /proc/self/status (VmRSS, VmHWM) in KiB.
+func rssKiB(t *testing.T, field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kib)
+			return kib
+		}
+	}
+	t.Skipf("no %s in /proc/self/status", field)
+	return 0
+}
+
+// TestConcurrentUploads sends eight 3000x3000 black PNGs (each 9 megapixels,
+// a few KiB of file) at once and measures the server's peak memory (the
+// process's VmHWM, reset first) against one such upload alone: the decodes
+// take turns within the budget, so eight cost about what two do, not eight
+// times one (8 x 7000x7000 took a server from 1.5 to 4.8 GB before).
+func TestConcurrentUploads(t *testing.T) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("this test resets the peak resident size through /proc/self/clear_refs, which is not writable here: %v", err)
+	}
+	measure := func(lim Limits, n int) (peakMiB float64, most int) {
+		s, err := New(Options{Data: t.TempDir(), Runner: newGate().run, Logf: func(string, ...any) {}, Limits: lim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		defer func() { ts.Close(); s.Close() }()
+		black := image.NewRGBA(image.Rect(0, 0, 3000, 3000))
+		for i := 3; i < len(black.Pix); i += 4 {
+			black.Pix[i] = 255
+		}
+		var big bytes.Buffer
+		if err := png.Encode(&big, black); err != nil {
+			t.Fatal(err)
+		}
+		black = nil
+		bodies := make([]*bytes.Buffer, n)
+		ctypes := make([]string, n)
+		for i := range bodies {
+			// Different sizes of the style image keep the uploads apart.
+			ctypes[i], bodies[i] = form(t, tiny("32x32"), upload{"content", "black.png", big.Bytes()}, upload{"style", "s.png", pngOf(t, 16+i, 16, 2)})
+		}
+		debug.FreeOSMemory()
+		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+		base := rssKiB(t, "VmRSS")
+		var wg sync.WaitGroup
+		for i := range bodies {
+			wg.Go(func() {
+				resp, err := noRedirect.Post(ts.URL+"/jobs", ctypes[i], bodies[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusSeeOther {
+					t.Errorf("upload %d: status %d", i, resp.StatusCode)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(rssKiB(t, "VmHWM")-base) / 1024, s.decodes.most
+	}
+	lim := Limits{UploadBytes: 32 << 20, MaxPixels: 10_000_000, MaxSide: 256, Iterations: 10, MaxFun: 20, Queued: 100}
+	one, _ := measure(lim, 1)
+	eight, most := measure(lim, 8)
+	unbounded := lim
+	unbounded.Decodes, unbounded.DecodeBytes = 8, 1<<40
+	free, freeMost := measure(unbounded, 8)
+	t.Logf("peak over the idle server: one upload %.0f MiB; eight at once %.0f MiB (%d decodes at most at once); eight without the budget %.0f MiB (%d at once)",
+		one, eight, most, free, freeMost)
+	if most > 2 {
+		t.Errorf("%d uploads were decoded at once, want at most 2", most)
+	}
+	// Measured on a 2-core Xeon, four runs: one 60-61 MiB, eight 151-182 MiB (2.5-3.0 x one: two
+	// decodes live, and the garbage of the one before until the collector
+	// runs), eight without the budget 351-438 MiB (5.8-7.3 x one). Four times one
+	// tells the two apart with room for the collector's timing.
+	if eight > 4*one {
+		t.Errorf("eight uploads at once took %.0f MiB over the idle server, one alone %.0f MiB: want at most four times one", eight, one)
 	}
 }
