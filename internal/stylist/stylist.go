@@ -135,8 +135,11 @@ func New(opts Options) (*Server, error) {
 	}
 	for _, dir := range []string{opts.Data, filepath.Join(opts.Data, "uploads"), filepath.Join(opts.Data, "jobs")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("stylist: data folder: %w", err)
+			return nil, fmt.Errorf("stylist: data folder: %w; choose another data folder, or one this user can write", err)
 		}
+	}
+	if err := writable(opts.Data); err != nil {
+		return nil, err
 	}
 	st, err := openStore(filepath.Join(opts.Data, "stylist.db"))
 	if err != nil {
@@ -217,6 +220,23 @@ func (s *Server) resume(j *Job, crashed bool) error {
 	}
 	s.opts.Logf("stylist: job %d was running when the server stopped: queued to resume after iteration %d of %d", j.ID, j.Iteration, total)
 	return s.store.requeue(j.ID, resumes)
+}
+
+// writable checks that the server can write in the data folder, which
+// SQLite would otherwise report as "unable to open database file (14)".
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		why := err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err
+		}
+		return fmt.Errorf("stylist: the data folder %s is not writable (%v): the server keeps its jobs, uploads and results there; "+
+			"make it writable, or choose another data folder", dir, why)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func fileExists(path string) bool {

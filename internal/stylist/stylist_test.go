@@ -1498,3 +1498,69 @@ func TestConcurrentUploads(t *testing.T) {
 		t.Errorf("eight uploads at once took %.0f MiB over the idle server, one alone %.0f MiB: want at most four times one", eight, one)
 	}
 }
+
+// TestDamagedDatabase: a database with random bytes written over part of it
+// is refused at start with a message that says what to do, and left as it
+// was (before, the server started and failed every new job with a bare 500).
+func TestDamagedDatabase(t *testing.T) {
+	t.Parallel()
+	for _, at := range []int64{0, 4096, 8192} {
+		data := t.TempDir()
+		g := newGate()
+		close(g.open)
+		s, ts := newServer(t, data, g.run)
+		for range 3 {
+			waitState(t, s, submitOK(t, ts, tiny("32x32"), images(t)...), Done)
+		}
+		ts.Close()
+		s.Close()
+		db := filepath.Join(data, "stylist.db")
+		f, err := os.OpenFile(db, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := make([]byte, 4096)
+		r := rand.New(rand.NewPCG(uint64(at), 2))
+		for i := range junk {
+			junk[i] = byte(r.IntN(256))
+		}
+		if _, err := f.WriteAt(junk, at); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		before, _ := os.ReadFile(db)
+		_, err = New(Options{Data: data, Runner: g.run, Logf: t.Logf})
+		if err == nil || !strings.Contains(err.Error(), "stylist: the job database "+db+" is damaged (") ||
+			!strings.Contains(err.Error(), "move it aside (mv "+db+" "+db+".damaged") {
+			t.Errorf("4 KiB of random bytes at %d: New says %v, want it to refuse the damaged database and say how to go on", at, err)
+		}
+		if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+			t.Errorf("4 KiB of random bytes at %d: the refused database was changed", at)
+		}
+		t.Logf("at %d: %v", at, err)
+	}
+}
+
+// TestReadOnlyData: a data folder the server cannot write is refused at
+// start with the folder named (SQLite said "unable to open database file
+// (14)"). It remounts a tmpfs read-only, so it needs root.
+func TestReadOnlyData(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", 0, "size=4m,mode=0755"); err != nil {
+		t.Skipf("the read-only test mounts a tmpfs, which needs root (CAP_SYS_ADMIN) and was not permitted here: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(data, syscall.MNT_DETACH) })
+	s, err := New(Options{Data: data, Runner: newGate().run, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("remounting read-only: %v", err)
+	}
+	_, err = New(Options{Data: data, Runner: newGate().run, Logf: t.Logf})
+	if want := "stylist: the data folder " + data + " is not writable (read-only file system): the server keeps its jobs"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("New on a read-only data folder: %v, want %q", err, want)
+	}
+}
