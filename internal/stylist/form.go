@@ -245,7 +245,13 @@ func settingOf(line string) string {
 func (s *Server) readImage(ctx context.Context, form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
 	var data []byte
 	label := ""
-	if fhs := form.File[role]; len(fhs) > 0 && fhs[0].Size > 0 {
+	fhs := form.File[role]
+	if len(fhs) > 0 && fhs[0].Size == 0 && fhs[0].Filename != "" {
+		// A browser sends an empty part without a name when no file was
+		// chosen; a named one is a file of 0 bytes.
+		return "", fmt.Errorf("%s image: %s is empty (0 bytes); choose the file again, or another one", role, strconv.Quote(fhs[0].Filename))
+	}
+	if len(fhs) > 0 && fhs[0].Size > 0 {
 		f, err := fhs[0].Open()
 		if err != nil {
 			return "", fmt.Errorf("%s image: %v", role, err)

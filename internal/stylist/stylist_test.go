@@ -739,7 +739,8 @@ func TestHostileUploads(t *testing.T) {
 		{"pixel bomb (100000x100000 header)", tiny("32x32"), []upload{{"content", "bomb.png", bomb}, style}, 400, "content image: decode"},
 		{"text as .png", tiny("32x32"), []upload{{"content", "notes.png", []byte("just some text, not an image")}, style}, 400, "content image: decode"},
 		{"HTML as .png", tiny("32x32"), []upload{{"content", "x.png", []byte("<html><script>alert(1)</script></html>")}, style}, 400, "content image: decode"},
-		{"empty file", tiny("32x32"), []upload{{"content", "empty.png", nil}, style}, 400, "content: choose a content image"},
+		{"empty file", tiny("32x32"), []upload{{"content", "empty.png", nil}, style}, 400, "content image: &#34;empty.png&#34; is empty (0 bytes); choose the file again, or another one"},
+		{"no file chosen", tiny("32x32"), []upload{{"content", "", nil}, style}, 400, "content: choose a content image"},
 		{"huge form (2 MiB over a 1 MiB limit)", tiny("32x32"), []upload{{"content", "big.png", bytes.Repeat([]byte{0}, 2<<20)}, style}, 413, "larger than the server takes"},
 		{"path in file name", tiny("32x32"), []upload{{"content", "../../../../tmp/evil.png", []byte("x")}, style}, 400, "decode &#34;evil.png&#34;"}, // multipart keeps only the base name
 		{"path as earlier upload", map[string]string{"content-ref": "../stylist.db", "size": "32x32"}, []upload{style}, 400, "no such earlier image"},
