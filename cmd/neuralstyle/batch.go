@@ -141,6 +141,12 @@ func (j *batchJob) expand(args []string) ([]string, error) {
 			j.photos++
 			j.bad = append(j.bad, fmt.Errorf("photo %s: %w", arg, pathless(err)))
 		case st.IsDir():
+			if sameFile(arg, j.out) {
+				// Its results would be photos of the next run, which then
+				// refuses (photo1.jpg and photo1.png would both write).
+				return nil, usagef("--out %s is the folder of photos %s: its results would be read as photos when the batch runs again; give another --out, such as %s",
+					j.out, arg, filepath.Join(arg, "styled"))
+			}
 			list, others, err := frames.List(arg)
 			if err != nil {
 				return nil, err
