@@ -30,11 +30,16 @@ type field struct {
 	Choices                     []string
 	Advanced                    bool
 	Error                       string
+	Limit                       string // the server's limit on it, for the page
 }
 
 // formFields lists the schema's settings (the images aside) with values, the
-// defaults where values has none, and errors by setting name.
-func formFields(values, errs map[string]string) []field {
+// defaults where values has none, and errors by setting name. A default over
+// the server's limits is brought within them (the first Paint of a new
+// visitor must not fail), and the limits are shown beside their settings.
+// The form offers only what it can take: no "init: image", as the page has no
+// field for a starting image.
+func formFields(values, errs map[string]string, lim Limits) []field {
 	var out []field
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
@@ -43,6 +48,21 @@ func formFields(values, errs map[string]string) []field {
 		}
 		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),
 			Advanced: s.Advanced, Choices: s.Choices, Error: errs[s.Name]}
+		switch s.Name {
+		case "size":
+			if w, h, err := transfer.ParseSize(f.Default); err == nil && lim.MaxSide > 0 && (w > lim.MaxSide || h > lim.MaxSide) {
+				f.Default = fmt.Sprintf("%dx%d", min(w, lim.MaxSide), min(h, lim.MaxSide))
+			}
+			f.Limit = fmt.Sprintf("at most %dx%d on this server", lim.MaxSide, lim.MaxSide)
+		case "long-side":
+			f.Limit = fmt.Sprintf("at most %d on this server", lim.MaxSide)
+		case "iterations":
+			f.Default, f.Limit = clampInt(f.Default, lim.Iterations), fmt.Sprintf("at most %d on this server, over all scales", lim.Iterations)
+		case "maxfun":
+			f.Default, f.Limit = clampInt(f.Default, lim.MaxFun), fmt.Sprintf("at most %d on this server", lim.MaxFun)
+		case "init":
+			f.Choices = slices.DeleteFunc(slices.Clone(f.Choices), func(c string) bool { return c == string(transfer.InitImage) })
+		}
 		f.Value = f.Default
 		if v, ok := values[s.Name]; ok {
 			f.Value = v
@@ -60,6 +80,15 @@ func formFields(values, errs map[string]string) []field {
 		out = append(out, f)
 	}
 	return out
+}
+
+// clampInt is the whole number text at most limit (text as it is when it is
+// no number, or limit is 0).
+func clampInt(text string, limit int) string {
+	if n, err := strconv.Atoi(text); err == nil && limit > 0 && n > limit {
+		return strconv.Itoa(limit)
+	}
+	return text
 }
 
 // formErrors are the problems with a submitted job, by setting name ("" for
@@ -246,6 +275,11 @@ func (s *Server) readImage(ctx context.Context, form *multipart.Form, role strin
 	var data []byte
 	label := ""
 	fhs := form.File[role]
+	if v := form.Value[role+"-bundled"]; len(fhs) > 0 && fhs[0].Size > 0 && len(v) > 0 && v[0] != "" {
+		// Which one did the visitor mean? Say so rather than pick one.
+		return "", fmt.Errorf("%s: both an upload (%s) and a bundled image (%s) were chosen; choose one, and set the other to none",
+			role, strconv.Quote(fhs[0].Filename), strconv.Quote(v[0]))
+	}
 	if len(fhs) > 0 && fhs[0].Size == 0 && fhs[0].Filename != "" {
 		// A browser sends an empty part without a name when no file was
 		// chosen; a named one is a file of 0 bytes.

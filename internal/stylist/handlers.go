@@ -44,6 +44,7 @@ func newHandlers(s *Server) (*handlers, error) {
 		},
 		"list": func(v ...string) []string { return v },
 		"inc":  func(i int) int { return i + 1 },
+		"mib":  mib,
 		// width is a size's display width: its W, at most 512.
 		"width": func(size string) int {
 			w, _, err := transfer.ParseSize(size)
@@ -179,6 +180,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 type indexPage struct {
 	Title   string
+	Limits  Limits
 	Errors  []string
 	Fields  []field
 	Refs    map[string]string // earlier uploads the form reuses
@@ -204,7 +206,7 @@ func (h *handlers) fail(w http.ResponseWriter, err error) {
 }
 
 func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
-	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
+	p := &indexPage{Title: "Stylist", Limits: h.s.opts.Limits, Fields: formFields(values, errs, h.s.opts.Limits), Errors: errs.list(), Bundled: h.s.bundled,
 		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}, Sweep: newSweepForm(values, errs)}
 	var err error
 	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
@@ -304,6 +306,7 @@ func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
 
 type jobPage struct {
 	Title   string
+	Limits  Limits
 	Job     *Job
 	Status  status
 	Fields  []field
@@ -328,8 +331,8 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Job: j, Status: st,
-		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
+	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Limits: h.s.opts.Limits, Job: j, Status: st,
+		Fields: formFields(j.Settings, nil, h.s.opts.Limits), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
 		Sweep: newSweepForm(nil, nil)}
 	for _, n := range settingNames()[2:] {
 		if j.Sweep != nil && n == j.Sweep.Param {
