@@ -70,6 +70,7 @@ func newHandlers(s *Server) (*handlers, error) {
 	h.mux.HandleFunc("GET /jobs/{id}", h.job)
 	h.mux.HandleFunc("GET /jobs/{id}/events", h.events)
 	h.mux.HandleFunc("POST /jobs/{id}/cancel", h.cancel)
+	h.mux.HandleFunc("POST /jobs/{id}/resume", h.resume)
 	h.mux.HandleFunc("GET /jobs/{id}/{file}", h.file)
 	h.mux.HandleFunc("GET /jobs/{id}/points/{name}", h.point)
 	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
@@ -315,8 +316,12 @@ type jobPage struct {
 	Parent  int64
 	Errors  []string
 	Sweep   sweepForm
-	// Settings in schema order, for the table.
-	Settings [][2]string
+	// Settings in schema order, for the table: those set otherwise than
+	// their defaults, then the others (folded).
+	Settings, Defaults [][2]string
+	// Resumable says the job stopped before its end and can go on from
+	// where it got to (Server.resumable).
+	Resumable bool
 	// Points of a sweep, in order.
 	Points []pointRow
 }
@@ -338,8 +343,14 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
 		}
-		p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+		set, err := transfer.Lookup(n)
+		if err == nil && j.Settings[n] == set.Default() {
+			p.Defaults = append(p.Defaults, [2]string{n, j.Settings[n]})
+		} else {
+			p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+		}
 	}
+	p.Resumable = h.s.resumable(j) == nil
 	if j.Sweep != nil {
 		p.Title = fmt.Sprintf("Sweep %d", j.ID)
 		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")
@@ -466,6 +477,34 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", j.ID), http.StatusSeeOther)
+}
+
+// resume queues again a job that was cancelled or interrupted, to go on from
+// where it got to.
+func (h *handlers) resume(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	if err := h.s.resumable(j); err != nil {
+		http.Error(w, fmt.Sprintf("Job %d cannot be resumed: %v.", j.ID, err), http.StatusConflict)
+		return
+	}
+	if n, err := h.s.store.position(1 << 62); err != nil {
+		h.fail(w, err)
+		return
+	} else if n >= h.s.opts.Limits.Queued {
+		http.Error(w, fmt.Sprintf("%d jobs are waiting already; try again when some have run.", n), http.StatusServiceUnavailable)
+		return
+	}
+	// Not a server restart: Resumes keeps counting those alone.
+	if err := h.s.store.requeue(j.ID, j.Resumes); err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.s.opts.Logf("stylist: job %d queued to resume after %d", j.ID, j.Iteration)
+	h.s.enqueued()
 	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", j.ID), http.StatusSeeOther)
 }
 

@@ -231,6 +231,28 @@ func (s *Server) fullMessage() string {
 		"the images it saved are kept, and the queue waits until there is room", s.opts.Data)
 }
 
+// resumable says why a job cannot go on from where it stopped (nil when it
+// can): only a cancelled or interrupted one can, whose last saved image is
+// still there (a transfer), with something left to do.
+func (s *Server) resumable(j *Job) error {
+	if j.State != Canceled && j.State != Interrupted {
+		return fmt.Errorf("it is %s; only a cancelled or interrupted job goes on", j.State)
+	}
+	if j.Sweep != nil {
+		if j.Iteration >= len(j.Sweep.Values) {
+			return errors.New("every picture was painted")
+		}
+		return nil
+	}
+	if total := s.iterations(j); j.Iteration >= total {
+		return fmt.Errorf("all its %d iterations ran", total)
+	}
+	if j.Iteration > 0 && !fileExists(framePath(s.jobDir(j.ID), j.Iteration-1)) {
+		return fmt.Errorf("the image of its iteration %d, to go on from, is gone", j.Iteration)
+	}
+	return nil
+}
+
 // enqueued wakes the worker.
 func (s *Server) enqueued() {
 	select {

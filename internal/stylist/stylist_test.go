@@ -1565,3 +1565,62 @@ func TestReadOnlyData(t *testing.T) {
 		t.Errorf("New on a read-only data folder: %v, want %q", err, want)
 	}
 }
+
+// TestResumeButton: a cancelled job's page offers Resume, which queues it to
+// go on from its last saved iteration (before, it could only be rerun from
+// scratch); a finished one's does not, and resuming it is refused. The page
+// of a finished job folds the settings left at their defaults and the rerun
+// form, and says how long it took.
+func TestResumeButton(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	two := tiny("40x32")
+	two["iterations"] = "2"
+	id := submitOK(t, ts, two, images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	if _, err := s.cancel(id); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, id, Canceled)
+	_, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if !strings.Contains(page, `action="/jobs/`+fmt.Sprint(id)+`/resume"`) || !strings.Contains(page, "Resume from iteration 1") {
+		t.Fatalf("the cancelled job's page offers no Resume")
+	}
+	for _, want := range []string{`<table class="settings-table" id="settings"><tr><th>size</th><td>40x32</td></tr><tr><th>iterations</th><td>2</td></tr><tr><th>maxfun</th><td>2</td></tr></table>`,
+		"more at their defaults</summary>", `<details id="rerun"><summary>Rerun with a change</summary>`, "took ", "the picture where it stopped"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the cancelled job's page lacks %q", want)
+		}
+	}
+	close(g.open)
+	resp, err := noRedirect.Post(fmt.Sprintf("%s/jobs/%d/resume", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume: status %d", resp.StatusCode)
+	}
+	j := waitState(t, s, id, Done)
+	if j.Iteration != 2 || len(j.Resumes) != 0 {
+		t.Errorf("resumed job: iteration %d, resumes %v; want 2 and no server restart recorded", j.Iteration, j.Resumes)
+	}
+	if r := g.runs[40]; !r.FromImage || r.Init != transfer.InitImage || r.Iterations != 1 {
+		t.Errorf("the resumed job ran %+v; want its last iteration from its saved image", r)
+	}
+	_, page, _ = get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if strings.Contains(page, "/resume") || !strings.Contains(page, "the result") {
+		t.Errorf("the finished job's page offers Resume, or does not call its image the result")
+	}
+	resp, err = noRedirect.Post(fmt.Sprintf("%s/jobs/%d/resume", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "only a cancelled or interrupted job goes on") {
+		t.Errorf("resuming a finished job: status %d, %q; want 409", resp.StatusCode, body)
+	}
+}
