@@ -38,6 +38,7 @@ func batchCommand() *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the photos (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
 			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			reuseOutFlag(),
 		), sessionFlags()...),
 		Action: runBatch,
 	}
@@ -270,6 +271,9 @@ func runBatch(c *cli.Context) error {
 		}
 		if job.shard.Count > 1 {
 			what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+		}
+		if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: c.Bool("reuse-out"), Open: []string{"content"}}); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "batch: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
 		if err := job.publish(); err != nil {

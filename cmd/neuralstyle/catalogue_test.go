@@ -200,6 +200,14 @@ func catalogue() []catalogueCase {
 			code: exitUsage, want: "score takes one OUTPUT image, the transfer's result, got 0 arguments", early: true},
 		{name: "transfer dry run with no tile that fits", args: tinyTransfer(noModel, "--out", "D/o.png", "--size", "8000", "--tile", "auto", "--max-memory", "4GiB", "--dry-run"),
 			code: exitFailure, want: "size 8000x8000: even tiles of 16 pixels need about 62.5 GiB of memory, but 4.0 GiB is available", early: true},
+		{name: "sweep into another sweep's folder", args: []string{"sweep", "--model", styleModel, "--device", "cpu", "--threads", "1", "--out", "D/s",
+			"--content", content, "--style", style, "--size", "32", "--iterations", "1", "--maxfun", "2", "--style-weight", "0.1,1"},
+			code: exitFailure, want: `sweep: D/s holds another sweep ("another": style-weight=1,2); give another --out, or --reuse-out`,
+			files: map[string]string{"s/spec.json": anotherSweep, "s/sheet.png": sentinel, "s/summary.csv": sentinel}, absent: []string{"s/points"}},
+		{name: "batch into another sweep's folder", args: []string{"batch", "--model", styleModel, "--device", "cpu", "--threads", "1", "--out", "D/b",
+			"--style", style, "--size", "32", "--iterations", "1", "--maxfun", "2", content},
+			code: exitFailure, want: `sweep: D/b holds another sweep ("another": style-weight=1,2); give another --out, or --reuse-out`,
+			files: map[string]string{"b/spec.json": anotherSweep, "b/sheet.png": sentinel, "b/summary.csv": sentinel}, absent: []string{"b/points", "b/content.png"}},
 		{name: "serve upload limit that overflows", args: []string{"serve", "--model", noModel, "--max-upload", "99999999999999"},
 			code: exitUsage, want: "--max-upload 99999999999999: want the largest job request in MiB, from 1 to 1048576", early: true},
 
@@ -219,6 +227,9 @@ func copyImage(name string) func(t *testing.T, dir string) {
 		must(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
 	}
 }
+
+// anotherSweep is the sweep.ClaimFile of a sweep of style weights 1 and 2.
+const anotherSweep = `{"format": "neuralstyle-sweep-folder/1", "description": "another", "settings": ["style-weight=1,2"], "identity": ["style-weight=1,2"]}`
 
 // framesOf writes frames frame_001.png ... of the given sizes into folder dir.
 func framesOf(dir string, sizes [][2]int) func(t *testing.T, root string) {
