@@ -48,8 +48,12 @@ function drawLosses(canvas, losses, unit) {
   ys.forEach((v, i) => { ctx.beginPath(); ctx.arc(x(i), y(v), 2.5, 0, 2 * Math.PI); ctx.fill(); });
   ctx.fillStyle = '#333';
   ctx.textAlign = 'right';
-  ctx.fillText(Math.pow(10, hi).toExponential(2), left - 4, top + 10);
-  if (hi !== lo) ctx.fillText(Math.pow(10, lo).toExponential(2), left - 4, top + fh);
+  if (hi === lo) {
+    ctx.fillText(Math.pow(10, hi).toExponential(2), left - 4, y(hi) + 4); // beside the one level
+  } else {
+    ctx.fillText(Math.pow(10, hi).toExponential(2), left - 4, top + 10);
+    ctx.fillText(Math.pow(10, lo).toExponential(2), left - 4, top + fh);
+  }
   ctx.textAlign = 'center';
   ctx.fillText(losses.length + ' ' + unit + (losses.length === 1 ? '' : 's'), left + fw / 2, h - 6);
   ctx.textAlign = 'left';
