@@ -210,9 +210,8 @@ func noSpace(err error) bool {
 const sqliteFull = 13 // SQLITE_FULL
 
 // roomProbe is how much a write into the data folder must be able to take
-// before the queue goes on after a full disk: more than one frame of a
-// 1024x1024 job needs in PNG's worst case is not the point; enough that the
-// next job's database writes and first frames fit.
+// before the queue goes on after a full disk: room for the next job's
+// database writes and first frames, not a promise that the whole job fits.
 const roomProbe = 1 << 20
 
 // room checks that the data folder takes a write of roomProbe bytes again.
