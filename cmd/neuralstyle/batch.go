@@ -38,6 +38,7 @@ func batchCommand() *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the photos (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
 			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			reuseOutFlag(),
 		), sessionFlags()...),
 		Action: runBatch,
 	}
@@ -141,6 +142,12 @@ func (j *batchJob) expand(args []string) ([]string, error) {
 			j.photos++
 			j.bad = append(j.bad, fmt.Errorf("photo %s: %w", arg, pathless(err)))
 		case st.IsDir():
+			if sameFile(arg, j.out) {
+				// Its results would be photos of the next run, which then
+				// refuses (photo1.jpg and photo1.png would both write).
+				return nil, usagef("--out %s is the folder of photos %s: its results would be read as photos when the batch runs again; give another --out, such as %s",
+					j.out, arg, filepath.Join(arg, "styled"))
+			}
 			list, others, err := frames.List(arg)
 			if err != nil {
 				return nil, err
@@ -264,6 +271,9 @@ func runBatch(c *cli.Context) error {
 		}
 		if job.shard.Count > 1 {
 			what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+		}
+		if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: c.Bool("reuse-out"), Open: []string{"content"}}); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "batch: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
 		if err := job.publish(); err != nil {

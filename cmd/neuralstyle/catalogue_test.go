@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
 
 // The catalogue: hostile but fair command lines (issue 17), each with the exit
@@ -181,6 +183,34 @@ func catalogue() []catalogueCase {
 		{name: "sweep out in a missing folder", args: []string{"sweep", "--model", noModel, "--out", "D/no/sweep", "--content", content, "--style", style, "--size", "32"},
 			code: exitFailure, want: "--out D/no/sweep: folder D/no does not exist", early: true},
 
+		// Issue 28: outputs into the inputs' folder, sizes known before the
+		// model loads, and messages.
+		{name: "batch out is the photo folder", args: []string{"batch", "--model", noModel, "--style", style, "--size", "32", "--out", "D/p", "D/p"},
+			code: exitUsage, want: "--out D/p is the folder of photos D/p: its results would be read as photos", early: true,
+			setup: copyImage("p/photo1.png"), absent: []string{"p/photo1.png.tmp", "p/sheet.png"}},
+		{name: "video out is the frame folder", args: []string{"video", "--model", noModel, "--style", style, "--size", "32", "--out", "D/f", "D/f"},
+			code: exitUsage, want: "--out D/f is the folder of frames D/f: what video writes there would be read as frames", early: true,
+			setup: copyImage("f/frame_001.png"), absent: []string{"f/video.gif", "f/frames"}},
+		{name: "video frame too small for the long side", args: []string{"video", "--model", noModel, "--style", style, "--long-side", "32", "--out", "D/o", "D/f"},
+			code: exitFailure, want: "frame 4 (D/f/frame_004.png): long-side 32: content image 100x40: size 32x13 is too small", early: true,
+			setup: framesOf("f", [][2]int{{100, 100}, {100, 100}, {100, 100}, {100, 40}}), absent: []string{"o/frames/frame_0001.png"}},
+		{name: "score without content", args: []string{"score", "--model", noModel, "--style", style, "D/o.png"},
+			code: exitUsage, want: "score needs --content: the transfer's content and style images", early: true},
+		{name: "score without output", args: []string{"score", "--model", noModel, "--content", content, "--style", style},
+			code: exitUsage, want: "score takes one OUTPUT image, the transfer's result, got 0 arguments", early: true},
+		{name: "transfer dry run with no tile that fits", args: tinyTransfer(noModel, "--out", "D/o.png", "--size", "8000", "--tile", "auto", "--max-memory", "4GiB", "--dry-run"),
+			code: exitFailure, want: "size 8000x8000: even tiles of 16 pixels need about 62.5 GiB of memory, but 4.0 GiB is available", early: true},
+		{name: "sweep into another sweep's folder", args: []string{"sweep", "--model", styleModel, "--device", "cpu", "--threads", "1", "--out", "D/s",
+			"--content", content, "--style", style, "--size", "32", "--iterations", "1", "--maxfun", "2", "--style-weight", "0.1,1"},
+			code: exitFailure, want: `sweep: D/s holds another sweep ("another": style-weight=1,2); give another --out, or --reuse-out`,
+			files: map[string]string{"s/spec.json": anotherSweep, "s/sheet.png": sentinel, "s/summary.csv": sentinel}, absent: []string{"s/points"}},
+		{name: "batch into another sweep's folder", args: []string{"batch", "--model", styleModel, "--device", "cpu", "--threads", "1", "--out", "D/b",
+			"--style", style, "--size", "32", "--iterations", "1", "--maxfun", "2", content},
+			code: exitFailure, want: `sweep: D/b holds another sweep ("another": style-weight=1,2); give another --out, or --reuse-out`,
+			files: map[string]string{"b/spec.json": anotherSweep, "b/sheet.png": sentinel, "b/summary.csv": sentinel}, absent: []string{"b/points", "b/content.png"}},
+		{name: "serve upload limit that overflows", args: []string{"serve", "--model", noModel, "--max-upload", "99999999999999"},
+			code: exitUsage, want: "--max-upload 99999999999999: want the largest job request in MiB, from 1 to 1048576", early: true},
+
 		// classify and mnist.
 		{name: "classify missing image", args: []string{"classify", "--model", classModel, "D/absent.jpg"},
 			code: exitFailure, want: "absent.jpg", early: true},
@@ -193,7 +223,25 @@ func copyImage(name string) func(t *testing.T, dir string) {
 	return func(t *testing.T, dir string) {
 		data, err := os.ReadFile("../../scripts/testdata/transfer/content.png")
 		must(t, err)
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
 		must(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+}
+
+// anotherSweep is the sweep.ClaimFile of a sweep of style weights 1 and 2.
+const anotherSweep = `{"format": "neuralstyle-sweep-folder/1", "description": "another", "settings": ["style-weight=1,2"], "identity": ["style-weight=1,2"]}`
+
+// framesOf writes frames frame_001.png ... of the given sizes into folder dir.
+func framesOf(dir string, sizes [][2]int) func(t *testing.T, root string) {
+	return func(t *testing.T, root string) {
+		must(t, os.MkdirAll(filepath.Join(root, dir), 0o755))
+		for i, wh := range sizes {
+			img := &preprocess.Image{Width: wh[0], Height: wh[1], Pix: make([]byte, wh[0]*wh[1]*3)}
+			for k := range img.Pix {
+				img.Pix[k] = byte(k * (i + 3))
+			}
+			must(t, imagefile.WritePNG(filepath.Join(root, dir, fmt.Sprintf("frame_%03d.png", i+1)), img))
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,8 +28,10 @@ func scoreCommand() *cli.Command {
 			"with the same model compare; the losses depend on the model's weights.",
 		Flags: append([]cli.Flag{
 			modelFlag("build/model"),
-			&cli.StringFlag{Name: "content", Usage: "content image `FILE` of the transfer", Required: true},
-			&cli.StringFlag{Name: "style", Usage: "style image `FILE` of the transfer", Required: true},
+			// Not cli's Required: a missing one made it read OUTPUT as a
+			// command ("no command") or exit 1; runScore says what is missing.
+			&cli.StringFlag{Name: "content", Usage: "content image `FILE` of the transfer (required)"},
+			&cli.StringFlag{Name: "style", Usage: "style image `FILE` of the transfer (required)"},
 			&cli.IntFlag{Name: "size", Usage: fmt.Sprintf("side `N` of the square the images are compared at (%d to %d)",
 				score.MinSize, score.MaxSize), Value: score.DefaultSize},
 		}, sessionFlags()...),
@@ -46,8 +49,17 @@ type scoreReport struct {
 }
 
 func runScore(c *cli.Context) error {
+	var missing []string
+	for _, f := range []string{"content", "style"} {
+		if c.String(f) == "" {
+			missing = append(missing, "--"+f)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("score needs %s: the transfer's content and style images (neuralstyle score --content FILE --style FILE OUTPUT)", strings.Join(missing, " and "))
+	}
 	if c.NArg() != 1 {
-		return usagef("score takes one OUTPUT image, got %d arguments", c.NArg())
+		return usagef("score takes one OUTPUT image, the transfer's result, got %d arguments (neuralstyle score --content FILE --style FILE OUTPUT)", c.NArg())
 	}
 	size := c.Int("size")
 	if size < score.MinSize || size > score.MaxSize {

@@ -19,7 +19,12 @@ func TestScoreChecksFirst(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no output", []string{"--content", img, "--style", img}, 2, "one OUTPUT image, got 0"},
+		{"no output", []string{"--content", img, "--style", img}, 2, "one OUTPUT image, the transfer's result, got 0"},
+		// Without --content, OUTPUT was read as a command ("no command"), and
+		// without OUTPUT too it exited 1 (issue 28).
+		{"no content", []string{"--style", img, "out.png"}, 2, "score needs --content: the transfer's content and style images"},
+		{"no content nor output", []string{"--style", img}, 2, "score needs --content"},
+		{"no images", []string{"out.png"}, 2, "score needs --content and --style"},
 		{"size too small", []string{"--size", "8", "--content", img, "--style", img, img}, 2, "--size 8: want 16 to 2048"},
 		{"missing output", []string{"--content", img, "--style", img, "missing.png"}, 1, "missing.png"},
 		{"missing style", []string{"--content", img, "--style", "nostyle.jpg", img}, 1, "nostyle.jpg"},

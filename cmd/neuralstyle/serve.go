@@ -54,14 +54,27 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	lim := stylist.DefaultLimits()
+	// The upload limit is in MiB and becomes bytes: 1 TiB at most, so that
+	// it cannot overflow.
+	const maxUploadMiB = 1 << 20
+	if mb := c.Int64("max-upload"); mb < 1 || mb > maxUploadMiB {
+		return usagef("--max-upload %d: want the largest job request in MiB, from 1 to %d (1 TiB), such as %d", mb, maxUploadMiB, lim.UploadBytes>>20)
+	}
 	lim.UploadBytes = c.Int64("max-upload") << 20
 	lim.MaxPixels = c.Int64("max-pixels")
 	lim.MaxSide = c.Int("max-side")
 	lim.Iterations = c.Int("max-iterations")
 	lim.Queued = c.Int("max-queued")
 	lim.SweepPoints = c.Int("max-sweep")
-	if lim.UploadBytes <= 0 || lim.MaxPixels <= 0 || lim.MaxSide < 16 || lim.Iterations < 1 || lim.Queued < 1 || lim.SweepPoints < 1 {
-		return usagef("--max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16")
+	for _, l := range []struct {
+		flag  string
+		value int64
+		least int64
+	}{{"max-pixels", lim.MaxPixels, 1}, {"max-side", int64(lim.MaxSide), 16}, {"max-iterations", int64(lim.Iterations), 1},
+		{"max-queued", int64(lim.Queued), 1}, {"max-sweep", int64(lim.SweepPoints), 1}} {
+		if l.value < l.least {
+			return usagef("--%s %d: want at least %d", l.flag, l.value, l.least)
+		}
 	}
 	addr := c.String("addr")
 	host, _, err := net.SplitHostPort(addr)
@@ -98,9 +111,14 @@ func runServe(c *cli.Context) error {
 		return err
 	}
 	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
+	// Without a token, requests must name the server as it listens (see
+	// stylist.Options.Hosts); ":8080" listens on every address.
+	if host == "" {
+		host = "::"
+	}
 	srv, err := stylist.New(stylist.Options{
 		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
-		ModelID: modelID,
+		ModelID: modelID, Hosts: []string{host},
 	})
 	if err != nil {
 		return err
@@ -112,7 +130,9 @@ func runServe(c *cli.Context) error {
 		url += "?token=" + token
 	}
 	fmt.Fprintf(c.App.Writer, "Stylist is serving %s (data in %s); Ctrl-C stops it\n", url, c.String("data"))
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
+	// No ReadTimeout: it would end event streams; the server paces request
+	// bodies itself.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: logger}
 	ctx, stop := interruptContext(c, nil) // a second Ctrl-C exits at once; the next start resumes a running job
 	defer stop()
 	errc := make(chan error, 1)

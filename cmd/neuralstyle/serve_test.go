@@ -13,10 +13,13 @@ func TestServeRefusals(t *testing.T) {
 		{[]string{"serve", "--addr", "0.0.0.0:0"}, exitUsage,
 			"neuralstyle: --addr 0.0.0.0:0 is reachable from other machines: give --token, or --no-auth to let anyone who reaches it use the server\n"},
 		{[]string{"serve", "--addr", "8080"}, exitUsage, "neuralstyle: --addr \"8080\": want HOST:PORT, such as 127.0.0.1:8080\n"},
-		{[]string{"serve", "--max-side", "4"}, exitUsage,
-			"neuralstyle: --max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16\n"},
-		{[]string{"serve", "--max-sweep", "0"}, exitUsage,
-			"neuralstyle: --max-upload, --max-pixels, --max-iterations, --max-queued and --max-sweep must be positive, --max-side at least 16\n"},
+		{[]string{"serve", "--max-side", "4"}, exitUsage, "neuralstyle: --max-side 4: want at least 16\n"},
+		{[]string{"serve", "--max-sweep", "0"}, exitUsage, "neuralstyle: --max-sweep 0: want at least 1\n"},
+		// 99999999999999 MiB overflowed into a negative byte count ("must be positive").
+		{[]string{"serve", "--max-upload", "99999999999999"}, exitUsage,
+			"neuralstyle: --max-upload 99999999999999: want the largest job request in MiB, from 1 to 1048576 (1 TiB), such as 32\n"},
+		{[]string{"serve", "--max-upload", "0"}, exitUsage,
+			"neuralstyle: --max-upload 0: want the largest job request in MiB, from 1 to 1048576 (1 TiB), such as 32\n"},
 		{[]string{"serve", "extra"}, exitUsage, "neuralstyle: serve takes no arguments, got \"extra\"\n"},
 	}
 	for _, tt := range tests {

@@ -51,6 +51,11 @@ func TestTransferDryRun(t *testing.T) {
 		{[]string{"--size", "2048", "--max-memory", "4GiB"}, exitFailure,
 			[]string{"peak memory about "}, "neuralstyle: size 2048x2048 needs about "},
 		{[]string{"--size", "2048", "--max-memory", "lots"}, exitUsage, nil, "neuralstyle: --max-memory \"lots\": want a size such as 8GiB"},
+		// No tile fits: the plan printed is the smallest tile's, not "the
+		// whole image at once ... about 0 bytes" (issue 28).
+		{[]string{"--size", "8000", "--tile", "auto", "--max-memory", "4GiB"}, exitFailure,
+			[]string{"size 8000x8000", "tiles of 16x16 pixels plus a 96-pixel halo\n", "peak memory about 62.5 GiB of 4.0 GiB available (--max-memory)\n"},
+			"neuralstyle: size 8000x8000: even tiles of 16 pixels need about 62.5 GiB of memory, but 4.0 GiB is available (--max-memory): choose a smaller size"},
 	} {
 		code, out, errOut := neuralstyle(append(append([]string(nil), base...), tt.args...)...)
 		if code != tt.code || !strings.HasPrefix(errOut, tt.err) || (tt.err == "" && errOut != "") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,6 +37,7 @@ func sweepCommand() *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the points (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
 			&cli.BoolFlag{Name: "collect", Usage: "run nothing; write the sheet, GIF and summary from the finished points"},
 			&cli.BoolFlag{Name: "list", Usage: "run nothing; list the points, their keys, shards and whether they are finished"},
+			reuseOutFlag(),
 			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet and in the GIF (never enlarged)", Value: 256},
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 700 * time.Millisecond},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
@@ -46,6 +48,12 @@ func sweepCommand() *cli.Command {
 	}
 }
 
+// reuseOutFlag lets sweep and batch write into a folder another sweep or
+// batch used (sweep.Claim).
+func reuseOutFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "reuse-out", Usage: "write into an --out that holds another sweep's or batch's results: its pictures stay, its sheet, summary and GIF are replaced (without it, such a folder is refused)"}
+}
+
 // sweepJob is a validated command line.
 type sweepJob struct {
 	plan          *sweep.Plan
@@ -54,6 +62,7 @@ type sweepJob struct {
 	collect, list bool
 	collectOpts   sweep.CollectOptions
 	scoreSize     int
+	reuseOut      bool // --reuse-out: claim a folder of another sweep (sweep.Claim)
 }
 
 func parseSweep(c *cli.Context) (*sweepJob, error) {
@@ -91,7 +100,7 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 		}
 	}
 	j := &sweepJob{
-		out: c.String("out"), model: c.String("model"), collect: c.Bool("collect"), list: c.Bool("list"),
+		out: c.String("out"), model: c.String("model"), collect: c.Bool("collect"), list: c.Bool("list"), reuseOut: c.Bool("reuse-out"),
 		collectOpts: sweep.CollectOptions{Thumb: c.Int("thumb"), GIFDelay: c.Duration("gif-delay")},
 		scoreSize:   c.Int("score"),
 	}
@@ -142,6 +151,9 @@ func runSweep(c *cli.Context) error {
 		return listSweep(stdout, job)
 	case job.collect:
 		return collectSweep(stdout, job)
+	}
+	if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: job.reuseOut}); err != nil {
+		return err
 	}
 	opts, err := sessionOptions(c)
 	if err != nil {
@@ -265,6 +277,11 @@ func sweepProgress(c *cli.Context, w io.Writer, plan *sweep.Plan) sweep.Observer
 }
 
 func collectSweep(w io.Writer, job *sweepJob) error {
+	if st, err := os.Stat(job.out); err == nil && st.IsDir() {
+		if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: job.reuseOut}); err != nil {
+			return err
+		}
+	}
 	col, err := sweep.Collect(job.plan, job.out, job.collectOpts)
 	if err != nil {
 		return err

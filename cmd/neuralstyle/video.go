@@ -62,6 +62,7 @@ type videoJob struct {
 	clip       bool // input is a video file, read by ffmpeg
 	out, model string
 	fps        float64
+	styles     transfer.Inputs // the style images, decoded before the model loads
 }
 
 func parseVideo(c *cli.Context) (*videoJob, error) {
@@ -98,6 +99,12 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 			return nil, fmt.Errorf("input %s is a file: %w", j.input, err)
 		}
 	} else {
+		if sameFile(j.input, j.out) {
+			// Its results (video.gif, the styled frames) would be frames of
+			// the next run.
+			return nil, usagef("--out %s is the folder of frames %s: what video writes there would be read as frames when it runs again; give another --out, such as %s",
+				j.out, j.input, filepath.Join(j.input, "styled"))
+		}
 		list, _, err := frames.List(j.input)
 		if err != nil {
 			return nil, err
@@ -119,13 +126,10 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 	}
 	// The style images, their masks and a starting image, decoded once here so
 	// that a bad one fails before the model loads.
-	if _, err := cfg.ReadStyleInputs(); err != nil {
+	if j.styles, err = cfg.ReadStyleInputs(); err != nil {
 		return nil, err
 	}
 	if err := checkOutputFolder("--out", j.out); err != nil {
-		return nil, err
-	}
-	if j.job.ModelID, err = sweep.ModelID(j.model); err != nil {
 		return nil, err
 	}
 	return j, nil
@@ -157,11 +161,25 @@ func runVideo(c *cli.Context) error {
 			return fmt.Errorf("video: %s: ffmpeg found no frames", j.input)
 		}
 	}
-	// Every frame is decoded once before the model loads, so a bad one fails now.
+	// Every frame is decoded once before the model loads, so a bad one fails
+	// now, and its size is worked out as its turn will (with --long-side a
+	// frame's shape sets it): one too small fails now, not after the frames
+	// before it ran.
 	for i, f := range j.job.Frames {
-		if _, err := imagefile.ReadFile(f, j.job.Config.DecodeOptions()); err != nil {
+		img, err := imagefile.ReadFile(f, j.job.Config.DecodeOptions())
+		if err != nil {
 			return fmt.Errorf("frame %d: %w", i+1, err)
 		}
+		in := j.styles
+		in.Content = img
+		if _, err := j.job.Config.Settings.Plan(in, math.MaxUint64); err != nil {
+			return fmt.Errorf("frame %d (%s): %v; no frame was styled", i+1, f, err)
+		}
+	}
+	// The model's identity (its files, read before it loads) after the
+	// frames, so that a bad frame is reported whatever the model.
+	if j.job.ModelID, err = sweep.ModelID(j.model); err != nil {
+		return err
 	}
 	rec, err := video.NewRecord(&j.job)
 	if err != nil {

@@ -163,6 +163,7 @@ func TestBrowser(t *testing.T) {
 	// A sweep from the job's rerun form: two style weights, two iterations
 	// each; its page reloads when it ends to list the pictures.
 	step("start a sweep",
+		chromedp.Click("#rerun > summary"), // the rerun form is folded
 		chromedp.Click("details.sweep summary"),
 		chromedp.SetValue("#sweep-param", "style-weight"),
 		chromedp.SetValue("#sweep-values", "1 1000"),

@@ -2,6 +2,7 @@ package stylist
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -28,11 +30,16 @@ type field struct {
 	Choices                     []string
 	Advanced                    bool
 	Error                       string
+	Limit                       string // the server's limit on it, for the page
 }
 
 // formFields lists the schema's settings (the images aside) with values, the
-// defaults where values has none, and errors by setting name.
-func formFields(values, errs map[string]string) []field {
+// defaults where values has none, and errors by setting name. A default over
+// the server's limits is brought within them (the first Paint of a new
+// visitor must not fail), and the limits are shown beside their settings.
+// The form offers only what it can take: no "init: image", as the page has no
+// field for a starting image.
+func formFields(values, errs map[string]string, lim Limits) []field {
 	var out []field
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
@@ -41,6 +48,21 @@ func formFields(values, errs map[string]string) []field {
 		}
 		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),
 			Advanced: s.Advanced, Choices: s.Choices, Error: errs[s.Name]}
+		switch s.Name {
+		case "size":
+			if w, h, err := transfer.ParseSize(f.Default); err == nil && lim.MaxSide > 0 && (w > lim.MaxSide || h > lim.MaxSide) {
+				f.Default = fmt.Sprintf("%dx%d", min(w, lim.MaxSide), min(h, lim.MaxSide))
+			}
+			f.Limit = fmt.Sprintf("at most %dx%d on this server", lim.MaxSide, lim.MaxSide)
+		case "long-side":
+			f.Limit = fmt.Sprintf("at most %d on this server", lim.MaxSide)
+		case "iterations":
+			f.Default, f.Limit = clampInt(f.Default, lim.Iterations), fmt.Sprintf("at most %d on this server, over all scales", lim.Iterations)
+		case "maxfun":
+			f.Default, f.Limit = clampInt(f.Default, lim.MaxFun), fmt.Sprintf("at most %d on this server", lim.MaxFun)
+		case "init":
+			f.Choices = slices.DeleteFunc(slices.Clone(f.Choices), func(c string) bool { return c == string(transfer.InitImage) })
+		}
 		f.Value = f.Default
 		if v, ok := values[s.Name]; ok {
 			f.Value = v
@@ -58,6 +80,15 @@ func formFields(values, errs map[string]string) []field {
 		out = append(out, f)
 	}
 	return out
+}
+
+// clampInt is the whole number text at most limit (text as it is when it is
+// no number, or limit is 0).
+func clampInt(text string, limit int) string {
+	if n, err := strconv.Atoi(text); err == nil && limit > 0 && n > limit {
+		return strconv.Itoa(limit)
+	}
+	return text
 }
 
 // formErrors are the problems with a submitted job, by setting name ("" for
@@ -109,10 +140,14 @@ type submission struct {
 func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	sub := &submission{values: map[string]string{}, errs: formErrors{}}
 	lim := s.opts.Limits
-	r.Body = http.MaxBytesReader(w, r.Body, lim.UploadBytes)
+	r.Body = http.MaxBytesReader(w, &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.uploadGrace}, lim.UploadBytes)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
+		var timeout interface{ Timeout() bool }
 		switch {
+		case errors.As(err, &timeout) && timeout.Timeout():
+			s.opts.Logf("stylist: a job request from %s arrived too slowly: %v", r.RemoteAddr, err)
+			sub.errs.add("", fmt.Sprintf("The upload arrived too slowly (under %d KiB a second); send it again.", minUploadRate>>10))
 		case errors.As(err, &tooBig):
 			sub.tooLarge = true
 			sub.errs.add("", fmt.Sprintf("The upload is larger than the server takes (%s in all); choose smaller images.", mib(lim.UploadBytes)))
@@ -165,7 +200,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	j := &Job{Settings: map[string]string{}}
 	dec := s.decodeOptions(&cfg.Settings)
 	for _, role := range []string{"content", "style"} {
-		name, err := s.readImage(r.MultipartForm, role, dec)
+		name, err := s.readImage(r.Context(), r.MultipartForm, role, dec)
 		if err != nil {
 			sub.errs.add(role, err.Error())
 			continue
@@ -236,10 +271,21 @@ func settingOf(line string) string {
 
 // readImage stores the image of a form's role (an upload, or a reference to
 // an earlier one) after decoding it, and returns its server-made name.
-func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
+func (s *Server) readImage(ctx context.Context, form *multipart.Form, role string, dec *imagefile.DecodeOptions) (string, error) {
 	var data []byte
 	label := ""
-	if fhs := form.File[role]; len(fhs) > 0 && fhs[0].Size > 0 {
+	fhs := form.File[role]
+	if v := form.Value[role+"-bundled"]; len(fhs) > 0 && fhs[0].Size > 0 && len(v) > 0 && v[0] != "" {
+		// Which one did the visitor mean? Say so rather than pick one.
+		return "", fmt.Errorf("%s: both an upload (%s) and a bundled image (%s) were chosen; choose one, and set the other to none",
+			role, strconv.Quote(fhs[0].Filename), strconv.Quote(v[0]))
+	}
+	if len(fhs) > 0 && fhs[0].Size == 0 && fhs[0].Filename != "" {
+		// A browser sends an empty part without a name when no file was
+		// chosen; a named one is a file of 0 bytes.
+		return "", fmt.Errorf("%s image: %s is empty (0 bytes); choose the file again, or another one", role, strconv.Quote(fhs[0].Filename))
+	}
+	if len(fhs) > 0 && fhs[0].Size > 0 {
 		f, err := fhs[0].Open()
 		if err != nil {
 			return "", fmt.Errorf("%s image: %v", role, err)
@@ -264,7 +310,15 @@ func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.Dec
 		label = strconv.Quote(v[0])
 	}
 	if data != nil {
-		if _, err := imagefile.Decode(bytes.NewReader(data), label, dec); err != nil {
+		// Decoding takes memory in proportion to the pixels: uploads are
+		// decoded within the server's budget, waiting their turn.
+		cost := decodeCost(data, dec.MaxPixels)
+		if err := s.decodes.acquire(ctx, cost); err != nil {
+			return "", fmt.Errorf("%s image: the request ended while it waited to be decoded", role)
+		}
+		_, err := imagefile.Decode(bytes.NewReader(data), label, dec)
+		s.decodes.release(cost)
+		if err != nil {
 			return "", fmt.Errorf("%s image: %s", role, strings.TrimPrefix(err.Error(), "imagefile: "))
 		}
 		sum := sha256.Sum256(data)
@@ -275,6 +329,10 @@ func (s *Server) readImage(form *multipart.Form, role string, dec *imagefile.Dec
 		}
 		if err := atomicfile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			s.opts.Logf("stylist: store upload: %v", err)
+			if noSpace(err) {
+				s.noteFull(err)
+				return "", fmt.Errorf("%s image: the server's data folder is full, so it could not store the image; try again when its owner has freed space", role)
+			}
 			return "", fmt.Errorf("%s image: the server could not store it", role)
 		}
 		return name, nil

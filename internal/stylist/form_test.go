@@ -1,6 +1,11 @@
 package stylist
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -11,7 +16,7 @@ import (
 // weight, which a single transfer refuses).
 func TestFormFields(t *testing.T) {
 	got := map[string]bool{}
-	for _, f := range formFields(nil, nil) {
+	for _, f := range formFields(nil, nil, DefaultLimits()) {
 		got[f.Name] = true
 	}
 	for _, s := range transfer.Schema {
@@ -28,5 +33,50 @@ func TestFormFields(t *testing.T) {
 		if got[name] {
 			t.Errorf("the form offers %s, which needs files the page does not take", name)
 		}
+	}
+}
+
+// TestFormWithinLimits: on a server of small limits the form's defaults are
+// within them and say so, so that a first visitor's Paint with the defaults
+// runs (512x512 and 10 iterations failed before); the form offers no
+// "init: image", for which it has no upload; an upload and a bundled image
+// chosen together are refused, not silently resolved.
+func TestFormWithinLimits(t *testing.T) {
+	t.Parallel()
+	bundled := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bundled, "wave.png"), pngOf(t, 24, 24, 5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lim := Limits{UploadBytes: 1 << 20, MaxPixels: 1 << 20, MaxSide: 64, Iterations: 3, MaxFun: 20, Queued: 5}
+	s, err := New(Options{Data: t.TempDir(), Runner: newGate().run, Logf: t.Logf, Limits: lim, Images: bundled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	_, page, _ := get(t, ts, "/")
+	for _, want := range []string{`name="size" id="f-size" value="64x64"`, `name="iterations" id="f-iterations" value="3"`,
+		"at most 64x64 on this server", "This server paints up to 64x64 pixels, 3 iterations of at most 20 evaluations each"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the form lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<option>image</option>") {
+		t.Errorf("the form offers init: image, with no field for the image")
+	}
+	// The form as the page fills it.
+	fields := map[string]string{}
+	for _, f := range formFields(nil, nil, s.opts.Limits) {
+		if f.Input != "checkbox" || f.Value == "true" {
+			fields[f.Name] = f.Value
+		}
+	}
+	if resp, body := submit(t, ts, fields, images(t)...); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("Paint with the form's defaults: status %d: %s", resp.StatusCode, errorsOf(body))
+	}
+	both := map[string]string{"size": "32x32", "content-bundled": "wave.png"}
+	resp, body := submit(t, ts, both, images(t)...)
+	if want := "content: both an upload (&#34;photo.png&#34;) and a bundled image (&#34;wave.png&#34;) were chosen; choose one"; resp.StatusCode != 400 || !strings.Contains(body, want) {
+		t.Errorf("an upload and a bundled image: status %d, %s; want 400 saying %q", resp.StatusCode, errorsOf(body), want)
 	}
 }

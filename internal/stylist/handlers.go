@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +44,7 @@ func newHandlers(s *Server) (*handlers, error) {
 		},
 		"list": func(v ...string) []string { return v },
 		"inc":  func(i int) int { return i + 1 },
+		"mib":  mib,
 		// width is a size's display width: its W, at most 512.
 		"width": func(size string) int {
 			w, _, err := transfer.ParseSize(size)
@@ -67,6 +70,7 @@ func newHandlers(s *Server) (*handlers, error) {
 	h.mux.HandleFunc("GET /jobs/{id}", h.job)
 	h.mux.HandleFunc("GET /jobs/{id}/events", h.events)
 	h.mux.HandleFunc("POST /jobs/{id}/cancel", h.cancel)
+	h.mux.HandleFunc("POST /jobs/{id}/resume", h.resume)
 	h.mux.HandleFunc("GET /jobs/{id}/{file}", h.file)
 	h.mux.HandleFunc("GET /jobs/{id}/points/{name}", h.point)
 	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
@@ -80,8 +84,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "same-origin")
-	if s.opts.Token != "" && !s.authorized(w, r) {
+	if s.opts.Token != "" {
+		if !s.authorized(w, r) {
+			return
+		}
+	} else if !s.hostAllowed(r.Host) {
+		http.Error(w, fmt.Sprintf("This server answers only to the names it listens as (%s), not %q: open it at one of those. "+
+			"(A page of another site whose name leads here is refused; give the server a --token to serve other names.)",
+			strings.Join(s.hostNames(), ", "), r.Host), http.StatusMisdirectedRequest)
 		return
+	}
+	if r.ContentLength != 0 && (r.Method != http.MethodPost || r.URL.Path != "/jobs") {
+		// Only the job form reads a body, at a pace (pacedBody); another
+		// request's must arrive in the grace period, or the server would wait
+		// on it after the handler.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.uploadGrace))
 	}
 	crossOrigin.Handler(s.handler.mux).ServeHTTP(w, r)
 }
@@ -95,6 +112,46 @@ var crossOrigin = func() *http.CrossOriginProtection {
 	}))
 	return p
 }()
+
+// hostNames are the names hostAllowed accepts, for messages.
+func (s *Server) hostNames() []string {
+	names := []string{"127.0.0.1", "localhost", "[::1]"}
+	for _, h := range s.opts.Hosts {
+		if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+			h = "[" + h + "]"
+		}
+		if !slices.Contains(names, h) {
+			names = append(names, h)
+		}
+	}
+	return names
+}
+
+// hostAllowed reports whether a request's Host (with or without its port)
+// names this server: a loopback address, localhost, or one of Options.Hosts.
+func (s *Server) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip != nil && ip.IsLoopback() {
+		return true
+	}
+	for _, h := range s.opts.Hosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+		if a := net.ParseIP(h); a != nil && a.IsUnspecified() && ip != nil {
+			return true
+		}
+	}
+	return false
+}
 
 const tokenCookie = "stylist_token"
 
@@ -124,6 +181,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 type indexPage struct {
 	Title   string
+	Limits  Limits
 	Errors  []string
 	Fields  []field
 	Refs    map[string]string // earlier uploads the form reuses
@@ -149,7 +207,7 @@ func (h *handlers) fail(w http.ResponseWriter, err error) {
 }
 
 func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
-	p := &indexPage{Title: "Stylist", Fields: formFields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
+	p := &indexPage{Title: "Stylist", Limits: h.s.opts.Limits, Fields: formFields(values, errs, h.s.opts.Limits), Errors: errs.list(), Bundled: h.s.bundled,
 		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}, Sweep: newSweepForm(values, errs)}
 	var err error
 	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
@@ -160,6 +218,9 @@ func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexP
 	}
 	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
 		return nil, err
+	}
+	for i, j := range p.Running {
+		p.Running[i] = h.s.overlay(j)
 	}
 	return p, nil
 }
@@ -203,7 +264,19 @@ func (h *handlers) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.s.store.add(sub.job); err != nil {
-		h.fail(w, err)
+		if !noSpace(err) {
+			h.fail(w, err)
+			return
+		}
+		h.s.noteFull(err)
+		h.s.opts.Logf("stylist: %v", err)
+		sub.errs.add("", "The server's data folder is full, so the job was not queued; try again when its owner has freed space.")
+		p, perr := h.indexData(sub.values, sub.errs)
+		if perr != nil {
+			h.fail(w, perr)
+			return
+		}
+		h.render(w, http.StatusInsufficientStorage, "index.html", p)
 		return
 	}
 	h.s.opts.Logf("stylist: job %d queued", sub.job.ID)
@@ -218,6 +291,9 @@ func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
 		return nil, false
 	}
 	j, err := h.s.store.get(id)
+	if err == nil {
+		j = h.s.overlay(j)
+	}
 	if errors.Is(err, errNoJob) {
 		http.Error(w, "No such job.", http.StatusNotFound)
 		return nil, false
@@ -231,6 +307,7 @@ func (h *handlers) lookup(w http.ResponseWriter, r *http.Request) (*Job, bool) {
 
 type jobPage struct {
 	Title   string
+	Limits  Limits
 	Job     *Job
 	Status  status
 	Fields  []field
@@ -239,8 +316,12 @@ type jobPage struct {
 	Parent  int64
 	Errors  []string
 	Sweep   sweepForm
-	// Settings in schema order, for the table.
-	Settings [][2]string
+	// Settings in schema order, for the table: those set otherwise than
+	// their defaults, then the others (folded).
+	Settings, Defaults [][2]string
+	// Resumable says the job stopped before its end and can go on from
+	// where it got to (Server.resumable).
+	Resumable bool
 	// Points of a sweep, in order.
 	Points []pointRow
 }
@@ -255,15 +336,21 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
-	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Job: j, Status: st,
-		Fields: formFields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
+	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Limits: h.s.opts.Limits, Job: j, Status: st,
+		Fields: formFields(j.Settings, nil, h.s.opts.Limits), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
 		Sweep: newSweepForm(nil, nil)}
 	for _, n := range settingNames()[2:] {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
 		}
-		p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+		set, err := transfer.Lookup(n)
+		if err == nil && j.Settings[n] == set.Default() {
+			p.Defaults = append(p.Defaults, [2]string{n, j.Settings[n]})
+		} else {
+			p.Settings = append(p.Settings, [2]string{n, j.Settings[n]})
+		}
 	}
+	p.Resumable = h.s.resumable(j) == nil
 	if j.Sweep != nil {
 		p.Title = fmt.Sprintf("Sweep %d", j.ID)
 		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")
@@ -295,6 +382,7 @@ type status struct {
 }
 
 func (s *Server) status(j *Job) (status, error) {
+	j = s.overlay(j)
 	st := status{ID: j.ID, State: j.State, Iteration: j.Iteration, Losses: j.Losses, Message: j.Error}
 	if st.Losses == nil {
 		st.Losses = []float64{}
@@ -389,6 +477,34 @@ func (h *handlers) cancel(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, err)
 		return
 	}
+	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", j.ID), http.StatusSeeOther)
+}
+
+// resume queues again a job that was cancelled or interrupted, to go on from
+// where it got to.
+func (h *handlers) resume(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	if err := h.s.resumable(j); err != nil {
+		http.Error(w, fmt.Sprintf("Job %d cannot be resumed: %v.", j.ID, err), http.StatusConflict)
+		return
+	}
+	if n, err := h.s.store.position(1 << 62); err != nil {
+		h.fail(w, err)
+		return
+	} else if n >= h.s.opts.Limits.Queued {
+		http.Error(w, fmt.Sprintf("%d jobs are waiting already; try again when some have run.", n), http.StatusServiceUnavailable)
+		return
+	}
+	// Not a server restart: Resumes keeps counting those alone.
+	if err := h.s.store.requeue(j.ID, j.Resumes); err != nil {
+		h.fail(w, err)
+		return
+	}
+	h.s.opts.Logf("stylist: job %d queued to resume after %d", j.ID, j.Iteration)
+	h.s.enqueued()
 	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", j.ID), http.StatusSeeOther)
 }
 

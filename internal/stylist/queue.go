@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -74,15 +76,54 @@ func (h *hub) get(id int64) (live, bool) {
 	return l, ok
 }
 
-// work runs queued jobs oldest first, one at a time, until ctx ends.
+// Retry delays of the worker when the data folder or the database fails
+// (a full disk): each failure doubles the wait, up to retryMax, so a fault
+// that lasts costs a log line every half minute, not a hot loop.
+const (
+	retryMin = 250 * time.Millisecond
+	retryMax = 30 * time.Second
+)
+
+// work runs queued jobs oldest first, one at a time, until ctx ends. When
+// the data folder is full it records the end of the job that ran into it as
+// soon as it can, and waits, backing off, until there is room again before it
+// starts the next.
 func (s *Server) work(ctx context.Context) {
 	defer close(s.stopped)
+	var delay time.Duration
+	retry := func(what string, err error) {
+		delay = min(max(2*delay, retryMin), retryMax)
+		s.opts.Logf("stylist: %s: %v; trying again in %v", what, err, delay)
+	}
 	for {
+		if delay > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+		}
+		if err := s.settle(); err != nil {
+			retry("recording how a job ended", err)
+			continue
+		}
+		if s.full.Load() {
+			if err := s.room(); err != nil {
+				retry("the queue waits for room in the data folder", err)
+				continue
+			}
+			s.full.Store(false)
+			s.hub.notify()
+			s.opts.Logf("stylist: the data folder has room again; the queue goes on")
+		}
 		j, err := s.store.next()
 		if err != nil {
-			s.opts.Logf("stylist: queue: %v", err)
+			s.noteFull(err)
+			retry("queue", err)
+			continue
 		}
 		if j == nil {
+			delay = 0
 			select {
 			case <-ctx.Done():
 				return
@@ -92,11 +133,123 @@ func (s *Server) work(ctx context.Context) {
 				continue
 			}
 		}
+		if err := s.store.start(j.ID); err != nil {
+			s.noteFull(err)
+			retry(fmt.Sprintf("job %d: start", j.ID), err)
+			continue
+		}
+		delay = 0
 		s.runJob(ctx, j)
 		if ctx.Err() != nil {
 			return
 		}
 	}
+}
+
+// ending is how a job ended, kept in memory until the database records it.
+type ending struct {
+	State     State
+	Msg       string
+	HasResult bool
+}
+
+// settle records the endings the database refused (a full disk); the pages
+// show them meanwhile (see overlay).
+func (s *Server) settle() error {
+	s.mu.Lock()
+	ids := slices.Sorted(maps.Keys(s.endings))
+	s.mu.Unlock()
+	for _, id := range ids {
+		s.mu.Lock()
+		e := s.endings[id]
+		s.mu.Unlock()
+		if err := s.store.finish(id, e.State, e.Msg, e.HasResult); err != nil {
+			s.noteFull(err)
+			return fmt.Errorf("job %d: %w", id, err)
+		}
+		s.mu.Lock()
+		delete(s.endings, id)
+		s.mu.Unlock()
+		s.opts.Logf("stylist: job %d: its end (%s) is recorded", id, e.State)
+	}
+	return nil
+}
+
+// overlay shows a job as it ended when the database could not record that
+// yet.
+func (s *Server) overlay(j *Job) *Job {
+	s.mu.Lock()
+	e, ok := s.endings[j.ID]
+	s.mu.Unlock()
+	if !ok || j.State.Finished() {
+		return j
+	}
+	c := *j
+	c.State, c.Error, c.HasResult = e.State, e.Msg, e.HasResult || j.HasResult
+	return &c
+}
+
+// noteFull marks the data folder full when err says so, so that the queue
+// waits for room instead of failing every waiting job in turn.
+func (s *Server) noteFull(err error) {
+	if noSpace(err) && !s.full.Swap(true) {
+		s.hub.notify()
+	}
+}
+
+// noSpace reports whether err is a full disk: ENOSPC or EDQUOT from the file
+// system, or SQLite's SQLITE_FULL.
+func noSpace(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqliteFull
+}
+
+const sqliteFull = 13 // SQLITE_FULL
+
+// roomProbe is how much a write into the data folder must be able to take
+// before the queue goes on after a full disk: room for the next job's
+// database writes and first frames, not a promise that the whole job fits.
+const roomProbe = 1 << 20
+
+// room checks that the data folder takes a write of roomProbe bytes again.
+func (s *Server) room() error {
+	path := filepath.Join(s.opts.Data, ".room")
+	err := os.WriteFile(path, make([]byte, roomProbe), 0o600)
+	if rmErr := os.Remove(path); err == nil && rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+		err = rmErr
+	}
+	return err
+}
+
+// fullMessage is a job's error when the data folder filled up under it.
+func (s *Server) fullMessage() string {
+	return fmt.Sprintf("the data folder %s is full (no space left on device): free some space there, then run the job again; "+
+		"the images it saved are kept, and the queue waits until there is room", s.opts.Data)
+}
+
+// resumable says why a job cannot go on from where it stopped (nil when it
+// can): only a cancelled or interrupted one can, whose last saved image is
+// still there (a transfer), with something left to do.
+func (s *Server) resumable(j *Job) error {
+	if j.State != Canceled && j.State != Interrupted {
+		return fmt.Errorf("it is %s; only a cancelled or interrupted job goes on", j.State)
+	}
+	if j.Sweep != nil {
+		if j.Iteration >= len(j.Sweep.Values) {
+			return errors.New("every picture was painted")
+		}
+		return nil
+	}
+	if total := s.iterations(j); j.Iteration >= total {
+		return fmt.Errorf("all its %d iterations ran", total)
+	}
+	if j.Iteration > 0 && !fileExists(framePath(s.jobDir(j.ID), j.Iteration-1)) {
+		return fmt.Errorf("the image of its iteration %d, to go on from, is gone", j.Iteration)
+	}
+	return nil
 }
 
 // enqueued wakes the worker.
@@ -140,10 +293,6 @@ func (s *Server) runJob(ctx context.Context, j *Job) {
 		stop(nil)
 		s.hub.clear(j.ID)
 	}()
-	if err := s.store.start(j.ID); err != nil {
-		s.opts.Logf("stylist: job %d: %v", j.ID, err)
-		return
-	}
 	s.hub.set(j.ID, live{})
 	s.opts.Logf("stylist: job %d started", j.ID)
 	state, msg, hasResult := s.execute(jobCtx, j)
@@ -160,7 +309,13 @@ func (s *Server) runJob(ctx context.Context, j *Job) {
 		return
 	}
 	if err := s.store.finish(j.ID, state, msg, hasResult); err != nil {
-		s.opts.Logf("stylist: job %d: %v", j.ID, err)
+		// The pages show the ending meanwhile; the worker records it
+		// when the database takes writes again (settle).
+		s.noteFull(err)
+		s.mu.Lock()
+		s.endings[j.ID] = ending{state, msg, hasResult}
+		s.mu.Unlock()
+		s.opts.Logf("stylist: job %d: recording its end: %v", j.ID, err)
 	}
 	s.opts.Logf("stylist: job %d %s %s", j.ID, state, msg)
 }
@@ -189,6 +344,10 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	}
 	dir := s.jobDir(j.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if noSpace(err) {
+			s.noteFull(err)
+			return Failed, s.fullMessage(), false
+		}
 		return Failed, err.Error(), false
 	}
 	set := cfg.Settings
@@ -266,6 +425,9 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 		return Canceled, "cancelled; the image shown is where it had got to", hasResult
 	case ctx.Err() != nil:
 		return Interrupted, "", hasResult
+	case noSpace(runErr):
+		s.noteFull(runErr)
+		return Failed, s.fullMessage(), hasResult
 	}
 	return Failed, runErr.Error(), hasResult
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -97,6 +98,12 @@ func openStore(path string) (*store, error) {
 		return nil, fmt.Errorf("stylist: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
+	if err := checkIntegrity(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("stylist: the job database %s is damaged (%v). Nothing was changed: move it aside (mv %s %s.damaged; its -wal and -shm files too, if any) "+
+			"and start again, which makes a new, empty database and keeps the uploads and results in the folder beside it, "+
+			"or put back a copy of it from a backup", path, err, path, path)
+	}
 	if _, err := db.Exec(schemaSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("stylist: open %s: %w", path, err)
@@ -106,6 +113,33 @@ func openStore(path string) (*store, error) {
 		return nil, fmt.Errorf("stylist: open %s: %w", path, err)
 	}
 	return &store{db: db}, nil
+}
+
+// checkIntegrity runs SQLite's integrity check: a database damaged on disk
+// opens, and shows pages, but fails the writes that reach a damaged page.
+func checkIntegrity(db *sql.DB) error {
+	rows, err := db.Query(`PRAGMA integrity_check(10)`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return err
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // addColumns adds the columns of addedColumns that the jobs table lacks.

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -45,13 +47,21 @@ type Limits struct {
 	MaxFun      int   // maxfun of a transfer
 	Queued      int   // jobs waiting at once
 	SweepPoints int   // pictures of a sweep; 0: DefaultLimits'
+	// Decodes and DecodeBytes bound the uploads decoded at once (each is
+	// decoded to check it before a job is queued): at most Decodes of them,
+	// whose estimated memory (see decodeBytesPerPixel) adds up to at most
+	// DecodeBytes; the others wait. 0: DefaultLimits'.
+	Decodes     int
+	DecodeBytes int64
 }
 
 // DefaultLimits suit a single-user machine: uploads up to 32 MiB and 50
 // megapixels, transfers up to 1024x1024, 100 iterations of maxfun 100, 100
-// jobs waiting, sweeps of up to 12 pictures.
+// jobs waiting, sweeps of up to 12 pictures, two uploads decoded at once
+// within 1 GiB (one upload of 50 megapixels is estimated at 600 MB).
 func DefaultLimits() Limits {
-	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100, SweepPoints: 12}
+	return Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 1024, Iterations: 100, MaxFun: 100, Queued: 100, SweepPoints: 12,
+		Decodes: 2, DecodeBytes: 1 << 30}
 }
 
 // Options configure a Server.
@@ -70,6 +80,13 @@ type Options struct {
 	// ModelID identifies the model in sweep points' keys (sweep.ModelID), so
 	// that a sweep resumed after the model changed runs its points again.
 	ModelID string
+	// Hosts are the host names, besides loopback's (127.0.0.1, localhost,
+	// [::1]), that a request's Host may name when there is no Token: the
+	// address the server listens on. Without a token, a request for any other
+	// name is refused, so that a page of another site whose name resolves to
+	// this machine (DNS rebinding) cannot use the server. An unspecified
+	// address (0.0.0.0 or ::) admits any IP address, never a name.
+	Hosts []string
 }
 
 // Server is the web app: an http.Handler plus the queue worker behind it.
@@ -81,8 +98,13 @@ type Server struct {
 
 	mu      sync.Mutex
 	cancels map[int64]context.CancelFunc // of the running job
+	endings map[int64]ending             // job endings the database has not recorded yet (a full disk)
+	full    atomic.Bool                  // the data folder ran out of space: the queue waits for room
 
 	bundled []string // file names in Options.Images
+
+	decodes     *decodeBudget // of uploads being decoded
+	uploadGrace time.Duration // before a job request's body must keep pace (uploadGrace; tests shorten it)
 
 	stop    context.CancelFunc
 	stopped chan struct{}
@@ -102,13 +124,22 @@ func New(opts Options) (*Server, error) {
 	if opts.Limits.SweepPoints == 0 {
 		opts.Limits.SweepPoints = DefaultLimits().SweepPoints
 	}
+	if opts.Limits.Decodes == 0 {
+		opts.Limits.Decodes = DefaultLimits().Decodes
+	}
+	if opts.Limits.DecodeBytes == 0 {
+		opts.Limits.DecodeBytes = DefaultLimits().DecodeBytes
+	}
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
 	for _, dir := range []string{opts.Data, filepath.Join(opts.Data, "uploads"), filepath.Join(opts.Data, "jobs")} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("stylist: data folder: %w", err)
+			return nil, fmt.Errorf("stylist: data folder: %w; choose another data folder, or one this user can write", err)
 		}
+	}
+	if err := writable(opts.Data); err != nil {
+		return nil, err
 	}
 	st, err := openStore(filepath.Join(opts.Data, "stylist.db"))
 	if err != nil {
@@ -117,7 +148,7 @@ func New(opts Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
 		opts: opts, store: st, hub: newHub(), wake: make(chan struct{}, 1),
-		cancels: map[int64]context.CancelFunc{}, stop: stop, stopped: make(chan struct{}),
+		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, decodes: newDecodeBudget(opts.Limits.Decodes, opts.Limits.DecodeBytes), uploadGrace: uploadGrace, stop: stop, stopped: make(chan struct{}),
 	}
 	if opts.Images != "" {
 		if s.bundled, err = listImages(opts.Images); err != nil {
@@ -189,6 +220,23 @@ func (s *Server) resume(j *Job, crashed bool) error {
 	}
 	s.opts.Logf("stylist: job %d was running when the server stopped: queued to resume after iteration %d of %d", j.ID, j.Iteration, total)
 	return s.store.requeue(j.ID, resumes)
+}
+
+// writable checks that the server can write in the data folder, which
+// SQLite would otherwise report as "unable to open database file (14)".
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".writable-*")
+	if err != nil {
+		why := err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err
+		}
+		return fmt.Errorf("stylist: the data folder %s is not writable (%v): the server keeps its jobs, uploads and results there; "+
+			"make it writable, or choose another data folder", dir, why)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 func fileExists(path string) bool {

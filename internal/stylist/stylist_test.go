@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -16,15 +17,18 @@ import (
 	"math"
 	"math/rand/v2"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -735,7 +739,8 @@ func TestHostileUploads(t *testing.T) {
 		{"pixel bomb (100000x100000 header)", tiny("32x32"), []upload{{"content", "bomb.png", bomb}, style}, 400, "content image: decode"},
 		{"text as .png", tiny("32x32"), []upload{{"content", "notes.png", []byte("just some text, not an image")}, style}, 400, "content image: decode"},
 		{"HTML as .png", tiny("32x32"), []upload{{"content", "x.png", []byte("<html><script>alert(1)</script></html>")}, style}, 400, "content image: decode"},
-		{"empty file", tiny("32x32"), []upload{{"content", "empty.png", nil}, style}, 400, "content: choose a content image"},
+		{"empty file", tiny("32x32"), []upload{{"content", "empty.png", nil}, style}, 400, "content image: &#34;empty.png&#34; is empty (0 bytes); choose the file again, or another one"},
+		{"no file chosen", tiny("32x32"), []upload{{"content", "", nil}, style}, 400, "content: choose a content image"},
 		{"huge form (2 MiB over a 1 MiB limit)", tiny("32x32"), []upload{{"content", "big.png", bytes.Repeat([]byte{0}, 2<<20)}, style}, 413, "larger than the server takes"},
 		{"path in file name", tiny("32x32"), []upload{{"content", "../../../../tmp/evil.png", []byte("x")}, style}, 400, "decode &#34;evil.png&#34;"}, // multipart keeps only the base name
 		{"path as earlier upload", map[string]string{"content-ref": "../stylist.db", "size": "32x32"}, []upload{style}, 400, "no such earlier image"},
@@ -1172,5 +1177,450 @@ func TestStoreAddsColumns(t *testing.T) {
 	}
 	if j, err := st.get(sw.ID); err != nil || j.Sweep == nil || j.Sweep.Param != "seed" || !slices.Equal(j.Resumes, []int{1}) {
 		t.Errorf("a sweep in the old database: %+v, %v", j, err)
+	}
+}
+
+// TestHostCheck: without a token, a request must name the server as it
+// listens (loopback, or Options.Hosts), so that a page served under another
+// name that resolves to this machine (DNS rebinding) can neither queue jobs
+// nor read results; with a token, the token is the check.
+func TestHostCheck(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	close(g.open)
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, tiny("32x32"), images(t)...)
+	waitState(t, s, id, Done)
+	port := ts.URL[strings.LastIndex(ts.URL, ":")+1:]
+	tokened, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tokened.Close() })
+	named, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Hosts: []string{"studio.lan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { named.Close() })
+	anyIP, err := New(Options{Data: t.TempDir(), Runner: g.run, Logf: t.Logf, Hosts: []string{"0.0.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { anyIP.Close() })
+	ctype, body := form(t, tiny("32x32"), images(t)...)
+	cases := []struct {
+		name   string
+		srv    http.Handler
+		method string
+		path   string
+		host   string
+		hdr    map[string]string
+		status int
+	}{
+		{"job form from evil.example with a matching Origin", s, "POST", "/jobs", "evil.example:" + port,
+			map[string]string{"Origin": "http://evil.example:" + port, "Content-Type": ctype}, 421},
+		{"result read as evil.example", s, "GET", fmt.Sprintf("/jobs/%d/result.png", id), "evil.example:" + port, nil, 421},
+		{"page as evil.example without a port", s, "GET", "/", "evil.example", nil, 421},
+		{"a name that starts like localhost", s, "GET", "/", "localhost.evil.example:" + port, nil, 421},
+		{"127.0.0.1", s, "GET", "/", "127.0.0.1:" + port, nil, 200},
+		{"localhost", s, "GET", "/", "LocalHost:" + port, nil, 200},
+		{"[::1]", s, "GET", "/", "[::1]:" + port, nil, 200},
+		{"another loopback address", s, "GET", "/", "127.0.0.2:" + port, nil, 200},
+		{"the name the server listens as", named, "GET", "/", "studio.lan:8080", nil, 200},
+		{"another name beside it", named, "GET", "/", "evil.example:8080", nil, 421},
+		{"an unspecified address admits an IP", anyIP, "GET", "/", "192.168.1.20:8080", nil, 200},
+		{"an unspecified address admits no name", anyIP, "GET", "/", "evil.example:8080", nil, 421},
+		{"with a token, any name that carries it", tokened, "GET", "/", "evil.example:8080", map[string]string{"Authorization": "Bearer s3cret"}, 200},
+		{"with a token, a name without it", tokened, "GET", "/", "evil.example:8080", nil, 401},
+	}
+	for _, tc := range cases {
+		var rd io.Reader
+		if tc.method == "POST" {
+			rd = bytes.NewReader(body.Bytes())
+		}
+		req := httptest.NewRequest(tc.method, tc.path, rd)
+		req.Host = tc.host
+		for k, v := range tc.hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		tc.srv.ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, rec.Code, tc.status, rec.Body.String())
+		}
+		if tc.status == 421 && !strings.Contains(rec.Body.String(), "answers only to the names it listens as (127.0.0.1, localhost, [::1]") {
+			t.Errorf("%s: the refusal does not say which names to use: %s", tc.name, rec.Body.String())
+		}
+	}
+	if jobs, _ := s.store.list(false, 100, Queued, Running, Done, Failed, Canceled, Interrupted); len(jobs) != 1 {
+		t.Errorf("%d jobs after the refused form, want the 1 queued from 127.0.0.1", len(jobs))
+	}
+}
+
+// TestFullDisk runs the server on a small tmpfs and fills it while a job
+// runs: the job fails saying the data folder is full, keeps the frame it
+// saved, the pages keep being served, the worker backs off instead of
+// looping (it logged about 11,000 lines a second before), the next job waits
+// rather than failing, and it runs once space is freed.
+func TestFullDisk(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", 0, "size=4m,mode=0755"); err != nil {
+		t.Skipf("the full-disk test mounts a small tmpfs, which needs root (CAP_SYS_ADMIN) and was not permitted here: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(data, syscall.MNT_DETACH) })
+	var mu sync.Mutex
+	var logged []time.Time
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		logged = append(logged, time.Now())
+		mu.Unlock()
+		t.Logf(format, args...)
+	}
+	started, fill := make(chan struct{}, 10), make(chan struct{})
+	run := func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error) {
+		started <- struct{}{}
+		x := make([]float64, s.Width*s.Height*3)
+		for i := range s.Iterations {
+			for k := range x {
+				x[k] = float64((k*7919 + i*104729) % 255) // frames that do not compress to nothing
+			}
+			if err := obs.Done(transfer.Iteration{Iteration: i, Loss: 5, X: x, Width: s.Width, Height: s.Height}); err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				<-fill
+			}
+		}
+		return &transfer.Result{Image: &preprocess.Image{Width: s.Width, Height: s.Height, Pix: make([]byte, s.Width*s.Height*3)}}, nil
+	}
+	s, err := New(Options{Data: data, Runner: run, Logf: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	fields := tiny("64x64")
+	fields["iterations"] = "3"
+	first := submitOK(t, ts, fields, images(t)...)
+	second := submitOK(t, ts, tiny("32x32"), images(t)...)
+	<-started
+	waitFor(t, "the first frame", func() bool { return fileExists(framePath(s.jobDir(first), 0)) })
+	// Fill the disk.
+	filler := filepath.Join(data, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte{1}, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.Close()
+	close(fill)
+	var failed status
+	waitFor(t, "the first job to fail", func() bool {
+		j, err := s.store.get(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed, _ = s.status(j)
+		return failed.State == Failed
+	})
+	if want := "the data folder " + data + " is full (no space left on device): free some space"; !strings.Contains(failed.Message, want) {
+		t.Errorf("the job failed with %q, want it to say %q", failed.Message, want)
+	}
+	if !fileExists(framePath(s.jobDir(first), 0)) || failed.Image == "" {
+		t.Errorf("the frame saved before the disk filled is gone (image %q)", failed.Image)
+	}
+	mu.Lock()
+	before := len(logged)
+	mu.Unlock()
+	time.Sleep(time.Second)
+	mu.Lock()
+	lines := len(logged) - before
+	mu.Unlock()
+	// Backing off from 250 ms, the worker logs at most three lines in the
+	// second (250, 500 ms, 1 s); a hot loop logged thousands.
+	if lines > 5 {
+		t.Errorf("the worker logged %d lines in a second with the disk full, want at most 5 (a back-off, not a hot loop)", lines)
+	}
+	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", first)); code != 200 || !strings.Contains(page, "is full") {
+		t.Errorf("the failed job's page with the disk full: status %d, says full: %v", code, strings.Contains(page, "is full"))
+	}
+	if code, _, _ := get(t, ts, "/"); code != 200 {
+		t.Errorf("the front page with the disk full: status %d", code)
+	}
+	if j, _ := s.store.get(second); j.State != Queued {
+		t.Errorf("the second job is %s while the disk is full, want queued (waiting for room)", j.State)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, second, Done)
+	if j, _ := s.store.get(first); j.State != Failed || !strings.Contains(j.Error, "is full") {
+		t.Errorf("after space returned, the database has the first job %s (%q), want failed, full", j.State, j.Error)
+	}
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestUploadPace: a request body trickled a byte at a time is cut off once it
+// falls behind the upload pace (it held a connection for more than 70 s
+// before), for the job form and for a request that reads no body alike.
+func TestUploadPace(t *testing.T) {
+	t.Parallel()
+	s, ts := newServer(t, t.TempDir(), newGate().run)
+	s.uploadGrace = 300 * time.Millisecond
+	for _, path := range []string{"/jobs", "/jobs/1/cancel"} {
+		conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n--x\r\n", path)
+		go func() {
+			for {
+				if _, err := conn.Write([]byte("-")); err != nil {
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		answer, _ := io.ReadAll(conn)
+		held := time.Since(start)
+		conn.Close()
+		// The grace is 300 ms; 5 s leaves room for a loaded machine.
+		if held > 5*time.Second {
+			t.Errorf("POST %s trickled a byte every 100 ms held its connection %v, want it cut off after the 300 ms grace", path, held)
+		}
+		t.Logf("POST %s: cut off after %v: %.60q", path, held.Round(time.Millisecond), answer)
+	}
+}
+
+// rssKiB reads a field of /proc/self/status (VmRSS, VmHWM) in KiB.
+func rssKiB(t *testing.T, field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skipf("no /proc/self/status: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kib)
+			return kib
+		}
+	}
+	t.Skipf("no %s in /proc/self/status", field)
+	return 0
+}
+
+// TestConcurrentUploads sends eight 3000x3000 black PNGs (each 9 megapixels,
+// a few KiB of file) at once and measures the server's peak memory (the
+// process's VmHWM, reset first) against one such upload alone: the decodes
+// take turns within the budget, so eight cost about what two do, not eight
+// times one (8 x 7000x7000 took a server from 1.5 to 4.8 GB before).
+func TestConcurrentUploads(t *testing.T) {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("this test resets the peak resident size through /proc/self/clear_refs, which is not writable here: %v", err)
+	}
+	measure := func(lim Limits, n int) (peakMiB float64, most int) {
+		s, err := New(Options{Data: t.TempDir(), Runner: newGate().run, Logf: func(string, ...any) {}, Limits: lim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(s)
+		defer func() { ts.Close(); s.Close() }()
+		black := image.NewRGBA(image.Rect(0, 0, 3000, 3000))
+		for i := 3; i < len(black.Pix); i += 4 {
+			black.Pix[i] = 255
+		}
+		var big bytes.Buffer
+		if err := png.Encode(&big, black); err != nil {
+			t.Fatal(err)
+		}
+		black = nil
+		bodies := make([]*bytes.Buffer, n)
+		ctypes := make([]string, n)
+		for i := range bodies {
+			// Different sizes of the style image keep the uploads apart.
+			ctypes[i], bodies[i] = form(t, tiny("32x32"), upload{"content", "black.png", big.Bytes()}, upload{"style", "s.png", pngOf(t, 16+i, 16, 2)})
+		}
+		debug.FreeOSMemory()
+		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+		base := rssKiB(t, "VmRSS")
+		var wg sync.WaitGroup
+		for i := range bodies {
+			wg.Go(func() {
+				resp, err := noRedirect.Post(ts.URL+"/jobs", ctypes[i], bodies[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusSeeOther {
+					t.Errorf("upload %d: status %d", i, resp.StatusCode)
+				}
+			})
+		}
+		wg.Wait()
+		return float64(rssKiB(t, "VmHWM")-base) / 1024, s.decodes.most
+	}
+	lim := Limits{UploadBytes: 32 << 20, MaxPixels: 10_000_000, MaxSide: 256, Iterations: 10, MaxFun: 20, Queued: 100}
+	one, _ := measure(lim, 1)
+	eight, most := measure(lim, 8)
+	unbounded := lim
+	unbounded.Decodes, unbounded.DecodeBytes = 8, 1<<40
+	free, freeMost := measure(unbounded, 8)
+	t.Logf("peak over the idle server: one upload %.0f MiB; eight at once %.0f MiB (%d decodes at most at once); eight without the budget %.0f MiB (%d at once)",
+		one, eight, most, free, freeMost)
+	if most > 2 {
+		t.Errorf("%d uploads were decoded at once, want at most 2", most)
+	}
+	// Measured on a 2-core Xeon, four runs: one 60-61 MiB, eight 151-182 MiB (2.5-3.0 x one: two
+	// decodes live, and the garbage of the one before until the collector
+	// runs), eight without the budget 351-438 MiB (5.8-7.3 x one). Four times one
+	// tells the two apart with room for the collector's timing.
+	if eight > 4*one {
+		t.Errorf("eight uploads at once took %.0f MiB over the idle server, one alone %.0f MiB: want at most four times one", eight, one)
+	}
+}
+
+// TestDamagedDatabase: a database with random bytes written over part of it
+// is refused at start with a message that says what to do, and left as it
+// was (before, the server started and failed every new job with a bare 500).
+func TestDamagedDatabase(t *testing.T) {
+	t.Parallel()
+	for _, at := range []int64{0, 4096, 8192} {
+		data := t.TempDir()
+		g := newGate()
+		close(g.open)
+		s, ts := newServer(t, data, g.run)
+		for range 3 {
+			waitState(t, s, submitOK(t, ts, tiny("32x32"), images(t)...), Done)
+		}
+		ts.Close()
+		s.Close()
+		db := filepath.Join(data, "stylist.db")
+		f, err := os.OpenFile(db, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk := make([]byte, 4096)
+		r := rand.New(rand.NewPCG(uint64(at), 2))
+		for i := range junk {
+			junk[i] = byte(r.IntN(256))
+		}
+		if _, err := f.WriteAt(junk, at); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		before, _ := os.ReadFile(db)
+		_, err = New(Options{Data: data, Runner: g.run, Logf: t.Logf})
+		if err == nil || !strings.Contains(err.Error(), "stylist: the job database "+db+" is damaged (") ||
+			!strings.Contains(err.Error(), "move it aside (mv "+db+" "+db+".damaged") {
+			t.Errorf("4 KiB of random bytes at %d: New says %v, want it to refuse the damaged database and say how to go on", at, err)
+		}
+		if after, _ := os.ReadFile(db); !bytes.Equal(before, after) {
+			t.Errorf("4 KiB of random bytes at %d: the refused database was changed", at)
+		}
+		t.Logf("at %d: %v", at, err)
+	}
+}
+
+// TestReadOnlyData: a data folder the server cannot write is refused at
+// start with the folder named (SQLite said "unable to open database file
+// (14)"). It remounts a tmpfs read-only, so it needs root.
+func TestReadOnlyData(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", 0, "size=4m,mode=0755"); err != nil {
+		t.Skipf("the read-only test mounts a tmpfs, which needs root (CAP_SYS_ADMIN) and was not permitted here: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(data, syscall.MNT_DETACH) })
+	s, err := New(Options{Data: data, Runner: newGate().run, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := syscall.Mount("tmpfs", data, "tmpfs", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Skipf("remounting read-only: %v", err)
+	}
+	_, err = New(Options{Data: data, Runner: newGate().run, Logf: t.Logf})
+	if want := "stylist: the data folder " + data + " is not writable (read-only file system): the server keeps its jobs"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("New on a read-only data folder: %v, want %q", err, want)
+	}
+}
+
+// TestResumeButton: a cancelled job's page offers Resume, which queues it to
+// go on from its last saved iteration (before, it could only be rerun from
+// scratch); a finished one's does not, and resuming it is refused. The page
+// of a finished job folds the settings left at their defaults and the rerun
+// form, and says how long it took.
+func TestResumeButton(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	two := tiny("40x32")
+	two["iterations"] = "2"
+	id := submitOK(t, ts, two, images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	if _, err := s.cancel(id); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, s, id, Canceled)
+	_, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if !strings.Contains(page, `action="/jobs/`+fmt.Sprint(id)+`/resume"`) || !strings.Contains(page, "Resume from iteration 1") {
+		t.Fatalf("the cancelled job's page offers no Resume")
+	}
+	for _, want := range []string{`<table class="settings-table" id="settings"><tr><th>size</th><td>40x32</td></tr><tr><th>iterations</th><td>2</td></tr><tr><th>maxfun</th><td>2</td></tr></table>`,
+		"more at their defaults</summary>", `<details id="rerun"><summary>Rerun with a change</summary>`, "took ", "the picture where it stopped"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the cancelled job's page lacks %q", want)
+		}
+	}
+	close(g.open)
+	resp, err := noRedirect.Post(fmt.Sprintf("%s/jobs/%d/resume", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume: status %d", resp.StatusCode)
+	}
+	j := waitState(t, s, id, Done)
+	if j.Iteration != 2 || len(j.Resumes) != 0 {
+		t.Errorf("resumed job: iteration %d, resumes %v; want 2 and no server restart recorded", j.Iteration, j.Resumes)
+	}
+	if r := g.runs[40]; !r.FromImage || r.Init != transfer.InitImage || r.Iterations != 1 {
+		t.Errorf("the resumed job ran %+v; want its last iteration from its saved image", r)
+	}
+	_, page, _ = get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if strings.Contains(page, "/resume") || !strings.Contains(page, "the result") {
+		t.Errorf("the finished job's page offers Resume, or does not call its image the result")
+	}
+	resp, err = noRedirect.Post(fmt.Sprintf("%s/jobs/%d/resume", ts.URL, id), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "only a cancelled or interrupted job goes on") {
+		t.Errorf("resuming a finished job: status %d, %q; want 409", resp.StatusCode, body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -246,6 +247,9 @@ func (s *Server) executeSweep(ctx context.Context, j *Job) (st State, msg string
 		return Canceled, "cancelled; the sheet shows the pictures finished before", hasResult
 	case ctx.Err() != nil:
 		return Interrupted, "", hasResult
+	case noSpace(runErr) || (rep != nil && slices.ContainsFunc(rep.Failed, noSpace)):
+		s.noteFull(syscall.ENOSPC)
+		return Failed, s.fullMessage(), hasResult
 	case runErr != nil:
 		return Failed, runErr.Error(), hasResult
 	case len(rep.Failed) > 0:

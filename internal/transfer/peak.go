@@ -105,8 +105,11 @@ func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
 			}
 		}
 		if p.Tile == 0 {
+			// The plan --dry-run prints is the smallest tile's, which
+			// does not fit either (not "the whole image ... about 0 bytes").
+			p.Tile, p.Peak = tileAlign, tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl, s.Optimizer)
 			return p, fmt.Errorf("size %dx%d: even tiles of %d pixels need about %s of memory, but %s is available (%s): choose a smaller size",
-				p.Width, p.Height, tileAlign, memory.Format(tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl, s.Optimizer)), memory.Format(p.Limit), p.LimitSource)
+				p.Width, p.Height, tileAlign, memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource)
 		}
 	default:
 		p.Peak = whole

@@ -15,27 +15,48 @@ function previewFiles() {
 
 function drawLosses(canvas, losses, unit) {
   const ctx = canvas.getContext('2d');
-  const w = canvas.width, h = canvas.height, pad = 30;
+  // The frame leaves room on the left for the axis labels and below for the
+  // count, so that no label overlaps it.
+  const w = canvas.width, h = canvas.height, left = 64, top = 8, right = 8, bottom = 24;
+  const fw = w - left - right, fh = h - top - bottom;
   ctx.clearRect(0, 0, w, h);
   ctx.strokeStyle = '#999';
-  ctx.strokeRect(pad, 5, w - pad - 5, h - pad - 5);
-  if (!losses.length) return;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left, top, fw, fh);
+  ctx.fillStyle = '#333';
+  ctx.font = '11px sans-serif';
+  if (!losses.length) {
+    ctx.textAlign = 'center';
+    ctx.fillText('no ' + unit + ' finished yet', left + fw / 2, top + fh / 2);
+    ctx.textAlign = 'left';
+    return;
+  }
   // A log scale: the loss falls by orders of magnitude in the first iterations.
   const ys = losses.map(v => Math.log10(Math.max(v, 1e-30)));
   const lo = Math.min(...ys), hi = Math.max(...ys);
   const span = hi - lo || 1;
-  const x = i => pad + (losses.length === 1 ? 0 : i / (losses.length - 1)) * (w - pad - 10);
-  const y = v => 5 + (1 - (v - lo) / span) * (h - pad - 10);
+  const inset = 6;
+  const x = i => left + inset + (losses.length === 1 ? (fw - 2 * inset) / 2 : i / (losses.length - 1) * (fw - 2 * inset));
+  const y = v => top + inset + (hi === lo ? (fh - 2 * inset) / 2 : (1 - (v - lo) / span) * (fh - 2 * inset));
   ctx.strokeStyle = '#b5452b';
+  ctx.fillStyle = '#b5452b';
   ctx.lineWidth = 2;
   ctx.beginPath();
   ys.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
   ctx.stroke();
+  // A dot for each point: one point is a dot, not an empty box.
+  ys.forEach((v, i) => { ctx.beginPath(); ctx.arc(x(i), y(v), 2.5, 0, 2 * Math.PI); ctx.fill(); });
   ctx.fillStyle = '#333';
-  ctx.font = '11px sans-serif';
-  ctx.fillText(Math.pow(10, hi).toExponential(2), 2, 14);
-  ctx.fillText(Math.pow(10, lo).toExponential(2), 2, h - pad);
-  ctx.fillText(unit + ' ' + losses.length, w / 2 - 20, h - 8);
+  ctx.textAlign = 'right';
+  if (hi === lo) {
+    ctx.fillText(Math.pow(10, hi).toExponential(2), left - 4, y(hi) + 4); // beside the one level
+  } else {
+    ctx.fillText(Math.pow(10, hi).toExponential(2), left - 4, top + 10);
+    ctx.fillText(Math.pow(10, lo).toExponential(2), left - 4, top + fh);
+  }
+  ctx.textAlign = 'center';
+  ctx.fillText(losses.length + ' ' + unit + (losses.length === 1 ? '' : 's'), left + fw / 2, h - 6);
+  ctx.textAlign = 'left';
 }
 
 function seconds(s) {
@@ -61,7 +82,8 @@ function followJob(section) {
     $('position').textContent = st.position ? 'position ' + st.position + ' in the queue' : '';
     $('progress-text').textContent = (st.sweep ? 'picture ' : 'iteration ') + st.iteration + ' of ' + st.iterations +
       (st.state === 'running' ? ' · evaluation ' + st.evaluation + (st.loss ? ' · loss ' + st.loss.toExponential(3) : '') : '');
-    $('eta').textContent = st.state === 'running' && st.eta_s > 0 ? seconds(st.eta_s) + ' left' : '';
+    $('eta').textContent = st.state === 'running' && st.eta_s > 0 ? seconds(st.eta_s) + ' left' :
+      done.includes(st.state) && st.elapsed_s > 0 ? 'took ' + seconds(st.elapsed_s) : '';
     $('progress').max = st.iterations;
     $('progress').value = st.iteration;
     $('message').textContent = st.message || '';
@@ -75,6 +97,9 @@ function followJob(section) {
       $('cancel-form').hidden = true;
       $('download').hidden = !st.image;
       $('download-gif').hidden = !st.gif;
+      if ($('caption')) $('caption').textContent = st.state === 'done' ? 'the result' : 'the picture where it stopped';
+      // Resume and the job's final settings come with the page.
+      if (!st.sweep && (st.state === 'canceled' || st.state === 'interrupted')) location.reload();
       // A sweep's page lists its pictures' results: show them.
       if (st.sweep) location.reload();
     }
