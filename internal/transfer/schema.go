@@ -20,10 +20,12 @@ type Config struct {
 	// StyleMask lists mask files, one per style; InitImage is the starting
 	// image's file (issue 12's controls).
 	StyleMask, InitImage string
+	// Stylize: the feed-forward networks' own settings (stylize.go, StylizeSchema).
+	Stylize Stylize
 }
 
 // DefaultConfig returns the notebook's settings and no images.
-func DefaultConfig() Config { return Config{Settings: Defaults()} }
+func DefaultConfig() Config { return Config{Settings: Defaults(), Stylize: Stylize{Strength: 1}} }
 
 // Kind says how a setting is written, and so which form a front end shows it in
 // and whether a sweep may step through a range of it.

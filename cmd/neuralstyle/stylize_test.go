@@ -1,0 +1,177 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+)
+
+// fastnetsModel is make fastnets' export, which make test builds and passes as
+// NEURALSTYLE_FASTNETS; a plain go test without it skips the tests that run it.
+func fastnetsModel(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("NEURALSTYLE_FASTNETS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", fastnet.DefaultDir)
+		if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
+			t.Skip("no feed-forward model: run make fastnets (make test does)")
+		}
+	}
+	return dir
+}
+
+// writePhoto writes a small test photo: a gradient with a square, PNG.
+func writePhoto(t *testing.T, path string, w, h int) {
+	t.Helper()
+	img := preprocess.NewImage(w, h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := 3 * (y*w + x)
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2] = uint8(255*x/w), uint8(255*y/h), 90
+			if x > w/4 && x < w/2 && y > h/4 && y < h/2 {
+				img.Pix[p], img.Pix[p+1], img.Pix[p+2] = 250, 250, 250
+			}
+		}
+	}
+	if err := imagefile.WritePNG(path, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStylizeErrors: every bad command line fails before any model loads and
+// leaves an existing output as it was.
+func TestStylizeErrors(t *testing.T) {
+	dir := t.TempDir()
+	photo, out, broken := filepath.Join(dir, "photo.png"), filepath.Join(dir, "out.png"), filepath.Join(dir, "broken.jpg")
+	writePhoto(t, photo, 40, 30)
+	os.WriteFile(out, []byte("keep"), 0o644)
+	os.WriteFile(broken, []byte("not a picture"), 0o644)
+	absent := filepath.Join(dir, "no-model")
+	model := absent
+	if m := os.Getenv("NEURALSTYLE_FASTNETS"); m != "" {
+		model = m
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--out", out, "--styles", "7"}, 2, "--content: not given"},
+		{[]string{"--content", photo, "--styles", "7"}, 2, "out: not given"},
+		{[]string{"--content", photo, "--out", out}, 2, "needs --styles"},
+		{[]string{"--content", photo, "--out", out, "--styles", "26"}, 2, "from 0 to 25"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3:0,4:0"}, 2, "sum to zero"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3:half"}, 2, "weight"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3", "--style", photo}, 2, "--net arbitrary takes --style"},
+		{[]string{"--content", photo, "--out", out, "--net", "arbitrary"}, 2, "needs --style FILE"},
+		{[]string{"--content", photo, "--out", out, "--net", "9"}, 2, "want 26 or arbitrary"},
+		{[]string{"--content", photo, "--out", out, "--style", photo + "," + photo}, 2, "one painting"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3", "--strength", "1.5"}, 2, "--strength"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3", "--size", "0x5"}, 2, "--size"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3", "--size", "64", "--long-side", "64"}, 2, "not both"},
+		{[]string{"--content", photo, "--out", out, "--sheet", "--styles", "3"}, 2, "leave out --styles"},
+		{[]string{"--content", photo, "--out", filepath.Join(dir, "out.bmp"), "--styles", "3"}, 2, ".bmp"},
+		{[]string{"--content", photo, "--out", photo, "--styles", "3"}, 2, "same file"},
+		{[]string{"--content", photo, "--out", out, "--styles", "3", "--fastnets", absent}, 1, "make fastnets"},
+		{[]string{"--content", filepath.Join(dir, "absent.jpg"), "--out", out, "--styles", "3", "--fastnets", model}, 1, "absent.jpg"},
+		{[]string{"--content", photo, "--out", out, "--style", broken, "--fastnets", model}, 1, "--style"},
+	} {
+		if c.code == 1 && model == absent && !strings.Contains(strings.Join(c.args, " "), absent) {
+			continue // needs a model to get past the model check
+		}
+		code, _, stderr := neuralstyle(append([]string{"stylize"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.want)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "keep" {
+			t.Fatalf("%v replaced the existing output", c.args)
+		}
+	}
+}
+
+// TestStylize runs both networks and the sheet on a small photo with the real
+// model: sizes as asked, strength 0 gives the photo back, a blend differs from
+// either style alone.
+func TestStylize(t *testing.T) {
+	model := fastnetsModel(t)
+	t.Parallel() // about 15 s, most of it TensorFlow's first run of each graph
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.png")
+	writePhoto(t, photo, 50, 37)
+	run := func(name string, args ...string) *preprocess.Image {
+		t.Helper()
+		out := filepath.Join(dir, name)
+		args = append([]string{"stylize", "--content", photo, "--out", out, "--fastnets", model, "--threads", "1", "--json"}, args...)
+		code, stdout, stderr := neuralstyle(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		var rec stylizeRecord
+		if err := json.Unmarshal([]byte(stdout), &rec); err != nil || rec.Out != out {
+			t.Fatalf("record %q: %v", stdout, err)
+		}
+		img, err := imagefile.ReadFile(out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	orig, _ := imagefile.ReadFile(photo, nil)
+	s3 := run("s3.png", "--styles", "3")
+	s12 := run("s12.png", "--styles", "12")
+	blend := run("blend.png", "--styles", "3:0.5,12:0.5")
+	if s3.Width != 50 || s3.Height != 37 {
+		t.Fatalf("own size: %dx%d", s3.Width, s3.Height)
+	}
+	if meanDiff(s3, orig) < 10 || meanDiff(s3, s12) < 5 || meanDiff(blend, s3) < 1 || meanDiff(blend, s12) < 1 {
+		t.Errorf("styles not applied: photo %.1f, 3 vs 12 %.1f, blend %.1f %.1f",
+			meanDiff(s3, orig), meanDiff(s3, s12), meanDiff(blend, s3), meanDiff(blend, s12))
+	}
+	if d := meanDiff(run("zero.png", "--styles", "3", "--strength", "0"), orig); d != 0 {
+		t.Errorf("strength 0 differs from the photo by %.2f", d)
+	}
+	if img := run("long.png", "--styles", "3", "--long-side", "64"); img.Width != 64 || img.Height != 47 {
+		t.Errorf("--long-side 64: %dx%d", img.Width, img.Height)
+	}
+	if img := run("arb.png", "--style", photo, "--size", "48x40"); img.Width != 48 || img.Height != 40 {
+		t.Errorf("arbitrary --size 48x40: %dx%d", img.Width, img.Height)
+	}
+	sheet := run("sheet.png", "--sheet", "--long-side", "32")
+	if sheet.Width != 6+7*(32+6) || sheet.Height != 6+4*(24+16+6) {
+		t.Errorf("sheet %dx%d", sheet.Width, sheet.Height)
+	}
+}
+
+func meanDiff(a, b *preprocess.Image) float64 {
+	if len(a.Pix) != len(b.Pix) {
+		return 255
+	}
+	var s float64
+	for i := range a.Pix {
+		d := float64(a.Pix[i]) - float64(b.Pix[i])
+		if d < 0 {
+			d = -d
+		}
+		s += d
+	}
+	return s / float64(len(a.Pix))
+}
+
+// TestStylizeEnv: a setting read from the environment is named by its variable
+// when bad, and every problem of a command line is reported at once.
+func TestStylizeEnv(t *testing.T) {
+	t.Setenv("NEURALSTYLE_STYLES", "31")
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.png")
+	writePhoto(t, photo, 20, 20)
+	code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", filepath.Join(dir, "o.png"), "--strength", "-1")
+	if code != 2 || !strings.Contains(stderr, "NEURALSTYLE_STYLES=31: styles") || !strings.Contains(stderr, "--strength") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}

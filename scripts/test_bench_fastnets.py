@@ -1,0 +1,40 @@
+"""The benchmark's parsing and table (no networks run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_fastnets as bf  # noqa: E402
+
+
+def test_go_bench_seconds():
+    out = "goos: linux\nBenchmarkMultistyle/512-2   \t       3\t 435922006 ns/op\nPASS\n"
+    assert bf.go_bench_seconds(out, "Multistyle/512") == 0.435922006
+    try:
+        bf.go_bench_seconds(out, "Multistyle/256")
+    except RuntimeError as e:
+        assert "Multistyle/256" in str(e)
+    else:
+        raise AssertionError("a missing benchmark went unnoticed")
+
+
+def test_table_ratio_and_missing_engine():
+    rows = [bf.Measure("multistyle26", "go", 512, 0.4, 700), bf.Measure("multistyle26", "ort", 512, 0.5, 300),
+            bf.Measure("arbitrary_transform", "go", 1024, 2.0, 900)]
+    t = bf.table(rows, "Test CPU", 2)
+    assert "Test CPU, 2 threads" in t
+    assert "| multistyle26 | 512 | 0.400 | 0.500 | 0.80x | 700 / 300 |" in t
+    assert "| arbitrary_transform | 1024 | 2.000 | - | - | 900 / - |" in t
+
+
+def test_run_measured_reports_memory_and_failure():
+    out, mib = bf.run_measured([sys.executable, "-c", "b = bytearray(64 << 20); print('hi')"])
+    assert out.strip() == "hi" and mib >= 64
+    try:
+        bf.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
+    except RuntimeError as e:
+        assert "exit 3" in str(e)
+    else:
+        raise AssertionError("a failed command went unnoticed")
