@@ -36,8 +36,8 @@ func TestParseSavedModel(t *testing.T) {
 			g := want.GetGraphDef()
 			rest := proto.Clone(want).(*corepb.MetaGraphDef)
 			rest.GraphDef = nil
-			if diff := cmp.Diff(rest, got[i].def, protocmp.Transform()); diff != "" {
-				t.Errorf("%s: MetaGraphDef less its graph (-want +got):\n%s", dir, diff)
+			if !proto.Equal(rest, got[i].def) {
+				t.Errorf("%s: MetaGraphDef less its graph differs (-want +got):\n%s", dir, cmp.Diff(rest, got[i].def, protocmp.Transform()))
 			}
 			idx := got[i].graph
 			if len(idx.order) != len(g.GetNode()) || len(idx.nodes) != len(g.GetNode()) {
@@ -55,10 +55,20 @@ func TestParseSavedModel(t *testing.T) {
 			if len(idx.functions) != len(lib.GetFunction()) {
 				t.Errorf("%s: %d functions indexed, want %d", dir, len(idx.functions), len(lib.GetFunction()))
 			}
-			for _, f := range lib.GetFunction() {
-				decoded := f.ProtoReflect().New().Interface()
-				if err := proto.Unmarshal(idx.functions[f.GetSignature().GetName()], decoded); err != nil || !proto.Equal(decoded, f) {
-					t.Errorf("%s: function %q: indexed bytes differ (%v)", dir, f.GetSignature().GetName(), err)
+			// Each function's bytes have its encoded size; every 16th decodes to it
+			// (decoding all of the style model's 4,708 takes seconds).
+			for j, f := range lib.GetFunction() {
+				name := f.GetSignature().GetName()
+				b, ok := idx.functions[name]
+				if !ok || len(b) != proto.Size(f) {
+					t.Errorf("%s: function %q: indexed %t, %d bytes, want %d", dir, name, ok, len(b), proto.Size(f))
+					continue
+				}
+				if j%16 == 0 {
+					decoded := f.ProtoReflect().New().Interface()
+					if err := proto.Unmarshal(b, decoded); err != nil || !proto.Equal(decoded, f) {
+						t.Errorf("%s: function %q: indexed bytes decode to another function (%v)", dir, name, err)
+					}
 				}
 			}
 			if len(idx.gradients) != len(lib.GetGradient()) {
