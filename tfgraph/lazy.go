@@ -321,7 +321,7 @@ func (im *importer) add(roots []string) error {
 		}
 		def = appendField(def, fieldGraphNode, b)
 	}
-	lib, err := im.library(fnRoots)
+	lib, added, err := im.library(fnRoots)
 	if err != nil {
 		return err
 	}
@@ -331,19 +331,29 @@ func (im *importer) add(roots []string) error {
 	if im.index.versions != nil {
 		def = appendField(def, fieldGraphVersions, im.index.versions)
 	}
-	return im.graph.ImportWithOptions(def, opts)
+	if err := im.graph.ImportWithOptions(def, opts); err != nil {
+		return err
+	}
+	for _, name := range added {
+		im.functions[name] = true
+	}
+	return nil
 }
 
 // library encodes the FunctionDefLibrary of the functions that roots name, those
-// they call in turn and their registered gradients, less those already imported.
-func (im *importer) library(roots []string) ([]byte, error) {
+// they call in turn and their registered gradients, less those already imported;
+// it returns the names it encoded, which add marks imported once the graph has
+// taken them.
+func (im *importer) library(roots []string) ([]byte, []string, error) {
 	var lib []byte
 	var grads []*funcpb.GradientDef
+	var added []string
+	seen := map[string]bool{}
 	queue := slices.Clone(roots)
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
-		if im.functions[name] {
+		if im.functions[name] || seen[name] {
 			continue
 		}
 		raw, ok := im.index.functions[name]
@@ -351,10 +361,11 @@ func (im *importer) library(roots []string) ([]byte, error) {
 			// An op, not a function of the library (a func attr may name either).
 			continue
 		}
-		im.functions[name] = true
+		seen[name] = true
+		added = append(added, name)
 		fn := &funcpb.FunctionDef{}
 		if err := proto.Unmarshal(raw, fn); err != nil {
-			return nil, fmt.Errorf("function %q: %v", name, err)
+			return nil, nil, fmt.Errorf("function %q: %v", name, err)
 		}
 		queue = append(queue, attrFunctions(fn.GetAttr())...)
 		for _, n := range fn.GetNodeDef() {
@@ -370,11 +381,11 @@ func (im *importer) library(roots []string) ([]byte, error) {
 	for _, gd := range grads {
 		b, err := proto.Marshal(gd)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		lib = appendField(lib, fieldLibraryGradient, b)
 	}
-	return lib, nil
+	return lib, added, nil
 }
 
 // attrFunctions lists the functions attributes name (a call's f, a cond's
