@@ -12,6 +12,7 @@ package tfgraph
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,30 +101,48 @@ type Device struct {
 	MemoryBytes int64  `json:"memory_bytes"`
 }
 
-// Model is a loaded SavedModel with its session.
+// Model is a loaded SavedModel with its session. Load restores the variables; a
+// signature's graph is imported the first time the signature is run (lazy.go), so
+// a command pays only for the signatures it runs.
 type Model struct {
 	dir        string
 	sess       *tf.Session
 	graph      *tf.Graph
 	signatures map[string]*signature
 
+	importMu sync.Mutex // held while a signature's graph is imported
+	imports  *importer
+
 	mu     sync.Mutex
 	closed bool
 }
 
-// signature is a Signature with its graph endpoints resolved once, at load time.
+// signature is a Signature with its SignatureDef. Its graph tensors are found
+// when it is first run (bound); the rest never changes after Load.
 type signature struct {
 	Signature
-	inputs  map[string]endpoint
-	outputs map[string]endpoint
+	def     *corepb.SignatureDef
+	inputs  map[string]TensorSpec
+	outputs map[string]TensorSpec
+	bound   *binding // nil until the first run; guarded by Model.importMu
 }
 
-type endpoint struct {
-	spec   TensorSpec
-	output tf.Output
+// binding is a signature's inputs and outputs in the graph, by name.
+type binding struct {
+	inputs, outputs map[string]tf.Output
 }
 
-// Load opens the SavedModel in dir. opts may be nil.
+// Names of the SavedModel's init op (tensorflow/cc/saved_model/constants.h).
+const (
+	initOpSignature = "__saved_model_init_op"
+	mainOpKey       = "saved_model_main_op"
+	legacyInitOpKey = "legacy_init_op"
+)
+
+// Load opens the SavedModel in dir. opts may be nil. It reads saved_model.pb
+// itself, imports the nodes that restore the variables, restores them and runs
+// the model's init op, as TensorFlow's loader does; each signature's nodes and
+// functions follow when it is first run.
 func Load(dir string, opts *Options) (*Model, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -145,21 +164,38 @@ func Load(dir string, opts *Options) (*Model, error) {
 			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 		}
 	}
-	saved, err := tf.LoadSavedModel(dir, tags, &tf.SessionOptions{Config: config})
-	if err != nil {
-		return nil, explainLoad(dir, err)
-	}
-	m := &Model{dir: dir, sess: saved.Session, graph: saved.Graph, signatures: map[string]*signature{}}
-	for name, def := range meta.GetSignatureDef() {
+	m := &Model{dir: dir, graph: tf.NewGraph(), signatures: map[string]*signature{}}
+	m.imports = &importer{index: meta.graph, graph: m.graph, functions: map[string]bool{}}
+	for name, def := range meta.def.GetSignatureDef() {
 		if strings.HasPrefix(name, "__") { // __saved_model_init_op is no callable signature
 			continue
 		}
-		sig, err := resolveSignature(saved.Graph, name, def)
-		if err != nil {
-			m.Close()
-			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+		m.signatures[name] = newSignature(name, def)
+	}
+	restore, filename, err := restoreOp(dir, meta.def)
+	if err != nil {
+		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	initOp := initOpName(meta.def)
+	var roots []string
+	for _, r := range []string{restore, filename, initOp} {
+		if r != "" {
+			roots = append(roots, r)
 		}
-		m.signatures[name] = sig
+	}
+	for _, a := range meta.def.GetAssetFileDef() {
+		roots = append(roots, a.GetTensorInfo().GetName())
+	}
+	if err := m.imports.add(roots); err != nil {
+		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
+	}
+	m.sess, err = tf.NewSession(m.graph, &tf.SessionOptions{Config: config})
+	if err != nil {
+		return nil, explainLoad(dir, err)
+	}
+	if err := m.restore(meta.def, restore, filename, initOp); err != nil {
+		m.Close()
+		return nil, explainLoad(dir, err)
 	}
 	if opts.VisibleGPUs != "" && !opts.DisableGPU {
 		if err := m.checkGPUs(opts.VisibleGPUs); err != nil {
@@ -168,6 +204,76 @@ func Load(dir string, opts *Options) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// restoreOp returns the saver's restore op and filename tensor, or "" for both
+// when the model has no variables to restore (as TensorFlow's loader, which
+// restores nothing when variables/variables.index is absent).
+func restoreOp(dir string, mg *corepb.MetaGraphDef) (op, filename string, err error) {
+	sd := mg.GetSaverDef()
+	if sd.GetRestoreOpName() == "" {
+		return "", "", nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "variables", "variables.index")); err != nil {
+		return "", "", nil
+	}
+	op, _, _, err = tensorNode(sd.GetRestoreOpName())
+	return op, sd.GetFilenameTensorName(), err
+}
+
+// initOpName returns the node of the model's init op, or "": the init
+// signature's output (TF2), else the main op or legacy init op collection.
+func initOpName(mg *corepb.MetaGraphDef) string {
+	if def, ok := mg.GetSignatureDef()[initOpSignature]; ok {
+		if out, ok := def.GetOutputs()[initOpSignature]; ok {
+			return out.GetName()
+		}
+	}
+	for _, key := range []string{mainOpKey, legacyInitOpKey} {
+		if ops := mg.GetCollectionDef()[key].GetNodeList().GetValue(); len(ops) == 1 {
+			return ops[0]
+		}
+	}
+	return ""
+}
+
+// restore runs the restore op on dir's variables and then the init op, feeding
+// it the asset files' paths.
+func (m *Model) restore(mg *corepb.MetaGraphDef, restore, filename, initOp string) error {
+	if restore != "" {
+		path, err := tf.NewTensor(filepath.Join(m.dir, "variables", "variables"))
+		if err != nil {
+			return err
+		}
+		in, err := graphOutput(m.graph, filename)
+		if err != nil {
+			return err
+		}
+		if _, err := m.sess.Run(map[tf.Output]*tf.Tensor{in: path}, nil, []*tf.Operation{m.graph.Operation(restore)}); err != nil {
+			return err
+		}
+	}
+	if initOp == "" {
+		return nil
+	}
+	feeds := map[tf.Output]*tf.Tensor{}
+	for _, a := range mg.GetAssetFileDef() {
+		path, err := tf.NewTensor(filepath.Join(m.dir, "assets", a.GetFilename()))
+		if err != nil {
+			return err
+		}
+		in, err := graphOutput(m.graph, a.GetTensorInfo().GetName())
+		if err != nil {
+			return err
+		}
+		feeds[in] = path
+	}
+	node, _, _, err := tensorNode(initOp)
+	if err != nil {
+		return err
+	}
+	_, err = m.sess.Run(feeds, nil, []*tf.Operation{m.graph.Operation(node)})
+	return err
 }
 
 // checkGPUs fails when the session has fewer GPUs than the indices asked for:
@@ -196,7 +302,7 @@ func (m *Model) checkGPUs(visible string) error {
 // readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not
 // expose it in full), so a directory that is not a SavedModel, or lacks the tags,
 // is reported before TensorFlow is asked to load anything.
-func readMetaGraph(dir string, tags []string) (*corepb.MetaGraphDef, error) {
+func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -214,15 +320,19 @@ func readMetaGraph(dir string, tags []string) (*corepb.MetaGraphDef, error) {
 		}
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}
-	var sm corepb.SavedModel
-	if err := proto.Unmarshal(raw, &sm); err != nil {
+	metaGraphs, err := parseSavedModel(raw)
+	if err != nil {
 		return nil, fmt.Errorf("tfgraph: load %s: saved_model.pb is not a SavedModel protocol buffer: %v", dir, err)
 	}
 	var known []string
-	for _, mg := range sm.GetMetaGraphs() {
-		have := mg.GetMetaInfoDef().GetTags()
+	for _, mg := range metaGraphs {
+		have := mg.def.GetMetaInfoDef().GetTags()
 		if sameSet(have, tags) {
-			return mg, checkVariables(dir, mg)
+			if err := checkVariables(dir, mg.def); err != nil {
+				return nil, err
+			}
+			mg.def.ObjectGraphDef = nil // read by checkVariables only
+			return mg, nil
 		}
 		known = append(known, "{"+strings.Join(have, ",")+"}")
 	}
@@ -289,13 +399,15 @@ func sessionConfig(o *Options) ([]byte, error) {
 	return proto.Marshal(cfg)
 }
 
-func resolveSignature(g *tf.Graph, name string, def *corepb.SignatureDef) (*signature, error) {
+// newSignature reads a signature's specs from its SignatureDef.
+func newSignature(name string, def *corepb.SignatureDef) *signature {
 	sig := &signature{
 		Signature: Signature{Name: name},
-		inputs:    map[string]endpoint{},
-		outputs:   map[string]endpoint{},
+		def:       def,
+		inputs:    map[string]TensorSpec{},
+		outputs:   map[string]TensorSpec{},
 	}
-	resolve := func(key string, info *corepb.TensorInfo, into map[string]endpoint) (TensorSpec, error) {
+	spec := func(key string, info *corepb.TensorInfo) TensorSpec {
 		spec := TensorSpec{Name: key, DType: dtypeName(tf.DataType(info.GetDtype()))}
 		if ts := info.GetTensorShape(); !ts.GetUnknownRank() {
 			spec.Shape = make([]int64, len(ts.GetDim()))
@@ -303,31 +415,55 @@ func resolveSignature(g *tf.Graph, name string, def *corepb.SignatureDef) (*sign
 				spec.Shape[i] = d.GetSize()
 			}
 		}
-		out, err := graphOutput(g, info.GetName())
-		if err != nil {
-			return spec, fmt.Errorf("signature %q, tensor %q: %w", name, key, err)
-		}
-		into[key] = endpoint{spec: spec, output: out}
-		return spec, nil
+		return spec
 	}
 	for key, info := range def.GetInputs() {
-		spec, err := resolve(key, info, sig.inputs)
-		if err != nil {
-			return nil, err
-		}
-		sig.Inputs = append(sig.Inputs, spec)
+		sig.inputs[key] = spec(key, info)
+		sig.Inputs = append(sig.Inputs, sig.inputs[key])
 	}
 	for key, info := range def.GetOutputs() {
-		spec, err := resolve(key, info, sig.outputs)
-		if err != nil {
-			return nil, err
-		}
-		sig.Outputs = append(sig.Outputs, spec)
+		sig.outputs[key] = spec(key, info)
+		sig.Outputs = append(sig.Outputs, sig.outputs[key])
 	}
 	byName := func(s []TensorSpec) { sort.Slice(s, func(i, j int) bool { return s[i].Name < s[j].Name }) }
 	byName(sig.Inputs)
 	byName(sig.Outputs)
-	return sig, nil
+	return sig
+}
+
+// bind imports the nodes and functions the signature runs, unless an earlier
+// run did, and returns its tensors in the graph.
+func (m *Model) bind(sig *signature) (*binding, error) {
+	m.importMu.Lock()
+	defer m.importMu.Unlock()
+	if sig.bound != nil {
+		return sig.bound, nil
+	}
+	var roots []string
+	for _, key := range slices.Sorted(maps.Keys(sig.def.GetOutputs())) {
+		roots = append(roots, sig.def.GetOutputs()[key].GetName())
+	}
+	for _, key := range slices.Sorted(maps.Keys(sig.def.GetInputs())) {
+		roots = append(roots, sig.def.GetInputs()[key].GetName())
+	}
+	if err := m.imports.add(roots); err != nil {
+		return nil, fmt.Errorf("signature %q: %w", sig.Name, err)
+	}
+	b := &binding{inputs: map[string]tf.Output{}, outputs: map[string]tf.Output{}}
+	for _, part := range []struct {
+		infos map[string]*corepb.TensorInfo
+		into  map[string]tf.Output
+	}{{sig.def.GetInputs(), b.inputs}, {sig.def.GetOutputs(), b.outputs}} {
+		for key, info := range part.infos {
+			out, err := graphOutput(m.graph, info.GetName())
+			if err != nil {
+				return nil, fmt.Errorf("signature %q, tensor %q: %w", sig.Name, key, err)
+			}
+			part.into[key] = out
+		}
+	}
+	sig.bound = b
+	return b, nil
 }
 
 // graphOutput finds "op:index" (or "op", index 0) in the graph.
@@ -415,6 +551,9 @@ func (m *Model) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.sess == nil {
+		return nil
+	}
 	if err := m.sess.Close(); err != nil {
 		return fmt.Errorf("tfgraph: close %s: %v", m.dir, err)
 	}

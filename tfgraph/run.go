@@ -44,6 +44,10 @@ func (m *Model) Run(signatureName string, inputs map[string]*Tensor) (map[string
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
+	bound, err := m.bind(sig)
+	if err != nil {
+		return nil, fmt.Errorf("tfgraph: run %q: %w", signatureName, err)
+	}
 
 	feeds := make(map[tf.Output]*tf.Tensor, len(inputs))
 	defer func() {
@@ -56,16 +60,16 @@ func (m *Model) Run(signatureName string, inputs map[string]*Tensor) (map[string
 		if err != nil {
 			return nil, fmt.Errorf("tfgraph: run %q: input %q: %v", signatureName, name, err)
 		}
-		feeds[sig.inputs[name].output] = ct
+		feeds[bound.inputs[name]] = ct
 	}
-	names := make([]string, 0, len(sig.outputs))
-	for name := range sig.outputs {
+	names := make([]string, 0, len(bound.outputs))
+	for name := range bound.outputs {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	fetches := make([]tf.Output, len(names))
 	for i, name := range names {
-		fetches[i] = sig.outputs[name].output
+		fetches[i] = bound.outputs[name]
 	}
 
 	results, err := m.sess.Run(feeds, fetches, nil)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -118,5 +119,30 @@ func TestSweepSeparator(t *testing.T) {
 		if got := sweepSeparator(tc.name, tc.text); got != tc.want {
 			t.Errorf("--%s %s: separator %q, want %q", tc.name, tc.text, got, tc.want)
 		}
+	}
+}
+
+// TestTransferPrecisionAuto: --precision auto says which precision it chose
+// and why, once, and --quiet keeps it quiet.
+func TestTransferPrecisionAuto(t *testing.T) {
+	model, err := testmodels.VGG16()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	data := "../../scripts/testdata/transfer/"
+	args := []string{"transfer", "--model", model, "--device", "cpu", "--threads", "1", "--precision", "auto",
+		"--content", data + "content.png", "--style", data + "style.png", "--size", "32x16", "--iterations", "1", "--maxfun", "1",
+		"--exif", "ignore", "--out", filepath.Join(dir, "o.png")}
+	code, _, stderr := neuralstyle(args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if n := strings.Count(stderr, "precision auto: "); n != 1 || !regexp.MustCompile(`precision auto: (bf16|fp32): `).MatchString(stderr) {
+		t.Errorf("stderr says the choice %d times, want once as \"precision auto: bf16|fp32: why\":\n%s", n, stderr)
+	}
+	code, _, stderr = neuralstyle(append(args, "--quiet")...)
+	if code != 0 || strings.Contains(stderr, "precision") {
+		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -154,6 +154,11 @@ func runTransfer(c *cli.Context) error {
 	progress := chooseProgress(c.Bool("quiet"), c.App.Writer, c.App.ErrWriter, job.settings)
 	out := newTransferOutputs(job, outs)
 	obs := transfer.Observer{
+		Notice: func(msg string) {
+			if !c.Bool("quiet") {
+				fmt.Fprintln(c.App.ErrWriter, msg)
+			}
+		},
 		Start: func(i int) {
 			out.start(i)
 			progress.start(i)

@@ -408,9 +408,10 @@ func choiceSetting[T ~string](name, usage string, choices []string, field func(*
 
 // precisionSetting is --precision: fp32, or bf16 convolutions on the fast graph.
 func precisionSetting() Setting {
-	s := choiceSetting("precision", "fp32 (the notebook's float32) or bf16 (convolutions in bfloat16, Grams, loss and optimizer "+
-		"in float32: faster where the CPU has AVX512-BF16/AMX or on GPU tensor cores, slower elsewhere; fast graph only)",
-		[]string{string(PrecisionFP32), string(PrecisionBF16)}, func(s *Settings) *Precision { return &s.Precision })
+	s := choiceSetting("precision", "fp32 (the notebook's float32), bf16 (convolutions in bfloat16, Grams, loss and optimizer "+
+		"in float32: faster where the CPU has AVX512-BF16/AMX or on GPU tensor cores, 8-9x slower elsewhere; fast graph only) "+
+		"or auto (bf16 where it is faster and the run can use it, else fp32; says which and why)",
+		[]string{string(PrecisionFP32), string(PrecisionBF16), string(PrecisionAuto)}, func(s *Settings) *Precision { return &s.Precision })
 	s.Advanced = true
 	check := s.Check
 	s.Check = func(c *Config) error {

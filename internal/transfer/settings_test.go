@@ -108,7 +108,9 @@ func TestPrecisionSetting(t *testing.T) {
 		{"BF16", "fast", ""},
 		{"fp32", "recipe", ""},
 		{"bf16", "recipe", "precision: bf16 runs the fast graph only, not graph recipe"},
-		{"fp16", "fast", `precision "fp16": want fp32, bf16`},
+		{"auto", "fast", ""},
+		{"auto", "recipe", ""},
+		{"fp16", "fast", `precision "fp16": want fp32, bf16, auto`},
 	} {
 		cfg := DefaultConfig()
 		cfg.Graph = Graph(c.graph)

@@ -394,9 +394,10 @@ func checkTile(c *Config) error {
 }
 
 // tileRefusal says why the tiled evaluator cannot run: it runs the fast graph's
-// loss with one style image, max pooling and float32 convolutions.
+// loss with one style image, max pooling and float32 convolutions (auto picks
+// fp32 with tiles).
 func tileRefusal(styles int, masked bool, s *Settings) error {
-	if styles > 1 || masked || s.Pooling != PoolingMax || s.Precision != PrecisionFP32 {
+	if styles > 1 || masked || s.Pooling != PoolingMax || s.Precision == PrecisionBF16 {
 		return errors.New("tiles evaluate the fast graph with one style image, max pooling and fp32: give one --style, no --style-mask, --pooling max and --precision fp32")
 	}
 	return nil

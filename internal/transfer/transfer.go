@@ -47,6 +47,10 @@ const (
 	// signatures, fast graph only); Gram matrices, loss sums and the optimizer
 	// stay float32 or wider. Never bit for bit the notebook.
 	PrecisionBF16 Precision = "bf16"
+	// PrecisionAuto is bf16 where it pays (a GPU, or a CPU with AVX512-BF16 or
+	// AMX-BF16) and the run can use it, fp32 elsewhere; Run resolves it
+	// (ChoosePrecision) and says which it chose and why.
+	PrecisionAuto Precision = "auto"
 )
 
 // Init selects the starting image.
@@ -172,6 +176,10 @@ type Iteration struct {
 
 // Observer follows a run. Each method may be nil.
 type Observer struct {
+	// Notice, when not nil, receives what a person should know before the run
+	// starts: the precision --precision auto chose and why, or that bf16 will be
+	// slow on this CPU. Each is said once per Run.
+	Notice     func(msg string)
 	Start      func(iteration int)
 	Evaluation func(iteration, evaluation int, t Terms, elapsed time.Duration)
 	Done       func(it Iteration) error // an error stops the run
@@ -207,6 +215,24 @@ type Inputs struct {
 	start                     []float64 // a starting point replacing Init's, of the run's size (runScales)
 }
 
+// resolvePrecision replaces PrecisionAuto by what ChoosePrecision picks for
+// model's devices and this CPU, and passes its message to obs.Notice.
+func resolvePrecision(model *tfgraph.Model, s *Settings, masked bool, obs Observer) error {
+	if s.Precision != PrecisionAuto && s.Precision != PrecisionBF16 {
+		return nil
+	}
+	devices, err := model.Devices()
+	if err != nil {
+		return err
+	}
+	p, msg := ChoosePrecision(model, s, masked, devices, HostCPU())
+	s.Precision = p
+	if msg != "" && obs.Notice != nil {
+		obs.Notice(msg)
+	}
+	return nil
+}
+
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
 // current evaluation and returns the best image so far with ctx's error.
 func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
@@ -217,6 +243,10 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		return nil, err
 	}
 	if err := CheckModel(model, s.Graph); err != nil {
+		return nil, err
+	}
+	// Before the scales, which run with the precision chosen: said once.
+	if err := resolvePrecision(model, &s, in.StyleMasks != nil, obs); err != nil {
 		return nil, err
 	}
 	if len(s.Scales) > 0 {
