@@ -13,6 +13,13 @@ PY := $(VENV)/bin/python
 BUILD := $(CURDIR)/build
 TFLIB := $(BUILD)/tflib
 BIN := $(CURDIR)/bin/neuralstyle
+# The version `neuralstyle version` prints and `make dist` names its tarball with:
+# the newest tag and the commits since, or the commit when there is no tag.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The commit is stamped too, since Go's own stamp (-buildvcs) may be turned off.
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
+GO_LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.modified=$(MODIFIED)
 
 # The TensorFlow C API ships inside the wheel: libtensorflow_cc.so.2 exports it and
 # tensorflow/include has its headers. graft links -ltensorflow, so build/tflib holds
@@ -79,7 +86,7 @@ env:
 	@echo 'export CGO_ENABLED=1 CGO_CFLAGS="$(CGO_CFLAGS)" CGO_LDFLAGS="$(CGO_LDFLAGS)" TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL) PATH="$(VENV)/bin:$$PATH"'
 
 build: deps
-	go build -o $(BIN) ./cmd/neuralstyle
+	go build -ldflags "$(GO_LDFLAGS)" -o $(BIN) ./cmd/neuralstyle
 
 # The Go and Python tests run side by side: the Go tests' TensorFlow sessions use
 # one thread each and leave part of a 2-core machine idle, which pytest fills
