@@ -228,22 +228,11 @@ func (e *MissingError) Error() string {
 // folder (a lock on out/.finish.lock, released when the process ends however
 // it ends); another gets ErrFinishing.
 func Finish(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
-	if st, err := os.Stat(out); err != nil {
-		return nil, fmt.Errorf("sweep: output folder %w", err)
-	} else if !st.IsDir() {
-		return nil, fmt.Errorf("sweep: output folder %s is not a folder", out)
-	}
-	lock, err := os.OpenFile(filepath.Join(out, ".finish.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	unlock, err := LockFinish(out)
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, err
 	}
-	defer lock.Close() // releases the lock
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("sweep: %s: %w (%s is locked); wait for it to end", out, ErrFinishing, lock.Name())
-		}
-		return nil, fmt.Errorf("sweep: lock %s: %w", lock.Name(), err)
-	}
+	defer unlock()
 	missing, err := plan.Pending(out, Shard{})
 	if err != nil {
 		return nil, err
@@ -257,4 +246,28 @@ func Finish(plan *Plan, out string, opts CollectOptions) (*Collection, error) {
 		return nil, e
 	}
 	return Collect(plan, out, opts)
+}
+
+// LockFinish takes the output folder's finish lock (out/.finish.lock, a
+// flock, which the system releases when the process ends however it ends), so
+// that one process at a time writes the files drawn from every shard's work;
+// held by another process, it returns an error wrapping ErrFinishing.
+func LockFinish(out string) (unlock func(), err error) {
+	if st, err := os.Stat(out); err != nil {
+		return nil, fmt.Errorf("sweep: output folder %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("sweep: output folder %s is not a folder", out)
+	}
+	lock, err := os.OpenFile(filepath.Join(out, ".finish.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("sweep: %s: %w (%s is locked); wait for it to end", out, ErrFinishing, lock.Name())
+		}
+		return nil, fmt.Errorf("sweep: lock %s: %w", lock.Name(), err)
+	}
+	return func() { lock.Close() }, nil
 }
