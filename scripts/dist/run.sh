@@ -26,14 +26,14 @@ step "neuralstyle transfer (32x32, one iteration of two evaluations)"
 	--size 32 --iterations 1 --maxfun 2
 test -s out.png
 
-if "$ns" help | grep -q '^ *stylize' && [ -d "$rel/fastnets" ]; then
-	step "neuralstyle stylize"
-	net=$(ls "$rel/fastnets" | head -1)
-	"$ns" stylize --net "$rel/fastnets/$net" --content "$images/content.png" --out stylized.png
-	test -s stylized.png
-else
-	step "no stylize command or no fastnets/ in this release: skipped"
+if [ -d "$rel/fastnets" ]; then
+	# The feed-forward networks' command is being written beside this check;
+	# until its run is added here, a release with them fails the check rather
+	# than passing without running them.
+	echo "the release has fastnets/, and this check does not run stylize on them yet: add its run to scripts/dist/run.sh" >&2
+	exit 1
 fi
+step "no fastnets/ in this release: no stylize to run"
 
 step "neuralstyle serve answers a request"
 port=$((20000 + $$ % 20000))
