@@ -101,6 +101,10 @@ cat > "$tmp/job.sh" <<JOB
 #SBATCH --output=$tmp/task-%a.log
 exec "$bin" sweep --shard auto --out "$tmp/out/sharded" $(printf '%q ' "${args[@]}")
 JOB
+# finish before the array: refused, naming the three points, writing nothing.
+mkdir -p "$tmp/out/sharded"
+if "$bin" sweep finish --out "$tmp/out/sharded" "${args[@]}" 2> "$tmp/early.err"; then fail "sweep finish before the array succeeded"; fi
+grep -q "3 of 3 points in $tmp/out/sharded are not finished" "$tmp/early.err" || { cat "$tmp/early.err"; fail "early finish: not the error expected"; }
 t0=$(date +%s)
 timeout 600 sbatch --wait --array=0-2 "$tmp/job.sh" || { logs; cat "$tmp"/task-*.log; fail "the job array failed"; }
 echo "slurm-test: sbatch --array=0-2 ran in $(($(date +%s) - t0)) s"
