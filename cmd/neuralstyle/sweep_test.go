@@ -99,7 +99,7 @@ func TestSweepShards(t *testing.T) {
 		t.Error("an early finish wrote the sheet")
 	}
 	code, _, stderr = neuralstyle(args(out, "--shard", "1/3")...)
-	if code != exitFailure || !strings.Contains(stderr, "is written by 2 shards") || !strings.Contains(stderr, "give --shard i/2") {
+	if code != exitFailure || !strings.Contains(stderr, "is written by 2 shards") || !strings.Contains(stderr, "give the shard as i/2") {
 		t.Errorf("a task of 3 shards in a folder of 2: exit %d\n%s", code, stderr)
 	}
 	code, stdout, stderr = neuralstyle(args(out, "--shard", "1/2")...)

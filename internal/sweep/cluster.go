@@ -54,7 +54,7 @@ func ShardFromEnv(getenv func(string) string, count int) (Shard, string, error) 
 	slurmID, k8sIndex := getenv("SLURM_ARRAY_TASK_ID"), getenv("JOB_COMPLETION_INDEX")
 	switch {
 	case slurmID != "" && k8sIndex != "":
-		return Shard{}, "", errors.New("shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give --shard i/n")
+		return Shard{}, "", errors.New("shard auto: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give the shard as i/n")
 	case slurmID != "":
 		return slurmShard(getenv, count)
 	case k8sIndex != "":
@@ -63,15 +63,15 @@ func ShardFromEnv(getenv func(string) string, count int) (Shard, string, error) 
 		case err != nil || i < 0:
 			return Shard{}, "", fmt.Errorf("shard auto: JOB_COMPLETION_INDEX=%q is not an index from 0", k8sIndex)
 		case count == 0:
-			return Shard{}, "", fmt.Errorf("shard auto: a Kubernetes Indexed Job (JOB_COMPLETION_INDEX=%d) does not say how many tasks it has; give --shard auto/N with N the Job's completions", i)
+			return Shard{}, "", fmt.Errorf("shard auto: a Kubernetes Indexed Job (JOB_COMPLETION_INDEX=%d) does not say how many tasks it has; give the shard as auto/N with N the Job's completions", i)
 		case i >= count:
-			return Shard{}, "", fmt.Errorf("shard auto: JOB_COMPLETION_INDEX=%d is not below the count %d; set --shard auto/N to the Job's completions", i, count)
+			return Shard{}, "", fmt.Errorf("shard auto: JOB_COMPLETION_INDEX=%d is not below the count %d; set N in auto/N to the Job's completions", i, count)
 		}
 		return Shard{i + 1, count}, fmt.Sprintf("JOB_COMPLETION_INDEX=%d of %d", i, count), nil
 	case getenv("SLURM_JOB_ID") != "":
-		return Shard{}, "", fmt.Errorf("shard auto: Slurm job %s is not a job array (no SLURM_ARRAY_TASK_ID); submit it with sbatch --array=0-N (N+1 tasks), or give --shard i/n", getenv("SLURM_JOB_ID"))
+		return Shard{}, "", fmt.Errorf("shard auto: Slurm job %s is not a job array (no SLURM_ARRAY_TASK_ID); submit it with sbatch --array=0-N (N+1 tasks), or give the shard as i/n", getenv("SLURM_JOB_ID"))
 	}
-	return Shard{}, "", errors.New("shard auto: no scheduler's shard in the environment (neither SLURM_ARRAY_TASK_ID of a Slurm job array nor JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); outside a scheduler give --shard i/n, or no --shard to run every point")
+	return Shard{}, "", errors.New("shard auto: no scheduler's shard in the environment (neither SLURM_ARRAY_TASK_ID of a Slurm job array nor JOB_COMPLETION_INDEX of a Kubernetes Indexed Job); outside a scheduler give the shard as i/n, or no shard to run every point")
 }
 
 func slurmShard(getenv func(string) string, count int) (Shard, string, error) {
@@ -96,7 +96,7 @@ func slurmShard(getenv func(string) string, count int) (Shard, string, error) {
 		step = s
 	}
 	if !okLo || !okHi {
-		return Shard{}, "", fmt.Errorf("shard auto: SLURM_ARRAY_TASK_ID=%d without SLURM_ARRAY_TASK_MIN and _MAX; give --shard i/n", id)
+		return Shard{}, "", fmt.Errorf("shard auto: SLURM_ARRAY_TASK_ID=%d without SLURM_ARRAY_TASK_MIN and _MAX; give the shard as i/n", id)
 	}
 	if !okN {
 		n = (hi-lo)/step + 1 // Slurm before 17.11 sets no count
@@ -105,9 +105,9 @@ func slurmShard(getenv func(string) string, count int) (Shard, string, error) {
 	case hi < lo || id < lo || id > hi || (id-lo)%step != 0:
 		return Shard{}, "", fmt.Errorf("shard auto: SLURM_ARRAY_TASK_ID=%d is not among IDs %d to %d in steps of %d", id, lo, hi, step)
 	case n != (hi-lo)/step+1:
-		return Shard{}, "", fmt.Errorf("shard auto: the job array's %d task IDs are not one range (%d to %d in steps of %d); submit it with sbatch --array=0-%d, or give --shard i/n", n, lo, hi, step, n-1)
+		return Shard{}, "", fmt.Errorf("shard auto: the job array's %d task IDs are not one range (%d to %d in steps of %d); submit it with sbatch --array=0-%d, or give the shard as i/n", n, lo, hi, step, n-1)
 	case count != 0 && count != n:
-		return Shard{}, "", fmt.Errorf("shard auto/%d: the Slurm job array has %d tasks (SLURM_ARRAY_TASK_COUNT); give --shard auto or auto/%d", count, n, n)
+		return Shard{}, "", fmt.Errorf("shard auto/%d: the Slurm job array has %d tasks (SLURM_ARRAY_TASK_COUNT); give the shard as auto or auto/%d", count, n, n)
 	}
 	return Shard{(id-lo)/step + 1, n}, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d of %d tasks (%d-%d)", id, n, lo, hi), nil
 }
@@ -169,7 +169,7 @@ func ClaimShards(out string, s Shard) error {
 	}
 	if n != s.Count {
 		return fmt.Errorf("sweep: %s is written by %d shards (%s), this task is shard %s: tasks that cut the points differently would run some twice; "+
-			"give --shard i/%d, or, once no task of the old split runs, remove %s", out, n, path, s, n, path)
+			"give the shard as i/%d, or, once no task of the old split runs, remove %s", out, n, path, s, n, path)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func TestResolveShard(t *testing.T) {
 		{"auto/4", map[string]string{"JOB_COMPLETION_INDEX": "0"}, Shard{1, 4}, ""},
 		{"auto/4", map[string]string{"JOB_COMPLETION_INDEX": "3"}, Shard{4, 4}, ""},
 		{"auto/4", map[string]string{"JOB_COMPLETION_INDEX": "4"}, Shard{}, "not below the count 4"},
-		{"auto", map[string]string{"JOB_COMPLETION_INDEX": "0"}, Shard{}, "give --shard auto/N"},
+		{"auto", map[string]string{"JOB_COMPLETION_INDEX": "0"}, Shard{}, "give the shard as auto/N"},
 		{"auto/4", map[string]string{"JOB_COMPLETION_INDEX": "-1"}, Shard{}, "not an index"},
 		{"auto/4", map[string]string{"JOB_COMPLETION_INDEX": "1", "SLURM_ARRAY_TASK_ID": "1"}, Shard{}, "both"},
 		{"auto", nil, Shard{}, "no scheduler's shard in the environment"},
