@@ -13,6 +13,13 @@ PY := $(VENV)/bin/python
 BUILD := $(CURDIR)/build
 TFLIB := $(BUILD)/tflib
 BIN := $(CURDIR)/bin/neuralstyle
+# The version `neuralstyle version` prints and `make dist` names its tarball with:
+# the newest tag and the commits since, or the commit when there is no tag.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The commit is stamped too, since Go's own stamp (-buildvcs) may be turned off.
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
+GO_LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.modified=$(MODIFIED)
 
 # The TensorFlow C API ships inside the wheel: libtensorflow_cc.so.2 exports it and
 # tensorflow/include has its headers. graft links -ltensorflow, so build/tflib holds
@@ -79,7 +86,7 @@ env:
 	@echo 'export CGO_ENABLED=1 CGO_CFLAGS="$(CGO_CFLAGS)" CGO_LDFLAGS="$(CGO_LDFLAGS)" TF_CPP_MIN_LOG_LEVEL=$(TF_CPP_MIN_LOG_LEVEL) PATH="$(VENV)/bin:$$PATH"'
 
 build: deps
-	go build -o $(BIN) ./cmd/neuralstyle
+	go build -ldflags "$(GO_LDFLAGS)" -o $(BIN) ./cmd/neuralstyle
 
 # Every part runs to its end (make -k), each part's output kept in
 # build/test-results/PART.log with its exit status, and scripts/summarize_tests.py ends
@@ -88,11 +95,13 @@ build: deps
 # one thread each and leave part of a 2-core machine idle, which pytest fills
 # (each target's output is printed whole when it ends).
 TEST_RESULTS := $(BUILD)/test-results
-TEST_PARTS := check go py fuzz
+TEST_PARTS := check go py fuzz dist slurm
 test: deps test-sysdeps build testmodels fastnets fastnets-testdeps browser
 	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
 	@$(MAKE) --no-print-directory -k -j2 --output-sync=target check test-go test-py || true
 	@$(MAKE) --no-print-directory -k fuzz-short || true
+	@$(call logged,dist,$(MAKE) --no-print-directory dist-check) || true
+	@$(call logged,slurm,$(MAKE) --no-print-directory slurm-test) || true
 	@$(PY) scripts/summarize_tests.py $(TEST_RESULTS) $(TEST_PARTS)
 
 # logged runs a recipe's command (2) with its output also in $(TEST_RESULTS)/(1).log
@@ -176,7 +185,57 @@ bench-sizes: build model-hed
 	$(PY) scripts/print_example.py --model $(BUILD)/model-hed
 
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) bin dist
+
+# The release: dist/neuralstyle-VERSION-linux-amd64.tar.gz (scripts/dist/build.sh) with
+# bin/neuralstyle (runpath $$ORIGIN/../lib, built without the checkout's paths),
+# lib/ (TensorFlow's two libraries), model/ (DIST_MODEL: build/model, exported
+# with WEIGHTS as for `make model` when missing), fastnets/ when build/fastnets
+# exists, LICENSES/ and a README of three lines. About 2 minutes on 2 cores.
+DIST_MODEL ?= $(BUILD)/model
+DIST_BIN := $(BUILD)/dist/bin/neuralstyle
+.PHONY: dist dist-bin
+dist-bin: deps
+	CGO_LDFLAGS='-L$(TFLIB) -Wl,-rpath,$$ORIGIN/../lib' go build -trimpath -ldflags "$(GO_LDFLAGS)" -o $(DIST_BIN) ./cmd/neuralstyle
+dist: dist-bin $(if $(wildcard $(DIST_MODEL)/saved_model.pb),,model)
+	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(DIST_MODEL) $(BUILD)/fastnets $(CURDIR)/dist
+
+# The release's cheap check, part of `make test`: a tarball with the test model
+# (build/dist-check), unpacked into a temporary folder: the binary's runpath is
+# $$ORIGIN/../lib, nothing in it or lib/ names the checkout, .venv or Go, ldd finds
+# TensorFlow in lib/, and it runs version, inspect, a 32x32 transfer and serve
+# with a clean environment and (as root) the checkout, .venv and Go hidden under
+# empty mounts (scripts/dist/check.sh). About 2 minutes on 2 cores from a warm
+# Go cache, most of it the -trimpath build and the 680 MB of libraries.
+DIST_CHECK := $(BUILD)/dist-check
+.PHONY: dist-check dist-root-check
+dist-check: dist-bin testmodels
+	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(TESTMODEL_VGG) $(BUILD)/fastnets $(DIST_CHECK)
+	scripts/dist/check.sh $(DIST_CHECK)/neuralstyle-$(VERSION)-linux-amd64.tar.gz $(CURDIR)
+
+# The release's stand-alone check: `make dist`'s tarball in a minimal Debian root
+# that debootstrap makes afresh in build/debroot (no Go, no Python, no checkout),
+# after the README's apt-get line (scripts/dist/root-check.sh). Needs root,
+# debootstrap (apt-get install debootstrap) and Debian's mirror; several minutes
+# (docs/release.md has the measured time), so not part of `make test`.
+dist-root-check: dist
+	scripts/dist/root-check.sh dist/neuralstyle-$(VERSION)-linux-amd64.tar.gz $(CURDIR) $(BUILD)/debroot
+
+# The one-node Slurm test (scripts/slurm/test.sh): munged, slurmctld and slurmd on
+# localhost with a configuration of the test's own, sbatch --array=0-2 of a tiny
+# sweep with --shard auto, sweep finish, compared with a one-machine run; the
+# daemons are stopped at the end. About a minute. Needs root (sudo otherwise).
+# test-sysdeps-slurm installs Debian's
+# slurm-wlm and munge for it: test tools, never installed by build or deps.
+.PHONY: slurm-test test-sysdeps-slurm
+test-sysdeps-slurm:
+	@if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then \
+		echo "installing slurm-wlm and munge (for the Slurm test)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends slurm-wlm munge; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends slurm-wlm munge; fi; \
+	fi
+slurm-test: build testmodels test-sysdeps-slurm
+	$(if $(filter 0,$(shell id -u)),,sudo) scripts/slurm/test.sh $(BIN) $(TESTMODEL_VGG) $(CURDIR)
 
 # The main job: the notebook's run (512x512, ten iterations) on the bundled example
 # images, with the animation and the log. WEIGHTS as for `make model`; ARGS adds flags,

@@ -21,27 +21,55 @@ import (
 
 func batchCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "batch",
-		Usage:     "paint every photo of a folder (or a list of photos) in one style, the model loaded once",
-		UsageText: "neuralstyle batch --style FILE --out DIR [--shard I/N] [options] PHOTO... | FOLDER",
+		Name:  "batch",
+		Usage: "paint every photo of a folder (or a list of photos) in one style, the model loaded once",
+		UsageText: "neuralstyle batch --style FILE --out DIR [--shard I/N|auto] [options] PHOTO... | FOLDER\n" +
+			"neuralstyle batch finish --style FILE --out DIR [options] PHOTO... | FOLDER",
 		Description: "batch runs transfer on each photo, with the settings transfer's flags give, in one\n" +
 			"process. It is a sweep whose axis is the content image: each photo's result and record go\n" +
 			"to DIR/points under a key hashing its settings, the photo's and the style's bytes and the\n" +
 			"model, and a copy to DIR/NAME.png (the photo's name). A rerun skips finished photos, so an\n" +
-			"interrupted batch resumes; --shard I/N runs one of N parts, all writing to one DIR. A\n" +
+			"interrupted batch resumes; --shard I/N runs one of N parts, all writing to one DIR (--shard\n" +
+			"auto asks Slurm or Kubernetes which part: docs/cluster.md). A\n" +
 			"folder gives its image files (by extension) in natural order. Photos that cannot be read\n" +
 			"are reported before the model loads and skipped; the others are done, and the exit code\n" +
 			"is 1 when any photo failed. The run that finds every photo finished writes DIR/sheet.png\n" +
-			"(contact sheet), DIR/sweep.gif and DIR/summary.csv.",
-		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
-			&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_BATCH_OUT"}},
-			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the photos (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
-			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			reuseOutFlag(),
-		), sessionFlags()...),
-		Action: runBatch,
+			"(contact sheet), DIR/sweep.gif and DIR/summary.csv, and so does 'batch finish' once\n" +
+			"every shard is done.",
+		Flags:           batchFlags(true),
+		Action:          runBatch,
+		HideHelpCommand: true,
+		Subcommands: []*cli.Command{{
+			Name:      "finish",
+			Usage:     "write the sheet, GIF and summary once every shard has finished its photos",
+			UsageText: "neuralstyle batch finish --style FILE --out DIR [options] PHOTO... | FOLDER",
+			Description: "finish is the last step of a batch cut into shards (--shard, a job array): given the\n" +
+				"photos, style and flags as its shards had them, it writes DIR/sheet.png, DIR/sweep.gif\n" +
+				"and DIR/summary.csv from the results in DIR (the files a run on one machine writes,\n" +
+				"the summary's seconds column aside), and copies any result missing from DIR/NAME.png.\n" +
+				"While photos are not finished it writes nothing and names them and their shards (exit\n" +
+				"code 1). One finish runs at a time in a folder. It loads no model (the session flags\n" +
+				"are taken, and ignored, so that the shards' command line serves).",
+			Flags:        batchFlags(false),
+			Action:       runBatchFinish,
+			OnUsageError: onUsageError,
+		}},
 	}
+}
+
+// batchFlags are batch's flags, and with run --shard. batch finish takes the
+// session flags, with no effect, so that the shards' command line serves.
+func batchFlags(run bool) []cli.Flag {
+	flags := append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+		&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_BATCH_OUT"}},
+		&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		reuseOutFlag(),
+	)
+	if run {
+		flags = append(flags, shardFlag("photos"))
+	}
+	return append(flags, sessionFlags()...)
 }
 
 // batchJob is a validated batch command line.
@@ -49,6 +77,7 @@ type batchJob struct {
 	plan       *sweep.Plan
 	out, model string
 	shard      sweep.Shard
+	source     string // the scheduler's variables --shard auto read
 	thumb      int
 	photos     int               // photos given (folders expanded)
 	names      map[string]string // photo path -> its output file
@@ -71,10 +100,8 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if j.out == "" {
 		return nil, usagef("--out: give the output folder")
 	}
-	if c.IsSet("shard") {
-		if j.shard, err = sweep.ParseShard(c.String("shard")); err != nil {
-			return nil, usagef("--%v", err)
-		}
+	if j.shard, j.source, err = parseShardFlag(c); err != nil {
+		return nil, err
 	}
 	if j.thumb < 8 || j.thumb > 4096 {
 		return nil, usagef("--thumb %d: want 8 to 4096", j.thumb)
@@ -270,12 +297,15 @@ func runBatch(c *cli.Context) error {
 			return err
 		}
 		if job.shard.Count > 1 {
-			what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+			what += fmt.Sprintf(", shard %s%s has %d", job.shard, sourceNote(job.source), len(all))
 		}
 		if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: c.Bool("reuse-out"), Open: []string{"content"}}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "batch: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
+		if err := sweep.ClaimShards(job.out, job.shard); err != nil {
+			return err
+		}
 		if err := job.publish(); err != nil {
 			return err
 		}
@@ -291,11 +321,9 @@ func runBatch(c *cli.Context) error {
 			return errors.Join(runErr, err)
 		}
 		if done == total {
-			col, err := sweep.Collect(job.plan, job.out, sweep.CollectOptions{Thumb: job.thumb})
-			if err != nil {
+			if err := finishBatch(stdout, job, true); err != nil {
 				return errors.Join(runErr, err)
 			}
-			fmt.Fprintf(stdout, "batch: wrote %s in %s from %d photos\n", sweep.SheetFile, job.out, col.Finished)
 		}
 	} else {
 		fmt.Fprintf(stdout, "batch: %s; none to run\n", what)
@@ -304,6 +332,41 @@ func runBatch(c *cli.Context) error {
 		return errors.Join(fmt.Errorf("%d of %d photos could not be read (the others were done)", len(job.bad), job.photos), runErr)
 	}
 	return runErr
+}
+
+func runBatchFinish(c *cli.Context) error {
+	job, err := parseBatch(c)
+	if err != nil {
+		return err
+	}
+	if job.plan == nil {
+		return fmt.Errorf("batch: none of the %d photos can be read: %w", job.photos, errors.Join(job.bad...))
+	}
+	if len(job.bad) > 0 {
+		return fmt.Errorf("batch: %d of %d photos cannot be read, so their shards cannot have run them; "+
+			"finish with the photos the shards had: %w", len(job.bad), job.photos, errors.Join(job.bad...))
+	}
+	return finishBatch(reportWriter(c), job, false)
+}
+
+// finishBatch writes the sheet, GIF and summary once every photo is finished,
+// and any result missing from its photo's name. After a run (last), another
+// process finishing the folder at the same time writes the same files, so
+// that is no error.
+func finishBatch(w io.Writer, job *batchJob, last bool) error {
+	col, err := sweep.Finish(job.plan, job.out, sweep.CollectOptions{Thumb: job.thumb})
+	if last && errors.Is(err, sweep.ErrFinishing) {
+		fmt.Fprintf(w, "batch: every photo is finished; %v\n", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := job.publish(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "batch: wrote %s in %s from %d photos\n", sweep.SheetFile, job.out, col.Finished)
+	return nil
 }
 
 // runBatchPhotos loads the model and runs the shard's unfinished photos,

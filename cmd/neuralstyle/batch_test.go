@@ -194,9 +194,19 @@ func TestBatchShards(t *testing.T) {
 	if code != 0 || strings.Contains(stdout1, "sheet.png") {
 		t.Fatalf("shard 1/2: exit %d\n%s%s", code, stdout1, stderr)
 	}
+	finish := append([]string{"batch", "finish"}, batchArgs(t, out, dir)[1:]...)
+	code, stdout, stderr := neuralstyle(finish...)
+	if code != exitFailure || !strings.Contains(stderr, "not finished:\n  point ") || !strings.Contains(stderr, ", shard 2/2") {
+		t.Errorf("early batch finish: exit %d\n%s%s", code, stdout, stderr)
+	}
 	code, stdout2, stderr := neuralstyle(batchArgs(t, out, "--shard", "2/2", dir)...)
 	if code != 0 || !strings.Contains(stdout2, "wrote sheet.png") {
 		t.Fatalf("shard 2/2: exit %d\n%s%s", code, stdout2, stderr)
+	}
+	os.Remove(filepath.Join(out, "photo1.png"))
+	code, stdout, stderr = neuralstyle(finish...)
+	if _, err := os.Stat(filepath.Join(out, "photo1.png")); code != 0 || err != nil || !strings.Contains(stdout, "batch: wrote sheet.png in "+out+" from 3 photos") {
+		t.Errorf("batch finish: exit %d, photo1.png: %v\n%s%s", code, err, stdout, stderr)
 	}
 	one, two := ran(stdout1), ran(stdout2)
 	all := append(slices.Clone(one), two...)

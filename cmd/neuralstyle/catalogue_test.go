@@ -180,6 +180,13 @@ func catalogue() []catalogueCase {
 		{name: "sweep list with a huge shard count", args: []string{"sweep", "--model", styleModel, "--list", "--shard", "1/1000000000000",
 			"--content", content, "--style", style, "--size", "32,64"},
 			code: 0},
+		{name: "sweep shard auto outside a scheduler", args: []string{"sweep", "--model", noModel, "--out", "D/sw", "--shard", "auto", "--content", content, "--style", style, "--size", "32"},
+			code: exitUsage, want: "no scheduler's shard in the environment", early: true, absent: []string{"sw"}},
+		{name: "sweep finish before the shards", args: []string{"sweep", "finish", "--model", styleModel, "--out", "D/sw", "--content", content, "--style", style, "--size", "32,64"},
+			code: exitFailure, want: "2 of 2 points in D/sw are not finished", files: map[string]string{"sw/sheet.png": sentinel}, absent: []string{"sw/summary.csv"}},
+		{name: "sweep shard count disagrees", args: []string{"sweep", "--model", styleModel, "--out", "D/sw", "--shard", "1/2", "--content", content, "--style", style, "--size", "32"},
+			code: exitFailure, want: "D/sw is written by 3 shards", files: map[string]string{"sw/shards.json": `{"format":"neuralstyle-shards/1","count":3}` + "\n"},
+			absent: []string{"sw/points"}},
 		{name: "sweep out in a missing folder", args: []string{"sweep", "--model", noModel, "--out", "D/no/sweep", "--content", content, "--style", style, "--size", "32"},
 			code: exitFailure, want: "--out D/no/sweep: folder D/no does not exist", early: true},
 

@@ -91,6 +91,7 @@ func commands() []*cli.Command {
 		featuresCommand(),
 		serveCommand(),
 		scoreCommand(),
+		versionCommand(),
 	}
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,12 +13,33 @@ import (
 
 // modelFlag is the SavedModel directory flag shared by the commands that load one.
 func modelFlag(defaultDir string) *cli.StringFlag {
+	if defaultDir == "build/model" {
+		if exe, err := os.Executable(); err == nil {
+			if dir := releaseModel(exe); dir != "" {
+				defaultDir = dir
+			}
+		}
+	}
 	return &cli.StringFlag{
 		Name:    "model",
-		Usage:   "SavedModel `DIR` written by savedmodel/ (make model)",
+		Usage:   "SavedModel `DIR` written by savedmodel/ (make model); a release's model/ beside its bin/ by default",
 		Value:   defaultDir,
 		EnvVars: []string{"NEURALSTYLE_MODEL"},
 	}
+}
+
+// releaseModel is the style model of a release (make dist): the model folder
+// beside the bin folder of the executable exe (links followed), when it holds a
+// SavedModel; "" otherwise, when the default is the checkout's build/model.
+func releaseModel(exe string) string {
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	dir := filepath.Join(filepath.Dir(filepath.Dir(exe)), "model")
+	if st, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	return dir
 }
 
 // sessionFlags configure TensorFlow's session: threads and device.

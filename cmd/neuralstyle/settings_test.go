@@ -146,3 +146,35 @@ func TestTransferPrecisionAuto(t *testing.T) {
 		t.Errorf("--quiet: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestReleaseModel(t *testing.T) {
+	root := t.TempDir()
+	release := filepath.Join(root, "neuralstyle-1.0-linux-amd64")
+	bare := filepath.Join(root, "bare")
+	for _, d := range []string{filepath.Join(release, "bin"), filepath.Join(release, "model"), filepath.Join(bare, "bin"), filepath.Join(bare, "model", "saved_model.pb"), filepath.Join(root, "elsewhere")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{filepath.Join(release, "bin", "neuralstyle"), filepath.Join(release, "model", "saved_model.pb"), filepath.Join(bare, "bin", "neuralstyle")} {
+		if err := os.WriteFile(f, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(root, "elsewhere", "neuralstyle")
+	if err := os.Symlink(filepath.Join(release, "bin", "neuralstyle"), link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ exe, want string }{
+		{filepath.Join(release, "bin", "neuralstyle"), filepath.Join(release, "model")},
+		{link, filepath.Join(release, "model")},           // a link on PATH to the release's binary
+		{filepath.Join(bare, "bin", "neuralstyle"), ""},   // saved_model.pb is a folder
+		{filepath.Join(root, "elsewhere", "missing"), ""}, // no model beside
+		{filepath.Join(root, "bin", "neuralstyle"), ""},   // no release at all
+	}
+	for _, tt := range tests {
+		if got := releaseModel(tt.exe); got != tt.want {
+			t.Errorf("releaseModel(%s) = %q, want %q", tt.exe, got, tt.want)
+		}
+	}
+}

@@ -19,33 +19,71 @@ import (
 
 func sweepCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "sweep",
-		Usage:     "run the transfer over a grid of settings, as the article's weight and layer experiments do",
-		UsageText: "neuralstyle sweep --out DIR [--SETTING V1,V2,...] [--shard I/N] [--collect | --list] [options] [FILE]",
+		Name:  "sweep",
+		Usage: "run the transfer over a grid of settings, as the article's weight and layer experiments do",
+		UsageText: "neuralstyle sweep --out DIR [--SETTING V1,V2,...] [--shard I/N|auto] [--collect | --list] [options] [FILE]\n" +
+			"neuralstyle sweep finish --out DIR [--SETTING V1,V2,...] [options] [FILE]",
 		Description: "sweep runs one transfer per point of a grid of settings, in one process with the model\n" +
 			"loaded once. The grid comes from a JSON sweep FILE (scripts/sweeps has the article's\n" +
 			"experiments) or from the setting flags below, which take transfer's values; a comma-separated\n" +
 			"list sweeps the setting (style-layers: lists separated by ';'). Flags override the file.\n" +
 			"Each point's image and record go to DIR/points under a key that hashes its settings, its\n" +
 			"images' bytes and the model's files; a rerun skips finished points, so an interrupted sweep\n" +
-			"resumes. --shard I/N runs one of N parts (a job array's task), all writing to one DIR; the\n" +
-			"run that finds every point finished writes DIR/sheet.png (labelled contact sheet),\n" +
-			"DIR/sweep.gif and DIR/summary.csv; --collect writes them from whatever is finished.",
-		Flags: append(append([]cli.Flag{
-			modelFlag("build/model"),
-			&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_SWEEP_OUT"}},
-			&cli.StringFlag{Name: "shard", Usage: "run part `I/N` of the points (I from 1), e.g. a job array's task", EnvVars: []string{"NEURALSTYLE_SHARD"}},
-			&cli.BoolFlag{Name: "collect", Usage: "run nothing; write the sheet, GIF and summary from the finished points"},
-			&cli.BoolFlag{Name: "list", Usage: "run nothing; list the points, their keys, shards and whether they are finished"},
-			reuseOutFlag(),
-			&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet and in the GIF (never enlarged)", Value: 256},
-			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 700 * time.Millisecond},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			&cli.IntFlag{Name: "score", Usage: "score each point's image at `N` x N as neuralstyle score does, into the " +
-				"record and summary.csv's score_* columns (one more evaluation of three images per point); 0: none"},
-		}, sweepSettingFlags()...), sessionFlags()...),
-		Action: runSweep,
+			"resumes. --shard I/N runs one of N parts (a job array's task; --shard auto asks Slurm or\n" +
+			"Kubernetes which), all writing to one DIR; the run that finds every point finished writes\n" +
+			"DIR/sheet.png (labelled contact sheet), DIR/sweep.gif and DIR/summary.csv, and so does\n" +
+			"'sweep finish' once every shard is done (it refuses before, naming the points missing);\n" +
+			"--collect writes them from whatever is finished. docs/cluster.md: Slurm and Kubernetes.",
+		Flags:           sweepFlags(),
+		Action:          runSweep,
+		HideHelpCommand: true,
+		Subcommands: []*cli.Command{{
+			Name:      "finish",
+			Usage:     "write the sheet, GIF and summary once every shard has finished its points",
+			UsageText: "neuralstyle sweep finish --out DIR [--SETTING V1,V2,...] [options] [FILE]",
+			Description: "finish is the last step of a sweep cut into shards (--shard, a job array): given the\n" +
+				"sweep's FILE and flags as its shards had them, it writes DIR/sheet.png, DIR/sweep.gif\n" +
+				"and DIR/summary.csv from the points in DIR, the same files a run on one machine writes\n" +
+				"(the summary's seconds column aside, which times each run). While points are not\n" +
+				"finished it writes nothing and names them and their shards (exit code 1); rerun their\n" +
+				"tasks, then finish again. One finish runs at a time in a folder. It loads no model\n" +
+				"(the session flags are taken, and ignored, so that the shards' command line serves).",
+			Flags:        finishFlags(),
+			Action:       runSweepFinish,
+			OnUsageError: onUsageError,
+		}},
 	}
+}
+
+// sweepFlags are sweep's flags.
+func sweepFlags() []cli.Flag {
+	return append(append([]cli.Flag{
+		modelFlag("build/model"),
+		&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_SWEEP_OUT"}},
+		shardFlag("points"),
+		reuseOutFlag(),
+		&cli.BoolFlag{Name: "collect", Usage: "run nothing; write the sheet, GIF and summary from the finished points"},
+		&cli.BoolFlag{Name: "list", Usage: "run nothing; list the points, their keys, shards and whether they are finished"},
+		&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet and in the GIF (never enlarged)", Value: 256},
+		&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 700 * time.Millisecond},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+		&cli.IntFlag{Name: "score", Usage: "score each point's image at `N` x N as neuralstyle score does, into the " +
+			"record and summary.csv's score_* columns (one more evaluation of three images per point); 0: none"},
+	}, sweepSettingFlags()...), sessionFlags()...)
+}
+
+// finishFlags are sweep finish's: sweep's, less those that pick what to run.
+// TensorFlow's session flags stay, with no effect, so that the shards'
+// command line can be reused as it is.
+func finishFlags() []cli.Flag {
+	skip := map[string]bool{"shard": true, "collect": true, "list": true, "score": true}
+	var flags []cli.Flag
+	for _, f := range sweepFlags() {
+		if !skip[f.Names()[0]] {
+			flags = append(flags, f)
+		}
+	}
+	return flags
 }
 
 // reuseOutFlag lets sweep and batch write into a folder another sweep or
@@ -59,6 +97,7 @@ type sweepJob struct {
 	plan          *sweep.Plan
 	out, model    string
 	shard         sweep.Shard
+	shardSource   string // the scheduler's variables --shard auto read
 	collect, list bool
 	collectOpts   sweep.CollectOptions
 	scoreSize     int
@@ -104,11 +143,9 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 		collectOpts: sweep.CollectOptions{Thumb: c.Int("thumb"), GIFDelay: c.Duration("gif-delay")},
 		scoreSize:   c.Int("score"),
 	}
-	if c.IsSet("shard") {
-		var err error
-		if j.shard, err = sweep.ParseShard(c.String("shard")); err != nil {
-			return nil, usagef("--%v", err)
-		}
+	var err error
+	if j.shard, j.shardSource, err = parseShardFlag(c); err != nil {
+		return nil, err
 	}
 	switch {
 	case j.collect && j.list:
@@ -125,7 +162,7 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	if _, err := spec.Points(); err != nil {
 		return nil, usageError{err}
 	}
-	if err := checkSweepOut(j.out, !j.list && !j.collect); err != nil {
+	if err := checkSweepOut(j.out, !j.list && !j.collect && !finishing(c)); err != nil {
 		return nil, err
 	}
 	// The key hashes the model's files, so they are read (not loaded) even when
@@ -167,7 +204,10 @@ func runSweep(c *cli.Context) error {
 	total := len(job.plan.Shard(sweep.Shard{}))
 	what := fmt.Sprintf("%d points", total)
 	if job.shard.Count > 1 {
-		what += fmt.Sprintf(", shard %s has %d", job.shard, len(all))
+		what += fmt.Sprintf(", shard %s%s has %d", job.shard, sourceNote(job.shardSource), len(all))
+	}
+	if err := sweep.ClaimShards(job.out, job.shard); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "sweep: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
 
@@ -181,10 +221,38 @@ func runSweep(c *cli.Context) error {
 		return err
 	}
 	if done < total {
-		fmt.Fprintf(stdout, "sweep: %d of %d points finished; the run that finishes the last one writes the sheet, GIF and summary (or: --collect)\n", done, total)
+		fmt.Fprintf(stdout, "sweep: %d of %d points finished; the run that finishes the last one writes the sheet, GIF and summary (or: sweep finish once all are)\n", done, total)
 		return nil
 	}
-	return collectSweep(stdout, job)
+	return finishSweep(stdout, job, true)
+}
+
+func runSweepFinish(c *cli.Context) error {
+	job, err := parseSweep(c)
+	if err != nil {
+		return err
+	}
+	return finishSweep(reportWriter(c), job, false)
+}
+
+// finishing reports whether c is sweep or batch finish.
+func finishing(c *cli.Context) bool { return c.Command.Name == "finish" }
+
+// finishSweep writes the sheet, GIF and summary once every point is finished.
+// After a run (last), another process finishing the folder at the same time
+// writes the same files, so that is no error.
+func finishSweep(w io.Writer, job *sweepJob, last bool) error {
+	col, err := sweep.Finish(job.plan, job.out, job.collectOpts)
+	if last && errors.Is(err, sweep.ErrFinishing) {
+		fmt.Fprintf(w, "sweep: every point is finished; %v\n", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "sweep: wrote %s, %s and %s in %s from %d of %d points\n",
+		sweep.SheetFile, sweep.GIFFile, sweep.SummaryFile, job.out, col.Finished, col.Total)
+	return nil
 }
 
 // runPoints loads the model and runs the shard's unfinished points.

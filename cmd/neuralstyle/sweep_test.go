@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"encoding/csv"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,14 +71,17 @@ func TestSweepCommand(t *testing.T) {
 }
 
 // The shard that finishes the sweep's last point writes the sheet; the one
-// before it does not.
+// before it does not, and neither does a finish run early. A task cutting the
+// points another way is refused. Once both shards are done, finish writes the
+// files a run on one machine writes: the same bytes, the summary's seconds
+// aside.
 func TestSweepShards(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "sweep")
-	args := func(shard string) []string {
-		return sweepArgs(t, out, "--shard", shard, "--content-layer", "block1_conv2")
+	args := func(out string, extra ...string) []string {
+		return sweepArgs(t, out, append([]string{"--content-layer", "block1_conv2"}, extra...)...)
 	}
-	code, stdout, stderr := neuralstyle(args("2/2")...)
+	code, stdout, stderr := neuralstyle(args(out, "--shard", "2/2")...)
 	if code != 0 || !strings.Contains(stdout, "sweep: 2 points, shard 2/2 has 1; 0 finished before, 1 to run") ||
 		!strings.Contains(stdout, "sweep: 1 of 2 points finished;") {
 		t.Fatalf("shard 2/2: exit %d\n%s%s", code, stdout, stderr)
@@ -83,9 +89,96 @@ func TestSweepShards(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "sheet.png")); err == nil {
 		t.Error("a sheet before every point is finished")
 	}
-	code, stdout, stderr = neuralstyle(args("1/2")...)
+	finish := func() []string { return append([]string{"sweep", "finish"}, args(out)[1:]...) }
+	code, stdout, stderr = neuralstyle(finish()...)
+	if code != exitFailure || !strings.Contains(stderr, "1 of 2 points in "+out+" are not finished:\n  point ") ||
+		!strings.Contains(stderr, ", shard 1/2\n") || !strings.Contains(stderr, "nothing was written") {
+		t.Errorf("early finish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sheet.png")); err == nil {
+		t.Error("an early finish wrote the sheet")
+	}
+	code, _, stderr = neuralstyle(args(out, "--shard", "1/3")...)
+	if code != exitFailure || !strings.Contains(stderr, "is written by 2 shards") || !strings.Contains(stderr, "give the shard as i/2") {
+		t.Errorf("a task of 3 shards in a folder of 2: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr = neuralstyle(args(out, "--shard", "1/2")...)
 	if code != 0 || !strings.Contains(stdout, "from 2 of 2 points") {
 		t.Fatalf("shard 1/2: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"sheet.png", "sweep.gif", "summary.csv"} {
+		os.Remove(filepath.Join(out, f))
+	}
+	code, stdout, stderr = neuralstyle(finish()...)
+	if code != 0 || !strings.Contains(stdout, "sweep: wrote sheet.png, sweep.gif and summary.csv in "+out+" from 2 of 2 points\n") {
+		t.Fatalf("finish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	whole := filepath.Join(t.TempDir(), "whole")
+	if code, stdout, stderr = neuralstyle(args(whole)...); code != 0 {
+		t.Fatalf("whole run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"sheet.png", "sweep.gif", "summary.csv"} {
+		a, errA := os.ReadFile(filepath.Join(whole, f))
+		b, errB := os.ReadFile(filepath.Join(out, f))
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if f == "summary.csv" {
+			a, b = dropColumn(t, a, "seconds"), dropColumn(t, b, "seconds")
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: the shards' differs from the whole run's:\n%s\n%s", f, a, b)
+		}
+	}
+}
+
+// dropColumn removes a column from CSV data.
+func dropColumn(t *testing.T, data []byte, name string) []byte {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("CSV: %v", err)
+	}
+	col := slices.Index(rows[0], name)
+	if col < 0 {
+		t.Fatalf("CSV has no column %q: %q", name, rows[0])
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	for _, r := range rows {
+		w.Write(slices.Delete(r, col, col+1))
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// TestSweepShardAuto: --shard auto reads a Slurm array task's shard, and
+// outside a scheduler says so. (Serial: it sets the environment.)
+func TestSweepShardAuto(t *testing.T) {
+	for _, k := range []string{"SLURM_JOB_ID", "SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+		"SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_COUNT", "JOB_COMPLETION_INDEX", "NEURALSTYLE_SHARD"} {
+		t.Setenv(k, "")
+	}
+	out := filepath.Join(t.TempDir(), "sweep")
+	code, stdout, stderr := neuralstyle(sweepArgs(t, out, "--shard", "auto")...)
+	if code != exitUsage || !strings.Contains(stderr, "no scheduler's shard in the environment") {
+		t.Errorf("--shard auto outside a scheduler: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused sweep made its output folder")
+	}
+	for k, v := range map[string]string{"SLURM_JOB_ID": "9", "SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "0",
+		"SLURM_ARRAY_TASK_MAX": "2", "SLURM_ARRAY_TASK_COUNT": "3"} {
+		t.Setenv(k, v)
+	}
+	code, stdout, stderr = neuralstyle(sweepArgs(t, out, "--list", "--shard", "auto")...)
+	if code != 0 || strings.Count(stdout, "/3  ") != 4 {
+		t.Errorf("--list --shard auto in task 1 of a Slurm array of 3: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "4")
+	code, _, stderr = neuralstyle(sweepArgs(t, out, "--list", "--shard", "auto")...)
+	if code != exitUsage || !strings.Contains(stderr, "not one range") {
+		t.Errorf("an array of 4 task IDs 0-2: exit %d\n%s", code, stderr)
 	}
 }
 

@@ -31,9 +31,10 @@ const (
 
 func videoCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "video",
-		Usage:     "paint a clip frame by frame in one style, each frame starting from the one before",
-		UsageText: "neuralstyle video --style FILE --out DIR [--mode chained|independent] [options] FOLDER | CLIP",
+		Name:  "video",
+		Usage: "paint a clip frame by frame in one style, each frame starting from the one before",
+		UsageText: "neuralstyle video --style FILE --out DIR [--mode chained|independent] [--shard I/N|auto] [options] FOLDER | CLIP\n" +
+			"neuralstyle video finish --style FILE --out DIR --mode independent [options] FOLDER",
 		Description: "video styles the frames of a FOLDER (its image files in natural order: frame2 before\n" +
 			"frame10; a gap in their numbers is an error unless --allow-gaps) or of a CLIP, which ffmpeg\n" +
 			"reads (Debian's ffmpeg package). The first frame starts as --init says; in chained mode\n" +
@@ -42,17 +43,46 @@ func videoCommand() *cli.Command {
 			"also holds each frame's result to the previous one where the input did not change. Frames go to\n" +
 			"DIR/frames/frame_000001.png ... as they finish, so a rerun resumes at the first frame\n" +
 			"missing; DIR/video.json records the inputs and settings, and a rerun with others refuses\n" +
-			"the folder. At the end: DIR/video.gif, and DIR/video.mp4 when ffmpeg is installed.",
-		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
-			&cli.StringFlag{Name: "out", Usage: "output `DIR`", EnvVars: []string{"NEURALSTYLE_VIDEO_OUT"}},
-			&cli.StringFlag{Name: "mode", Usage: "chained (each frame starts from the previous result) or independent (each from --init)", Value: string(video.Chained)},
-			&cli.IntFlag{Name: "next-iterations", Usage: "outer iterations of each frame after the first in chained mode (0: --iterations)"},
-			&cli.Float64Flag{Name: "fps", Usage: "frames per second of the MP4 and GIF (0: the clip's own, or 24 for a folder)"},
-			&cli.BoolFlag{Name: "allow-gaps", Usage: "style a folder whose frame numbers have gaps as it is"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-		), sessionFlags()...),
-		Action: runVideo,
+			"the folder. At the end: DIR/video.gif, and DIR/video.mp4 when ffmpeg is installed.\n" +
+			"In independent mode without the temporal term, --shard I/N styles one of N parts of a\n" +
+			"FOLDER's frames (a job array's task; --shard auto asks Slurm or Kubernetes: docs/cluster.md),\n" +
+			"all writing to one DIR; the run that finishes the last frame writes the clip, and so does\n" +
+			"'video finish' once every shard is done.",
+		Flags:           videoFlags(true),
+		Action:          runVideo,
+		HideHelpCommand: true,
+		Subcommands: []*cli.Command{{
+			Name:      "finish",
+			Usage:     "write the GIF and MP4 once every shard has styled its frames",
+			UsageText: "neuralstyle video finish --style FILE --out DIR --mode independent [options] FOLDER",
+			Description: "finish is the last step of a clip cut into shards (--shard, a job array): given the\n" +
+				"FOLDER, style and flags as its shards had them, it writes DIR/video.gif, and DIR/video.mp4\n" +
+				"when ffmpeg is installed, from the frames in DIR/frames: the files one machine writes.\n" +
+				"While frames are missing it writes nothing and names them and their shards (exit code\n" +
+				"1). One finish runs at a time in a folder. It loads no model (the session flags are\n" +
+				"taken, and ignored, so that the shards' command line serves).",
+			Flags:        videoFlags(false),
+			Action:       runVideoFinish,
+			OnUsageError: onUsageError,
+		}},
 	}
+}
+
+// videoFlags are video's flags, and with run --shard; video finish takes the
+// session flags, with no effect, so that the shards' command line serves.
+func videoFlags(run bool) []cli.Flag {
+	flags := append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+		&cli.StringFlag{Name: "out", Usage: "output `DIR`", EnvVars: []string{"NEURALSTYLE_VIDEO_OUT"}},
+		&cli.StringFlag{Name: "mode", Usage: "chained (each frame starts from the previous result) or independent (each from --init)", Value: string(video.Chained)},
+		&cli.IntFlag{Name: "next-iterations", Usage: "outer iterations of each frame after the first in chained mode (0: --iterations)"},
+		&cli.Float64Flag{Name: "fps", Usage: "frames per second of the MP4 and GIF (0: the clip's own, or 24 for a folder)"},
+		&cli.BoolFlag{Name: "allow-gaps", Usage: "style a folder whose frame numbers have gaps as it is"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+	)
+	if run {
+		flags = append(flags, shardFlag("frames (independent mode, a folder)"))
+	}
+	return append(flags, sessionFlags()...)
 }
 
 // videoJob is a validated video command line.
@@ -63,6 +93,7 @@ type videoJob struct {
 	out, model string
 	fps        float64
 	styles     transfer.Inputs // the style images, decoded before the model loads
+	source     string          // the scheduler's variables --shard auto read
 }
 
 func parseVideo(c *cli.Context) (*videoJob, error) {
@@ -79,6 +110,17 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 		return nil, usagef("--%v", err)
 	}
 	j.job.NextIterations = c.Int("next-iterations")
+	if j.job.Shard, j.source, err = parseShardFlag(c); err != nil {
+		return nil, err
+	}
+	if why := j.job.Shardable(); why != "" && (j.job.Shard.Count > 1 || finishing(c)) {
+		what := "--shard " + j.job.Shard.String()
+		if finishing(c) {
+			what = "video finish"
+		}
+		return nil, usagef("%s: %s, so a clip in that mode runs on one machine (which writes the clip itself); "+
+			"--mode independent without --temporal-weight can be cut into shards", what, why)
+	}
 	switch {
 	case j.out == "":
 		return nil, usagef("--out: give the output folder")
@@ -94,6 +136,10 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 		return nil, fmt.Errorf("input %s: %v", j.input, pathless(err))
 	}
 	if !st.IsDir() {
+		if j.job.Shard.Count > 1 || finishing(c) {
+			return nil, usagef("input %s is a file: shards style a folder of frames, so that no two extract the clip at once; "+
+				"extract it once (ffmpeg -i %s DIR/frame%%06d.png) and give DIR", j.input, j.input)
+		}
 		j.clip = true
 		if _, _, err := video.FFmpeg(); err != nil {
 			return nil, fmt.Errorf("input %s is a file: %w", j.input, err)
@@ -188,18 +234,81 @@ func runVideo(c *cli.Context) error {
 	if err := video.Claim(j.out, rec); err != nil {
 		return err
 	}
-	n := len(j.job.Frames)
-	done := 0
-	for i := range n {
-		if _, err := os.Stat(video.FramePath(j.out, i+1)); err == nil {
-			done++
-		}
+	if err := sweep.ClaimShards(j.out, j.job.Shard); err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "video: %d frames (%s); %d finished before, %d to run\n", n, j.job.Mode, done, n-done)
-	if done < n {
+	n := len(j.job.Frames)
+	todo, err := j.job.Missing(j.out, j.job.Shard)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("%d frames (%s)", n, j.job.Mode)
+	mine := n
+	if s := j.job.Shard; s.Count > 1 {
+		mine = n/s.Count + min(1, max(0, n%s.Count-s.Index+1))
+		what += fmt.Sprintf(", shard %s%s has %d", s, sourceNote(j.source), mine)
+	}
+	fmt.Fprintf(stdout, "video: %s; %d finished before, %d to run\n", what, mine-len(todo), len(todo))
+	if len(todo) > 0 {
 		if err := runFrames(ctx, c, j, stdout); err != nil {
 			return err
 		}
+	}
+	missing, err := j.job.Missing(j.out, video.Shard{})
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "video: %d of %d frames finished; the run that finishes the last one writes the clip (or: video finish once all are)\n", n-len(missing), n)
+		return nil
+	}
+	return finishVideo(c, j, stdout, true)
+}
+
+func runVideoFinish(c *cli.Context) error {
+	j, err := parseVideo(c)
+	if err != nil {
+		return err
+	}
+	return finishVideo(c, j, reportWriter(c), false)
+}
+
+// finishVideo writes the clip once every frame is styled, one process at a
+// time per folder. After a run (last), another process finishing the folder
+// at the same time writes the same files, so that is no error.
+func finishVideo(c *cli.Context, j *videoJob, stdout io.Writer, last bool) error {
+	unlock, err := sweep.LockFinish(j.out)
+	if last && errors.Is(err, sweep.ErrFinishing) {
+		fmt.Fprintf(stdout, "video: every frame is styled; %v\n", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	missing, err := j.job.Missing(j.out, video.Shard{})
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		shards, err := sweep.RecordedShards(j.out)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "video: %d of %d frames in %s are not styled:", len(missing), len(j.job.Frames), j.out)
+		for k, i := range missing {
+			if k == 20 {
+				fmt.Fprintf(&b, "\n  ... and %d more", len(missing)-k)
+				break
+			}
+			fmt.Fprintf(&b, "\n  frame %d (%s)", i, filepath.Base(j.job.Frames[i-1]))
+			if shards > 1 {
+				fmt.Fprintf(&b, ", shard %d/%d", video.ShardOf(i, shards), shards)
+			}
+		}
+		b.WriteString("\nrun (or rerun) their tasks first, then finish again; nothing was written")
+		return errors.New(b.String())
 	}
 	return writeClip(c, j, stdout)
 }

@@ -142,6 +142,47 @@ func TestVideoIndependent(t *testing.T) {
 	}
 }
 
+// TestVideoShards: independent frames cut into two shards into one folder;
+// a finish before the second is refused naming its frames; the second writes
+// the GIF, byte for byte a one-machine run's, and so does finish.
+func TestVideoShards(t *testing.T) {
+	t.Parallel()
+	dir := frameFolder(t, 1, 2, 3)
+	out, whole := filepath.Join(t.TempDir(), "sharded"), filepath.Join(t.TempDir(), "whole")
+	args := func(out string, extra ...string) []string {
+		return videoArgs(t, out, append(append([]string{"--mode", "independent"}, extra...), dir)...)
+	}
+	code, stdout, stderr := neuralstyle(args(out, "--shard", "1/2")...)
+	if code != 0 || !strings.Contains(stdout, "video: 3 frames (independent), shard 1/2 has 2; 0 finished before, 2 to run\n") ||
+		!strings.Contains(stdout, "video: 2 of 3 frames finished;") {
+		t.Fatalf("shard 1/2: exit %d\n%s%s", code, stdout, stderr)
+	}
+	finish := append([]string{"video", "finish"}, args(out)[1:]...)
+	code, stdout, stderr = neuralstyle(finish...)
+	if code != exitFailure || !strings.Contains(stderr, "1 of 3 frames in "+out+" are not styled:\n  frame 2 (frame2.png), shard 2/2\n") {
+		t.Errorf("early finish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "video.gif")); err == nil {
+		t.Error("an early finish wrote the GIF")
+	}
+	code, stdout, stderr = neuralstyle(args(out, "--shard", "2/2")...)
+	if code != 0 || !strings.Contains(stdout, "shard 2/2 has 1; 0 finished before, 1 to run") || !strings.Contains(stdout, "video: wrote ") {
+		t.Fatalf("shard 2/2: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr = neuralstyle(args(whole)...); code != 0 {
+		t.Fatalf("whole: exit %d\n%s%s", code, stdout, stderr)
+	}
+	os.Remove(filepath.Join(out, "video.gif"))
+	if code, stdout, stderr = neuralstyle(finish...); code != 0 || !strings.Contains(stdout, "video: wrote ") {
+		t.Fatalf("finish: exit %d\n%s%s", code, stdout, stderr)
+	}
+	a, errA := os.ReadFile(filepath.Join(whole, "video.gif"))
+	b, errB := os.ReadFile(filepath.Join(out, "video.gif"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("video.gif: the shards' differs from one machine's (%v, %v)", errA, errB)
+	}
+}
+
 func TestVideoErrors(t *testing.T) {
 	gappy := frameFolder(t, 1, 2, 4, 8)
 	empty := t.TempDir()
@@ -162,6 +203,10 @@ func TestVideoErrors(t *testing.T) {
 		{videoArgs(t, out, "--mode", "wobbly", gappy), exitUsage, `--mode "wobbly": want chained or independent`},
 		{videoArgs(t, out, "--mode", "independent", "--next-iterations", "2", gappy), exitUsage, "--next-iterations: only chained mode"},
 		{videoArgs(t, out, filepath.Join(empty, "none")), exitFailure, "input " + filepath.Join(empty, "none") + ": no such file"},
+		{videoArgs(t, out, "--shard", "1/2", gappy), exitUsage, "--shard 1/2: chained mode starts each frame from the previous frame's result"},
+		{videoArgs(t, out, "--mode", "independent", "--temporal-weight", "1", "--shard", "1/2", gappy), exitUsage, "the temporal term"},
+		{videoArgs(t, out, "--mode", "independent", "--shard", "1/2", clip), exitUsage, "shards style a folder of frames"},
+		{append([]string{"video", "finish"}, videoArgs(t, out, gappy)[1:]...), exitUsage, "video finish: chained mode"},
 		{videoArgs(t, out, "--graph", "fast", "--style", twoStyles, "--style-mask", maskPair(t), "--allow-gaps", gappy), exitFailure, "not-an-image.png"},
 	} {
 		code, stdout, stderr := neuralstyle(c.args...)

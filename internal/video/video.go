@@ -68,7 +68,54 @@ type Job struct {
 	// frames after the first in chained mode: they start near their result.
 	NextIterations int
 	ModelID        string
+	// Shard, in independent mode without the temporal term, is the part of
+	// the frames this run styles: frames dealt out in turn, frame 1 to shard 1
+	// (the zero Shard: every frame).
+	Shard sweep.Shard
 }
+
+// Shardable says why the job's frames cannot be cut into shards, or "" when
+// they can: chained frames, and the temporal term, need the frame before.
+func (job *Job) Shardable() string {
+	switch {
+	case job.Mode == Chained:
+		return "chained mode starts each frame from the previous frame's result"
+	case job.Config.TemporalWeight != 0:
+		return "the temporal term holds each frame to the previous frame's result"
+	}
+	return ""
+}
+
+// ShardOf is the shard (from 1) of frame i (from 1) when the frames are cut
+// into n shards.
+func ShardOf(i, n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return (i-1)%n + 1
+}
+
+// Missing lists the frames (from 1) of the job not written in out, among
+// those of shard s (the zero Shard: all).
+func (job *Job) Missing(out string, s Shard) ([]int, error) {
+	var missing []int
+	for i := range job.Frames {
+		if s.Count > 1 && ShardOf(i+1, s.Count) != s.Index {
+			continue
+		}
+		_, err := os.Stat(FramePath(out, i+1))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			missing = append(missing, i+1)
+		case err != nil:
+			return nil, fmt.Errorf("video: %w", err)
+		}
+	}
+	return missing, nil
+}
+
+// Shard is sweep's: one of Count parts, Index from 1.
+type Shard = sweep.Shard
 
 // Record is what video.json holds: everything the frames depend on, so a
 // rerun with other inputs or settings refuses the folder instead of mixing
@@ -231,6 +278,9 @@ type Report struct {
 // cancelled it returns ctx's error after the current evaluation; the frame
 // interrupted is not written, and a later run does it again.
 func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Observer) (*Report, error) {
+	if why := job.Shardable(); job.Shard.Count > 1 && why != "" {
+		return nil, fmt.Errorf("video: shard %s: %s", job.Shard, why)
+	}
 	decode := job.Config.DecodeOptions()
 	// The style images, their masks and a starting image: the same for every frame.
 	base, err := job.Config.ReadStyleInputs()
@@ -247,6 +297,9 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 	var prev, prevContent *preprocess.Image
 	for i, input := range job.Frames {
 		dst := FramePath(out, i+1)
+		if job.Shard.Count > 1 && ShardOf(i+1, job.Shard.Count) != job.Shard.Index {
+			continue // another shard's (independent frames: nothing carries over)
+		}
 		if _, err := os.Stat(dst); err == nil {
 			rep.Skipped++
 			prev, prevContent = nil, nil
