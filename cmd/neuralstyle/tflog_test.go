@@ -85,11 +85,12 @@ func runMain(t *testing.T, env []string, args ...string) (code int, stdout, stde
 
 func TestTensorFlowLogLines(t *testing.T) {
 	inspect := []string{"inspect", "--model", tinyModel, "--device", "cpu"}
-	// A line of TensorFlow's Abseil logging that loading a model prints at the
-	// INFO level (when the session first runs a graph: restoring the variables).
-	// tfgraph reads the SavedModel itself, so TensorFlow's "Reading SavedModel
-	// from" is no longer among them.
-	tfLines := []string{"mlir_graph_optimization_pass"}
+	// An INFO line of each of TensorFlow's two logging systems: its own (tsl),
+	// oneDNN's notice, printed while the library initialises (TF_ENABLE_ONEDNN_OPTS=1
+	// prints it on every CPU), and its Abseil logging's, printed when a session first
+	// runs a graph (restoring the variables). tfgraph reads the SavedModel itself, so
+	// TensorFlow's "Reading SavedModel from" is no longer among them.
+	tfLines := []string{"oneDNN custom operations are on", "mlir_graph_optimization_pass"}
 	quiet := []struct {
 		env  []string
 		args []string
@@ -124,7 +125,7 @@ func TestTensorFlowLogLines(t *testing.T) {
 		t.Errorf("TF_ENABLE_ONEDNN_OPTS=1 neuralstyle --verbose --help: exit %d, stderr lacks oneDNN's notice:\n%s", code, errOut)
 	}
 	for _, tt := range verbose {
-		code, _, errOut := runMain(t, tt.env, tt.args...)
+		code, _, errOut := runMain(t, append([]string{"TF_ENABLE_ONEDNN_OPTS=1"}, tt.env...), tt.args...)
 		for _, want := range tfLines {
 			if code != 0 || !strings.Contains(errOut, want) {
 				t.Errorf("%v neuralstyle %v: exit %d, stderr lacks TensorFlow's %q:\n%s", tt.env, tt.args, code, want, errOut)
