@@ -2,6 +2,7 @@ package stylist
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,7 @@ func formFields(values, errs map[string]string, lim Limits) []field {
 		if s.Kind == transfer.KindFile || s.VideoOnly || s.SeveralStyles {
 			continue
 		}
-		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),
+		f := field{Name: s.Name, Usage: strings.ReplaceAll(cmp.Or(s.FormUsage, s.Usage), "`", ""), Default: s.Default(),
 			Advanced: s.Advanced, Choices: s.Choices, Error: errs[s.Name]}
 		switch s.Name {
 		case "size":
