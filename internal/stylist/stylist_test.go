@@ -1354,8 +1354,8 @@ func TestFullDisk(t *testing.T) {
 	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", first)); code != 200 || !strings.Contains(page, "is full") {
 		t.Errorf("the failed job's page with the disk full: status %d, says full: %v", code, strings.Contains(page, "is full"))
 	}
-	if code, _, _ := get(t, ts, "/"); code != 200 {
-		t.Errorf("the front page with the disk full: status %d", code)
+	if code, page, _ := get(t, ts, "/"); code != 200 || strings.Contains(page, fmt.Sprintf("#%d</a> running", first)) || !strings.Contains(page, fmt.Sprintf(`<a class="card failed" href="/jobs/%d"`, first)) {
+		t.Errorf("the front page with the disk full: status %d; it must show job %d failed in the gallery, as its page does, not running", code, first)
 	}
 	if j, _ := s.store.get(second); j.State != Queued {
 		t.Errorf("the second job is %s while the disk is full, want queued (waiting for room)", j.State)
@@ -1680,5 +1680,45 @@ func TestUploadShrinks(t *testing.T) {
 	stored, err := os.ReadFile(s.uploadPath(fmt.Sprintf("%x", sha256.Sum256(photo.Bytes()))))
 	if err != nil || !bytes.Equal(stored, photo.Bytes()) {
 		t.Errorf("the stored upload is not the file sent (%d bytes, %v)", len(stored), err)
+	}
+}
+
+// TestFrontPageEnding: a job whose ending the database has not recorded yet
+// (the worker keeps it in memory while the disk is full) is shown on the
+// front page as it ended, in the gallery, as its own page shows it; the
+// queue listed it as running before.
+func TestFrontPageEnding(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, tiny("32x32"), images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	running := fmt.Sprintf("#%d</a> running", id)
+	if _, page, _ := get(t, ts, "/"); !strings.Contains(page, running) {
+		t.Fatalf("the front page does not list the running job %d as running", id)
+	}
+	// What the worker does when the database refuses the job's end.
+	const msg = "the data folder is full (no space left on device)"
+	s.mu.Lock()
+	s.endings[id] = ending{Failed, msg, false}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.endings, id)
+		s.mu.Unlock()
+	}()
+	if _, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id)); !strings.Contains(page, msg) {
+		t.Fatalf("the job's page does not show its unrecorded failure")
+	}
+	_, page, _ := get(t, ts, "/")
+	if strings.Contains(page, running) {
+		t.Errorf("the front page lists job %d as running; its page says it failed", id)
+	}
+	if !strings.Contains(page, fmt.Sprintf(`<a class="card failed" href="/jobs/%d"`, id)) {
+		t.Errorf("the front page's gallery does not show job %d as failed", id)
+	}
+	if !strings.Contains(page, "Nothing is running or waiting.") {
+		t.Errorf("the front page's queue is not empty with its only job failed")
 	}
 }
