@@ -31,7 +31,8 @@ type DecodeOptions struct {
 	// its size (libjpeg's DCT scaling), the largest reduction that leaves
 	// both sides at least ShrinkTo, as Pillow's Image.draft("RGB", (ShrinkTo,
 	// ShrinkTo)) does, whose pixels these are. Such a decode never holds the
-	// full-size pixels. Other formats, and JPEGs in a build with the pure-Go
+	// full-size pixels (a progressive JPEG still holds its full-size DCT
+	// coefficients, 2 bytes a sample, as libjpeg must). Other formats, and JPEGs in a build with the pure-Go
 	// fallback (see JPEGDecoder), decode at full size. 0, the default, is
 	// always full size: Pillow's Image.open, whose pixels differ.
 	ShrinkTo int
