@@ -274,6 +274,7 @@ vectors-optimize: venv
 .PHONY: vectors-decode
 vectors-decode: venv
 	$(PY) scripts/decode_vectors.py
+	$(PY) scripts/decode_shrink_vectors.py
 
 # Runs every fuzz target of every package for a count of executions each (CI: make
 # fuzz-short), about 10 s each on a 2-core machine (both run 5,000-8,000 a second

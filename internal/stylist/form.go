@@ -2,6 +2,7 @@ package stylist
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,7 @@ func formFields(values, errs map[string]string, lim Limits) []field {
 		if s.Kind == transfer.KindFile || s.VideoOnly || s.SeveralStyles {
 			continue
 		}
-		f := field{Name: s.Name, Usage: strings.ReplaceAll(s.Usage, "`", ""), Default: s.Default(),
+		f := field{Name: s.Name, Usage: strings.ReplaceAll(cmp.Or(s.FormUsage, s.Usage), "`", ""), Default: s.Default(),
 			Advanced: s.Advanced, Choices: s.Choices, Error: errs[s.Name]}
 		switch s.Name {
 		case "size":
@@ -311,12 +312,18 @@ func (s *Server) readImage(ctx context.Context, form *multipart.Form, role strin
 	}
 	if data != nil {
 		// Decoding takes memory in proportion to the pixels: uploads are
-		// decoded within the server's budget, waiting their turn.
-		cost := decodeCost(data, dec.MaxPixels)
+		// decoded within the server's budget, waiting their turn. This
+		// decode only checks the file (the job decodes the stored file
+		// again, see execute), so a JPEG is shrunk while decoding to the
+		// largest size the server paints: a 7000x7000 photo with
+		// --max-side 512 is decoded at 875x875, never at full size.
+		check := *dec
+		check.ShrinkTo = s.opts.Limits.MaxSide
+		cost := decodeCost(data, &check)
 		if err := s.decodes.acquire(ctx, cost); err != nil {
 			return "", fmt.Errorf("%s image: the request ended while it waited to be decoded", role)
 		}
-		_, err := imagefile.Decode(bytes.NewReader(data), label, dec)
+		_, err := imagefile.Decode(bytes.NewReader(data), label, &check)
 		s.decodes.release(cost)
 		if err != nil {
 			return "", fmt.Errorf("%s image: %s", role, strings.TrimPrefix(err.Error(), "imagefile: "))

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,6 +34,27 @@ func TestFormFields(t *testing.T) {
 		if got[name] {
 			t.Errorf("the form offers %s, which needs files the page does not take", name)
 		}
+	}
+}
+
+// TestFormHelp: the form's help speaks the form's words: no flag syntax
+// (init said "image (--init-image)", long-side "use --size"), no backquotes,
+// and no choice the form does not offer; the command line's help keeps its
+// flags.
+func TestFormHelp(t *testing.T) {
+	for _, f := range formFields(nil, nil, DefaultLimits()) {
+		if strings.Contains(f.Usage, "--") || strings.Contains(f.Usage, "`") {
+			t.Errorf("%s: the form's help speaks flags: %q", f.Name, f.Usage)
+		}
+		s, _ := transfer.Lookup(f.Name)
+		for _, c := range s.Choices {
+			if !slices.Contains(f.Choices, c) && (strings.Contains(f.Usage, ", "+c) || strings.Contains(f.Usage, "or "+c)) {
+				t.Errorf("%s: the form's help names %q, which the form does not offer: %q", f.Name, c, f.Usage)
+			}
+		}
+	}
+	if s, _ := transfer.Lookup("init"); !strings.Contains(s.Usage, "--init-image") {
+		t.Errorf("init's command-line help lost its flag: %q", s.Usage)
 	}
 }
 

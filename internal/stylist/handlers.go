@@ -1,6 +1,7 @@
 package stylist
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
@@ -219,9 +220,19 @@ func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexP
 	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
 		return nil, err
 	}
-	for i, j := range p.Running {
-		p.Running[i] = h.s.overlay(j)
+	// A job whose ending the database could not record yet (a full disk)
+	// is shown as it ended, as its own page shows it: in the gallery, not
+	// as running.
+	running := p.Running[:0]
+	for _, j := range p.Running {
+		if j = h.s.overlay(j); j.State.Finished() {
+			p.Gallery = append(p.Gallery, j)
+		} else {
+			running = append(running, j)
+		}
 	}
+	p.Running = running
+	slices.SortFunc(p.Gallery, func(a, b *Job) int { return cmp.Compare(b.ID, a.ID) })
 	return p, nil
 }
 

@@ -333,6 +333,17 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	if err != nil {
 		return Failed, err.Error(), false
 	}
+	// The job decodes the stored files at full size, unlike the upload's
+	// check (readImage, which shrinks a JPEG to --max-side while decoding):
+	// the painting must be the one `neuralstyle transfer` paints from the
+	// same files, whose resize to the run's size (--resample: nearest by
+	// default, as the notebook's Pillow) starts from Image.open's full-size
+	// pixels. A JPEG shrunk while decoding is another image (libjpeg's scaled
+	// DCT averages each 8x8 block where nearest picks one pixel), and its
+	// sides, rounded up, can move the shapes --long-side derives. The memory
+	// is bounded otherwise: the worker runs one job at a time, on images the
+	// upload checked against --max-pixels. (A sweep's points decode as
+	// `neuralstyle sweep` does, at full size too.)
 	dec := s.decodeOptions(&cfg.Settings)
 	content, err := imagefile.ReadFile(cfg.Content, dec)
 	if err != nil {

@@ -3,6 +3,7 @@ package stylist
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -1353,8 +1354,8 @@ func TestFullDisk(t *testing.T) {
 	if code, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", first)); code != 200 || !strings.Contains(page, "is full") {
 		t.Errorf("the failed job's page with the disk full: status %d, says full: %v", code, strings.Contains(page, "is full"))
 	}
-	if code, _, _ := get(t, ts, "/"); code != 200 {
-		t.Errorf("the front page with the disk full: status %d", code)
+	if code, page, _ := get(t, ts, "/"); code != 200 || strings.Contains(page, fmt.Sprintf("#%d</a> running", first)) || !strings.Contains(page, fmt.Sprintf(`<a class="card failed" href="/jobs/%d"`, first)) {
+		t.Errorf("the front page with the disk full: status %d; it must show job %d failed in the gallery, as its page does, not running", code, first)
 	}
 	if j, _ := s.store.get(second); j.State != Queued {
 		t.Errorf("the second job is %s while the disk is full, want queued (waiting for room)", j.State)
@@ -1622,5 +1623,102 @@ func TestResumeButton(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "only a cancelled or interrupted job goes on") {
 		t.Errorf("resuming a finished job: status %d, %q; want 409", resp.StatusCode, body)
+	}
+}
+
+// TestUploadShrinks: a 7000x7000 JPEG uploaded to a server that paints at
+// most 512 pixels a side is checked by a decode at 875x875 (1/8, libjpeg's
+// DCT scaling), never at full size, and stored as it came. The server's peak
+// memory over idle (VmHWM, reset first) tells the two apart: the full-size
+// pixels alone are 147 MB.
+func TestUploadShrinks(t *testing.T) {
+	if !strings.HasPrefix(imagefile.JPEGDecoder(), "libjpeg-turbo") {
+		t.Skip("the pure-Go JPEG fallback cannot shrink while decoding")
+	}
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		t.Skipf("this test resets the peak resident size through /proc/self/clear_refs, which is not writable here: %v", err)
+	}
+	const side = 7000
+	big := preprocess.NewImage(side, side)
+	for y := range side {
+		for x := range side {
+			p := big.Pix[3*(y*side+x):]
+			p[0], p[1], p[2] = byte(x/32), byte(y/32), byte((x+y)/64)
+		}
+	}
+	var photo bytes.Buffer
+	if err := imagefile.EncodeJPEG(&photo, big, 75); err != nil {
+		t.Fatal(err)
+	}
+	big = nil
+	lim := Limits{UploadBytes: 32 << 20, MaxPixels: 50_000_000, MaxSide: 512, Iterations: 10, MaxFun: 20, Queued: 100}
+	s, err := New(Options{Data: t.TempDir(), Runner: newGate().run, Logf: t.Logf, Limits: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer func() { ts.Close(); s.Close() }()
+	ctype, body := form(t, tiny("32x32"), upload{"content", "big.jpg", photo.Bytes()}, upload{"style", "s.png", pngOf(t, 16, 16, 2)})
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	base := rssKiB(t, "VmRSS")
+	resp, err := noRedirect.Post(ts.URL+"/jobs", ctype, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	peak := float64(rssKiB(t, "VmHWM")-base) / 1024
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: status %d, want 303", resp.StatusCode)
+	}
+	t.Logf("a %dx%d JPEG of %d bytes: peak %.0f MiB over the idle server", side, side, photo.Len(), peak)
+	// Measured on a 2-core Xeon, three runs each: 9 MiB; 147 MiB when the
+	// check decoded at full size. 60 MiB lies well between the two.
+	if peak > 60 {
+		t.Errorf("the upload took %.0f MiB over the idle server, want at most 60: was it decoded at full size (147 MB of pixels)?", peak)
+	}
+	stored, err := os.ReadFile(s.uploadPath(fmt.Sprintf("%x", sha256.Sum256(photo.Bytes()))))
+	if err != nil || !bytes.Equal(stored, photo.Bytes()) {
+		t.Errorf("the stored upload is not the file sent (%d bytes, %v)", len(stored), err)
+	}
+}
+
+// TestFrontPageEnding: a job whose ending the database has not recorded yet
+// (the worker keeps it in memory while the disk is full) is shown on the
+// front page as it ended, in the gallery, as its own page shows it; the
+// queue listed it as running before.
+func TestFrontPageEnding(t *testing.T) {
+	t.Parallel()
+	g := newGate()
+	s, ts := newServer(t, t.TempDir(), g.run)
+	id := submitOK(t, ts, tiny("32x32"), images(t)...)
+	<-g.started
+	waitState(t, s, id, Running)
+	running := fmt.Sprintf("#%d</a> running", id)
+	if _, page, _ := get(t, ts, "/"); !strings.Contains(page, running) {
+		t.Fatalf("the front page does not list the running job %d as running", id)
+	}
+	// What the worker does when the database refuses the job's end.
+	const msg = "the data folder is full (no space left on device)"
+	s.mu.Lock()
+	s.endings[id] = ending{Failed, msg, false}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.endings, id)
+		s.mu.Unlock()
+	}()
+	if _, page, _ := get(t, ts, fmt.Sprintf("/jobs/%d", id)); !strings.Contains(page, msg) {
+		t.Fatalf("the job's page does not show its unrecorded failure")
+	}
+	_, page, _ := get(t, ts, "/")
+	if strings.Contains(page, running) {
+		t.Errorf("the front page lists job %d as running; its page says it failed", id)
+	}
+	if !strings.Contains(page, fmt.Sprintf(`<a class="card failed" href="/jobs/%d"`, id)) {
+		t.Errorf("the front page's gallery does not show job %d as failed", id)
+	}
+	if !strings.Contains(page, "Nothing is running or waiting.") {
+		t.Errorf("the front page's queue is not empty with its only job failed")
 	}
 }

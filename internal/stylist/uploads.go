@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
@@ -26,8 +27,17 @@ import (
 const decodeBytesPerPixel = 12
 
 // decodeCost estimates the memory of decoding data, from its header; an
-// image whose header cannot be read costs the most an allowed one may.
-func decodeCost(data []byte, maxPixels int64) int64 {
+// image whose header cannot be read costs the most an allowed one may. A JPEG
+// shrunk while decoding (opt.ShrinkTo) is still counted at full size: a
+// progressive one keeps all its DCT coefficients in libjpeg's memory, 2 bytes
+// a sample, whatever the scale, and the header DecodeConfig reads does not
+// say which kind a file is. Measured on 7000x7000 uploads shrunk for 512 a
+// side (TestUploadShrinks' peak): baseline 9 MiB, progressive 4:2:0 146 MiB
+// and 4:4:4 288 MiB (283 and 426 MiB at full size), all within the full
+// size's 12 bytes a pixel (561 MiB): a baseline JPEG is over-counted, so it
+// may wait when it need not, never the other way round.
+func decodeCost(data []byte, opt *imagefile.DecodeOptions) int64 {
+	maxPixels := opt.MaxPixels
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
 		return maxPixels * decodeBytesPerPixel

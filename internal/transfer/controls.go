@@ -93,7 +93,8 @@ var controlSchema = []Setting{
 		},
 		Check: checkBlend},
 	{Name: "style-scale", Kind: KindNumber, Sweep: true, Advanced: true, Placeholder: "S", Env: envName("style-scale"),
-		Usage: "resize the style images to S times --size (their Gram targets scaled to the content's size)",
+		Usage:     "resize the style images to S times --size (their Gram targets scaled to the content's size)",
+		FormUsage: "resize the style image to S times the size (its Gram targets scaled to the content's size)",
 		Parse: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
@@ -138,8 +139,9 @@ var controlSchema = []Setting{
 		Format: func(c *Config) string { return strconv.FormatBool(c.OriginalColors) }},
 	choiceSetting("color-transfer", "none, luminance (transfer on luminance only, the style's matched to the content's, then the content's chroma) or histogram (the style's colours matched to the content's first)",
 		[]string{string(ColorNone), string(ColorLuminance), string(ColorHistogram)}, func(s *Settings) *ColorTransfer { return &s.ColorTransfer }),
-	choiceSetting("optimizer", "lbfgs (the notebook's L-BFGS-B) or adam (--iterations x --maxfun steps of one evaluation, rate --learning-rate)",
+	withFormUsage(choiceSetting("optimizer", "lbfgs (the notebook's L-BFGS-B) or adam (--iterations x --maxfun steps of one evaluation, rate --learning-rate)",
 		[]string{string(OptimizerLBFGS), string(OptimizerAdam)}, func(s *Settings) *Optimizer { return &s.Optimizer }),
+		"lbfgs (the notebook's L-BFGS-B) or adam (iterations x maxfun steps of one evaluation, at the learning rate)"),
 	{Name: "learning-rate", Kind: KindNumber, Sweep: true, Advanced: true, Env: envName("learning-rate"),
 		Usage: "Adam's step size in pixel units (jcjohnson/neural-style's 10)",
 		Parse: func(c *Config, v string) error {

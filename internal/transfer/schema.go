@@ -44,9 +44,14 @@ const (
 // its Name, the sweep key of the same name, the web form's field, and its entry
 // in logs, point records and summaries.
 type Setting struct {
-	Name        string // flag name and sweep key, e.g. "style-weight"
-	Kind        Kind
-	Usage       string
+	Name  string // flag name and sweep key, e.g. "style-weight"
+	Kind  Kind
+	Usage string
+	// FormUsage is the help a web form shows where Usage speaks the command
+	// line's syntax (--init-image, --size): the same help in the form's words,
+	// naming its fields without dashes and leaving out what a form of one
+	// content and one style image cannot take. "": Usage is already fit.
+	FormUsage   string
 	Placeholder string   // the value's name in help, e.g. FILE or WxH
 	Env         string   // environment variable read when the flag is not given
 	Choices     []string // for KindChoice, in the order help lists them
@@ -116,7 +121,8 @@ var Schema = []Setting{
 			return err
 		}},
 	{Name: "style-layers", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "LAYERS", Env: "NEURALSTYLE_STYLE_LAYERS",
-		Usage: "comma-separated VGG16 conv layers of the style loss; LAYER:WEIGHT gives a layer its own weight instead of a share of --style-weight",
+		Usage:     "comma-separated VGG16 conv layers of the style loss; LAYER:WEIGHT gives a layer its own weight instead of a share of --style-weight",
+		FormUsage: "comma-separated VGG16 conv layers of the style loss; LAYER:WEIGHT gives a layer its own weight instead of a share of the style weight",
 		Parse: func(c *Config, v string) (err error) {
 			c.StyleLayers, c.StyleLayerWeights, err = ParseStyleLayers(v)
 			if err == nil {
@@ -139,8 +145,8 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(c *Config) string { return strconv.FormatUint(uint64(c.Seed), 10) }},
-	choiceSetting("init", "starting image: noise, content, style or image (--init-image)", []string{string(InitNoise), string(InitContent), string(InitStyle), string(InitImage)},
-		func(s *Settings) *Init { return &s.Init }),
+	withFormUsage(choiceSetting("init", "starting image: noise, content, style or image (--init-image)", []string{string(InitNoise), string(InitContent), string(InitStyle), string(InitImage)},
+		func(s *Settings) *Init { return &s.Init }), "starting image: noise, content or style"),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),
 	sizeSettings[1], sizeSettings[2], sizeSettings[3], // scales, scale-iterations, tile (sizes.go)
@@ -404,6 +410,12 @@ func choiceSetting[T ~string](name, usage string, choices []string, field func(*
 		},
 		Format: func(c *Config) string { return string(*field(&c.Settings)) },
 		Check:  func(c *Config) error { return check(*field(&c.Settings)) }}
+}
+
+// withFormUsage is s with its help for forms (Setting.FormUsage).
+func withFormUsage(s Setting, formUsage string) Setting {
+	s.FormUsage = formUsage
+	return s
 }
 
 // precisionSetting is --precision: fp32, or bf16 convolutions on the fast graph.

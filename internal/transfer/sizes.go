@@ -223,7 +223,8 @@ func upsample(img *preprocess.Image, w, h int, m vggtensor.Mode) ([]float64, err
 // The settings of sizes.go, in Schema.
 var sizeSettings = []Setting{
 	{Name: "long-side", Kind: KindInteger, Sweep: true, Placeholder: "N", Env: "NEURALSTYLE_LONG_SIDE",
-		Usage: "resize the content image to long side `N` keeping its aspect ratio, and the style image to long side N keeping its own (0: use --size); needs --graph fast",
+		Usage:     "resize the content image to long side `N` keeping its aspect ratio, and the style image to long side N keeping its own (0: use --size); needs --graph fast",
+		FormUsage: "resize the content image to long side N keeping its aspect ratio, and the style image to long side N keeping its own (0: use the size); needs the fast graph",
 		Parse: func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
@@ -235,7 +236,8 @@ var sizeSettings = []Setting{
 		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
 		Check:  func(c *Config) error { return checkLongSide(c) }},
 	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
-		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
+		Usage:     "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
+		FormUsage: "coarse to fine: N,N,... are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs the iterations (or its scale iterations) and starts the next, upsampled",
 		Parse: func(c *Config, v string) error {
 			var ok bool
 			if c.Scales, ok = parseInts(v); !ok {
@@ -246,7 +248,8 @@ var sizeSettings = []Setting{
 		Format: func(c *Config) string { return formatInts(c.Scales) },
 		Check:  func(c *Config) error { return checkScales(&c.Settings) }},
 	{Name: "scale-iterations", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALE_ITERATIONS",
-		Usage: "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
+		Usage:     "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
+		FormUsage: "coarse to fine: N,N,... outer iterations at each of the scales below the final size, one count each (the final size runs the iterations; empty: the iterations at every scale)",
 		Parse: func(c *Config, v string) error {
 			var ok bool
 			if c.ScaleIterations, ok = parseInts(v); !ok || slices.ContainsFunc(c.ScaleIterations, func(n int) bool { return n < 1 || n > math.MaxInt32 }) {

@@ -25,6 +25,17 @@ type DecodeOptions struct {
 	// IgnoreOrientation keeps the stored pixel layout even when the file's EXIF
 	// orientation says it is to be shown rotated or mirrored.
 	IgnoreOrientation bool
+	// ShrinkTo, when positive, lets the decoder return a smaller image where
+	// the format can shrink while decoding, for a caller that needs no more
+	// than ShrinkTo pixels a side: a JPEG is decoded at 1/2, 1/4 or 1/8 of
+	// its size (libjpeg's DCT scaling), the largest reduction that leaves
+	// both sides at least ShrinkTo, as Pillow's Image.draft("RGB", (ShrinkTo,
+	// ShrinkTo)) does, whose pixels these are. Such a decode never holds the
+	// full-size pixels (a progressive JPEG still holds its full-size DCT
+	// coefficients, 2 bytes a sample, as libjpeg must). Other formats, and JPEGs in a build with the pure-Go
+	// fallback (see JPEGDecoder), decode at full size. 0, the default, is
+	// always full size: Pillow's Image.open, whose pixels differ.
+	ShrinkTo int
 }
 
 // ReadFile reads and decodes the image file at path; see Decode.
@@ -157,7 +168,7 @@ func decodeBytes(data []byte, opt *DecodeOptions) (*preprocess.Image, error) {
 	)
 	switch f {
 	case formatJPEG:
-		img, err = decodeJPEG(data, limit)
+		img, err = decodeJPEG(data, limit, opt.shrinkTo())
 		ori = orientation(jpegExif(data), "")
 	case formatPNG:
 		img, err = decodePNG(data, limit)
@@ -189,6 +200,13 @@ func decodeBytes(data []byte, opt *DecodeOptions) (*preprocess.Image, error) {
 }
 
 func (o *DecodeOptions) ignoreOrientation() bool { return o != nil && o.IgnoreOrientation }
+
+func (o *DecodeOptions) shrinkTo() int {
+	if o == nil {
+		return 0
+	}
+	return o.ShrinkTo
+}
 
 // decodeStd decodes with a standard-library-style decoder after checking the
 // header's dimensions against the limit.

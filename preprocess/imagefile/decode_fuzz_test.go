@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,10 @@ import (
 // FuzzDecode feeds arbitrary bytes to Decode, seeded with every decode vector
 // (all six formats). Decode must not panic, must return an error that names
 // the file and wraps one of the documented sentinels, or a consistent image
-// within the pixel limit. Run briefly in CI: make fuzz-short.
+// within the pixel limit; decoded again shrinking (ShrinkTo, as uploads are
+// checked), the same, and when both give an image the shrunk one is no
+// larger, and no side below ShrinkTo unless the full one's was. Run briefly
+// in CI: make fuzz-short.
 func FuzzDecode(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(decodeDir, "*.*"))
 	if err != nil {
@@ -33,21 +37,30 @@ func FuzzDecode(f *testing.F) {
 	}
 	const limit = 1 << 20 // keeps each run fast; decoding cost scales with it
 	sentinels := []error{ErrFormat, ErrUnsupported, preprocess.ErrTooLarge, preprocess.ErrDimensions, ErrCorrupt, io.ErrUnexpectedEOF}
+	const shrinkTo = 4 // shrinks the seeds' JPEGs (up to 65x49) by 1/2 to 1/8
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := Decode(bytes.NewReader(data), "fuzz.bin", &DecodeOptions{MaxPixels: limit})
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "imagefile: decode fuzz.bin: ") {
-				t.Fatalf("error without the file name: %v", err)
-			}
-			for _, s := range sentinels {
-				if errors.Is(err, s) {
-					return
+		var imgs [2]*preprocess.Image
+		for i, opt := range []*DecodeOptions{{MaxPixels: limit}, {MaxPixels: limit, ShrinkTo: shrinkTo}} {
+			img, err := Decode(bytes.NewReader(data), "fuzz.bin", opt)
+			if err != nil {
+				if !strings.HasPrefix(err.Error(), "imagefile: decode fuzz.bin: ") {
+					t.Fatalf("ShrinkTo %d: error without the file name: %v", opt.ShrinkTo, err)
 				}
+				if !slices.ContainsFunc(sentinels, func(s error) bool { return errors.Is(err, s) }) {
+					t.Fatalf("ShrinkTo %d: error wraps none of the documented sentinels: %v", opt.ShrinkTo, err)
+				}
+				continue
 			}
-			t.Fatalf("error wraps none of the documented sentinels: %v", err)
+			if img.Width <= 0 || img.Height <= 0 || img.Width*img.Height > limit || len(img.Pix) != 3*img.Width*img.Height {
+				t.Fatalf("ShrinkTo %d: inconsistent image %dx%d with %d bytes", opt.ShrinkTo, img.Width, img.Height, len(img.Pix))
+			}
+			imgs[i] = img
 		}
-		if img.Width <= 0 || img.Height <= 0 || img.Width*img.Height > limit || len(img.Pix) != 3*img.Width*img.Height {
-			t.Fatalf("inconsistent image %dx%d with %d bytes", img.Width, img.Height, len(img.Pix))
+		if full, small := imgs[0], imgs[1]; full != nil && small != nil {
+			if small.Width > full.Width || small.Height > full.Height ||
+				small.Width < min(shrinkTo, full.Width) || small.Height < min(shrinkTo, full.Height) {
+				t.Fatalf("shrunk for %d to %dx%d from %dx%d", shrinkTo, small.Width, small.Height, full.Width, full.Height)
+			}
 		}
 	})
 }

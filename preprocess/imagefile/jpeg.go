@@ -5,8 +5,9 @@ import "github.com/neuralstyle/neuralstyle/preprocess"
 // decodeJPEG decodes a JPEG with the build's decoder (see JPEGDecoder) and
 // converts it as Pillow does: grey (L) is replicated, RGB kept, and 4-component
 // files are read as Adobe-inverted CMYK (Pillow's CMYK;I, whatever the markers
-// say) and then converted with Pillow's CMYK -> RGB formula.
-func decodeJPEG(data []byte, limit int64) (*preprocess.Image, error) {
+// say) and then converted with Pillow's CMYK -> RGB formula. shrinkTo is
+// DecodeOptions.ShrinkTo.
+func decodeJPEG(data []byte, limit int64, shrinkTo int) (*preprocess.Image, error) {
 	// The frame header's size is checked here too, so that both decoders give
 	// the same errors for zero and oversized dimensions.
 	if _, w, h, ok := jpegMarkers(data); ok {
@@ -14,7 +15,7 @@ func decodeJPEG(data []byte, limit int64) (*preprocess.Image, error) {
 			return nil, err
 		}
 	}
-	raw, w, h, comps, err := decodeJPEGRaw(data, limit)
+	raw, w, h, comps, err := decodeJPEGRaw(data, limit, shrinkTo)
 	if err != nil {
 		return nil, err
 	}
@@ -35,6 +36,24 @@ func decodeJPEG(data []byte, limit int64) (*preprocess.Image, error) {
 		}
 	}
 	return img, nil
+}
+
+// jpegScale is the denominator of the DCT scaling (1/1, 1/2, 1/4 or 1/8) of a
+// w x h JPEG decoded for shrinkTo: the largest that leaves both sides at
+// least shrinkTo, by Pillow's rule in JpegImageFile.draft (scale s where s *
+// shrinkTo <= w and h), so that a shrunken decode is Pillow's Image.draft("RGB",
+// (shrinkTo, shrinkTo)). libjpeg's output sides are then ceil(w/s) and ceil(h/s).
+func jpegScale(w, h, shrinkTo int) int {
+	if shrinkTo <= 0 {
+		return 1
+	}
+	most := min(w/shrinkTo, h/shrinkTo)
+	for _, s := range []int{8, 4, 2} {
+		if most >= s {
+			return s
+		}
+	}
+	return 1
 }
 
 // jpegExif returns the EXIF payload of a JPEG's APP1 segments as Pillow's

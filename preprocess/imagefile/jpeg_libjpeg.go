@@ -140,10 +140,12 @@ static int ns_height(ns_jpeg *j) { return (int)j->d.image_height; }
 static int ns_components(ns_jpeg *j) { return j->d.num_components; }
 static int ns_precision(ns_jpeg *j) { return j->d.data_precision; }
 
-// ns_decode decompresses into out (width*height*components bytes) with
-// libjpeg's defaults, which are Pillow's: islow DCT, fancy upsampling. The output
-// colour space is what Pillow asks for: grey, RGB or (raw, inverted) CMYK.
-static int ns_decode(ns_jpeg *j, unsigned char *out) {
+// ns_prepare sets the output that Pillow asks for, grey, RGB or (raw,
+// inverted) CMYK, with libjpeg's defaults, which are Pillow's: islow DCT,
+// fancy upsampling; and a DCT scaling of 1/denom (1, 2, 4 or 8, as Pillow's
+// Image.draft asks for). It works out the output size (ns_out_width,
+// ns_out_height) before any pixel memory is allocated.
+static int ns_prepare(ns_jpeg *j, int denom) {
 	if (setjmp(j->jb)) {
 		return j->status;
 	}
@@ -156,8 +158,24 @@ static int ns_decode(ns_jpeg *j, unsigned char *out) {
 		snprintf(j->msg, sizeof j->msg, "cannot handle %d-component images", j->d.num_components);
 		return NS_ERR;
 	}
+	j->d.scale_num = 1;
+	j->d.scale_denom = (unsigned int)denom;
+	jpeg_calc_output_dimensions(&j->d);
+	return NS_OK;
+}
+
+static int ns_out_width(ns_jpeg *j) { return (int)j->d.output_width; }
+static int ns_out_height(ns_jpeg *j) { return (int)j->d.output_height; }
+
+// ns_decode decompresses, as ns_prepare set it up, into out
+// (out_width*out_height*components bytes).
+static int ns_decode(ns_jpeg *j, unsigned char *out) {
+	if (setjmp(j->jb)) {
+		return j->status;
+	}
+	JDIMENSION w = j->d.output_width, h = j->d.output_height;
 	jpeg_start_decompress(&j->d);
-	if (j->d.output_width != j->d.image_width || j->d.output_height != j->d.image_height ||
+	if (j->d.output_width != w || j->d.output_height != h ||
 	    j->d.output_components != j->d.num_components) {
 		j->status = NS_ERR;
 		snprintf(j->msg, sizeof j->msg, "unexpected output layout");
@@ -196,8 +214,9 @@ func JPEGDecoder() string {
 }
 
 // decodeJPEGRaw returns the decoded samples (1, 3 or 4 per pixel: grey, RGB, or
-// CMYK as stored) after checking the header's size against limit.
-func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err error) {
+// CMYK as stored) after checking the header's size against limit, shrunk
+// while decoding for shrinkTo as jpegScale says (0: full size).
+func decodeJPEGRaw(data []byte, limit int64, shrinkTo int) (pix []byte, w, h, comps int, err error) {
 	j := C.ns_new(unsafe.Pointer(unsafe.SliceData(data)), C.size_t(len(data)), maxJPEGScans)
 	if j == nil {
 		return nil, 0, 0, 0, fmt.Errorf("%w: cannot set up libjpeg", ErrCorrupt)
@@ -216,6 +235,10 @@ func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err e
 	if err := preprocess.CheckSize(w, h, limit); err != nil {
 		return nil, 0, 0, 0, err
 	}
+	if st := C.ns_prepare(j, C.int(jpegScale(w, h, shrinkTo))); st != C.NS_OK {
+		return nil, 0, 0, 0, jpegError(j, st)
+	}
+	w, h = int(C.ns_out_width(j)), int(C.ns_out_height(j))
 	pix = make([]byte, w*h*comps)
 	if st := C.ns_decode(j, (*C.uchar)(unsafe.Pointer(unsafe.SliceData(pix)))); st != C.NS_OK {
 		return nil, 0, 0, 0, jpegError(j, st)

@@ -22,8 +22,9 @@ func JPEGDecoder() string {
 }
 
 // decodeJPEGRaw returns samples in the layout of the libjpeg path: 1, 3 or 4
-// per pixel, CMYK as stored in the file (Adobe-inverted).
-func decodeJPEGRaw(data []byte, limit int64) (pix []byte, w, h, comps int, err error) {
+// per pixel, CMYK as stored in the file (Adobe-inverted). image/jpeg cannot
+// shrink while decoding: shrinkTo is ignored and the image is full size.
+func decodeJPEGRaw(data []byte, limit int64, _ int) (pix []byte, w, h, comps int, err error) {
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, 0, 0, 0, wrapDecoderError(formatJPEG, err)
