@@ -198,19 +198,20 @@ DIST_BIN := $(BUILD)/dist/bin/neuralstyle
 dist-bin: deps
 	CGO_LDFLAGS='-L$(TFLIB) -Wl,-rpath,$$ORIGIN/../lib' go build -trimpath -ldflags "$(GO_LDFLAGS)" -o $(DIST_BIN) ./cmd/neuralstyle
 dist: dist-bin $(if $(wildcard $(DIST_MODEL)/saved_model.pb),,model)
-	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(DIST_MODEL) $(BUILD)/fastnets $(CURDIR)/dist
+	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(DIST_MODEL) $(FASTNETS) $(CURDIR)/dist
 
 # The release's cheap check, part of `make test`: a tarball with the test model
 # (build/dist-check), unpacked into a temporary folder: the binary's runpath is
 # $$ORIGIN/../lib, nothing in it or lib/ names the checkout, .venv or Go, ldd finds
-# TensorFlow in lib/, and it runs version, inspect, a 32x32 transfer and serve
+# TensorFlow in lib/, and it runs version, inspect, a 32x32 transfer, stylize
+# (where make fastnets has built the networks: make test does) and serve
 # with a clean environment and (as root) the checkout, .venv and Go hidden under
 # empty mounts (scripts/dist/check.sh). About 2 minutes on 2 cores from a warm
 # Go cache, most of it the -trimpath build and the 680 MB of libraries.
 DIST_CHECK := $(BUILD)/dist-check
 .PHONY: dist-check dist-root-check
 dist-check: dist-bin testmodels
-	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(TESTMODEL_VGG) $(BUILD)/fastnets $(DIST_CHECK)
+	scripts/dist/build.sh $(VERSION) $(DIST_BIN) $(TFLIB) $(TESTMODEL_VGG) $(FASTNETS) $(DIST_CHECK)
 	scripts/dist/check.sh $(DIST_CHECK)/neuralstyle-$(VERSION)-linux-amd64.tar.gz $(CURDIR)
 
 # The release's stand-alone check: `make dist`'s tarball in a minimal Debian root

@@ -14,11 +14,7 @@ import (
 // modelFlag is the SavedModel directory flag shared by the commands that load one.
 func modelFlag(defaultDir string) *cli.StringFlag {
 	if defaultDir == "build/model" {
-		if exe, err := os.Executable(); err == nil {
-			if dir := releaseModel(exe); dir != "" {
-				defaultDir = dir
-			}
-		}
+		defaultDir = releaseOr("model", defaultDir)
 	}
 	return &cli.StringFlag{
 		Name:    "model",
@@ -28,14 +24,26 @@ func modelFlag(defaultDir string) *cli.StringFlag {
 	}
 }
 
-// releaseModel is the style model of a release (make dist): the model folder
-// beside the bin folder of the executable exe (links followed), when it holds a
-// SavedModel; "" otherwise, when the default is the checkout's build/model.
-func releaseModel(exe string) string {
+// releaseOr is a release's folder name beside this executable's bin folder
+// (releaseDir), or checkout, the checkout's folder, where there is none.
+func releaseOr(name, checkout string) string {
+	if exe, err := os.Executable(); err == nil {
+		if dir := releaseDir(exe, name); dir != "" {
+			return dir
+		}
+	}
+	return checkout
+}
+
+// releaseDir is the folder name (model, the style model; fastnets, the
+// feed-forward networks) of a release (make dist) beside the bin folder of the
+// executable exe (links followed), when it holds a SavedModel; "" otherwise,
+// when the default is the checkout's build folder.
+func releaseDir(exe, name string) string {
 	if real, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = real
 	}
-	dir := filepath.Join(filepath.Dir(filepath.Dir(exe)), "model")
+	dir := filepath.Join(filepath.Dir(filepath.Dir(exe)), name)
 	if st, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil || !st.Mode().IsRegular() {
 		return ""
 	}

@@ -173,8 +173,22 @@ func TestReleaseModel(t *testing.T) {
 		{filepath.Join(root, "bin", "neuralstyle"), ""},   // no release at all
 	}
 	for _, tt := range tests {
-		if got := releaseModel(tt.exe); got != tt.want {
-			t.Errorf("releaseModel(%s) = %q, want %q", tt.exe, got, tt.want)
+		if got := releaseDir(tt.exe, "model"); got != tt.want {
+			t.Errorf("releaseDir(%s, model) = %q, want %q", tt.exe, got, tt.want)
 		}
+	}
+	// The feed-forward networks the same way, once the release has them.
+	exe := filepath.Join(release, "bin", "neuralstyle")
+	if got := releaseDir(exe, "fastnets"); got != "" {
+		t.Errorf("releaseDir(%s, fastnets) = %q in a release without them", exe, got)
+	}
+	if err := os.MkdirAll(filepath.Join(release, "fastnets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(release, "fastnets", "saved_model.pb"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := releaseDir(exe, "fastnets"), filepath.Join(release, "fastnets"); got != want {
+		t.Errorf("releaseDir(%s, fastnets) = %q, want %q", exe, got, want)
 	}
 }
