@@ -42,19 +42,37 @@ class Run:
     max_rss_mb: float
 
 
+# Linux carries a process's peak resident memory over fork and exec (the old
+# address space's peak counts at exec), so a child forked from a large process
+# (pytest with TensorFlow loaded: 4 GB) reports that process's peak, not its own.
+# A small launcher forks the command instead and reports its wait4 figures.
+_LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{time.perf_counter() - start} {usage.ru_maxrss}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure(argv: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Runs argv to completion; returns its wall seconds and its peak resident
-    memory in MB (the child's own, from wait4). A failure raises, with its output."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        p = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(p.pid, 0)
-        seconds = time.perf_counter() - start
-        p.returncode = os.waitstatus_to_exitcode(status)
+    memory in MB (the child's own, from wait4 in a small launcher: see _LAUNCHER).
+    A failure raises, with its output."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r", suffix=".measure") as figures:
+        p = subprocess.run([sys.executable, "-c", _LAUNCHER, figures.name, *argv], cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         if p.returncode != 0:
             out.seek(0)
             raise RuntimeError(f"{' '.join(argv)} exited {p.returncode}:\n{out.read().decode(errors='replace')[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+        seconds, max_rss_kib = figures.read().split()
+    return float(seconds), int(max_rss_kib) / 1024  # ru_maxrss is in KiB on Linux
 
 
 def commands(binary: Path, model: str, scratch: Path) -> dict[str, list[str]]:
