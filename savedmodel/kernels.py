@@ -34,6 +34,18 @@ def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> set[str]:
     return set()
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's model name from cpuinfo, or platform's word for it where there is none."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def features(flags: set[str] | None = None) -> list[str]:
     """The kernels' instruction sets this CPU has (FEATURES' names and order)."""
     flags = cpu_flags() if flags is None else flags

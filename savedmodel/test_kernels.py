@@ -40,3 +40,10 @@ def test_record(tmp_path, monkeypatch):
     kernels.record("t2", False, "two graphs")
     kernels.record("t3", None, "no such kernel")
     assert path.read_text() == "t1\texact\tsame kernels\nt2\tbounded\ttwo graphs\nt3\tskipped\tno such kernel\n"
+
+
+def test_cpu_model(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\n")
+    assert kernels.cpu_model(str(info)) == "AMD EPYC 9R14"
+    assert kernels.cpu_model(str(tmp_path / "none"))  # platform's word, or "unknown CPU"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from savedmodel import kernels  # noqa: E402
 SIDES = (256, 512, 1024)
 ARBITRARY_ORT_SIDE = 384
 
@@ -37,16 +38,6 @@ class Measure:
     side: int
     seconds: float
     peak_mib: float
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str, float]:
@@ -155,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         if side == ARBITRARY_ORT_SIDE:
             ort("arbitrary_transform", "arbitrary_transform", side)
         print(f"arbitrary_transform {side}: go {rows[-1 if side != ARBITRARY_ORT_SIDE else -2].seconds:.3f} s", flush=True)
-    text = table(rows, cpu_name(), a.threads)
+    text = table(rows, kernels.cpu_model(), a.threads)
     print(text)
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -18,17 +18,6 @@ MODES = ("exact", "bounded", "skipped")
 HEADINGS = {"exact": "bit for bit", "bounded": "within measured bounds", "skipped": "not compared on this CPU"}
 
 
-def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
-    try:
-        with open(cpuinfo) as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
 def read_report(path: Path) -> dict[str, list[tuple[str, str]]]:
     """The report's tests by mode, each test once (its last line wins), sorted."""
     last: dict[str, tuple[str, str]] = {}
@@ -64,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(e, file=sys.stderr)
         return 1
-    print(report(by_mode, cpu_model(), kernels.family(), kernels.features()))
+    print(report(by_mode, kernels.cpu_model(), kernels.family(), kernels.features()))
     return 0
 
 

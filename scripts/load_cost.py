@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from savedmodel import kernels  # noqa: E402
 CONTENT = ROOT / "scripts" / "examples" / "grace_hopper.jpg"
 STYLE = ROOT / "scripts" / "examples" / "wave.jpg"
 
@@ -120,16 +122,6 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
 def build_binary(tree: Path) -> Path:
     binary = tree / "bin" / "neuralstyle"
     if not binary.exists():
@@ -179,13 +171,13 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"package round {rnd + 1}: {pkg}, {build}: {s:.1f} s", file=sys.stderr)
     load_end = os.getloadavg()
     rows = summarize(runs)
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average (1, 5, 15 min) "
+    print(f"CPU: {kernels.cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) "
           f"at the start {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f}, "
           f"at the end {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f}\n")
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps({
-            "cpu": cpu_name(), "cores": os.cpu_count(), "load_start": load_start, "load_end": load_end,
+            "cpu": kernels.cpu_model(), "cores": os.cpu_count(), "load_start": load_start, "load_end": load_end,
             "runs": [asdict(r) for r in runs], "summary": rows,
         }, indent=2) + "\n")
     return 0

@@ -34,10 +34,3 @@ def test_bad_lines_and_missing_file(tmp_path, capsys):
     assert cr.main([str(f)]) == 1
     assert cr.main([str(tmp_path / "none.tsv")]) == 1
     assert "no report" in capsys.readouterr().err
-
-
-def test_cpu_model(tmp_path):
-    info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\n")
-    assert cr.cpu_model(str(info)) == "AMD EPYC 9R14"
-    assert cr.cpu_model(str(tmp_path / "none")) == "unknown"
