@@ -35,18 +35,18 @@ EXAMPLES = ROOT / "scripts" / "examples"
 TOLERANCE = 0.02
 
 
-def default_pairs() -> list[tuple[Path, Path]]:
+def default_pairs(shared: Path = SHARED) -> list[tuple[Path, Path]]:
     return [
         (EXAMPLES / "grace_hopper.jpg", EXAMPLES / "wave.jpg"),
-        (SHARED / "content" / "chelsea.png", SHARED / "styles" / "starry_night.jpg"),
-        (SHARED / "content" / "astronaut.png", SHARED / "styles" / "scream.jpg"),
+        (shared / "content" / "chelsea.png", shared / "styles" / "starry_night.jpg"),
+        (shared / "content" / "astronaut.png", shared / "styles" / "scream.jpg"),
     ]
 
 
-def parse_pairs(text: str) -> list[tuple[Path, Path]]:
+def parse_pairs(text: str, shared: Path = SHARED) -> list[tuple[Path, Path]]:
     """CONTENT:STYLE,CONTENT:STYLE,... (empty: the three default pairs)."""
     if not text:
-        return default_pairs()
+        return default_pairs(shared)
     pairs = []
     for item in text.split(","):
         content, sep, style = item.partition(":")
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--binary", type=Path, default=BINARY)
     p.add_argument("--device", default="cpu")
     p.add_argument("--pairs", default="", help="CONTENT:STYLE,... (default: three public-domain pairs)")
+    p.add_argument("--shared", type=Path, default=SHARED,
+                   help="the project's shared images (content/, styles/), for the default pairs; ../shared/images beside the checkout by default")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--iterations", type=int, default=5)
     p.add_argument("--maxfun", type=int, default=20)
@@ -151,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if not a.binary.exists():
         raise SystemExit(f"bf16_quality: no {a.binary}: run make build")
-    pairs = parse_pairs(a.pairs)
+    pairs = parse_pairs(a.pairs, a.shared)
+    missing = [str(f) for pair in pairs for f in pair if not f.exists()]
+    if missing:
+        raise SystemExit(f"bf16_quality: missing {', '.join(missing)} (--shared or --pairs)")
     results = []
     with tempfile.TemporaryDirectory() as d:
         for content, style in pairs:

@@ -39,3 +39,8 @@ def test_runs_binary(tmp_path: Path) -> None:
                     "--markdown", str(md)]) == 0
     rows = md.read_text().splitlines()
     assert len(rows) == 3 and rows[2].startswith("| grace_hopper.jpg | wave.jpg |")
+
+
+def test_missing_images_refused_before_running(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="missing .*chelsea.png"):
+        bq.main(["--shared", str(tmp_path), "--binary", "/bin/true"])
