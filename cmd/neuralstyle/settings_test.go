@@ -209,13 +209,14 @@ func TestReleaseModel(t *testing.T) {
 	}
 }
 
-// TestRunsPrecisionAuto: batch and sweep, which run a transfer per photo or
-// point, say what --precision auto chose once, as transfer does.
+// TestRunsPrecisionAuto: batch, sweep and video, which run a transfer per
+// photo, point or frame, say what --precision auto chose once, as transfer does.
 func TestRunsPrecisionAuto(t *testing.T) {
 	t.Parallel()
 	for name, args := range map[string][]string{
 		"batch": batchArgs(t, filepath.Join(t.TempDir(), "out"), "--precision", "auto", photoFolder(t, 2)),
 		"sweep": sweepArgs(t, filepath.Join(t.TempDir(), "sweep"), "--precision", "auto"),
+		"video": videoArgs(t, filepath.Join(t.TempDir(), "styled"), "--precision", "auto", frameFolder(t, 1, 2)),
 	} {
 		code, _, stderr := neuralstyle(args...)
 		if code != 0 {
