@@ -33,7 +33,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
+.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -183,6 +183,17 @@ MAX_MEMORY ?= 11GiB
 bench-sizes: build model-hed
 	$(PY) scripts/bench_sizes.py --model $(BUILD)/model-hed --runs $(SIZES_RUNS) --max-memory $(MAX_MEMORY) --out $(BUILD)/bench-sizes.md
 	$(PY) scripts/print_example.py --model $(BUILD)/model-hed
+
+# Issue 24's bf16 measures with the HED backbone's weights: bench-bf16 is the
+# bare network's bf16-over-fp32 speed-up beside the Go driver's at 512,
+# interleaved in one run (about 5 minutes on two cores; bf16 rows skipped on a CPU
+# without AVX512-BF16 or AMX-BF16); bf16-quality is each of three pairs' final
+# loss, fp32 run against bf16 run, re-evaluated in fp32 (256, 3 x 20
+# evaluations: about 8 minutes).
+bench-bf16: build model-hed
+	$(PY) scripts/bench_bf16.py --model $(BUILD)/model-hed --size 512 --rounds 3
+bf16-quality: build model-hed
+	$(PY) scripts/bf16_quality.py --model $(BUILD)/model-hed --size 256 --iterations 3 --maxfun 20
 
 clean:
 	rm -rf $(BUILD) bin dist

@@ -384,6 +384,13 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 	if err := transfer.CheckModel(model, job.plan.Points[0].Config.Settings.Graph); err != nil {
 		return err
 	}
+	configs := make([]transfer.Config, len(job.plan.Points))
+	for i, p := range job.plan.Points {
+		configs[i] = p.Config
+	}
+	if err := sayPrecision(c, model, configs); err != nil {
+		return err
+	}
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)

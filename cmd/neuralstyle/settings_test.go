@@ -123,7 +123,8 @@ func TestSweepSeparator(t *testing.T) {
 }
 
 // TestTransferPrecisionAuto: --precision auto says which precision it chose
-// and why, once, and --quiet keeps it quiet.
+// and why, once, the --log file's settings record the choice (not "auto"), and
+// --quiet keeps it quiet.
 func TestTransferPrecisionAuto(t *testing.T) {
 	model, err := testmodels.VGG16()
 	if err != nil {
@@ -134,12 +135,27 @@ func TestTransferPrecisionAuto(t *testing.T) {
 	args := []string{"transfer", "--model", model, "--device", "cpu", "--threads", "1", "--precision", "auto",
 		"--content", data + "content.png", "--style", data + "style.png", "--size", "32x16", "--iterations", "1", "--maxfun", "1",
 		"--exif", "ignore", "--out", filepath.Join(dir, "o.png")}
-	code, _, stderr := neuralstyle(args...)
+	log := filepath.Join(dir, "o.jsonl")
+	code, _, stderr := neuralstyle(append(args, "--log", log)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if n := strings.Count(stderr, "precision auto: "); n != 1 || !regexp.MustCompile(`precision auto: (bf16|fp32): `).MatchString(stderr) {
-		t.Errorf("stderr says the choice %d times, want once as \"precision auto: bf16|fp32: why\":\n%s", n, stderr)
+	said := regexp.MustCompile(`precision auto: (bf16|fp32): `).FindStringSubmatch(stderr)
+	if n := strings.Count(stderr, "precision auto: "); n != 1 || said == nil {
+		t.Fatalf("stderr says the choice %d times, want once as \"precision auto: bf16|fp32: why\":\n%s", n, stderr)
+	}
+	logged, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first struct {
+		Settings map[string]string `json:"settings"`
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(string(logged), "\n", 2)[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Settings["precision"]; got != said[1] {
+		t.Errorf("the log records precision %q, want the choice said, %q", got, said[1])
 	}
 	code, _, stderr = neuralstyle(append(args, "--quiet")...)
 	if code != 0 || strings.Contains(stderr, "precision") {
@@ -190,5 +206,24 @@ func TestReleaseModel(t *testing.T) {
 	}
 	if got, want := releaseDir(exe, "fastnets"), filepath.Join(release, "fastnets"); got != want {
 		t.Errorf("releaseDir(%s, fastnets) = %q, want %q", exe, got, want)
+	}
+}
+
+// TestRunsPrecisionAuto: batch, sweep and video, which run a transfer per
+// photo, point or frame, say what --precision auto chose once, as transfer does.
+func TestRunsPrecisionAuto(t *testing.T) {
+	t.Parallel()
+	for name, args := range map[string][]string{
+		"batch": batchArgs(t, filepath.Join(t.TempDir(), "out"), "--precision", "auto", photoFolder(t, 2)),
+		"sweep": sweepArgs(t, filepath.Join(t.TempDir(), "sweep"), "--precision", "auto"),
+		"video": videoArgs(t, filepath.Join(t.TempDir(), "styled"), "--precision", "auto", frameFolder(t, 1, 2)),
+	} {
+		code, _, stderr := neuralstyle(args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", name, code, stderr)
+		}
+		if n := strings.Count(stderr, "precision auto: "); n != 1 {
+			t.Errorf("%s: stderr says the choice %d times, want once:\n%s", name, n, stderr)
+		}
 	}
 }

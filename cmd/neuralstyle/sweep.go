@@ -280,6 +280,13 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 			}
 		}
 	}
+	configs := make([]transfer.Config, len(pending))
+	for i, p := range pending {
+		configs[i] = p.Config
+	}
+	if err := sayPrecision(c, model, configs); err != nil {
+		return err
+	}
 
 	ctx, stop := interruptContext(c, nil)
 	defer stop()

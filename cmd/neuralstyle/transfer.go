@@ -148,17 +148,21 @@ func runTransfer(c *cli.Context) error {
 		fmt.Fprintln(c.App.ErrWriter, notice)
 	}
 
+	// What --precision auto picks, said once here and recorded in the log's
+	// settings line; Run then finds it resolved and says nothing more.
+	if msg, err := transfer.ResolvePrecision(model, &job.settings, inputs.StyleMasks != nil); err != nil {
+		return err
+	} else if msg != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, msg)
+	}
+	job.config.Precision = job.settings.Precision
+
 	ctx, stop := interruptContext(c, outs)
 	defer stop()
 
 	progress := chooseProgress(c.Bool("quiet"), c.App.Writer, c.App.ErrWriter, job.settings)
 	out := newTransferOutputs(job, outs)
 	obs := transfer.Observer{
-		Notice: func(msg string) {
-			if !c.Bool("quiet") {
-				fmt.Fprintln(c.App.ErrWriter, msg)
-			}
-		},
 		Start: func(i int) {
 			out.start(i)
 			progress.start(i)
@@ -194,4 +198,27 @@ func chooseProgress(quiet bool, stdout, stderr io.Writer, s transfer.Settings) t
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// sayPrecision prints, once each, what --precision auto (or bf16 where the
+// hardware lacks it) picks for the runs of configs, unless --quiet: batch,
+// sweep and video call transfer.Run once per photo, point or frame, which
+// resolves the precision again each time and says nothing.
+func sayPrecision(c *cli.Context, model *tfgraph.Model, configs []transfer.Config) error {
+	if c.Bool("quiet") {
+		return nil
+	}
+	said := map[string]bool{}
+	for _, cfg := range configs {
+		s := cfg.Settings
+		msg, err := transfer.ResolvePrecision(model, &s, cfg.StyleMask != "")
+		if err != nil {
+			return err
+		}
+		if msg != "" && !said[msg] {
+			said[msg] = true
+			fmt.Fprintln(c.App.ErrWriter, msg)
+		}
+	}
+	return nil
 }

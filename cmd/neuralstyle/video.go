@@ -327,6 +327,9 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 	if err := transfer.CheckModel(model, j.job.Config.Graph); err != nil {
 		return err
 	}
+	if err := sayPrecision(c, model, []transfer.Config{j.job.Config}); err != nil {
+		return err
+	}
 	var bar *barProgress
 	obs := video.Observer{
 		Frame: func(i, n int, input string) {

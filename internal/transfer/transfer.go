@@ -218,19 +218,31 @@ type Inputs struct {
 // resolvePrecision replaces PrecisionAuto by what ChoosePrecision picks for
 // model's devices and this CPU, and passes its message to obs.Notice.
 func resolvePrecision(model *tfgraph.Model, s *Settings, masked bool, obs Observer) error {
-	if s.Precision != PrecisionAuto && s.Precision != PrecisionBF16 {
-		return nil
-	}
-	devices, err := model.Devices()
+	msg, err := ResolvePrecision(model, s, masked)
 	if err != nil {
 		return err
 	}
-	p, msg := ChoosePrecision(model, s, masked, devices, HostCPU())
-	s.Precision = p
 	if msg != "" && obs.Notice != nil {
 		obs.Notice(msg)
 	}
 	return nil
+}
+
+// ResolvePrecision replaces s.Precision auto by what ChoosePrecision picks for
+// model's devices and this CPU, and returns ChoosePrecision's message (empty
+// for fp32 asked for, and for bf16 where it pays). Run does this itself; a
+// command calls it first to record or say the choice once.
+func ResolvePrecision(model *tfgraph.Model, s *Settings, masked bool) (string, error) {
+	if s.Precision != PrecisionAuto && s.Precision != PrecisionBF16 {
+		return "", nil
+	}
+	devices, err := model.Devices()
+	if err != nil {
+		return "", err
+	}
+	p, msg := ChoosePrecision(model, s, masked, devices, HostCPU())
+	s.Precision = p
+	return msg, nil
 }
 
 // Run performs the transfer. When ctx is cancelled it stops at the end of the
