@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,45 @@ func TestControlErrors(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "nonexistent") {
 			t.Errorf("%v: exit %d, stderr %q; want an error containing %q before the model loads", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestInitStylizedErrors: --init stylized without the feed-forward model, or
+// with several style images, fails naming the fix before any model loads (the
+// style model's folder holds an empty saved_model.pb, which sweep and batch
+// hash but TensorFlow cannot load), for transfer, batch and sweep, and writes
+// no output.
+func TestInitStylizedErrors(t *testing.T) {
+	img := filepath.Join("..", "..", "scripts", "examples", "wave.jpg")
+	dir := t.TempDir()
+	out, absent := filepath.Join(dir, "out.png"), filepath.Join(dir, "no-fastnets")
+	// A folder that passes the check made before loading (fastnet.ReadMeta).
+	looksRight := filepath.Join(dir, "fastnets")
+	os.Mkdir(looksRight, 0o755)
+	os.WriteFile(filepath.Join(looksRight, "neuralstyle.json"), []byte(`{"kind":"fastnets","num_styles":26,"style_vector":100,"style_size":256}`), 0o644)
+	os.WriteFile(filepath.Join(looksRight, "saved_model.pb"), nil, 0o644)
+	notLoadable := filepath.Join(dir, "model")
+	os.Mkdir(notLoadable, 0o755)
+	os.WriteFile(filepath.Join(notLoadable, "saved_model.pb"), nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"transfer", "--content", img, "--style", img, "--out", out, "--init", "stylized", "--fastnets", absent}, "no feed-forward model at " + absent + ": build it with make fastnets"},
+		{[]string{"transfer", "--content", img, "--style", img + "," + img, "--out", out, "--init", "stylized", "--fastnets", looksRight}, "init stylized: the feed-forward network paints in one style, and 2 style images are given"},
+		{[]string{"batch", "--style", img, "--out", filepath.Join(dir, "batch"), "--init", "stylized", "--fastnets", absent, "--model", notLoadable, img}, "no feed-forward model at " + absent + ": build it with make fastnets"},
+		{[]string{"sweep", "--content", img, "--style", img, "--out", filepath.Join(dir, "sweep"), "--init", "stylized", "--fastnets", absent}, "no feed-forward model at " + absent + ": build it with make fastnets"},
+	} {
+		args := tc.args
+		if !slices.Contains(args, "--model") {
+			args = append(slices.Clone(args), "--model", notLoadable)
+		}
+		code, _, errOut := neuralstyle(args...)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error containing %q before the model loads", tc.args, code, errOut, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a refused run wrote its output")
 	}
 }
