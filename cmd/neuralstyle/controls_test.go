@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 )
 
 // TestControlErrors: bad control flags fail with a usage error naming the problem,
@@ -84,5 +87,45 @@ func TestInitStylizedErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a refused run wrote its output")
+	}
+}
+
+// TestTransferInitStylized runs transfer --init stylized with the real
+// feed-forward model and the test VGG16: it runs, and its log gives each
+// evaluation's loss beside its seconds, the iteration's loss among them (the
+// point L-BFGS-B returned was evaluated).
+func TestTransferInitStylized(t *testing.T) {
+	fastnets := fastnetsModel(t)
+	model, err := testmodels.VGG16()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join("..", "..", "scripts", "examples", "wave.jpg")
+	photo := filepath.Join("..", "..", "scripts", "examples", "grace_hopper.jpg")
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log.jsonl")
+	code, _, errOut := neuralstyle("transfer", "--model", model, "--fastnets", fastnets, "--content", photo, "--style", img,
+		"--size", "40x32", "--iterations", "2", "--maxfun", "3", "--init", "stylized", "--threads", "1", "--quiet",
+		"--out", filepath.Join(dir, "o.png"), "--log", log)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"init":"stylized"`) {
+		t.Fatalf("log %q: want the settings with init stylized, then two iterations", data)
+	}
+	for _, l := range lines[1:] {
+		var rec logLine
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.EvalLosses) != rec.Evaluations || len(rec.EvalSeconds) != rec.Evaluations ||
+			!slices.Contains(rec.EvalLosses, float32(rec.Loss)) {
+			t.Errorf("log line %s: want one loss and one time per evaluation, the iteration's loss among them", l)
+		}
 	}
 }
