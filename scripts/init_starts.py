@@ -166,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--maxfun", type=int, default=20)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     p.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the pairs to run")
+    p.add_argument("--skip", type=int, default=0, help="how many of the pairs to skip first")
     p.add_argument("--lock", default="/tmp/neuralstyle-heavy.lock", help="flock this file around each run (\"\": none)")
     p.add_argument("--out", help="also write the table to this file")
     a = p.parse_args(argv)
     rows = []
-    for content, style in PAIRS[: a.pairs]:
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
         pair = f"{Path(content).stem} / {Path(style).stem}"
         with tempfile.TemporaryDirectory() as tmp:
             noise = transfer(a, Path(a.images) / content, Path(a.images) / style, "noise", Path(tmp), None)
