@@ -87,8 +87,9 @@ def read_log(text: str) -> tuple[list[float], list[float], float]:
     final = float("nan")
     for rec in map(json.loads, text.splitlines()):
         if "iteration" in rec:
-            losses.extend(map(float32, rec["evaluation_losses"]))
-            seconds.extend(rec["evaluation_seconds"])
+            # An iteration stopped before its first evaluation logs null.
+            losses.extend(map(float32, rec["evaluation_losses"] or []))
+            seconds.extend(rec["evaluation_seconds"] or [])
             if not rec.get("partial"):
                 final = rec["loss"]
     return losses, seconds, final

@@ -18,6 +18,7 @@ def test_read_log_rounds_to_float32() -> None:
         {"iteration": 0, "loss": 2689232128, "evaluation_losses": [4267403000, 2689232100], "evaluation_seconds": [1.0, 0.5]},
         {"iteration": 1, "loss": 1558768256, "evaluation_losses": [2689232100, 1558768300], "evaluation_seconds": [0.5, 0.5]},
         {"iteration": 2, "loss": 1, "evaluation_losses": [1500000000], "evaluation_seconds": [0.5], "partial": True},
+        {"iteration": 3, "loss": 1, "evaluation_losses": None, "evaluation_seconds": None, "partial": True},
     )
     losses, seconds, final = init_starts.read_log(text)
     assert final == 1558768256  # the last finished iteration's, not the partial one's
