@@ -60,7 +60,7 @@ func batchCommand() *cli.Command {
 // batchFlags are batch's flags, and with run --shard. batch finish takes the
 // session flags, with no effect, so that the shards' command line serves.
 func batchFlags(run bool) []cli.Flag {
-	flags := append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+	flags := append(append([]cli.Flag{modelFlag("build/model"), fastnetsFlag()}, settingFlags("content")...),
 		&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_BATCH_OUT"}},
 		&cli.IntFlag{Name: "thumb", Usage: "longest side of an image on the contact sheet (never enlarged)", Value: 256},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
@@ -376,6 +376,10 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stylized := stylizedPoints(job.plan.Points)
+	if err := checkStylizedStart(c, stylized); err != nil {
+		return err
+	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
 		return err
@@ -391,6 +395,11 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 	if err := sayPrecision(c, model, configs); err != nil {
 		return err
 	}
+	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
+	if err != nil {
+		return err
+	}
+	defer closeStylizer()
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
@@ -404,7 +413,7 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 			finished(p, r)
 		}
 	}
-	rep, err := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs})
+	rep, err := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, Stylizer: stylizer})
 	if err != nil {
 		if ctx.Err() != nil && c.Context.Err() == nil {
 			return interruptedError{fmt.Errorf("interrupted (%v); finished photos are kept, rerun to resume", err)}

@@ -76,7 +76,7 @@ func stylizeCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
 		&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
-		&cli.StringFlag{Name: "fastnets", Usage: "the feed-forward networks' SavedModel `DIR` (make fastnets); a release's fastnets/ beside its bin/ by default", Value: releaseOr("fastnets", fastnet.DefaultDir), EnvVars: []string{"NEURALSTYLE_FASTNETS"}},
+		fastnetsFlag(),
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
 	)
 	return &cli.Command{

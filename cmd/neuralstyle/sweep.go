@@ -59,6 +59,7 @@ func sweepCommand() *cli.Command {
 func sweepFlags() []cli.Flag {
 	return append(append([]cli.Flag{
 		modelFlag("build/model"),
+		fastnetsFlag(),
 		&cli.StringFlag{Name: "out", Usage: "output `DIR` (shared by all shards)", EnvVars: []string{"NEURALSTYLE_SWEEP_OUT"}},
 		shardFlag("points"),
 		reuseOutFlag(),
@@ -265,11 +266,20 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	if err := job.plan.Images(pending); err != nil {
 		return err
 	}
+	stylized := stylizedPoints(pending)
+	if err := checkStylizedStart(c, stylized); err != nil {
+		return err
+	}
 	model, err := tfgraph.Load(job.model, opts)
 	if err != nil {
 		return err
 	}
 	defer model.Close()
+	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
+	if err != nil {
+		return err
+	}
+	defer closeStylizer()
 	for _, g := range []transfer.Graph{transfer.GraphRecipe, transfer.GraphFast} {
 		for _, p := range pending {
 			if p.Config.Settings.Graph == g {
@@ -291,7 +301,7 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
-	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, ScoreSize: job.scoreSize})
+	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, ScoreSize: job.scoreSize, Stylizer: stylizer})
 	if runErr != nil {
 		if ctx.Err() != nil && c.Context.Err() == nil {
 			return interruptedError{fmt.Errorf("interrupted (%v); finished points are kept, rerun to resume", runErr)}

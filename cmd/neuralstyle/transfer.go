@@ -34,6 +34,7 @@ func transferCommand() *cli.Command {
 			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
 			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
+			fastnetsFlag(),
 		), append(sizingFlags(), sessionFlags()...)...),
 		Action: runTransfer,
 	}
@@ -119,6 +120,10 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	// Everything that can fail fast does so before the model loads.
+	stylized := job.settings.Init == transfer.InitStylized
+	if err := checkStylizedStart(c, stylized); err != nil {
+		return err
+	}
 	inputs, err := job.config.ReadInputs()
 	if err != nil {
 		return err
@@ -142,6 +147,12 @@ func runTransfer(c *cli.Context) error {
 	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
 		return err
 	}
+	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
+	if err != nil {
+		return err
+	}
+	defer closeStylizer()
+	inputs.Stylizer = stylizer
 	if notice, err := weightsNotice(job.model); err != nil {
 		return err
 	} else if notice != "" && !c.Bool("quiet") {

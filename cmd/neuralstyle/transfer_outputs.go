@@ -51,6 +51,7 @@ type transferOutputs struct {
 	current     int
 	begun       time.Time
 	evalSeconds []float64 // of the current iteration, from the end of the one before
+	evalLosses  []float32 // of the current iteration's evaluations
 	lastEval    time.Time
 	lastTerms   transfer.Terms
 	inProgress  bool
@@ -72,6 +73,9 @@ type logLine struct {
 	// EvalSeconds are the wall seconds of each evaluation, counted from the end of
 	// the one before (so they include the optimiser's step, a few milliseconds).
 	EvalSeconds []float64 `json:"evaluation_seconds"`
+	// EvalLosses are each evaluation's loss, in the same order: how far each
+	// start gets in how many evaluations (scripts/init_starts.py).
+	EvalLosses []float32 `json:"evaluation_losses"`
 	// Partial marks the last line of an interrupted run: the iteration it stopped
 	// in, with the terms of its last evaluation.
 	Partial bool `json:"partial,omitempty"`
@@ -100,11 +104,12 @@ func newTransferOutputs(job *transferJob, outs *outputSet) *transferOutputs {
 
 func (o *transferOutputs) start(i int) {
 	o.current, o.begun, o.lastEval, o.inProgress = i, time.Now(), time.Now(), true
-	o.evalSeconds = nil
+	o.evalSeconds, o.evalLosses = nil, nil
 }
 
 func (o *transferOutputs) evaluation(t transfer.Terms) {
 	o.evalSeconds = append(o.evalSeconds, time.Since(o.lastEval).Seconds())
+	o.evalLosses = append(o.evalLosses, t.Loss)
 	o.lastEval, o.lastTerms = time.Now(), t
 }
 
@@ -126,10 +131,10 @@ func (o *transferOutputs) iteration(it transfer.Iteration, s transfer.Settings) 
 		Iteration: it.Iteration, Loss: it.Loss,
 		Content: it.Terms.Content, Style: it.Terms.Style, TV: it.Terms.TV,
 		Evaluations: it.Evaluations, Steps: it.Steps, Status: it.Status.Message(),
-		Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds,
+		Seconds: it.Elapsed.Seconds(), EvalSeconds: o.evalSeconds, EvalLosses: o.evalLosses,
 		Size: fmt.Sprintf("%dx%d", it.Width, it.Height), Scale: it.Scale,
 	})
-	o.evalSeconds = nil
+	o.evalSeconds, o.evalLosses = nil, nil
 	return nil
 }
 
@@ -143,7 +148,7 @@ func (o *transferOutputs) write(res *transfer.Result, interrupted error) error {
 			Iteration: o.current, Loss: float64(o.lastTerms.Loss),
 			Content: o.lastTerms.Content, Style: o.lastTerms.Style, TV: o.lastTerms.TV,
 			Evaluations: len(o.evalSeconds), Status: "interrupted: " + interrupted.Error(),
-			Seconds: time.Since(o.begun).Seconds(), EvalSeconds: o.evalSeconds, Partial: true,
+			Seconds: time.Since(o.begun).Seconds(), EvalSeconds: o.evalSeconds, EvalLosses: o.evalLosses, Partial: true,
 		})
 		if res != nil && res.Image != nil && o.job.gif != "" {
 			gifFrames = append(gifFrames, res.Image)

@@ -71,7 +71,7 @@ func videoCommand() *cli.Command {
 // videoFlags are video's flags, and with run --shard; video finish takes the
 // session flags, with no effect, so that the shards' command line serves.
 func videoFlags(run bool) []cli.Flag {
-	flags := append(append([]cli.Flag{modelFlag("build/model")}, settingFlags("content")...),
+	flags := append(append([]cli.Flag{modelFlag("build/model"), fastnetsFlag()}, settingFlags("content")...),
 		&cli.StringFlag{Name: "out", Usage: "output `DIR`", EnvVars: []string{"NEURALSTYLE_VIDEO_OUT"}},
 		&cli.StringFlag{Name: "mode", Usage: "chained (each frame starts from the previous result) or independent (each from --init)", Value: string(video.Chained)},
 		&cli.IntFlag{Name: "next-iterations", Usage: "outer iterations of each frame after the first in chained mode (0: --iterations)"},
@@ -319,6 +319,10 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 	if err != nil {
 		return err
 	}
+	stylized := j.job.Config.Init == transfer.InitStylized
+	if err := checkStylizedStart(c, stylized); err != nil {
+		return err
+	}
 	model, err := tfgraph.Load(j.model, opts)
 	if err != nil {
 		return err
@@ -330,6 +334,12 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 	if err := sayPrecision(c, model, []transfer.Config{j.job.Config}); err != nil {
 		return err
 	}
+	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
+	if err != nil {
+		return err
+	}
+	defer closeStylizer()
+	j.job.Stylizer = stylizer
 	var bar *barProgress
 	obs := video.Observer{
 		Frame: func(i, n int, input string) {

@@ -212,6 +212,17 @@ func (m *Model) Arbitrary(img *preprocess.Image, style []float32) (*preprocess.I
 	return fromTensor(out["stylized"])
 }
 
+// Stylize paints content with the arbitrary network in the manner of
+// painting (its style vector: StyleVector with f), at content's size, at full
+// strength: the start of transfer's --init stylized (transfer.Stylizer).
+func (m *Model) Stylize(content, painting *preprocess.Image, f resample.Filter) (*preprocess.Image, error) {
+	vec, err := m.StyleVector(painting, f)
+	if err != nil {
+		return nil, err
+	}
+	return m.Arbitrary(content, vec)
+}
+
 // crop returns the w x h rectangle of img at (x, y).
 func crop(img *preprocess.Image, x, y, w, h int) *preprocess.Image {
 	out := preprocess.NewImage(w, h)

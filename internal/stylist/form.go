@@ -39,7 +39,8 @@ type field struct {
 // the server's limits is brought within them (the first Paint of a new
 // visitor must not fail), and the limits are shown beside their settings.
 // The form offers only what it can take: no "init: image", as the page has no
-// field for a starting image.
+// field for a starting image, and no "init: stylized", as the server loads no
+// feed-forward networks yet.
 func formFields(values, errs map[string]string, lim Limits) []field {
 	var out []field
 	for i := range transfer.Schema {
@@ -62,7 +63,9 @@ func formFields(values, errs map[string]string, lim Limits) []field {
 		case "maxfun":
 			f.Default, f.Limit = clampInt(f.Default, lim.MaxFun), fmt.Sprintf("at most %d on this server", lim.MaxFun)
 		case "init":
-			f.Choices = slices.DeleteFunc(slices.Clone(f.Choices), func(c string) bool { return c == string(transfer.InitImage) })
+			f.Choices = slices.DeleteFunc(slices.Clone(f.Choices), func(c string) bool {
+				return c == string(transfer.InitImage) || c == string(transfer.InitStylized)
+			})
 		}
 		f.Value = f.Default
 		if v, ok := values[s.Name]; ok {
@@ -196,6 +199,10 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	}
 	if _, bad := sub.errs["maxfun"]; !bad && cfg.MaxFun > lim.MaxFun {
 		sub.errs.add("maxfun", fmt.Sprintf("maxfun %d: this server takes at most %d", cfg.MaxFun, lim.MaxFun))
+	}
+
+	if cfg.Init == transfer.InitStylized {
+		sub.errs.add("init", "init stylized: this server does not run the feed-forward networks; choose noise, content or style")
 	}
 
 	j := &Job{Settings: map[string]string{}}

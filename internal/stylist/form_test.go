@@ -86,6 +86,13 @@ func TestFormWithinLimits(t *testing.T) {
 	if strings.Contains(page, "<option>image</option>") {
 		t.Errorf("the form offers init: image, with no field for the image")
 	}
+	if strings.Contains(page, "<option>stylized</option>") {
+		t.Errorf("the form offers init: stylized, which the server cannot run")
+	}
+	stylized := map[string]string{"size": "32x32", "init": "stylized"}
+	if resp, body := submit(t, ts, stylized, images(t)...); resp.StatusCode != 400 || !strings.Contains(body, "init stylized: this server does not run") {
+		t.Errorf("init stylized posted: status %d, %s; want 400 saying the server does not run it", resp.StatusCode, errorsOf(body))
+	}
 	// The form as the page fills it.
 	fields := map[string]string{}
 	for _, f := range formFields(nil, nil, s.opts.Limits) {

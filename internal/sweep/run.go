@@ -39,6 +39,9 @@ type Options struct {
 	// transfer.Run on the model (a server's runner, or a test's); Run then
 	// needs no model unless ScoreSize asks for scores.
 	Transfer func(ctx context.Context, in transfer.Inputs, s transfer.Settings, obs transfer.Observer) (*transfer.Result, error)
+	// Stylizer paints the start of the points with init stylized (make
+	// fastnets' networks); nil when no point has it.
+	Stylizer transfer.Stylizer
 }
 
 // Report says what a run did.
@@ -174,6 +177,7 @@ func Run(ctx context.Context, model *tfgraph.Model, plan *Plan, opts Options) (*
 		}
 		in := plan.inputs(p)
 		in.Grams = grams
+		in.Stylizer = opts.Stylizer
 		res, err := runTransfer(ctx, in, p.Config.Settings, obs.Transfer)
 		plan.release(pending[i+1:])
 		if err != nil {

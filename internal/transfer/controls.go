@@ -64,6 +64,19 @@ const (
 // InitImage starts from Inputs.Init, resized to the run's size.
 const InitImage Init = "image"
 
+// InitStylized starts from a feed-forward network's picture of the content in
+// the style (Inputs.Stylizer: the arbitrary network of make fastnets), painted
+// from the content as resized to the run's size and preprocessed as the other
+// starts are.
+const InitStylized Init = "stylized"
+
+// Stylizer paints content in the manner of style with a feed-forward network,
+// at content's size; f resizes what the network needs resized (the style).
+// *fastnet.Model is one.
+type Stylizer interface {
+	Stylize(content, style *preprocess.Image, f resample.Filter) (*preprocess.Image, error)
+}
+
 // DefaultLearningRate is jcjohnson/neural-style's Adam learning rate.
 const DefaultLearningRate = 10.0
 
@@ -268,6 +281,9 @@ func CheckInputs(in Inputs, s *Settings) error {
 			return errors.New("init image needs a starting image file")
 		}
 		return fmt.Errorf("a starting image file was given but init is %s; use init image", s.Init)
+	}
+	if s.Init == InitStylized && len(styles) > 1 {
+		return fmt.Errorf("init stylized: the feed-forward network paints in one style, and %d style images are given; give one style image or another init", len(styles))
 	}
 	if s.TemporalWeight != 0 && (in.Previous == nil || in.PreviousContent == nil) {
 		return errors.New("the temporal weight needs the previous frame's result and input: it applies to a video's frames after the first")

@@ -145,7 +145,8 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(c *Config) string { return strconv.FormatUint(uint64(c.Seed), 10) }},
-	withFormUsage(choiceSetting("init", "starting image: noise, content, style or image (--init-image)", []string{string(InitNoise), string(InitContent), string(InitStyle), string(InitImage)},
+	withFormUsage(choiceSetting("init", "starting image: noise, content, style, stylized (the arbitrary feed-forward network's picture of the content in the style; make fastnets, see --fastnets) or image (--init-image)",
+		[]string{string(InitNoise), string(InitContent), string(InitStyle), string(InitStylized), string(InitImage)},
 		func(s *Settings) *Init { return &s.Init }), "starting image: noise, content or style"),
 	choiceSetting("graph", "fast (content and style targets computed once: a third of the work, the same bits) or recipe (the notebook's batch of three at every evaluation)",
 		[]string{string(GraphFast), string(GraphRecipe)}, func(s *Settings) *Graph { return &s.Graph }),

@@ -205,6 +205,9 @@ type Inputs struct {
 	// file of InitImage, or in place of Settings.Init's choice (a video's
 	// previous frame's result).
 	Init *preprocess.Image
+	// Stylizer paints the starting image of InitStylized (make fastnets'
+	// arbitrary network); only that init needs it.
+	Stylizer Stylizer
 	// Grams, when not nil, keeps the fast graph's style Gram targets between
 	// runs: those that share a style, size and style settings compute them once
 	// (a batch's photos, a clip's frames). The results are the same bits.
@@ -256,6 +259,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	}
 	if err := CheckModel(model, s.Graph); err != nil {
 		return nil, err
+	}
+	if s.Init == InitStylized && in.Stylizer == nil {
+		return nil, errors.New("init stylized: no feed-forward network given to paint the start (make fastnets)")
 	}
 	// Before the scales, which run with the precision chosen: said once.
 	if err := resolvePrecision(model, &s, in.StyleMasks != nil, obs); err != nil {
@@ -360,6 +366,21 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			}
 			x = widen(st)
 		}
+	case s.Init == InitStylized && in.start == nil:
+		// The network paints what the loss sees: the content at the run's
+		// size and the style, after the colour controls.
+		pic, err := in.Stylizer.Stylize(netContent, netStyles[0], s.Resample)
+		if err != nil {
+			return nil, fmt.Errorf("stylized start: %w", err)
+		}
+		if pic.Width != w || pic.Height != h {
+			return nil, fmt.Errorf("stylized start: the network painted %dx%d for a %dx%d run", pic.Width, pic.Height, w, h)
+		}
+		start, err := vggtensor.Preprocess(pic, s.Preprocess)
+		if err != nil {
+			return nil, fmt.Errorf("stylized start: %w", err)
+		}
+		x = widen(start)
 	case s.Init == InitImage:
 		return nil, errors.New("init image: no starting image given")
 	}

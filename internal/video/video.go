@@ -72,6 +72,9 @@ type Job struct {
 	// the frames this run styles: frames dealt out in turn, frame 1 to shard 1
 	// (the zero Shard: every frame).
 	Shard sweep.Shard
+	// Stylizer paints the frames' start with init stylized (make fastnets'
+	// networks); in chained mode only the first frame's.
+	Stylizer transfer.Stylizer
 }
 
 // Shardable says why the job's frames cannot be cut into shards, or "" when
@@ -287,6 +290,7 @@ func Run(ctx context.Context, model *tfgraph.Model, job *Job, out string, obs Ob
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
+	base.Stylizer = job.Stylizer
 	rep := &Report{}
 	n := len(job.Frames)
 	// The style's Gram targets are computed for the first frame and reused.
