@@ -38,7 +38,8 @@ cp "$checkout/scripts/dist/run.sh" "$tmp/run.sh"
 clean=(env -i HOME="$tmp" PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TF_CPP_MIN_LOG_LEVEL=2)
 if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
 	hide=""
-	for p in "$checkout" "$venv" ${goroot:+"$goroot"}; do
+	# .venv (inside the checkout in a clone) before the checkout, which hides it.
+	for p in "$venv" ${goroot:+"$goroot"} "$checkout"; do
 		[ -d "$p" ] && hide+="mount -t tmpfs none '$p'; "
 	done
 	echo "dist-check: running the release with $checkout, $venv${goroot:+ and $goroot} hidden"
