@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -17,12 +17,9 @@ import (
 // NEURALSTYLE_FASTNETS; a plain go test without it skips the tests that run it.
 func fastnetsModel(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("NEURALSTYLE_FASTNETS")
+	dir := testmodels.FastNets()
 	if dir == "" {
-		dir = filepath.Join("..", "..", fastnet.DefaultDir)
-		if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
-			t.Skip("no feed-forward model: run make fastnets (make test does)")
-		}
+		t.Skip("no feed-forward model: run make fastnets (make test does)")
 	}
 	return dir
 }
@@ -56,12 +53,7 @@ func TestStylizeErrors(t *testing.T) {
 	absent := filepath.Join(dir, "no-model")
 	// The model, where there is one (NEURALSTYLE_FASTNETS, or make fastnets'):
 	// without it, the cases that must get past the model check are left out.
-	model := os.Getenv("NEURALSTYLE_FASTNETS")
-	if def := filepath.Join("..", "..", fastnet.DefaultDir); model == "" {
-		if _, err := os.Stat(filepath.Join(def, "saved_model.pb")); err == nil {
-			model = def
-		}
-	}
+	model := testmodels.FastNets()
 	for _, c := range []struct {
 		args []string
 		code int

@@ -115,3 +115,22 @@ func Tiny() (string, error) {
 func VGG16() (string, error) {
 	return Build("vgg16-random-seed1", "-m", "savedmodel.export", "--out", "OUT", "--weights", "random", "--seed", "1")
 }
+
+// FastNets returns the feed-forward networks' SavedModel that make fastnets
+// exports: $NEURALSTYLE_FASTNETS (make test sets it), else the checkout's
+// build/fastnets/model when it exists; "" when there is none, and tests that
+// need it skip.
+func FastNets() string {
+	if dir := os.Getenv("NEURALSTYLE_FASTNETS"); dir != "" {
+		return dir
+	}
+	root, err := Root()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(root, "build", "fastnets", "model")
+	if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
+		return ""
+	}
+	return dir
+}

@@ -2,14 +2,13 @@ package transfer
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
@@ -52,12 +51,9 @@ func TestInputsInit(t *testing.T) {
 // test sets, or build/fastnets/model); a plain go test without it skips.
 func fastnetsModel(t *testing.T) *fastnet.Model {
 	t.Helper()
-	dir := os.Getenv("NEURALSTYLE_FASTNETS")
+	dir := testmodels.FastNets()
 	if dir == "" {
-		dir = filepath.Join("..", "..", fastnet.DefaultDir)
-		if _, err := os.Stat(filepath.Join(dir, "saved_model.pb")); err != nil {
-			t.Skip("no feed-forward model: run make fastnets (make test does)")
-		}
+		t.Skip("no feed-forward model: run make fastnets (make test does)")
 	}
 	m, err := fastnet.Load(dir, &tfgraph.Options{DisableGPU: true, IntraOpThreads: 1, InterOpThreads: 1})
 	if err != nil {
