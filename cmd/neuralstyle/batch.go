@@ -13,6 +13,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/frames"
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -228,7 +229,7 @@ func checkOutputFolder(flag, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%s %s: %v", flag, dir, pathless(err))
 	}
-	if err := writableFolder(dir); err != nil {
+	if err := outputs.WritableFolder(dir); err != nil {
 		return fmt.Errorf("%s %s: %v", flag, dir, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	mem "github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/npy"
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -77,10 +78,10 @@ func runFeatures(c *cli.Context) error {
 		base := filepath.Base(path)
 		out = strings.TrimSuffix(base, filepath.Ext(base)) + "." + layer + ".npy"
 	}
-	outs := &outputSet{}
-	outs.input("IMAGE", path)
-	outs.file("--out", out)
-	if err := outs.check(); err != nil {
+	outs := &outputs.Set{}
+	outs.Input("IMAGE", path)
+	outs.File("--out", out)
+	if err := checkOutputs(outs); err != nil {
 		return err
 	}
 	ctx, stop := interruptContext(c, outs)
@@ -106,13 +107,13 @@ func runFeatures(c *cli.Context) error {
 		return fmt.Errorf("%s: the features signature returned no features", run.dir)
 	}
 	if ctx.Err() != nil {
-		return interruptedError{fmt.Errorf("interrupted; %s", outs.discard())}
+		return interruptedError{fmt.Errorf("interrupted; %s", outs.Discard())}
 	}
-	if err := outs.stage("--out", "", func(w io.Writer) error { return npy.Write(w, f.Shape, f.Data) }); err != nil {
-		outs.discard()
+	if err := outs.Stage("--out", "", func(w io.Writer) error { return npy.Write(w, f.Shape, f.Data) }); err != nil {
+		outs.Discard()
 		return err
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s: %s of %s, shape %v float32\n", out, layer, path, f.Shape)

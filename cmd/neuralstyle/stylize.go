@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
@@ -227,11 +228,11 @@ func runStylize(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var outs outputSet
-	outs.input("--content", j.cfg.Content)
-	outs.input("--style", j.cfg.Style)
-	outs.file("--out", j.out, ".png", ".jpg", ".jpeg")
-	if err := outs.check(); err != nil {
+	var outs outputs.Set
+	outs.Input("--content", j.cfg.Content)
+	outs.Input("--style", j.cfg.Style)
+	outs.File("--out", j.out, ".png", ".jpg", ".jpeg")
+	if err := checkOutputs(&outs); err != nil {
 		return err
 	}
 	meta, err := fastnet.ReadMeta(j.dir)
@@ -275,11 +276,11 @@ func runStylize(c *cli.Context) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	if err := outs.stage("--out", "", func(w io.Writer) error { return encodeByExt(w, j.out, result) }); err != nil {
-		outs.discard()
+	if err := outs.Stage("--out", "", func(w io.Writer) error { return encodeByExt(w, j.out, result) }); err != nil {
+		outs.Discard()
 		return err
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return err
 	}
 	rec := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,

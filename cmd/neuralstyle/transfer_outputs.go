@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -17,29 +18,29 @@ import (
 
 // transferTargets checks transfer's outputs (--out, --gif, --log, --frames)
 // against each other and its inputs, before the model loads.
-func transferTargets(job *transferJob) (*outputSet, error) {
-	outs := &outputSet{}
-	outs.input("--content", job.content)
+func transferTargets(job *transferJob) (*outputs.Set, error) {
+	outs := &outputs.Set{}
+	outs.Input("--content", job.content)
 	for flag, list := range map[string]string{"--style": job.style, "--style-mask": job.config.StyleMask, "--init-image": job.config.InitImage} {
 		for _, f := range strings.Split(list, ",") {
 			if f = strings.TrimSpace(f); f != "" {
-				outs.input(flag, f)
+				outs.Input(flag, f)
 			}
 		}
 	}
-	outs.file("--out", job.out, ".png", ".jpg", ".jpeg")
-	outs.file("--gif", job.gif, ".gif")
-	outs.file("--log", job.log)
-	outs.folder("--frames", job.frames, "iteration_[0-9][0-9][0-9]*.png")
-	return outs, outs.check()
+	outs.File("--out", job.out, ".png", ".jpg", ".jpeg")
+	outs.File("--gif", job.gif, ".gif")
+	outs.File("--log", job.log)
+	outs.Folder("--frames", job.frames, "iteration_[0-9][0-9][0-9]*.png")
+	return outs, checkOutputs(outs)
 }
 
 // transferOutputs collects what a run produces as it goes (the frames, the log
-// lines, the GIF's frames) and writes it all at the end through an outputSet: on
+// lines, the GIF's frames) and writes it all at the end through an outputs.Set: on
 // success or interruption every output, on failure none.
 type transferOutputs struct {
 	job  *transferJob
-	outs *outputSet
+	outs *outputs.Set
 
 	// logHeader is the log's first line: the run's settings.
 	logHeader []byte
@@ -83,7 +84,7 @@ type logLine struct {
 
 // newTransferOutputs starts the log with the run's settings, every one of them
 // as its flag takes it: {"settings": {"content": ..., "size": "512x512", ...}}.
-func newTransferOutputs(job *transferJob, outs *outputSet) *transferOutputs {
+func newTransferOutputs(job *transferJob, outs *outputs.Set) *transferOutputs {
 	o := &transferOutputs{job: job, outs: outs}
 	if job.log != "" {
 		var settings bytes.Buffer
@@ -156,10 +157,10 @@ func (o *transferOutputs) write(res *transfer.Result, interrupted error) error {
 	}
 	err := o.stageAll(res, lines, gifFrames)
 	if err == nil {
-		err = o.outs.commit()
+		err = o.outs.Commit()
 	}
 	if err != nil {
-		return fmt.Errorf("%w; %s", err, o.outs.discard())
+		return fmt.Errorf("%w; %s", err, o.outs.Discard())
 	}
 	return nil
 }
@@ -167,7 +168,7 @@ func (o *transferOutputs) write(res *transfer.Result, interrupted error) error {
 func (o *transferOutputs) stageAll(res *transfer.Result, lines []logLine, gifFrames []*preprocess.Image) error {
 	if res != nil && res.Image != nil {
 		img := res.Image
-		err := o.outs.stage("--out", "", func(w io.Writer) error {
+		err := o.outs.Stage("--out", "", func(w io.Writer) error {
 			if ext := strings.ToLower(filepath.Ext(o.job.out)); ext == ".png" {
 				return imagefile.EncodePNG(w, img)
 			}
@@ -185,18 +186,18 @@ func (o *transferOutputs) stageAll(res *transfer.Result, lines []logLine, gifFra
 			return fmt.Errorf("--gif: %w", err)
 		}
 		opt := &imagefile.GIFOptions{Delay: o.job.gifDelay}
-		if err := o.outs.stage("--gif", "", func(w io.Writer) error { return imagefile.EncodeGIF(w, gifFrames, opt) }); err != nil {
+		if err := o.outs.Stage("--gif", "", func(w io.Writer) error { return imagefile.EncodeGIF(w, gifFrames, opt) }); err != nil {
 			return err
 		}
 	}
 	for i, img := range o.frames {
 		name := fmt.Sprintf("iteration_%03d.png", i)
-		if err := o.outs.stage("--frames", name, func(w io.Writer) error { return imagefile.EncodePNG(w, img) }); err != nil {
+		if err := o.outs.Stage("--frames", name, func(w io.Writer) error { return imagefile.EncodePNG(w, img) }); err != nil {
 			return err
 		}
 	}
 	if o.job.log != "" {
-		err := o.outs.stage("--log", "", func(w io.Writer) error {
+		err := o.outs.Stage("--log", "", func(w io.Writer) error {
 			if _, err := w.Write(o.logHeader); err != nil {
 				return err
 			}
@@ -228,7 +229,7 @@ func (o *transferOutputs) finish(res *transfer.Result, runErr error, interrupted
 		if err := o.write(res, runErr); err != nil {
 			return interruptedError{fmt.Errorf("interrupted, and the outputs could not be written: %w", err)}
 		}
-		return interruptedError{fmt.Errorf("interrupted; wrote what the run reached: %s", o.outs.paths())}
+		return interruptedError{fmt.Errorf("interrupted; wrote what the run reached: %s", o.outs.Paths())}
 	}
-	return fmt.Errorf("%w; %s", runErr, o.outs.discard())
+	return fmt.Errorf("%w; %s", runErr, o.outs.Discard())
 }
