@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/batch"
 	"github.com/neuralstyle/neuralstyle/internal/frames"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
-	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 func batchCommand() *cli.Command {
@@ -75,19 +72,15 @@ func batchFlags(run bool) []cli.Flag {
 
 // batchJob is a validated batch command line.
 type batchJob struct {
-	plan       *sweep.Plan
+	*batch.Batch
 	out, model string
 	shard      sweep.Shard
 	source     string // the scheduler's variables --shard auto read
 	thumb      int
-	photos     int               // photos given (folders expanded)
-	names      map[string]string // photo path -> its output file
-	bad        []error           // photos that cannot be read, one error each
-	others     int               // files in the folders that are not images
+	photos     int     // photos given (folders expanded)
+	bad        []error // photos that cannot be read, one error each
+	others     int     // files in the folders that are not images
 }
-
-// batchReserved are the files the batch writes into --out besides the photos'.
-var batchReserved = []string{sweep.SheetFile, sweep.GIFFile, sweep.SummaryFile}
 
 func parseBatch(c *cli.Context) (*batchJob, error) {
 	if c.NArg() == 0 {
@@ -97,7 +90,7 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb"), names: map[string]string{}}
+	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb")}
 	if j.out == "" {
 		return nil, usagef("--out: give the output folder")
 	}
@@ -122,8 +115,9 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 		}
 		good = append(good, p)
 	}
-	if err := j.nameOutputs(good); err != nil {
-		return nil, err
+	// Names that clash are refused before the style images are read.
+	if _, err := batch.Names(good, j.out); err != nil {
+		return nil, nameError(err)
 	}
 	// The style images, their masks and a starting image, decoded once here so
 	// that a bad one fails before the model loads.
@@ -133,20 +127,19 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if err := checkOutputFolder("--out", j.out); err != nil {
 		return nil, err
 	}
-	if len(good) == 0 {
-		return j, nil
+	// A setting a sweep cannot carry would be lost: refuse it rather than run
+	// without it.
+	if names := sweep.Unsweepable(&cfg); len(names) > 0 && len(good) > 0 {
+		return nil, usagef("--%s: batch cannot set it yet", names[0])
 	}
-
-	spec, err := batchSpec(&cfg, good)
-	if err != nil {
-		return nil, err
+	id := ""
+	if len(good) > 0 {
+		if id, err = sweep.ModelID(j.model); err != nil {
+			return nil, err
+		}
 	}
-	id, err := sweep.ModelID(j.model)
-	if err != nil {
-		return nil, err
-	}
-	if j.plan, err = sweep.NewPlan(spec, id); err != nil {
-		return nil, err
+	if j.Batch, err = batch.New(&cfg, good, j.out, id); err != nil {
+		return nil, nameError(err)
 	}
 	return j, nil
 }
@@ -192,31 +185,6 @@ func (j *batchJob) expand(args []string) ([]string, error) {
 	return photos, nil
 }
 
-// nameOutputs gives each photo its output file, DIR/NAME.png, and refuses two
-// photos that would write one file, a photo named like the batch's own files,
-// and an output that is one of the photos.
-func (j *batchJob) nameOutputs(photos []string) error {
-	byName := map[string]string{}
-	for _, p := range photos {
-		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) + ".png"
-		for _, r := range batchReserved {
-			if strings.EqualFold(name, r) {
-				return usagef("photo %s: its result %s would overwrite the batch's %s; rename the photo", p, name, r)
-			}
-		}
-		if other, ok := byName[strings.ToLower(name)]; ok {
-			return usagef("photos %s and %s would both write %s; rename one", other, p, filepath.Join(j.out, name))
-		}
-		byName[strings.ToLower(name)] = p
-		out := filepath.Join(j.out, name)
-		if sameFile(out, p) {
-			return usagef("photo %s: its result %s would replace it; give another --out", p, out)
-		}
-		j.names[p] = out
-	}
-	return nil
-}
-
 func sameFile(a, b string) bool {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
@@ -233,45 +201,6 @@ func checkOutputFolder(flag, dir string) error {
 		return fmt.Errorf("%s %s: %v", flag, dir, err)
 	}
 	return nil
-}
-
-// batchSpec is the sweep of a batch: every setting of cfg fixed, the content
-// image the one axis (a single photo is a fixed setting, as in any sweep).
-func batchSpec(cfg *transfer.Config, photos []string) (*sweep.Spec, error) {
-	spec := &sweep.Spec{}
-	for _, name := range sweep.Params() {
-		if name == "content" {
-			continue
-		}
-		s, _ := transfer.Lookup(name)
-		v, err := sweep.ParseValue(name, s.Format(cfg), "")
-		if err != nil {
-			return nil, err
-		}
-		if err := spec.Set(v); err != nil {
-			return nil, err
-		}
-	}
-	// A setting a sweep cannot carry would be lost: refuse it rather than run
-	// without it.
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
-		if !s.Sweep && s.Format(cfg) != s.Default() {
-			return nil, usagef("--%s: batch cannot set it yet", s.Name)
-		}
-	}
-	var values []sweep.Value
-	for _, p := range photos {
-		v, err := sweep.ParseValue("content", p, "")
-		if err != nil {
-			return nil, err
-		}
-		values = append(values, v)
-	}
-	if err := spec.Set(values...); err != nil {
-		return nil, err
-	}
-	return spec, nil
 }
 
 func runBatch(c *cli.Context) error {
@@ -291,23 +220,23 @@ func runBatch(c *cli.Context) error {
 		what += fmt.Sprintf("; %d other files in the folders left alone", job.others)
 	}
 	var runErr error
-	if job.plan != nil {
-		all := job.plan.Shard(job.shard)
-		pending, err := job.plan.Pending(job.out, job.shard)
+	if job.Plan != nil {
+		all := job.Plan.Shard(job.shard)
+		pending, err := job.Plan.Pending(job.out, job.shard)
 		if err != nil {
 			return err
 		}
 		if job.shard.Count > 1 {
 			what += fmt.Sprintf(", shard %s%s has %d", job.shard, sourceNote(job.source), len(all))
 		}
-		if err := sweep.Claim(job.out, job.plan, sweep.ClaimOptions{Reuse: c.Bool("reuse-out"), Open: []string{"content"}}); err != nil {
+		if err := sweep.Claim(job.out, job.Plan, sweep.ClaimOptions{Reuse: c.Bool("reuse-out"), Open: []string{"content"}}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "batch: %s; %d finished before, %d to run\n", what, len(all)-len(pending), len(pending))
 		if err := sweep.ClaimShards(job.out, job.shard); err != nil {
 			return err
 		}
-		if err := job.publish(); err != nil {
+		if err := job.Publish(); err != nil {
 			return err
 		}
 		if len(pending) > 0 {
@@ -317,7 +246,7 @@ func runBatch(c *cli.Context) error {
 				return runErr
 			}
 		}
-		done, total, err := job.plan.Status(job.out)
+		done, total, err := job.Plan.Status(job.out)
 		if err != nil {
 			return errors.Join(runErr, err)
 		}
@@ -340,7 +269,7 @@ func runBatchFinish(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if job.plan == nil {
+	if job.Plan == nil {
 		return fmt.Errorf("batch: none of the %d photos can be read: %w", job.photos, errors.Join(job.bad...))
 	}
 	if len(job.bad) > 0 {
@@ -355,7 +284,7 @@ func runBatchFinish(c *cli.Context) error {
 // process finishing the folder at the same time writes the same files, so
 // that is no error.
 func finishBatch(w io.Writer, job *batchJob, last bool) error {
-	col, err := sweep.Finish(job.plan, job.out, sweep.CollectOptions{Thumb: job.thumb})
+	col, err := sweep.Finish(job.Plan, job.out, sweep.CollectOptions{Thumb: job.thumb})
 	if last && errors.Is(err, sweep.ErrFinishing) {
 		fmt.Fprintf(w, "batch: every photo is finished; %v\n", err)
 		return nil
@@ -363,7 +292,7 @@ func finishBatch(w io.Writer, job *batchJob, last bool) error {
 	if err != nil {
 		return err
 	}
-	if err := job.publish(); err != nil {
+	if err := job.Publish(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "batch: wrote %s in %s from %d photos\n", sweep.SheetFile, job.out, col.Finished)
@@ -377,99 +306,27 @@ func runBatchPhotos(c *cli.Context, job *batchJob, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stylized := stylizedPoints(job.plan.Points)
-	if err := checkStylizedStart(c, stylized); err != nil {
-		return err
-	}
-	model, err := tfgraph.Load(job.model, opts)
-	if err != nil {
-		return err
-	}
-	defer model.Close()
-	if err := transfer.CheckModel(model, job.plan.Points[0].Config.Settings.Graph); err != nil {
-		return err
-	}
-	configs := make([]transfer.Config, len(job.plan.Points))
-	for i, p := range job.plan.Points {
+	configs := make([]transfer.Config, len(job.Plan.Points))
+	for i, p := range job.Plan.Points {
 		configs[i] = p.Config
 	}
-	if err := sayPrecision(c, model, configs); err != nil {
-		return err
-	}
-	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
+	models, err := loadJob(c, opts, configs)
 	if err != nil {
 		return err
 	}
-	defer closeStylizer()
+	defer models.Close()
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
-	obs := sweepProgress(c, stdout, job.plan)
-	var publishErr error
-	finished := obs.Finished
-	obs.Finished = func(p *sweep.Point, r *sweep.Record) {
-		if err := job.publishPoint(p); err != nil {
-			publishErr = errors.Join(publishErr, err)
-		}
-		if finished != nil {
-			finished(p, r)
-		}
-	}
-	rep, err := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, Stylizer: stylizer})
+	obs := sweepProgress(c, stdout, job.Plan)
+	rep, err := job.Run(ctx, models.Model, sweep.Options{Shard: job.shard, Observer: obs, Stylizer: models.Stylizer})
 	if err != nil {
-		if ctx.Err() != nil && c.Context.Err() == nil {
-			return interruptedError{fmt.Errorf("interrupted (%v); finished photos are kept, rerun to resume", err)}
+		if err := jobError(c, ctx, err, "photos"); errors.As(err, new(interruptedError)) {
+			return err
 		}
-		return errors.Join(err, publishErr)
+		return errors.Join(err, rep.Publish)
 	}
 	if n := len(rep.Failed); n > 0 {
-		return errors.Join(fmt.Errorf("%d of %d photos failed (a rerun tries them again)", n, rep.Ran+n), errors.Join(rep.Failed...), publishErr)
+		return errors.Join(fmt.Errorf("%d of %d photos failed (a rerun tries them again)", n, rep.Ran+n), errors.Join(rep.Failed...), rep.Publish)
 	}
-	return publishErr
-}
-
-// publish copies every finished photo's result to its name, where the file
-// there is missing or holds another result (an earlier run's other settings).
-func (job *batchJob) publish() error {
-	pending, err := job.plan.Pending(job.out, sweep.Shard{})
-	if err != nil {
-		return err
-	}
-	left := map[string]bool{}
-	for _, p := range pending {
-		left[p.Key] = true
-	}
-	for i := range job.plan.Points {
-		if p := &job.plan.Points[i]; !left[p.Key] {
-			if err := job.publishPoint(p); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// publishPoint writes the results of the photos of p's key to their names.
-// Photos with the same bytes share a key, and so one result.
-func (job *batchJob) publishPoint(p *sweep.Point) error {
-	data, err := os.ReadFile(sweep.PointImage(job.out, p.Key))
-	if err != nil {
-		return fmt.Errorf("batch: %w", err)
-	}
-	for _, q := range job.plan.Points {
-		if q.Key != p.Key {
-			continue
-		}
-		dst := job.names[q.Config.Content]
-		if old, err := os.ReadFile(dst); err == nil && bytes.Equal(old, data) {
-			continue
-		}
-		err := atomicfile.Write(dst, func(w io.Writer) error {
-			_, err := w.Write(data)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("batch: %w", err)
-		}
-	}
-	return nil
+	return rep.Publish
 }

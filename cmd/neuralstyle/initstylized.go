@@ -4,7 +4,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
-	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -37,15 +36,4 @@ func loadStylizer(c *cli.Context, need bool, opts *tfgraph.Options) (s transfer.
 		return nil, nil, err
 	}
 	return m, func() { m.Close() }, nil
-}
-
-// stylizedPoints reports whether any of a sweep's or batch's points starts
-// from --init stylized.
-func stylizedPoints(points []sweep.Point) bool {
-	for _, p := range points {
-		if p.Config.Init == transfer.InitStylized {
-			return true
-		}
-	}
-	return false
 }

@@ -10,7 +10,11 @@ import (
 // checkOutputs checks a command's outputs before any model loads; a name the
 // person must change is a usage error (exit code 2).
 func checkOutputs(outs *outputs.Set) error {
-	err := outs.Check()
+	return nameError(outs.Check())
+}
+
+// nameError is err, a usage error when it is a name to change (*outputs.NameError).
+func nameError(err error) error {
 	var ne *outputs.NameError
 	if errors.As(err, &ne) {
 		return usageError{err}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,6 +11,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/job"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -109,4 +114,37 @@ func sessionOptions(c *cli.Context) (*tfgraph.Options, error) {
 		o.VisibleGPUs = d
 	}
 	return o, nil
+}
+
+// loadJob loads the models of a batch's, a clip's or a sweep's transfers
+// (configs) as the flags and opts (sessionOptions) say, checks them, and says what their precisions
+// resolve to unless --quiet. Close the models when done.
+func loadJob(c *cli.Context, opts *tfgraph.Options, configs []transfer.Config) (*job.Models, error) {
+	models, err := job.Load(&job.Settings{Model: c.String("model"), FastNets: c.String("fastnets"), Session: opts}, configs)
+	if err != nil {
+		return nil, err
+	}
+	if c.Bool("quiet") {
+		return models, nil
+	}
+	said, err := models.Precisions(configs)
+	if err != nil {
+		models.Close()
+		return nil, err
+	}
+	for _, msg := range said {
+		fmt.Fprintln(c.App.ErrWriter, msg)
+	}
+	return models, nil
+}
+
+// jobError is the error of a job's run under ctx (interruptContext): an
+// interrupt's says that finished work (what) is kept, with exit code 130.
+func jobError(c *cli.Context, ctx context.Context, err error, what string) error {
+	err = job.Stopped(ctx, c.Context, err, what)
+	var ie *job.InterruptedError
+	if errors.As(err, &ie) {
+		return interruptedError{err}
+	}
+	return err
 }

@@ -124,18 +124,14 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 			continue
 		}
 		sep := sweepSeparator(name, c.String(name))
-		var values []sweep.Value
+		var texts []string
 		for _, item := range strings.Split(c.String(name), sep) {
 			if sep == ";" && strings.TrimSpace(item) == "" {
 				continue // "a.jpg,b.jpg;" is one list
 			}
-			v, err := sweep.ParseValue(name, item, "")
-			if err != nil {
-				return nil, usagef("--%s: %v", name, err)
-			}
-			values = append(values, v)
+			texts = append(texts, item)
 		}
-		if err := spec.Set(values...); err != nil {
+		if err := spec.SetText(name, texts...); err != nil {
 			return nil, usagef("--%s: %v", name, err)
 		}
 	}
@@ -266,47 +262,22 @@ func runPoints(c *cli.Context, job *sweepJob, opts *tfgraph.Options, stdout io.W
 	if err := job.plan.Images(pending); err != nil {
 		return err
 	}
-	stylized := stylizedPoints(pending)
-	if err := checkStylizedStart(c, stylized); err != nil {
-		return err
-	}
-	model, err := tfgraph.Load(job.model, opts)
-	if err != nil {
-		return err
-	}
-	defer model.Close()
-	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
-	if err != nil {
-		return err
-	}
-	defer closeStylizer()
-	for _, g := range []transfer.Graph{transfer.GraphRecipe, transfer.GraphFast} {
-		for _, p := range pending {
-			if p.Config.Settings.Graph == g {
-				if err := transfer.CheckModel(model, g); err != nil {
-					return err
-				}
-				break
-			}
-		}
-	}
 	configs := make([]transfer.Config, len(pending))
 	for i, p := range pending {
 		configs[i] = p.Config
 	}
-	if err := sayPrecision(c, model, configs); err != nil {
+	models, err := loadJob(c, opts, configs)
+	if err != nil {
 		return err
 	}
+	defer models.Close()
 
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	obs := sweepProgress(c, stdout, job.plan)
-	rep, runErr := sweep.Run(ctx, model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, ScoreSize: job.scoreSize, Stylizer: stylizer})
-	if runErr != nil {
-		if ctx.Err() != nil && c.Context.Err() == nil {
-			return interruptedError{fmt.Errorf("interrupted (%v); finished points are kept, rerun to resume", runErr)}
-		}
-		return runErr
+	rep, err := sweep.Run(ctx, models.Model, job.plan, sweep.Options{Out: job.out, Shard: job.shard, Observer: obs, ScoreSize: job.scoreSize, Stylizer: models.Stylizer})
+	if err != nil {
+		return jobError(c, ctx, err, "points")
 	}
 	if n := len(rep.Failed); n > 0 {
 		return fmt.Errorf("%d of %d points failed (a rerun tries them again): %w", n, len(pending), errors.Join(rep.Failed...))

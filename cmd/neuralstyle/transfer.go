@@ -210,26 +210,3 @@ func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
-
-// sayPrecision prints, once each, what --precision auto (or bf16 where the
-// hardware lacks it) picks for the runs of configs, unless --quiet: batch,
-// sweep and video call transfer.Run once per photo, point or frame, which
-// resolves the precision again each time and says nothing.
-func sayPrecision(c *cli.Context, model *tfgraph.Model, configs []transfer.Config) error {
-	if c.Bool("quiet") {
-		return nil
-	}
-	said := map[string]bool{}
-	for _, cfg := range configs {
-		s := cfg.Settings
-		msg, err := transfer.ResolvePrecision(model, &s, cfg.StyleMask != "")
-		if err != nil {
-			return err
-		}
-		if msg != "" && !said[msg] {
-			said[msg] = true
-			fmt.Fprintln(c.App.ErrWriter, msg)
-		}
-	}
-	return nil
-}

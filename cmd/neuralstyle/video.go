@@ -17,16 +17,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/internal/video"
-	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
-	"github.com/neuralstyle/neuralstyle/tfgraph"
-)
-
-// The files video writes into --out besides the frames.
-const (
-	videoMP4   = "video.mp4"
-	videoGIF   = "video.gif"
-	videoInput = "input" // a clip's frames, as ffmpeg extracted them
 )
 
 func videoCommand() *cli.Command {
@@ -190,7 +181,7 @@ func runVideo(c *cli.Context) error {
 	ctx, stop := interruptContext(c, nil)
 	defer stop()
 	if j.clip {
-		dir := filepath.Join(j.out, videoInput)
+		dir := filepath.Join(j.out, video.InputDir)
 		fmt.Fprintf(stdout, "video: reading the frames of %s into %s with ffmpeg\n", j.input, dir)
 		if j.fps == 0 {
 			if j.fps, err = video.FrameRate(ctx, j.input); err != nil {
@@ -319,27 +310,12 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 	if err != nil {
 		return err
 	}
-	stylized := j.job.Config.Init == transfer.InitStylized
-	if err := checkStylizedStart(c, stylized); err != nil {
-		return err
-	}
-	model, err := tfgraph.Load(j.model, opts)
+	models, err := loadJob(c, opts, []transfer.Config{j.job.Config})
 	if err != nil {
 		return err
 	}
-	defer model.Close()
-	if err := transfer.CheckModel(model, j.job.Config.Graph); err != nil {
-		return err
-	}
-	if err := sayPrecision(c, model, []transfer.Config{j.job.Config}); err != nil {
-		return err
-	}
-	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
-	if err != nil {
-		return err
-	}
-	defer closeStylizer()
-	j.job.Stylizer = stylizer
+	defer models.Close()
+	j.job.Stylizer = models.Stylizer
 	var bar *barProgress
 	obs := video.Observer{
 		Frame: func(i, n int, input string) {
@@ -374,44 +350,23 @@ func runFrames(ctx context.Context, c *cli.Context, j *videoJob, stdout io.Write
 		}
 		return nil
 	}
-	_, err = video.Run(ctx, model, &j.job, j.out, obs)
+	_, err = video.Run(ctx, models.Model, &j.job, j.out, obs)
 	if bar != nil {
 		bar.finish()
 	}
-	if err != nil && ctx.Err() != nil && c.Context.Err() == nil {
-		return interruptedError{fmt.Errorf("interrupted (%v); finished frames are kept, rerun to resume", err)}
-	}
-	return err
+	return jobError(c, ctx, err, "frames")
 }
 
 // writeClip writes the GIF, and the MP4 when ffmpeg is installed, from the
 // styled frames.
 func writeClip(c *cli.Context, j *videoJob, stdout io.Writer) error {
-	n := len(j.job.Frames)
-	imgs := make([]*preprocess.Image, n)
-	for i := range n {
-		img, err := imagefile.ReadFile(video.FramePath(j.out, i+1), nil)
-		if err != nil {
-			return err
-		}
-		imgs[i] = img
-	}
-	// GIF delays are whole hundredths of a second, at least 1.
-	delay := max(time.Duration(math.Round(100/j.fps))*10*time.Millisecond, 10*time.Millisecond)
-	gif := filepath.Join(j.out, videoGIF)
-	if err := imagefile.WriteGIF(gif, imgs, delay); err != nil {
+	clip, err := video.WriteClip(c.Context, j.out, len(j.job.Frames), j.fps)
+	if err != nil {
 		return err
 	}
-	wrote := []string{gif}
-	if _, _, err := video.FFmpeg(); err == nil {
-		mp4 := filepath.Join(j.out, videoMP4)
-		if err := video.EncodeMP4(c.Context, filepath.Join(j.out, video.FramesDir), j.fps, mp4); err != nil {
-			return err
-		}
-		wrote = append(wrote, mp4)
-	} else if errors.Is(err, video.ErrNoFFmpeg) {
-		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: no MP4: %v\n", err)
+	if clip.NoMP4 != nil {
+		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: no MP4: %v\n", clip.NoMP4)
 	}
-	fmt.Fprintf(stdout, "video: wrote %s (%d frames at %g fps)\n", strings.Join(wrote, " and "), n, j.fps)
+	fmt.Fprintf(stdout, "video: wrote %s (%d frames at %g fps)\n", strings.Join(clip.Files, " and "), len(j.job.Frames), j.fps)
 	return nil
 }

@@ -98,36 +98,13 @@ func parseSweepAxis(param, text string, maxPoints int) (*SweepAxis, error) {
 // sweepSpec declares a sweep job for package sweep: its settings fixed, its
 // images, and its axis.
 func (s *Server) sweepSpec(j *Job) (*sweep.Spec, error) {
-	spec := &sweep.Spec{Description: fmt.Sprintf("Stylist job %d", j.ID)}
-	for _, name := range sweep.Params() {
-		text, ok := j.Settings[name]
-		switch name {
-		case "content":
-			text, ok = s.uploadPath(j.Content), true
-		case "style":
-			text, ok = s.uploadPath(j.Style), true
-		}
-		if !ok || name == j.Sweep.Param {
-			continue
-		}
-		v, err := sweep.ParseValue(name, text, "")
-		if err != nil {
-			return nil, fmt.Errorf("sweep: %w", err)
-		}
-		if err := spec.Set(v); err != nil {
-			return nil, err
-		}
+	// The points are validated one by one (Points); the base alone need not be.
+	cfg, _ := s.config(j)
+	spec, err := sweep.FromConfig(&cfg, j.Sweep.Param, j.Sweep.Values)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	values := make([]sweep.Value, len(j.Sweep.Values))
-	for i, text := range j.Sweep.Values {
-		var err error
-		if values[i], err = sweep.ParseValue(j.Sweep.Param, text, ""); err != nil {
-			return nil, fmt.Errorf("sweep: %w", err)
-		}
-	}
-	if err := spec.Set(values...); err != nil {
-		return nil, err
-	}
+	spec.Description = fmt.Sprintf("Stylist job %d", j.ID)
 	return spec, nil
 }
 
@@ -135,14 +112,9 @@ func (s *Server) sweepSpec(j *Job) (*sweep.Spec, error) {
 // cannot carry are left at their defaults, every point is a valid transfer,
 // and none asks more than the server's limits.
 func (s *Server) checkSweep(j *Job) error {
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
-		if set.Sweep || set.Kind == transfer.KindFile {
-			continue
-		}
-		if text, ok := j.Settings[set.Name]; ok && text != set.Default() {
-			return fmt.Errorf("sweep: %s cannot be part of a sweep; leave it at its default", set.Name)
-		}
+	cfg, _ := s.config(j)
+	if names := sweep.Unsweepable(&cfg); len(names) > 0 {
+		return fmt.Errorf("sweep: %s cannot be part of a sweep; leave it at its default", names[0])
 	}
 	spec, err := s.sweepSpec(j)
 	if err != nil {
