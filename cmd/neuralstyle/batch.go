@@ -12,6 +12,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/batch"
 	"github.com/neuralstyle/neuralstyle/internal/frames"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -134,7 +135,7 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	}
 	id := ""
 	if len(good) > 0 {
-		if id, err = sweep.ModelID(j.model); err != nil {
+		if id, err = provenance.ModelID(j.model); err != nil {
 			return nil, err
 		}
 	}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 )
 
 // metadataFile is what exporters write beside saved_model.pb: where the weights came
 // from, their checksum, the layers. inspect shows whatever it holds.
-const metadataFile = "neuralstyle.json"
+const metadataFile = provenance.MetadataFile
 
 // decodeMetadata decodes dir's metadataFile into v. found is false, with no error,
 // when the file does not exist.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/stylist"
-	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -106,7 +106,7 @@ func runServe(c *cli.Context) error {
 	if err := transfer.CheckModel(model, transfer.GraphFast); err != nil {
 		return err
 	}
-	modelID, err := sweep.ModelID(c.String("model"))
+	modelID, err := provenance.ModelID(c.String("model"))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/score"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -164,7 +165,7 @@ func parseSweep(c *cli.Context) (*sweepJob, error) {
 	}
 	// The key hashes the model's files, so they are read (not loaded) even when
 	// nothing runs.
-	id, err := sweep.ModelID(j.model)
+	id, err := provenance.ModelID(j.model)
 	if err != nil {
 		return nil, err
 	}

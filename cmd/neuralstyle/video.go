@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/frames"
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/internal/video"
@@ -215,7 +216,7 @@ func runVideo(c *cli.Context) error {
 	}
 	// The model's identity (its files, read before it loads) after the
 	// frames, so that a bad frame is reported whatever the model.
-	if j.job.ModelID, err = sweep.ModelID(j.model); err != nil {
+	if j.job.ModelID, err = provenance.ModelID(j.model); err != nil {
 		return err
 	}
 	rec, err := video.NewRecord(&j.job)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
@@ -36,7 +37,8 @@ const DefaultDir = "build/fastnets/model"
 // damaged one ends with.
 const MakeHint = "build it with make fastnets (downloads 2.9 MB, converts in under a minute), or pass --fastnets DIR"
 
-const metadataFile = "neuralstyle.json"
+// metadataFile is the exporter's record beside the SavedModel.
+const metadataFile = provenance.MetadataFile
 
 // Meta is what savedmodel/fastnets.py records in neuralstyle.json.
 type Meta struct {

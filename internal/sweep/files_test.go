@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -301,7 +302,7 @@ func TestSweepFileErrors(t *testing.T) {
 // point.
 func TestSweepBlendOfOne(t *testing.T) {
 	m, modelDir := testModel(t)
-	id, err := ModelID(modelDir)
+	id, err := provenance.ModelID(modelDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
@@ -134,7 +132,7 @@ func NewPlan(spec *Spec, modelID string) (*Plan, error) {
 				if _, ok := plan.hashes[path]; ok {
 					continue
 				}
-				h, err := HashFile(path)
+				h, err := provenance.HashFile(path)
 				if err != nil {
 					return nil, fmt.Errorf("sweep: %s %s: %w", f.role(), path, pathless(err))
 				}
@@ -278,71 +276,6 @@ func pathless(err error) error {
 	}
 	return err
 }
-
-// HashFile is the SHA-256 of a file's bytes in hex, as keys and records hold it.
-func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// ModelID is the SHA-256 of a SavedModel folder's files (names and bytes), so a
-// point's key changes with the model. The exporter's record, neuralstyle.json, is
-// left out: TensorFlow does not read it, and it carries the export's time. (Two
-// exports of the random seed-1 model gave byte-identical saved_model.pb,
-// variables and fingerprint.pb; only that record differed.)
-func ModelID(dir string) (string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, err := filepath.Rel(dir, path)
-			if err != nil {
-				return err
-			}
-			if rel != modelRecord {
-				files = append(files, filepath.ToSlash(rel))
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("sweep: model %s: %w", dir, pathless(err))
-	}
-	if len(files) == 0 {
-		return "", fmt.Errorf("sweep: model %s: no files", dir)
-	}
-	slices.Sort(files)
-	h := sha256.New()
-	for _, rel := range files {
-		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			return "", fmt.Errorf("sweep: model %s: %w", dir, err)
-		}
-		st, err := f.Stat()
-		if err == nil {
-			fmt.Fprintf(h, "%s\x00%d\x00", rel, st.Size())
-			_, err = io.CopyN(h, f, st.Size())
-		}
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("sweep: model %s: %s: %w", dir, rel, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// modelRecord is the exporters' metadata file beside saved_model.pb.
-const modelRecord = "neuralstyle.json"
 
 // Shard is one of Count parts of a sweep, Index from 1. The zero Shard is the
 // whole sweep.

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
@@ -68,7 +69,7 @@ func tinyPlan(t *testing.T) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := ModelID(dir)
+	id, err := provenance.ModelID(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +454,7 @@ func TestKeys(t *testing.T) {
 		pl := &Plan{ModelID: modelID, hashes: plan.hashes}
 		for _, path := range []string{p.Config.Content, p.Config.Style} {
 			if _, ok := pl.hashes[path]; !ok {
-				h, err := HashFile(path)
+				h, err := provenance.HashFile(path)
 				if err != nil {
 					t.Fatal(err)
 				}

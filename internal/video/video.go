@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
@@ -169,7 +170,7 @@ func NewRecord(job *Job) (*Record, error) {
 	var hashes []string
 	style, _ := transfer.Lookup("style")
 	for _, path := range style.Paths(job.Config.Style) {
-		h, err := sweep.HashFile(path)
+		h, err := provenance.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("video: style image %s: %w", path, err)
 		}
@@ -177,7 +178,7 @@ func NewRecord(job *Job) (*Record, error) {
 	}
 	rec.StyleSHA256 = strings.Join(hashes, ",")
 	for _, path := range job.Frames {
-		h, err := sweep.HashFile(path)
+		h, err := provenance.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("video: frame %s: %w", path, err)
 		}
