@@ -84,7 +84,7 @@ type TensorSpec struct {
 
 // String formats the spec as name:dtype[d0,d1,...], with ? for unknown sizes.
 func (s TensorSpec) String() string {
-	return s.Name + ":" + s.DType + formatShape(s.Shape)
+	return s.Name + ":" + s.DType + FormatShape(s.Shape)
 }
 
 // Signature is one callable function of a SavedModel.
@@ -602,7 +602,9 @@ func dtypeName(dt tf.DataType) string {
 	return fmt.Sprintf("dtype(%d)", int(dt))
 }
 
-func formatShape(shape []int64) string {
+// FormatShape writes a signature's tensor shape as [d0,d1,...], with ? for
+// a dimension of any size and [unknown rank] for a shape of any rank (nil).
+func FormatShape(shape []int64) string {
 	if shape == nil {
 		return "[unknown rank]"
 	}

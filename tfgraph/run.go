@@ -135,7 +135,7 @@ func (s *signature) check(inputs map[string]*Tensor) error {
 			return fmt.Errorf("input %q: shape %v needs %d values, got %d", spec.Name, t.Shape, n, len(t.Data))
 		}
 		if !fits(t.Shape, spec.Shape) {
-			return fmt.Errorf("input %q: shape %v does not fit the signature's %s", spec.Name, t.Shape, formatShape(spec.Shape))
+			return fmt.Errorf("input %q: shape %v does not fit the signature's %s", spec.Name, t.Shape, FormatShape(spec.Shape))
 		}
 	}
 	return nil

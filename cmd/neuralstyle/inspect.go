@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -105,16 +106,16 @@ func printInspection(w io.Writer, in inspection) error {
 	fmt.Fprintln(tw, "\nDevices:")
 	fmt.Fprintln(tw, "  name\ttype\tmemory")
 	for _, d := range in.Devices {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Type, memory(d.MemoryBytes))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", d.Name, d.Type, deviceMemory(d.MemoryBytes))
 	}
 	fmt.Fprintln(tw, "\nSignatures:")
 	for _, s := range in.Signatures {
 		fmt.Fprintf(tw, "  %s\n", s.Name)
 		for _, t := range s.Inputs {
-			fmt.Fprintf(tw, "    in\t%s\t%s\t%s\n", t.Name, t.DType, shape(t.Shape))
+			fmt.Fprintf(tw, "    in\t%s\t%s\t%s\n", t.Name, t.DType, tfgraph.FormatShape(t.Shape))
 		}
 		for _, t := range s.Outputs {
-			fmt.Fprintf(tw, "    out\t%s\t%s\t%s\n", t.Name, t.DType, shape(t.Shape))
+			fmt.Fprintf(tw, "    out\t%s\t%s\t%s\n", t.Name, t.DType, tfgraph.FormatShape(t.Shape))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -305,28 +306,10 @@ func printJSONRecords(w *tabwriter.Writer, indent, key string, t *jsonTree) {
 	}
 }
 
-func shape(s []int64) string {
-	if s == nil {
-		return "(unknown rank)"
-	}
-	parts := make([]string, len(s))
-	for i, d := range s {
-		if d < 0 {
-			parts[i] = "?"
-		} else {
-			parts[i] = fmt.Sprint(d)
-		}
-	}
-	return "[" + strings.Join(parts, ",") + "]"
-}
-
-func memory(b int64) string {
-	switch {
-	case b <= 0:
+// deviceMemory is a device's memory, or "" when TensorFlow gives none.
+func deviceMemory(b int64) string {
+	if b <= 0 {
 		return ""
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	default:
-		return fmt.Sprintf("%d MiB", b>>20)
 	}
+	return memory.Format(uint64(b))
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -367,4 +368,4 @@ func (s *Server) readImage(ctx context.Context, form *multipart.Form, role strin
 	return ref, nil
 }
 
-func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+func mib(n int64) string { return memory.Format(uint64(n)) }
