@@ -58,12 +58,15 @@ type transferOutputs struct {
 	inProgress  bool
 }
 
+// logLine is an iteration's line of --log. Its terms have the sweep store's
+// names (sweep.IterationRecord), content_loss, style_loss and tv_loss; logs
+// written before called them content, style and tv, and still read.
 type logLine struct {
 	Iteration   int     `json:"iteration"`
 	Loss        float64 `json:"loss"`
-	Content     float32 `json:"content"`
-	Style       float32 `json:"style"`
-	TV          float32 `json:"tv"`
+	Content     float32 `json:"content_loss"`
+	Style       float32 `json:"style_loss"`
+	TV          float32 `json:"tv_loss"`
 	Evaluations int     `json:"evaluations"`
 	Steps       int     `json:"lbfgs_iterations"`
 	Status      string  `json:"status"`
@@ -80,6 +83,27 @@ type logLine struct {
 	// Partial marks the last line of an interrupted run: the iteration it stopped
 	// in, with the terms of its last evaluation.
 	Partial bool `json:"partial,omitempty"`
+}
+
+// UnmarshalJSON reads a log line, an old one's terms (content, style, tv) too.
+func (l *logLine) UnmarshalJSON(data []byte) error {
+	type line logLine // without this method
+	var both struct {
+		line
+		OldContent *float32 `json:"content"`
+		OldStyle   *float32 `json:"style"`
+		OldTV      *float32 `json:"tv"`
+	}
+	if err := json.Unmarshal(data, &both); err != nil {
+		return err
+	}
+	*l = logLine(both.line)
+	for _, t := range []struct{ old, term *float32 }{{both.OldContent, &l.Content}, {both.OldStyle, &l.Style}, {both.OldTV, &l.TV}} {
+		if t.old != nil {
+			*t.term = *t.old
+		}
+	}
+	return nil
 }
 
 // newTransferOutputs starts the log with the run's settings, every one of them
