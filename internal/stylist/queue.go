@@ -17,7 +17,6 @@ import (
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
-	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // live is a running job's progress between the iterations the store records.
@@ -398,9 +397,10 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 		},
 		Done: func(it transfer.Iteration) error {
 			it.Iteration += done
-			// The iteration's own size: a coarser scale's is smaller,
-			// and with a long side the settings' Width x Height is not it.
-			img, err := vggtensor.Deprocess(it.X, it.Width, it.Height, set.Preprocess)
+			// The iteration's picture as transfer makes it: its own size
+			// (a coarser scale's is smaller), with the colour controls
+			// (original colours) applied, as the result is.
+			img, err := it.Image()
 			if err != nil {
 				return err
 			}

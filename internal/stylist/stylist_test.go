@@ -37,6 +37,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -97,7 +98,7 @@ func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings,
 		obs.Evaluation(0, 1, transfer.Terms{Loss: 5}, time.Millisecond)
 	}
 	if obs.Done != nil {
-		if err := obs.Done(transfer.Iteration{Iteration: 0, Loss: 5, X: x, Width: s.Width, Height: s.Height}); err != nil {
+		if err := obs.Done(iteration(0, x, s)); err != nil {
 			return nil, err
 		}
 	}
@@ -108,6 +109,13 @@ func (g *gate) run(ctx context.Context, in transfer.Inputs, s transfer.Settings,
 	case <-ctx.Done():
 		return &transfer.Result{Image: img}, ctx.Err()
 	}
+}
+
+// iteration is the i-th iteration a fake transfer gives Done: x and its
+// picture, deprocessed as transfer.Run does (the fakes have no colour controls).
+func iteration(i int, x []float64, s transfer.Settings) transfer.Iteration {
+	return transfer.Iteration{Iteration: i, Loss: 5, X: x, Width: s.Width, Height: s.Height,
+		Image: func() (*preprocess.Image, error) { return vggtensor.Deprocess(x, s.Width, s.Height, s.Preprocess) }}
 }
 
 func newServer(t *testing.T, data string, run Runner) (*Server, *httptest.Server) {
@@ -1286,7 +1294,7 @@ func TestFullDisk(t *testing.T) {
 			for k := range x {
 				x[k] = float64((k*7919 + i*104729) % 255) // frames that do not compress to nothing
 			}
-			if err := obs.Done(transfer.Iteration{Iteration: i, Loss: 5, X: x, Width: s.Width, Height: s.Height}); err != nil {
+			if err := obs.Done(iteration(i, x, s)); err != nil {
 				return nil, err
 			}
 			if i == 0 {
