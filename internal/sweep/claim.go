@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 

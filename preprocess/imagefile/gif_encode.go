@@ -11,7 +11,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 )
 

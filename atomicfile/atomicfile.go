@@ -1,6 +1,8 @@
 // Package atomicfile writes files so that a reader, or a crash, never sees a part
 // of one: the path holds either its old content or the complete new content.
-// Images, transfer logs and the sweep store are all written through it.
+// Images, transfer logs and the sweep store are all written through it. It
+// sits beside preprocess, not under internal, because preprocess/imagefile
+// writes through it and a library package imports nothing of the program's.
 package atomicfile
 
 import (
