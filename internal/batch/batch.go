@@ -32,7 +32,7 @@ type Batch struct {
 }
 
 // New plans the batch of photos painted with cfg into dir, on the model of
-// modelID (sweep.ModelID). Photos are given as read, each once. Settings a sweep
+// modelID (provenance.ModelID). Photos are given as read, each once. Settings a sweep
 // cannot carry are the caller's to refuse (sweep.Unsweepable).
 func New(cfg *transfer.Config, photos []string, dir, modelID string) (*Batch, error) {
 	names, err := Names(photos, dir)

@@ -77,7 +77,7 @@ type Options struct {
 	Images string
 	// Logf reports the server's events; nil logs to the standard logger.
 	Logf func(format string, args ...any)
-	// ModelID identifies the model in sweep points' keys (sweep.ModelID), so
+	// ModelID identifies the model in sweep points' keys (provenance.ModelID), so
 	// that a sweep resumed after the model changed runs its points again.
 	ModelID string
 	// Hosts are the host names, besides loopback's (127.0.0.1, localhost,
