@@ -11,6 +11,8 @@
 //
 //	frames/frame_000001.png ...   the styled frames, in the clip's order
 //	video.json                    what the frames were made from (see Record)
+//	video.gif, video.mp4          the styled clip (WriteClip; the MP4 needs ffmpeg)
+//	input/                        a clip's frames, as ffmpeg extracted them
 //
 // Frames are written atomically as each finishes, so a run interrupted at any
 // moment resumes at the first frame missing; the frame before it, read back
