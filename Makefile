@@ -321,7 +321,7 @@ model: venv
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
 .PHONY: testmodels
 testmodels: $(TESTMODEL_VGG)/saved_model.pb
-$(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/vggweights.py | venv
+$(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
 	$(PY) -m savedmodel.export --out $(TESTMODEL_VGG) --weights random --seed 1
 
 # Python's outputs of the random-weights style model for tfgraph's Go test.
@@ -378,7 +378,7 @@ $(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
 
 # The style model on the HED weights: build/model-hed (rebuilt when the exporter changes).
 model-hed: $(BUILD)/model-hed/saved_model.pb
-$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
+$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
 
 # The pretrained feed-forward networks of `neuralstyle stylize` (savedmodel/fastnets.py):

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import export as ex  # noqa: E402
+from savedmodel import stylemodel as sm  # noqa: E402
 from savedmodel import vggweights as vw  # noqa: E402
 
 
@@ -54,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         model = tf.saved_model.load(os.path.join(tmp, "model"))
         prefixes = {"runtime": "", "fixed": "notebook_"}
 
-        cw, sw = ex.layer_weights()
-        wts = {"content_weights": cw, "style_weights": sw, "tv_weight": np.float32(ex.NOTEBOOK_TV_WEIGHT)}
-        used = {f"gram_{n}" for n in ex.NOTEBOOK_STYLE_LAYERS}
+        cw, sw = sm.layer_weights()
+        wts = {"content_weights": cw, "style_weights": sw, "tv_weight": np.float32(sm.NOTEBOOK_TV_WEIGHT)}
+        used = {f"gram_{n}" for n in sm.NOTEBOOK_STYLE_LAYERS}
         for size in sizes:
             rs = np.random.RandomState(size)
             c, s, x = ((rs.uniform(0, 255, (1, size, size, 3)) - 128).astype(np.float32) for _ in range(3))

@@ -16,9 +16,9 @@ inputs already TensorFlow tensors, so no NumPy copies are counted):
   bare+content   plus the content term on block2_conv2
   notebook_fast  the exported notebook_fast (the notebook's layers fixed)
   fast           the run-time fast (layers chosen from the weight vectors) as
-                 export.StyleLoss builds it (Grams by gram_hwc)
+                 stylemodel.StyleLoss builds it (Grams by gram_hwc)
   fast_transpose the same with the Grams formed by gram, as before gram_hwc
-  fast_bf16      fast with the convolutions in bfloat16 (export.StyleLossBF16), its
+  fast_bf16      fast with the convolutions in bfloat16 (stylemodel.StyleLossBF16), its
                  own targets; its loss and gradient are compared with fast's
 
 and prints each as a ratio to bare.
@@ -39,15 +39,15 @@ import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")  # each variant is traced once, on purpose
 
-from savedmodel import export as ex  # noqa: E402
+from savedmodel import stylemodel as sm  # noqa: E402
 from savedmodel import vggweights as vw  # noqa: E402
 
 _X = tf.TensorSpec((1, None, None, 3), tf.float32)
 
 
-def variants(m: ex.StyleLoss, grams: list, content_features: tf.Tensor) -> dict:
-    style = [ex.LAYERS.index(n) for n in ex.NOTEBOOK_STYLE_LAYERS]
-    content = ex.LAYERS.index(ex.NOTEBOOK_CONTENT_LAYER)
+def variants(m: sm.StyleLoss, grams: list, content_features: tf.Tensor) -> dict:
+    style = [sm.LAYERS.index(n) for n in sm.NOTEBOOK_STYLE_LAYERS]
+    content = sm.LAYERS.index(sm.NOTEBOOK_CONTENT_LAYER)
 
     def build(extra):
         @tf.function(input_signature=[_X])
@@ -67,8 +67,8 @@ def variants(m: ex.StyleLoss, grams: list, content_features: tf.Tensor) -> dict:
     zero = lambda x, outs: tf.constant(0.0)  # noqa: E731
     return {
         "bare": build(zero),
-        "bare+tv": build(lambda x, outs: ex.StyleLoss._tv(x)),
-        "bare+grams": build(lambda x, outs: tf.add_n([tf.reduce_sum(tf.square(grams[i] - ex.gram(outs[i][0]))) for i in style])),
+        "bare+tv": build(lambda x, outs: sm.StyleLoss._tv(x)),
+        "bare+grams": build(lambda x, outs: tf.add_n([tf.reduce_sum(tf.square(grams[i] - sm.gram(outs[i][0]))) for i in style])),
         "bare+gramsT": build(lambda x, outs: tf.add_n([tf.reduce_sum(tf.square(grams[i] - gram_t(outs[i][0]))) for i in style])),
         "bare+content": build(lambda x, outs: tf.reduce_sum(tf.square(outs[content][0] - content_features[0]))),
     }
@@ -81,13 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help="comma-separated variant names to time (default: all)")
     p.add_argument("--json", help="also write {size: {variant: median seconds}} to this file")
     a = p.parse_args(argv)
-    m = ex.StyleLoss(vw.random_weights(1))
-    m.notebook = ex.StyleLoss(None, fixed=(ex.NOTEBOOK_CONTENT_LAYERS, ex.NOTEBOOK_STYLE_LAYERS), share=m)
-    old = ex.StyleLoss(None, share=m)
-    old._gram = ex.gram  # the run-time graph with the notebook's Gram form
-    bf = ex.StyleLossBF16(None, share=m)
-    cw, sw = ex.layer_weights()
-    tv = tf.constant(np.float32(ex.NOTEBOOK_TV_WEIGHT))
+    m = sm.StyleLoss(vw.random_weights(1))
+    m.notebook = sm.StyleLoss(None, fixed=(sm.NOTEBOOK_CONTENT_LAYERS, sm.NOTEBOOK_STYLE_LAYERS), share=m)
+    old = sm.StyleLoss(None, share=m)
+    old._gram = sm.gram  # the run-time graph with the notebook's Gram form
+    bf = sm.StyleLossBF16(None, share=m)
+    cw, sw = sm.layer_weights()
+    tv = tf.constant(np.float32(sm.NOTEBOOK_TV_WEIGHT))
     cw, sw = tf.constant(cw), tf.constant(sw)
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, {a.rounds} rounds, median seconds per call")
     medians: dict[str, dict[str, float]] = {}
@@ -95,15 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         rs = np.random.RandomState(size)
         c, s, x = (tf.constant((rs.uniform(0, 255, (1, size, size, 3)) - 128).astype(np.float32)) for _ in range(3))
         targets = m.fast_targets(c, s, cw, sw)
-        grams = [targets[f"gram_{n}"] for n in ex.LAYERS]
+        grams = [targets[f"gram_{n}"] for n in sm.LAYERS]
         cf = targets["content_features"]
         calls = {k: (lambda f=f: f(x)) for k, f in variants(m, grams, cf).items()}
         calls["notebook_fast"] = lambda: m.notebook.fast(x, cf, grams, cw, sw, tv)
         calls["fast"] = lambda: m.fast(x, cf, grams, cw, sw, tv)
-        old_grams = [old.fast_targets(c, s, cw, sw)[f"gram_{n}"] for n in ex.LAYERS]
+        old_grams = [old.fast_targets(c, s, cw, sw)[f"gram_{n}"] for n in sm.LAYERS]
         calls["fast_transpose"] = lambda: old.fast(x, cf, old_grams, cw, sw, tv)
         bt = bf.fast_targets(c, s, cw, sw)
-        bf_grams = [bt[f"gram_{n}"] for n in ex.LAYERS]
+        bf_grams = [bt[f"gram_{n}"] for n in sm.LAYERS]
         calls["fast_bf16"] = lambda: bf.fast(x, bt["content_features"], bf_grams, cw, sw, tv)
         if a.only:
             calls = {k: v for k, v in calls.items() if k in a.only.split(",")}

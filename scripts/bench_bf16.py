@@ -19,7 +19,7 @@ same machine:
   Go bf16     the same with --precision bf16 (signatures fast_targets_bf16, fast_bf16)
 
 A third bare row, "bare bf16 convs", is the network as the project's bf16 graph
-builds it (export.StyleLossBF16: each convolution's input and kernel rounded to
+builds it (stylemodel.StyleLossBF16: each convolution's input and kernel rounded to
 bfloat16, its output widened to float32 before bias and ReLU): it tells how much of
 any gap is the casts rather than the loss.
 
@@ -126,18 +126,18 @@ def bare_calls(size: int) -> dict[str, Callable[[], None]]:
     import numpy as np
     import tensorflow as tf
 
-    from savedmodel import export as ex
+    from savedmodel import stylemodel as sm
     from savedmodel import vggweights as vw
 
-    m = ex.StyleLoss(vw.random_weights(1))
-    proj = ex.StyleLossBF16(None, share=m)
+    m = sm.StyleLoss(vw.random_weights(1))
+    proj = sm.StyleLossBF16(None, share=m)
     k16 = [tf.constant(tf.cast(k, tf.bfloat16)) for k in m.kernels]
     b16 = [tf.constant(tf.cast(b, tf.bfloat16)) for b in m.biases]
 
     def all_bf16(x: tf.Tensor) -> tf.Tensor:
         h = tf.cast(x, tf.bfloat16)
-        for i in range(ex.NUM_LAYERS):
-            if i > 0 and ex.BLOCK[i] != ex.BLOCK[i - 1]:
+        for i in range(sm.NUM_LAYERS):
+            if i > 0 and sm.BLOCK[i] != sm.BLOCK[i - 1]:
                 h = tf.nn.max_pool2d(h, 2, 2, "VALID")
             h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, k16[i], strides=1, padding="SAME"), b16[i]))
         return tf.reduce_sum(tf.cast(h, tf.float32))

@@ -25,7 +25,7 @@ import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from savedmodel import kernels  # noqa: E402
-from savedmodel.export import NOTEBOOK_TV_WEIGHT, layer_weights  # noqa: E402
+from savedmodel.stylemodel import NOTEBOOK_TV_WEIGHT, layer_weights  # noqa: E402
 
 HEIGHT, WIDTH = 16, 24
 
