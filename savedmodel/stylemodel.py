@@ -95,7 +95,7 @@ def gram_hwc(f: tf.Tensor) -> tf.Tensor:
     """The same G = F F^T as gram, formed as F'^T F' from the (h*w, C) reshape of one
     batch item's activations, which needs no transpose of them (reshaping the
     channels-last tensor is free). Its float32 sums run in another order than
-    gram's. Measured (savedmodel/profile_fast.py, 256x256, 2 cores): the five style
+    gram's. Measured (scripts/benchmarks/profile_fast.py, 256x256, 2 cores): the five style
     terms with gram cost 30% of the bare network's forward and backward pass, with
     gram_hwc 4%; most of the difference is the transposes of the activations and of
     their gradients."""

@@ -228,7 +228,7 @@ def test_fast_matches_recipe(model, size):
     r = run_recipe(model, imgs, cw, sw, tvw)
     f = run_fast(model, imgs, cw, sw, tvw)
     # The bound. Measured: identical at these sizes, 1e-7 of the largest
-    # gradient entry at 128x128 and 256x256 (savedmodel.bench).
+    # gradient entry at 128x128 and 256x256 (scripts/benchmarks/bench_signatures.py).
     for k in ("loss", "content_loss", "style_loss", "tv_loss"):
         assert abs(f[k] - r[k]) <= 1e-5 * abs(r[k]), k
     assert rel(f["gradient"], r["gradient"]) < 1e-5

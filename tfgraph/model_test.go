@@ -13,7 +13,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 )
 
-// tinyModel is the SavedModel of scripts/make_tiny_model.py.
+// tinyModel is the SavedModel of scripts/vectors/make_tiny_model.py.
 var tinyModel string
 
 func TestMain(m *testing.M) {
