@@ -1,6 +1,7 @@
 package tfgraph
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -206,6 +207,9 @@ func TestLoadErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Load error = %q, want it to contain %q", tt.name, err, tt.want)
+		}
+		if missing := tt.name == "missing"; errors.Is(err, ErrNoModel) != missing {
+			t.Errorf("%s: errors.Is(%v, ErrNoModel) = %v, want %v", tt.name, err, !missing, missing)
 		}
 	}
 }
