@@ -30,7 +30,7 @@ BLOCK: tuple[int, ...] = tuple(int(name[len("block")]) for name in LAYERS)
 # block5 sits behind four pools, so an image side needs 16 pixels for it to have output.
 MIN_SIDE = 16
 
-# The notebook's choices (RECIPE.md section 3), as the weight vectors encode them.
+# The notebook's choices (docs/recipe.md section 3), as the weight vectors encode them.
 NOTEBOOK_CONTENT_LAYER = "block2_conv2"
 NOTEBOOK_CONTENT_LAYERS = (NOTEBOOK_CONTENT_LAYER,)
 NOTEBOOK_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
@@ -292,7 +292,7 @@ class StyleLoss(tf.Module):
     @staticmethod
     def _reciprocal_divisor(image: tf.Tensor) -> tf.Tensor:
         """1 / (4 * channels^2 * size^2) in float32, channels = 3 and size = H*W of the
-        input image (RECIPE QUIRK).
+        input image (recipe quirk).
 
         The notebook computed the divisor in Python (float64), TensorFlow rounded it to
         float32 once, and since it is a constant in the notebook's graph, TensorFlow's

@@ -43,7 +43,7 @@ def keras_features(pooling: str):
 
 
 def loss_from_features(fc, fs, fx, x, cw, sw, tvw, masks=None) -> dict:
-    """RECIPE.md section 3 in float64 from given features (lists of (h, w, C)). With
+    """docs/recipe.md section 3 in float64 from given features (lists of (h, w, C)). With
     masks (K, H, W) and fs a list of K styles' features: masked_fast's term."""
     H, W = x.shape[:2]
     r = 1.0 / (4.0 * 9 * (H * W) ** 2)

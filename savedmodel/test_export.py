@@ -1,5 +1,5 @@
 """Tests for savedmodel.export against an independent float64 NumPy computation of
-RECIPE.md's network and loss (im2col convolutions, hand-written backward pass)."""
+docs/recipe.md's network and loss (im2col convolutions, hand-written backward pass)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class NumpyVGG:
 
 
 def reference(net: NumpyVGG, content, style, x, cw, sw, tvw) -> dict:
-    """RECIPE.md section 3 in float64, with the gradient by hand."""
+    """docs/recipe.md section 3 in float64, with the gradient by hand."""
     H, W = x.shape[:2]
     fc, _ = net.forward(content)
     fs, _ = net.forward(style)

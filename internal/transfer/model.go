@@ -20,7 +20,7 @@ var Layers = []string{
 	"block5_conv1", "block5_conv2", "block5_conv3",
 }
 
-// The notebook's choices (RECIPE.md, section 3).
+// The notebook's choices (docs/recipe.md, section 3).
 var (
 	NotebookContentLayer = "block2_conv2"
 	NotebookStyleLayers  = []string{"block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"}

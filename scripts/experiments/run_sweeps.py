@@ -1,7 +1,7 @@
 """Runs the article's experiments (scripts/sweeps/*.json) with the Go binary.
 
 Each experiment is one `neuralstyle sweep` into OUT/NAME: the style-weight sweep,
-the content-layer comparison and the total-variation sweep (RECIPE.md section 6).
+the content-layer comparison and the total-variation sweep (docs/recipe.md section 6).
 Reruns resume: finished points are skipped.
 
     python scripts/experiments/run_sweeps.py --bin bin/neuralstyle --model build/model --out build/sweeps

