@@ -274,7 +274,9 @@ def generate(resample_out: Path, vggtensor_out: Path) -> tuple[dict[str, Any], d
     resample_out.mkdir(parents=True, exist_ok=True)
     vggtensor_out.mkdir(parents=True, exist_ok=True)
     images = make_inputs(resample_out, vggtensor_out)
-    head = {"generator": "scripts/vectors/preprocess_vectors.py", "versions": {"pillow": PIL.__version__, "numpy": np.__version__}}
+    # The name the checked-in vectors record: they were made before the script moved to
+    # scripts/vectors/, and a vectors file changes only with its vectors.
+    head = {"generator": "scripts/preprocess_vectors.py", "versions": {"pillow": PIL.__version__, "numpy": np.__version__}}
     resample = dict(
         head,
         resize=resize_vectors(images),
