@@ -38,8 +38,9 @@ NOTEBOOK_CONTENT_WEIGHT = 0.025
 NOTEBOOK_STYLE_WEIGHT = 5.0
 NOTEBOOK_TV_WEIGHT = 1.0
 
-# The signatures every export has (savedmodel/README.md), by name: Go reads them
-# from neuralstyle.json's signatures.
+# The signatures every export has (savedmodel/README.md), by name. Go asks the
+# SavedModel for the ones it runs (transfer.CheckModel), and holds its copies of
+# LAYERS, MIN_SIDE and the notebook's layers to neuralstyle.json.
 TILE_SIGNATURES = ("tile_targets", "tile_gradient")  # the tiled evaluation (TileLoss)
 SIGNATURES = ("recipe", "fast_targets", "fast", "notebook_recipe", "notebook_fast_targets", "notebook_fast",
               "fast_targets_bf16", "fast_bf16", *TILE_SIGNATURES)
