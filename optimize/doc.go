@@ -21,7 +21,7 @@
 //
 // The results are bit-identical to SciPy 1.14.1 on x86-64 with AVX-512,
 // where SciPy's OpenBLAS runs its AVX-512 kernels: the test vectors
-// (testdata/lbfgsb.json, made by scripts/optimize_vectors.py) match in x,
+// (testdata/lbfgsb.json, made by scripts/vectors/optimize_vectors.py) match in x,
 // f, the gradient and the value of every evaluation, over hundreds of
 // iterations. To get there every sum is formed in SciPy's order: the BLAS
 // calls of the Fortran as OpenBLAS computes them (fused multiply-adds in 32

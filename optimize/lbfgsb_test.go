@@ -10,7 +10,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/kernels"
 )
 
-// The vectors of scripts/optimize_vectors.py (make vectors-optimize).
+// The vectors of scripts/vectors/optimize_vectors.py (make vectors-optimize).
 type vectorFile struct {
 	SciPy string       `json:"scipy"`
 	Cases []vectorCase `json:"cases"`

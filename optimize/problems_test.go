@@ -1,6 +1,6 @@
 package optimize
 
-// The objective functions of scripts/optimize_vectors.py, with the same
+// The objective functions of scripts/vectors/optimize_vectors.py, with the same
 // floating-point operations in the same order, so that Go and SciPy see
 // bit-identical values at identical points. float64()/float32() around
 // products keep the compiler from fusing them (it may on some

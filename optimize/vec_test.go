@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// dotInputs rebuilds the vectors of blas_inputs in scripts/optimize_vectors.py.
+// dotInputs rebuilds the vectors of blas_inputs in scripts/vectors/optimize_vectors.py.
 func dotInputs(n int) (x, y []float64) {
 	x, y = make([]float64, n), make([]float64, n)
 	for i := range n {

@@ -11,14 +11,14 @@ import (
 
 // BenchmarkPipeline is the end-to-end benchmark: decode a large JPEG,
 // resize it to 512x512 and preprocess it (recipe mode), as
-// scripts/bench_preprocess.py times Pillow and NumPy doing. The JPEG comes from
+// scripts/benchmarks/bench_preprocess.py times Pillow and NumPy doing. The JPEG comes from
 // $NEURALSTYLE_BENCH_JPEG (the script makes a 12-megapixel one); without it the
 // benchmark is skipped. Besides wall time it reports process CPU time per call
 // (cpu-ns/op), all threads together.
 func BenchmarkPipeline(b *testing.B) {
 	path := os.Getenv("NEURALSTYLE_BENCH_JPEG")
 	if path == "" {
-		b.Skip("NEURALSTYLE_BENCH_JPEG not set (scripts/bench_preprocess.py sets it)")
+		b.Skip("NEURALSTYLE_BENCH_JPEG not set (scripts/benchmarks/bench_preprocess.py sets it)")
 	}
 	b.Logf("JPEG decoder: %s", imagefile.JPEGDecoder())
 	src, err := imagefile.ReadFile(path, nil)

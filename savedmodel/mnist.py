@@ -1,6 +1,6 @@
 """Exports the article's four MNIST classifiers as SavedModels that Go trains.
 
-The article (notebooks 1-4; ../shared/RECIPE.md section 7) trains, with the
+The article (notebooks 1-4; docs/recipe.md section 7) trains, with the
 TensorFlow 1 tutorial's code:
 
     linear   softmax regression, W and b zero;            SGD 0.5, 1000 x 100: 92.05%

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from savedmodel import export as ex
 from savedmodel import kernels
+from savedmodel import stylemodel as sm
 from savedmodel import vggweights as vw
 from savedmodel.test_export import ONLY, images, rel, run_fast, run_recipe
 
@@ -43,7 +43,7 @@ def keras_features(pooling: str):
 
 
 def loss_from_features(fc, fs, fx, x, cw, sw, tvw, masks=None) -> dict:
-    """RECIPE.md section 3 in float64 from given features (lists of (h, w, C)). With
+    """docs/recipe.md section 3 in float64 from given features (lists of (h, w, C)). With
     masks (K, H, W) and fs a list of K styles' features: masked_fast's term."""
     H, W = x.shape[:2]
     r = 1.0 / (4.0 * 9 * (H * W) ** 2)
@@ -58,7 +58,7 @@ def loss_from_features(fc, fs, fx, x, cw, sw, tvw, masks=None) -> dict:
             style[i] = sw[i] * r * np.sum((a_s.T @ a_s - a_x.T @ a_x) ** 2)
             continue
         for k, m in enumerate(masks):
-            for _ in range(ex.BLOCK[i] - 1):  # 2x2 average pools, valid
+            for _ in range(sm.BLOCK[i] - 1):  # 2x2 average pools, valid
                 h2, w2 = m.shape[0] // 2, m.shape[1] // 2
                 m = m[: 2 * h2, : 2 * w2].reshape(h2, 2, w2, 2).mean(axis=(1, 3))
             a_s = fs[k][i].reshape(-1, fs[k][i].shape[2])
@@ -199,4 +199,4 @@ def test_masks_of_the_wrong_size_fail(model):
 
 def test_pooling_argument():
     with pytest.raises(ValueError, match="pooling 'min'"):
-        ex.StyleLoss(vw.random_weights(SEED), pooling="min")
+        sm.StyleLoss(vw.random_weights(SEED), pooling="min")

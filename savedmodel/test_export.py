@@ -1,5 +1,5 @@
 """Tests for savedmodel.export against an independent float64 NumPy computation of
-RECIPE.md's network and loss (im2col convolutions, hand-written backward pass)."""
+docs/recipe.md's network and loss (im2col convolutions, hand-written backward pass)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from savedmodel import export as ex
 from savedmodel import kernels
+from savedmodel import stylemodel as sm
 from savedmodel import vggweights as vw
 
 SEED = 1
@@ -52,7 +53,7 @@ class NumpyVGG:
         h = x
         for i in range(13):
             pooled_from = None
-            if i > 0 and ex.BLOCK[i] != ex.BLOCK[i - 1]:
+            if i > 0 and sm.BLOCK[i] != sm.BLOCK[i - 1]:
                 pooled_from = h
                 hh, ww, c = h.shape
                 h = h[: hh // 2 * 2, : ww // 2 * 2].reshape(hh // 2, 2, ww // 2, 2, c).max(axis=(1, 3))
@@ -84,7 +85,7 @@ class NumpyVGG:
 
 
 def reference(net: NumpyVGG, content, style, x, cw, sw, tvw) -> dict:
-    """RECIPE.md section 3 in float64, with the gradient by hand."""
+    """docs/recipe.md section 3 in float64, with the gradient by hand."""
     H, W = x.shape[:2]
     fc, _ = net.forward(content)
     fs, _ = net.forward(style)
@@ -172,7 +173,7 @@ TERM_TOL = 5e-6
 GRAD_TOL = 5e-5
 
 
-NOTEBOOK = ex.layer_weights()
+NOTEBOOK = sm.layer_weights()
 ONLY = {
     "content": (NOTEBOOK[0], np.zeros(13, np.float32), 0.0),
     "style": (np.zeros(13, np.float32), NOTEBOOK[1], 0.0),
@@ -227,7 +228,7 @@ def test_fast_matches_recipe(model, size):
     r = run_recipe(model, imgs, cw, sw, tvw)
     f = run_fast(model, imgs, cw, sw, tvw)
     # The issue's bound. Measured: identical at these sizes, 1e-7 of the largest
-    # gradient entry at 128x128 and 256x256 (savedmodel.bench).
+    # gradient entry at 128x128 and 256x256 (scripts/benchmarks/bench_signatures.py).
     for k in ("loss", "content_loss", "style_loss", "tv_loss"):
         assert abs(f[k] - r[k]) <= 1e-5 * abs(r[k]), k
     assert rel(f["gradient"], r["gradient"]) < 1e-5
@@ -251,7 +252,7 @@ def test_gradient_central_differences(model, which):
 
 
 def test_layer_selection(model, net):
-    cw, sw = ex.layer_weights(
+    cw, sw = sm.layer_weights(
         {"block4_conv2": 0.5},
         {"block1_conv1": 1.0, "block3_conv2": 0.3, "block5_conv1": 2.0},
     )
@@ -296,7 +297,7 @@ def test_zero_weight_removes_term_exactly(model):
 def test_no_content_layer(model):
     imgs = images(32, 32, seed=2)
     zero = np.zeros(13, np.float32)
-    _, sw = ex.layer_weights()
+    _, sw = sm.layer_weights()
     r = run_recipe(model, imgs, zero, sw, 1.0)
     f = run_fast(model, imgs, zero, sw, 1.0)
     assert r["content_loss"] == 0 and f["content_loss"] == 0
@@ -320,7 +321,7 @@ def test_notebook_signatures(model, net, size, request):
     # run-time-layer signatures' values to float32 rounding, and fast equal to recipe
     # bit for bit (measured: identical at 32x32 and 40x56, and at 64 to 512 square with
     # one and two threads; the Go tests hold both to the Python notebook's bits).
-    cw, sw = ex.layer_weights()
+    cw, sw = sm.layer_weights()
     kernels.record(
         request.node.nodeid, SAME_KERNELS,
         f"notebook_fast against notebook_recipe on {kernels.family()} kernels"
@@ -356,12 +357,12 @@ def test_notebook_signatures(model, net, size, request):
 
 def test_notebook_signatures_refuse_other_layers(model):
     imgs = images(32, 32, seed=1)
-    cw, sw = ex.layer_weights()
+    cw, sw = sm.layer_weights()
     other = sw.copy()
     other[vw.LAYER_NAMES.index("block1_conv1")] = 1.0
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"style layers fixed \(block1_conv2, block2_conv2, block3_conv3, block4_conv3, block5_conv3\); style_weights must be 0"):
         run_recipe(model, imgs, cw, other, 1.0, prefix="notebook_")
-    deeper, _ = ex.layer_weights({"block4_conv2": 0.025})
+    deeper, _ = sm.layer_weights({"block4_conv2": 0.025})
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"content layers fixed \(block2_conv2\); content_weights must be 0"):
         run_fast(model, imgs, deeper, sw, 1.0, prefix="notebook_")
 
@@ -371,7 +372,7 @@ def test_metadata(exported, tmp_path):
         meta = json.load(f)
     assert meta["weights"]["source"] == "random" and meta["weights"]["seed"] == SEED
     assert [l["name"] for l in meta["layers"]] == list(vw.LAYER_NAMES)
-    assert sorted(meta["signatures"]) == sorted(ex.SIGNATURES + ex.AVG_SIGNATURES + ex.MASKED_SIGNATURES)
+    assert sorted(meta["signatures"]) == sorted(sm.SIGNATURES + sm.AVG_SIGNATURES + sm.MASKED_SIGNATURES)
     assert meta["signatures"]["fast"]["inputs"]["gram_block5_conv3"]["shape"] == [512, 512]
     assert meta["signatures"]["recipe"]["inputs"]["combination"]["shape"] == [1, -1, -1, 3]
     assert meta["tensorflow_version"] == tf.__version__
@@ -385,11 +386,11 @@ def test_metadata(exported, tmp_path):
 
 def test_layer_weights_errors():
     with pytest.raises(ValueError, match="unknown style layer 'block6_conv1'"):
-        ex.layer_weights(style={"block6_conv1": 1.0})
+        sm.layer_weights(style={"block6_conv1": 1.0})
     with pytest.raises(ValueError, match="unknown content layer 'conv1'"):
-        ex.layer_weights(content={"conv1": 1.0})
+        sm.layer_weights(content={"conv1": 1.0})
     with pytest.raises(ValueError, match="at most one content layer"):
-        ex.layer_weights(content={"block1_conv1": 1.0, "block2_conv1": 1.0})
+        sm.layer_weights(content={"block1_conv1": 1.0, "block2_conv1": 1.0})
 
 
 @pytest.mark.parametrize(

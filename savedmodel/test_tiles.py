@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from savedmodel import export as ex
+from savedmodel import stylemodel as sm
 from savedmodel.test_export import images, rel, run_fast
 
 # Content and style to block2_conv2: the halo that keeps it exact is 16 pixels (a cut
@@ -43,7 +43,7 @@ def tiled_vs_fast(model) -> tuple[float, float, float]:  # noqa: F811
         targets.append(c["content_features"])
         for dst, img in ((style_grams, imgs[1]), (combination_grams, imgs[2])):
             g = model.signatures["tile_targets"](tile=img[:, start:end], crop=crop(lo, hi, start), content_weights=zero, style_weights=sw)
-            for n in ex.LAYERS:
+            for n in sm.LAYERS:
                 dst[n] = dst.get(n, 0) + g[f"gram_{n}"].numpy().astype(np.float64)
     grad = np.zeros((1, h, w, 3))
     content = 0.0
@@ -51,8 +51,8 @@ def tiled_vs_fast(model) -> tuple[float, float, float]:  # noqa: F811
         out = model.signatures["tile_gradient"](
             tile=imgs[2][:, start:end], crop=crop(lo, hi, start), image_size=tf.constant([h, w], tf.float32),
             content_features=cf, content_weights=cw, style_weights=sw,
-            **{f"gram_{n}": tf.constant(style_grams[n], tf.float32) for n in ex.LAYERS},
-            **{f"combination_gram_{n}": tf.constant(combination_grams[n], tf.float32) for n in ex.LAYERS},
+            **{f"gram_{n}": tf.constant(style_grams[n], tf.float32) for n in sm.LAYERS},
+            **{f"combination_gram_{n}": tf.constant(combination_grams[n], tf.float32) for n in sm.LAYERS},
         )  # fmt: skip
         grad[:, start:end] += out["gradient"].numpy()
         content += float(out["content_loss"])

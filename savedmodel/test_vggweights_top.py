@@ -23,7 +23,7 @@ def test_shapes():
     assert vw.top_expected_shapes("predictions") == ((4096, 1000), (1000,))
     assert vw.top_expected_shapes("block1_conv1") == ((3, 3, 3, 64), (64,))
     assert vw.ALL_TOP_LAYER_NAMES[-4:] == ("flatten", "fc1", "fc2", "predictions")
-    # 138,357,544 parameters, as RECIPE.md gives for VGG16 with its classifier.
+    # 138,357,544 parameters, as docs/recipe.md gives for VGG16 with its classifier.
     n = 0
     for name in vw.TOP_LAYER_NAMES:
         k, b = vw.top_expected_shapes(name)

@@ -411,7 +411,7 @@ def _read(path: str | Path, layout: _Layout) -> dict[str, ConvWeights]:
 
 
 # --- Where weights that are not ImageNet's come from -------------------------
-# A weights file made from another network (scripts/hed_weights.py: HED's
+# A weights file made from another network (scripts/models/hed_weights.py: HED's
 # backbone) carries a JSON record in this root attribute; the exporter copies it
 # into neuralstyle.json as weights.origin, so such weights are never taken for
 # ImageNet's.

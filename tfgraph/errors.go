@@ -10,6 +10,10 @@ import (
 // machine with more memory is the remedy, not a bug report.
 var ErrOutOfMemory = errors.New("out of memory")
 
+// ErrNoModel marks a model directory that does not exist, so that a front end
+// can say how its people get one.
+var ErrNoModel = errors.New("no such directory")
+
 // ErrDamagedVariables marks a SavedModel whose variables/ files TensorFlow could
 // not restore (truncated, corrupt, or from another export).
 var ErrDamagedVariables = errors.New("the model's variables are damaged: export it again")

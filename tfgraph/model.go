@@ -306,7 +306,7 @@ func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("tfgraph: load %s: no such directory", dir)
+			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, ErrNoModel)
 		}
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}

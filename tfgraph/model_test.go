@@ -1,6 +1,7 @@
 package tfgraph
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,7 +14,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 )
 
-// tinyModel is the SavedModel of scripts/make_tiny_model.py.
+// tinyModel is the SavedModel of scripts/vectors/make_tiny_model.py.
 var tinyModel string
 
 func TestMain(m *testing.M) {
@@ -206,6 +207,9 @@ func TestLoadErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Load error = %q, want it to contain %q", tt.name, err, tt.want)
+		}
+		if missing := tt.name == "missing"; errors.Is(err, ErrNoModel) != missing {
+			t.Errorf("%s: errors.Is(%v, ErrNoModel) = %v, want %v", tt.name, err, !missing, missing)
 		}
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // Exit codes: 0 success, 1 a failed command, 2 a usage error, 130 interrupted.
@@ -38,6 +40,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if err != nil {
+		if errors.Is(err, tfgraph.ErrNoModel) {
+			// Most often the default build/model, run from outside the checkout.
+			err = fmt.Errorf("%w; give the model's folder with --model, or export one in the checkout with make model (make help lists the others)", err)
+		}
 		fmt.Fprintf(stderr, "neuralstyle: %v\n", err)
 		var ue usageError
 		var ie interruptedError

@@ -131,7 +131,8 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"inspect", "--model", "/nonexistent/model"}, exitFailure,
-			"neuralstyle: tfgraph: load /nonexistent/model: no such directory\n"},
+			"neuralstyle: tfgraph: load /nonexistent/model: no such directory; give the model's folder with --model, " +
+				"or export one in the checkout with make model (make help lists the others)\n"},
 		{[]string{"inspect", "--bogus"}, exitUsage, "neuralstyle: flag provided but not defined: -bogus (see --help)\n"},
 		{[]string{"inspect", "--model", tinyModel, "--device", "tpu"}, exitUsage,
 			"neuralstyle: --device \"tpu\": want cpu, gpu, or GPU indices such as 0 or 0,1\n"},

@@ -72,7 +72,7 @@ type mnistMeta struct {
 	ArticleAccuracy float64 `json:"article_accuracy"`
 }
 
-// mnistResult is the --json output, and what scripts/mnist_table.py reads.
+// mnistResult is the --json output, and what scripts/experiments/mnist_table.py reads.
 type mnistResult struct {
 	Model           string    `json:"model"`
 	Dir             string    `json:"dir"`

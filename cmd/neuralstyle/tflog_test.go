@@ -134,7 +134,8 @@ func TestTensorFlowLogLines(t *testing.T) {
 	}
 	// An error still says what went wrong, once.
 	code, _, errOut = runMain(t, nil, "inspect", "--model", "/nonexistent/model")
-	if want := "neuralstyle: tfgraph: load /nonexistent/model: no such directory\n"; code != exitFailure || errOut != want {
+	if want := "neuralstyle: tfgraph: load /nonexistent/model: no such directory; give the model's folder with --model, " +
+		"or export one in the checkout with make model (make help lists the others)\n"; code != exitFailure || errOut != want {
 		t.Errorf("inspect of a missing model: exit %d, stderr %q; want exit %d, %q", code, errOut, exitFailure, want)
 	}
 }

@@ -189,7 +189,11 @@ func runTransfer(c *cli.Context) error {
 	}
 	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
 	progress.finish()
-	return out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil)
+	if err := out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil); err != nil {
+		return err
+	}
+	progress.wrote(outs.paths())
+	return nil
 }
 
 // chooseProgress picks how a run reports: nothing when quiet, a redrawn bar when

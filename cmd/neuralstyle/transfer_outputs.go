@@ -78,7 +78,7 @@ type logLine struct {
 	// the one before (so they include the optimiser's step, a few milliseconds).
 	EvalSeconds []float64 `json:"evaluation_seconds"`
 	// EvalLosses are each evaluation's loss, in the same order: how far each
-	// start gets in how many evaluations (scripts/init_starts.py).
+	// start gets in how many evaluations (scripts/experiments/init_starts.py).
 	EvalLosses []float32 `json:"evaluation_losses"`
 	// Partial marks the last line of an interrupted run: the iteration it stopped
 	// in, with the terms of its last evaluation.

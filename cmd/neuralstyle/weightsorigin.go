@@ -4,7 +4,7 @@ import "fmt"
 
 // weightsOrigin is the part of neuralstyle.json that says the weights are not
 // ImageNet's: savedmodel records weights.origin for a file made from another
-// network (scripts/hed_weights.py: HED's VGG16 backbone).
+// network (scripts/models/hed_weights.py: HED's VGG16 backbone).
 type weightsOrigin struct {
 	Weights struct {
 		Origin *struct {

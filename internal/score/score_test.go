@@ -12,7 +12,7 @@ import (
 )
 
 // TestSSIMMatchesSkimage compares SSIM with scikit-image's
-// structural_similarity on the cases of scripts/score_vectors.py. The
+// structural_similarity on the cases of scripts/vectors/score_vectors.py. The
 // tolerance, 5e-14, is from a measurement: the largest difference on these
 // cases was 1.44e-14, on the flat pair, whose variances are differences of
 // nearly equal numbers; 1.8e-15 or less on the others (NumPy sums the

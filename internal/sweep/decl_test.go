@@ -220,7 +220,7 @@ func TestSet(t *testing.T) {
 }
 
 // The article's experiments in scripts/sweeps parse and have the points
-// RECIPE.md section 6 asks for.
+// docs/recipe.md section 6 asks for.
 func TestScriptSweeps(t *testing.T) {
 	dir := "../../scripts/sweeps"
 	want := map[string]struct {

@@ -1,6 +1,6 @@
 // Package sweep runs the article's experiments: one style transfer repeated over a
 // grid of settings (style weight, content layer, total-variation weight, ...),
-// declared in a small JSON file or by flags (RECIPE.md, section 6).
+// declared in a small JSON file or by flags (docs/recipe.md, section 6).
 //
 // A declaration (Spec) gives fixed settings and the axes to sweep. Points expands
 // it into points, the first axis varying slowest; NewPlan keys each point by a

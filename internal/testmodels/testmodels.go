@@ -104,10 +104,10 @@ func Build(name string, args ...string) (string, error) {
 	return dir, nil
 }
 
-// Tiny is the small model of scripts/make_tiny_model.py, with float32, int32 and
+// Tiny is the small model of scripts/vectors/make_tiny_model.py, with float32, int32 and
 // int64 signatures for tfgraph's tests.
 func Tiny() (string, error) {
-	return Build("tiny", "scripts/make_tiny_model.py", "OUT")
+	return Build("tiny", "scripts/vectors/make_tiny_model.py", "OUT")
 }
 
 // VGG16 is the style model (savedmodel/export.py) with the random VGG16 weights of

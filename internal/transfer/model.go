@@ -20,7 +20,7 @@ var Layers = []string{
 	"block5_conv1", "block5_conv2", "block5_conv3",
 }
 
-// The notebook's choices (RECIPE.md, section 3).
+// The notebook's choices (docs/recipe.md, section 3).
 var (
 	NotebookContentLayer = "block2_conv2"
 	NotebookStyleLayers  = []string{"block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3"}
@@ -36,7 +36,7 @@ func layerIndex(name string) (int, error) {
 
 // minImageSide is the smallest image side the model accepts, whatever the
 // layers: it always runs VGG16 to block5_conv3, which sits behind four 2x2
-// max-pools (neuralstyle.json's min_side).
+// max-pools (neuralstyle.json's min_side, which CheckModel holds it to).
 const minImageSide = 16
 
 // The model's signatures and tensors (savedmodel/README.md). The notebook_*
@@ -70,6 +70,9 @@ func gramName(layer int) string { return "gram_" + Layers[layer] }
 // CheckModel reports whether m has the signatures a graph kind needs (for any
 // layer choice), so a wrong model directory fails before any image is read.
 func CheckModel(m *tfgraph.Model, g Graph) error {
+	if err := checkRecord(m.Dir()); err != nil {
+		return err
+	}
 	need := []string{sigRecipe}
 	if g == GraphFast {
 		need = []string{sigFastTargets, sigFast}

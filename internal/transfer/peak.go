@@ -32,7 +32,7 @@ type Plan struct {
 // evaluation. The per-pixel part is counted, not fitted: what the Go side keeps
 // for every pixel of the whole image (tiledGoBytes). The per-tile-pixel part is
 // fitted to the costliest tile measured, so that no measured peak is above the
-// estimate: scripts/bench_sizes.py's peak RSS (one iteration of at most two
+// estimate: scripts/benchmarks/bench_sizes.py's peak RSS (one iteration of at most two
 // evaluations; TestTiledPeakMeasured lists them) gave TensorFlow's share per
 // pixel of the largest tile with its halo as 6,600 bytes at 4096x4096 with tiles
 // of 512, but 9,700 at 512x512 with tiles of 256. The whole-image model's 6,638

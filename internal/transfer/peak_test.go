@@ -74,7 +74,7 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestTiledPeakMeasured holds the tiled estimate to scripts/bench_sizes.py's
+// TestTiledPeakMeasured holds the tiled estimate to scripts/benchmarks/bench_sizes.py's
 // runs: peak RSS of one iteration of at most two evaluations (random weights at
 // 256 with style layers to block3_conv3, a 32-pixel halo; HED's weights at 512
 // and above with the notebook's layers, a 96-pixel halo).

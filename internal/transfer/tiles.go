@@ -353,7 +353,7 @@ func (e *tiledEvaluator) evaluate(x, grad []float64) (Terms, error) {
 
 // totalVariation returns the notebook's total variation of the h x w x 3 image x,
 // sum((a + b)^1.25) with a and b the squared differences to the pixel below and
-// to the right, over rows and columns but the last (RECIPE.md section 3), and adds
+// to the right, over rows and columns but the last (docs/recipe.md section 3), and adds
 // weight times its gradient to grad. In float64, from x's float32 values.
 func totalVariation(x []float32, w, h int, grad []float64, weight float64) float64 {
 	sum := 0.0

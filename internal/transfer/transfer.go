@@ -1,7 +1,7 @@
 // Package transfer is the article's style-transfer notebook in Go: it reads and
 // preprocesses the content and style images, starts from noise, and runs the outer
 // iterations of L-BFGS-B on the loss that the SavedModel computes, exactly as the
-// notebook's loop did (../shared/RECIPE.md).
+// notebook's loop did (docs/recipe.md).
 package transfer
 
 import (
@@ -286,7 +286,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		return nil, err
 	}
 
-	// Images in: resize to exactly W x H, preprocess to float32 (RECIPE section 1);
+	// Images in: resize to exactly W x H, preprocess to float32 (docs/recipe.md section 1);
 	// the colour controls change what the network sees, the style scale the styles' size.
 	resizedContent, err := resample.Resize(in.Content, w, h, s.Resample)
 	if err != nil {
@@ -341,7 +341,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		eval = withTemporal{eval, term}
 	}
 
-	// The starting image (RECIPE section 4).
+	// The starting image (docs/recipe.md section 4).
 	var x []float64
 	switch {
 	case in.Init != nil:
@@ -453,7 +453,7 @@ func picture(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Imag
 	}
 }
 
-// finish turns the last point into the image (RECIPE section 5, then the colour
+// finish turns the last point into the image (docs/recipe.md section 5, then the colour
 // controls), also when the run stopped early with runErr, so the caller can save
 // what was reached.
 func (res *Result) finish(x []float64, w, h int, m vggtensor.Mode, post func(*preprocess.Image) (*preprocess.Image, error), runErr error) (*Result, error) {

@@ -31,7 +31,7 @@ import (
 )
 
 // The regression data: the independent Python reference of the notebook
-// (scripts/reference_transfer.py: Keras VGG16 and SciPy 1.14's fmin_l_bfgs_b) run on
+// (scripts/vectors/reference_transfer.py: Keras VGG16 and SciPy 1.14's fmin_l_bfgs_b) run on
 // random VGG16 weights of seed 1 with TensorFlow's intra- and inter-op threads at 1;
 // make vectors-transfer regenerates it. Its README says what it holds.
 const referenceDir = "../../scripts/testdata/transfer"

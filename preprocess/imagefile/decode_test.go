@@ -21,7 +21,7 @@ import (
 
 const decodeDir = "testdata/decode"
 
-// decodeVectors is testdata/decode/vectors.json, made by scripts/decode_vectors.py.
+// decodeVectors is testdata/decode/vectors.json, made by scripts/vectors/decode_vectors.py.
 type decodeVectors struct {
 	Versions map[string]string
 	Vectors  []struct {

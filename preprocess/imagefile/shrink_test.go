@@ -13,7 +13,7 @@ import (
 
 // TestDecodeShrink compares each shrinking decode (DecodeOptions.ShrinkTo)
 // with Pillow's Image.draft("RGB", (S, S)), byte for byte: testdata/decode/
-// shrink.json, made by scripts/decode_shrink_vectors.py. In a build with the
+// shrink.json, made by scripts/vectors/decode_shrink_vectors.py. In a build with the
 // pure-Go fallback, which cannot shrink, every JPEG must come out full size.
 func TestDecodeShrink(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(decodeDir, "shrink.json"))

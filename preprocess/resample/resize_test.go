@@ -19,7 +19,7 @@ import (
 )
 
 // pixelVectors is testdata/pixels/vectors.json, written by
-// scripts/preprocess_vectors.py with Pillow 11.0.0.
+// scripts/vectors/preprocess_vectors.py with Pillow 11.0.0.
 type pixelVectors struct {
 	Versions map[string]string `json:"versions"`
 	Resize   []struct {

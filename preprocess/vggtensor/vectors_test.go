@@ -16,7 +16,7 @@ import (
 )
 
 // pixelVectors is testdata/pixels/vectors.json, written by
-// scripts/preprocess_vectors.py with Pillow 11.0.0 and NumPy 2.0.2.
+// scripts/vectors/preprocess_vectors.py with Pillow 11.0.0 and NumPy 2.0.2.
 type pixelVectors struct {
 	Versions map[string]string `json:"versions"`
 	Noise    []struct {

