@@ -192,7 +192,7 @@ func runTransfer(c *cli.Context) error {
 	if err := out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil); err != nil {
 		return err
 	}
-	progress.wrote(outs.paths())
+	progress.wrote(outs.Paths())
 	return nil
 }
 
