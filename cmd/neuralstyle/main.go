@@ -83,6 +83,7 @@ func commands() []*cli.Command {
 		inspectCommand(),
 		transferCommand(),
 		stylizeCommand(),
+		trainCommand(),
 		sweepCommand(),
 		batchCommand(),
 		videoCommand(),

@@ -160,4 +160,3 @@ func copyFile(src, dst string) (err error) {
 	_, err = io.Copy(out, in)
 	return err
 }
-

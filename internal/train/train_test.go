@@ -111,7 +111,9 @@ func photoDir(t *testing.T, n int) string {
 	return dir
 }
 
-func photoName(i int) string { return "photo" + string(rune('a'+i/26)) + string(rune('a'+i%26)) + ".png" }
+func photoName(i int) string {
+	return "photo" + string(rune('a'+i/26)) + string(rune('a'+i%26)) + ".png"
+}
 
 const testCrop = 32
 
