@@ -167,7 +167,7 @@ func heldOutLosses(t *testing.T, r *Run, dir string, held []string) Losses {
 	return l
 }
 
-// TestLearns trains the narrow network for 300 steps on 28 synthetic photos
+// TestLearns trains the narrow network for 200 steps on 28 synthetic photos
 // and checks that it learned: the batch loss falls, and on the four held-out
 // photos the trained network's style loss is below the untrained one's.
 func TestLearns(t *testing.T) {
@@ -176,7 +176,7 @@ func TestLearns(t *testing.T) {
 	}
 	n := loadNet(t)
 	dir := photoDir(t, 32)
-	const steps = 300
+	const steps = 200
 	r, held := testRun(t, n, dir, testSettings(steps))
 	if err := n.Init(r.Settings.Seed); err != nil {
 		t.Fatal(err)
@@ -198,13 +198,15 @@ func TestLearns(t *testing.T) {
 	first, last := mean(losses[:20]), mean(losses[len(losses)-20:])
 	t.Logf("batch loss: first 20 steps %.4g, last 20 %.4g (ratio %.3f); held out: style %.4g -> %.4g (ratio %.3f), loss %.4g -> %.4g",
 		first, last, last/first, before.Style, after.Style, float64(after.Style/before.Style), before.Loss, after.Loss)
-	// Measured (seeds as here, 1 thread): ratio RATIO_LOSS; the bound allows about twice the remaining share.
-	if last > 1.0*first {
-		t.Errorf("the mean batch loss of the last 20 steps is %.4g, more than LOSS_BOUND of the first 20's %.4g", last, first)
+	// Measured (these seeds, 1 thread, 200 steps in 38 s): the last 20 steps'
+	// mean batch loss is 0.100 of the first 20's; the bound is twice that.
+	if last > 0.2*first {
+		t.Errorf("the mean batch loss of the last 20 steps is %.4g, more than 0.2 of the first 20's %.4g", last, first)
 	}
-	// Measured: held-out style loss ratio RATIO_STYLE.
-	if float64(after.Style) > 1.0*float64(before.Style) {
-		t.Errorf("held-out style loss %.4g after training, more than STYLE_BOUND of the untrained network's %.4g", after.Style, before.Style)
+	// Measured: on the held-out photos the trained network's style loss is
+	// 0.054 of the untrained one's; the bound is twice that.
+	if float64(after.Style) > 0.11*float64(before.Style) {
+		t.Errorf("held-out style loss %.4g after training, more than 0.11 of the untrained network's %.4g", after.Style, before.Style)
 	}
 }
 
