@@ -151,7 +151,10 @@ type Weights struct{ Content, Style, TV float32 }
 
 // Losses are a batch's mean loss and its terms, weighted.
 type Losses struct {
-	Loss, Content, Style, TV float32
+	Loss    float32 `json:"loss"`
+	Content float32 `json:"content_loss"`
+	Style   float32 `json:"style_loss"`
+	TV      float32 `json:"tv_loss"`
 }
 
 func (n *Network) lossInputs(images *tfgraph.Tensor, g Grams, w Weights) map[string]*tfgraph.Tensor {
