@@ -223,6 +223,19 @@ func (j *trainJob) check() error {
 	}
 	j.previewImg = img
 	j.preview = preview
+	if j.from != nil {
+		// What Run.Train checks again, here before any model loads.
+		if err := j.settings.SameRun(j.from.Settings); err != nil {
+			return usagef("--resume: %v", err)
+		}
+		if j.from.Style.SHA256 != j.styleSource.SHA256 {
+			return usagef("--resume: the checkpoint was trained on the painting %s, and --style %s is another", j.from.Style.Path, j.style)
+		}
+		if p := j.photos.Source(); j.from.Photos.SHA256 != p.SHA256 {
+			return usagef("--resume: the checkpoint drew from %d photos in %s, and these %d in %s are not the same ones (added, removed or renamed)",
+				j.from.Photos.Count, j.from.Photos.Path, p.Count, j.images)
+		}
+	}
 	return nil
 }
 
@@ -265,7 +278,7 @@ type logRecord struct {
 	Photos  []string `json:"photos"`
 }
 
-func runTrain(c *cli.Context) error {
+func runTrain(c *cli.Context) (err error) {
 	j, err := readTrainJob(c)
 	if err != nil {
 		return err
@@ -285,6 +298,13 @@ func runTrain(c *cli.Context) error {
 		if err := os.MkdirAll(j.out, 0o755); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
+		// A new folder that a failed run leaves without a checkpoint goes, so
+		// that the same command can be run again.
+		defer func() {
+			if err != nil && !train.IsNet(j.out) {
+				os.RemoveAll(j.out)
+			}
+		}()
 		if err := train.CopyGraph(j.graph, filepath.Join(j.out, train.GraphDir)); err != nil {
 			return err
 		}

@@ -180,6 +180,18 @@ func TestTrainEndToEnd(t *testing.T) {
 		t.Fatalf("checkpoint after resuming: %v, step %d", err, ck.Step)
 	}
 
+	// Other settings or another painting do not resume, before any model loads.
+	if code, _, stderr = runCmd(append(args, "--steps", "10", "--resume", "--batch", "3")...); code != exitUsage || !strings.Contains(stderr, "resume with the same settings") {
+		t.Errorf("resume with another batch: exit %d, %q", code, stderr)
+	}
+	other := filepath.Join(tmp, "other.png")
+	imagefile.WritePNG(other, noisePhoto(40, 40, 10))
+	otherArgs := append([]string{}, args...)
+	otherArgs[4] = other // --style
+	if code, _, stderr = runCmd(append(otherArgs, "--steps", "10", "--resume")...); code != exitUsage || !strings.Contains(stderr, "is another") {
+		t.Errorf("resume with another painting: exit %d, %q", code, stderr)
+	}
+
 	content := filepath.Join(tmp, "photo.png")
 	imagefile.WritePNG(content, noisePhoto(45, 30, 3))
 	res := filepath.Join(tmp, "out.png")
