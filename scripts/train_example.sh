@@ -7,6 +7,8 @@
 # L-BFGS-B iterations) at the same size. Prints a Markdown table.
 #
 #   scripts/train_example.sh OUTDIR [STEPS] [CROP] [LR]
+#
+# CONTENT_WEIGHT, if set, is train's --content-weight (the score stays the notebook's).
 set -euo pipefail
 out=${1:?usage: scripts/train_example.sh OUTDIR [STEPS] [CROP] [LR]}
 steps=${2:-300}
@@ -24,7 +26,7 @@ rm -rf "$out/net"
 t0=$(date +%s.%N)
 "$bin" train --model "$root/build/train-model-hed" --style "$style" --images "$out/photos" \
 	--preview "$out/photos/held-out-$(basename "$held")" --out "$out/net" --crop "$crop" --batch 4 \
-	--steps "$steps" --learning-rate "$lr" --checkpoint-every 100 --preview-every $((steps / 6)) --progress 60s --json > "$out/train.json"
+	--steps "$steps" --learning-rate "$lr" ${CONTENT_WEIGHT:+--content-weight "$CONTENT_WEIGHT"} --checkpoint-every 100 --preview-every $((steps / 6)) --progress 60s --json > "$out/train.json"
 t1=$(date +%s.%N)
 "$bin" stylize --net "$out/net" --content "$held" --size "$crop" --resample nearest --out "$out/net.png"
 t2=$(date +%s.%N)
