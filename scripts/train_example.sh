@@ -20,7 +20,9 @@ photos_src=${PHOTOS:-$root/../shared/images/content}
 style=${STYLE:-$root/scripts/examples/wave.jpg}
 held=${HELD:-$root/scripts/examples/grace_hopper.jpg}
 mkdir -p "$out/photos"
-for f in "$photos_src"/*; do ln -sf "$f" "$out/photos/"; done
+rm -rf "$out/photos" && mkdir -p "$out/photos"
+# The held-out photo is left out of the training photos (the examples hold it too).
+for f in "$photos_src"/*; do cmp -s "$f" "$held" || ln -sf "$f" "$out/photos/"; done
 ln -sf "$held" "$out/photos/held-out-$(basename "$held")"
 rm -rf "$out/net"
 t0=$(date +%s.%N)
