@@ -351,9 +351,27 @@ model: venv
 # The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
 .PHONY: testmodels
-testmodels: $(TESTMODEL_VGG)/saved_model.pb
+testmodels: $(TESTMODEL_VGG)/saved_model.pb $(TESTMODEL_TRAIN)/saved_model.pb
 $(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
 	$(PY) -m savedmodel.export --out $(TESTMODEL_VGG) --weights random --seed 1
+# The narrow training graph (width 8) internal/train's and train's tests run.
+TESTMODEL_TRAIN := $(BUILD)/testmodels/train-random-seed1-w8
+$(TESTMODEL_TRAIN)/saved_model.pb: savedmodel/train.py savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
+	$(PY) -m savedmodel.train --out $(TESTMODEL_TRAIN) --weights random --seed 1 --width 8
+
+# The graph `neuralstyle train` drives (savedmodel/train.py, docs/training.md):
+# Johnson et al.'s network of width TRAIN_WIDTH (the paper's 32) with the
+# notebook's loss, on the VGG16 weights WEIGHTS as for `make model`:
+# build/train-model. train-model-hed: on HED's VGG16 (build/train-model-hed).
+# bench-train: seconds per step at 256x256, batch 4, fp32 and bf16 in one run.
+TRAIN_WIDTH ?= 32
+.PHONY: train-model train-model-hed bench-train
+train-model: venv
+	$(PY) -m savedmodel.train --out $(BUILD)/train-model --weights $(WEIGHTS) --width $(TRAIN_WIDTH) $(if $(filter random,$(WEIGHTS)),--seed $(or $(SEED),1))
+train-model-hed: $(HED_WEIGHTS)
+	$(PY) -m savedmodel.train --out $(BUILD)/train-model-hed --weights $(HED_WEIGHTS) --width $(TRAIN_WIDTH)
+bench-train: deps
+	PATH="$(VENV)/bin:$$PATH" go test -run '^$$' -bench BenchmarkStep -benchtime 3x -timeout 60m ./internal/train
 
 # Python's outputs of the random-weights style model for tfgraph's Go test.
 .PHONY: vectors-vgg

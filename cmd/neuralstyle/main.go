@@ -89,6 +89,7 @@ func commands() []*cli.Command {
 		inspectCommand(),
 		transferCommand(),
 		stylizeCommand(),
+		trainCommand(),
 		sweepCommand(),
 		batchCommand(),
 		videoCommand(),

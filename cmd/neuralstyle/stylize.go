@@ -220,6 +220,9 @@ type stylizeRecord struct {
 }
 
 func runStylize(c *cli.Context) error {
+	if dir := trainedNet(c); dir != "" {
+		return runStylizeTrained(c, dir) // a network of neuralstyle train (stylize_trained.go)
+	}
 	j, err := readStylizeJob(c)
 	if err != nil {
 		return err
