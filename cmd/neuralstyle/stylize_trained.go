@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"io"
 	"os"
 	"strings"
@@ -85,10 +86,10 @@ func runStylizeTrained(c *cli.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	var outs outputSet
-	outs.input("--content", j.cfg.Content)
-	outs.file("--out", j.out, ".png", ".jpg", ".jpeg")
-	if err := outs.check(); err != nil {
+	var outs outputs.Set
+	outs.Input("--content", j.cfg.Content)
+	outs.File("--out", j.out, ".png", ".jpg", ".jpeg")
+	if err := checkOutputs(&outs); err != nil {
 		return err
 	}
 	rec, _, err := train.CheckNet(dir)
@@ -116,11 +117,11 @@ func runStylizeTrained(c *cli.Context, dir string) error {
 		return err
 	}
 	elapsed := time.Since(start)
-	if err := outs.stage("--out", "", func(w io.Writer) error { return encodeByExt(w, j.out, out) }); err != nil {
-		outs.discard()
+	if err := outs.Stage("--out", "", func(w io.Writer) error { return encodeByExt(w, j.out, out) }); err != nil {
+		outs.Discard()
 		return err
 	}
-	if err := outs.commit(); err != nil {
+	if err := outs.Commit(); err != nil {
 		return err
 	}
 	r := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: dir, Style: rec.Style.Path, Strength: j.strength,

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/train"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
@@ -162,7 +163,7 @@ func (j *trainJob) check() error {
 		}
 	} else if j.resume {
 		return usagef("--resume: --out %s does not exist", j.out)
-	} else if err := writableFolder(existingParent(j.out)); err != nil {
+	} else if err := outputs.WritableFolder(existingParent(j.out)); err != nil {
 		return fmt.Errorf("--out %s: %w", j.out, err)
 	}
 	if j.resume {
@@ -199,7 +200,7 @@ func (j *trainJob) check() error {
 	if preview == "" {
 		preview = filepath.Join(j.images, j.photos.Names[0])
 	}
-	if samePath(filepath.Dir(preview), j.images) {
+	if outputs.SamePath(filepath.Dir(preview), j.images) {
 		j.photos.HoldOut(filepath.Base(preview))
 		if len(j.photos.Names) == 0 {
 			return fmt.Errorf("--images %s: its one usable photo is the preview, which is held out of training; add photos", j.images)

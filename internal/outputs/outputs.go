@@ -100,13 +100,13 @@ func (s *Set) Check() error {
 	for i, t := range s.targets {
 		t.resolved = resolve(t.path)
 		for _, in := range s.inputs {
-			if samePath(t.resolved, in.path) {
+			if SamePath(t.resolved, in.path) {
 				return namef("%s %s is the same file as %s %s: writing it would destroy the input; give another name",
 					t.label, t.path, in.label, in.path)
 			}
 		}
 		for _, u := range s.targets[:i] {
-			if samePath(t.resolved, u.resolved) {
+			if SamePath(t.resolved, u.resolved) {
 				return namef("%s %s is the same file as %s %s: give each output its own name", t.label, t.path, u.label, u.path)
 			}
 			if u.receives(t.resolved) || t.receives(u.resolved) {
@@ -230,9 +230,9 @@ func resolve(path string) string {
 	}
 }
 
-// samePath reports whether a and b name one file: by identity when both exist
+// SamePath reports whether a and b name one file: by identity when both exist
 // (hard links, bind mounts), by resolved name otherwise.
-func samePath(a, b string) bool {
+func SamePath(a, b string) bool {
 	sa, ea := os.Stat(a)
 	sb, eb := os.Stat(b)
 	if ea == nil && eb == nil {

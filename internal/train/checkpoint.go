@@ -11,7 +11,7 @@ import (
 	"math"
 	"os"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/atomicfile"
 )
 
 // CheckpointFormat names the layout of a checkpoint file; a reader refuses any other.

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
+	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
