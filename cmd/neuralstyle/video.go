@@ -208,8 +208,11 @@ func runVideo(c *cli.Context) error {
 			return fmt.Errorf("video: %s: ffmpeg found no frames", j.input)
 		}
 	}
-	if stylizing(c) {
+	if stylizing(c) { // --method stylize (video_stylize.go)
 		return runVideoStylize(ctx, c, j, stdout)
+	}
+	if err := checkOptimizeMethod(c); err != nil {
+		return err
 	}
 	// Every frame is decoded once before the model loads, so a bad one fails
 	// now, and its size is worked out as its turn will (with --long-side a

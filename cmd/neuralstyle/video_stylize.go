@@ -92,6 +92,17 @@ func stylizing(c *cli.Context) bool {
 	return strings.EqualFold(strings.TrimSpace(m), transfer.MethodStylize)
 }
 
+// usesMethod says whether any of methodSettings is given, so that video
+// checks them (and refuses them without --method stylize).
+func usesMethod(c *cli.Context) bool {
+	for _, s := range methodSettings() {
+		if c.IsSet(s.Name) || (s.Env != "" && os.Getenv(s.Env) != "") {
+			return true
+		}
+	}
+	return false
+}
+
 // videoPositional are the settings video's command line leaves out: the
 // content (the frames), and with --method stylize the style image.
 func videoPositional(c *cli.Context) []string {
@@ -99,6 +110,16 @@ func videoPositional(c *cli.Context) []string {
 		return []string{"content", "style"}
 	}
 	return []string{"content"}
+}
+
+// checkOptimizeMethod refuses the method's settings given without --method
+// stylize.
+func checkOptimizeMethod(c *cli.Context) error {
+	if !usesMethod(c) {
+		return nil
+	}
+	_, err := readMethod(c)
+	return err
 }
 
 // runVideoStylize is runVideo's --method stylize, once the frames are listed.
