@@ -104,9 +104,10 @@ func usesMethod(c *cli.Context) bool {
 }
 
 // videoPositional are the settings video's command line leaves out: the
-// content (the frames), and with --method stylize the style image.
+// content (the frames), and with --method stylize the style image unless
+// given (which runVideoStylize then refuses).
 func videoPositional(c *cli.Context) []string {
-	if stylizing(c) {
+	if stylizing(c) && !c.IsSet("style") && os.Getenv("NEURALSTYLE_STYLE") == "" {
 		return []string{"content", "style"}
 	}
 	return []string{"content"}
