@@ -18,7 +18,9 @@ luminance computed here as 0.299 R + 0.587 G + 0.114 B in float).
 
 With --method stylize it runs the feed-forward network instead (video
 --method stylize --styles N): every frame alone, and with --smoothing S
-(repeatable) with the instance-norm statistics smoothed over the frames:
+(repeatable) with the instance-norm statistics smoothed over the frames, and
+with --hold H (repeatable) keeping that share of the previous picture where
+the frame did not change:
 
     python scripts/flicker.py --bin bin/neuralstyle --method stylize --styles 7 \\
         --content ../shared/images/content/chelsea.png --out build/flicker-ff --frames 24 --size 256 \\
@@ -140,12 +142,19 @@ def runs(next_iterations: int, temporal_weights: list[float]) -> list[tuple[str,
     return out
 
 
-def stylize_runs(smoothings: list[float]) -> list[tuple[str, list[str]]]:
-    """The video --method stylize runs to compare: every frame alone, then each
-    smoothing of the statistics."""
+def stylize_runs(smoothings: list[float], holds: list[float] = ()) -> list[tuple[str, list[str]]]:
+    """The video --method stylize runs to compare: every frame alone, each
+    smoothing of the statistics, each hold, and each hold with the last
+    smoothing."""
     out = [("stylize", [])]
     for sm in smoothings:
         out.append((f"stylize-smoothing{sm:g}", ["--smoothing", f"{sm:g}"]))
+    for h in holds:
+        out.append((f"stylize-hold{h:g}", ["--hold", f"{h:g}"]))
+    if smoothings:
+        sm = smoothings[-1]
+        for h in holds:
+            out.append((f"stylize-smoothing{sm:g}-hold{h:g}", ["--smoothing", f"{sm:g}", "--hold", f"{h:g}"]))
     return out
 
 
@@ -162,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--styles", default="7", help="--method stylize: the 26-style network's style or blend")
     ap.add_argument("--smoothing", type=float, action="append", default=[],
                     help="--method stylize: also run with the statistics smoothed by this share (repeatable)")
+    ap.add_argument("--hold", type=float, action="append", default=[],
+                    help="--method stylize: also run keeping this share of the previous picture where the frame did not change (repeatable)")
     ap.add_argument("--fastnets", default="build/fastnets/model", help="--method stylize: make fastnets' model")
     ap.add_argument("--content", required=True, type=Path, help="photo the clip pans over")
     ap.add_argument("--style", help="style image for --method optimize")
@@ -191,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     held = float(np.mean([m.mean() for m in masks]))
     rows = []
     stylize = args.method == "stylize"
-    for name, flags in stylize_runs(args.smoothing) if stylize else runs(args.next_iterations, args.temporal_weight):
+    for name, flags in stylize_runs(args.smoothing, args.hold) if stylize else runs(args.next_iterations, args.temporal_weight):
         out = args.out / name
         if stylize:
             cmd = [args.bin, "video", "--quiet", "--method", "stylize", "--styles", args.styles, "--fastnets", args.fastnets,

@@ -70,8 +70,8 @@ func readMethod(c *cli.Context) (transfer.Stylize, error) {
 	st := cfg.Stylize
 	if len(problems) == 0 {
 		switch {
-		case st.Method != transfer.MethodStylize && (st.Styles != "" || st.Smoothing != 0 || c.IsSet("strength")):
-			problems = append(problems, "--styles, --strength and --smoothing paint with the feed-forward network: give --method stylize")
+		case st.Method != transfer.MethodStylize && (st.Styles != "" || st.Smoothing != 0 || st.Hold != 0 || c.IsSet("strength")):
+			problems = append(problems, "--styles, --strength, --smoothing and --hold paint with the feed-forward network: give --method stylize")
 		case st.Method == transfer.MethodStylize && st.Styles == "":
 			problems = append(problems, "--styles: --method stylize needs the 26-style network's style, a number 0-25 or a blend such as 3:0.5,12:0.5")
 		}
@@ -132,7 +132,7 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 	if j.job.Config.Style != "" {
 		return usagef("--style %s: --method stylize paints with the 26-style network's --styles; the arbitrary network does not take clips yet", j.job.Config.Style)
 	}
-	s := video.Stylize{Styles: st.Styles, Strength: st.Strength, Smoothing: st.Smoothing}
+	s := video.Stylize{Styles: st.Styles, Strength: st.Strength, Smoothing: st.Smoothing, Hold: st.Hold}
 	dir := c.String("fastnets")
 	if _, err := fastnet.ReadMeta(dir); err != nil {
 		return err
@@ -165,8 +165,8 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "video: %d frames with the feed-forward network (styles %s, smoothing %g); %d finished before, %d to run\n",
-		n, s.Styles, s.Smoothing, n-len(todo), len(todo))
+	fmt.Fprintf(stdout, "video: %d frames with the feed-forward network (styles %s, smoothing %g, hold %g); %d finished before, %d to run\n",
+		n, s.Styles, s.Smoothing, s.Hold, n-len(todo), len(todo))
 	if len(todo) > 0 {
 		opts, err := sessionOptions(c)
 		if err != nil {

@@ -101,7 +101,7 @@ func BenchmarkClip(b *testing.B) {
 					frames[1].Pix[i] ^= 8
 				}
 				b.Run(strconv.Itoa(side), func(b *testing.B) {
-					clip, err := m.NewClip(s, c.smoothing)
+					clip, err := m.NewClip(s, Temporal{Smoothing: c.smoothing})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -23,6 +23,9 @@ type Stylize struct {
 	// Smoothing is video --method stylize's share of the instance-norm
 	// statistics kept from the frames before (fastnet.Clip), 0 for none.
 	Smoothing float64
+	// Hold is video --method stylize's share of the previous frame's picture
+	// kept where the frame did not change (fastnet.Clip), 0 for none.
+	Hold float64
 }
 
 // The ways of Stylize.Method.
@@ -56,6 +59,17 @@ var MethodSchema = []Setting{
 			return nil
 		},
 		Format: func(c *Config) string { return formatFloat(c.Stylize.Smoothing) }},
+	{Name: "hold", Kind: KindNumber, Placeholder: "H", Env: envName("hold"),
+		Usage: "video --method stylize: the share (0 to 1) of the previous frame's picture kept where the frame did not change (luminance moved under 8 of 255 there and around), against flicker",
+		Parse: func(c *Config, v string) error {
+			h, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(h) || h < 0 || h > 1 {
+				return fmt.Errorf("%q: want a number from 0 to 1", v)
+			}
+			c.Stylize.Hold = h
+			return nil
+		},
+		Format: func(c *Config) string { return formatFloat(c.Stylize.Hold) }},
 }
 
 // The networks of Stylize.Net.

@@ -18,11 +18,12 @@ import (
 // optimisation (--method stylize): every frame in one forward pass, so a clip
 // takes seconds per second of video, not hours. Frames go where Run puts
 // them, and a rerun resumes the same way; the smoothing of the statistics
-// (fastnet.Clip) restarts at the first frame a rerun paints.
+// and the hold (fastnet.Clip) restart at the first frame a rerun paints.
 type Stylize struct {
 	Styles    string  // the 26-style network's styles or blend, as written
 	Strength  float64 // 0 the frame to 1 the full style, a mix of pixels
-	Smoothing float64 // fastnet.Clip's: the share of the statistics kept from the frames before
+	Smoothing float64 // fastnet.Temporal's: the share of the statistics kept from the frames before
+	Hold      float64 // fastnet.Temporal's: the share of the previous picture kept where the frame did not change
 }
 
 // Note adds s to rec's settings, so a rerun with other ones refuses the folder.
@@ -31,6 +32,7 @@ func (s Stylize) Note(rec *Record) {
 	rec.Settings["styles"] = s.Styles
 	rec.Settings["strength"] = strconv.FormatFloat(s.Strength, 'g', -1, 64)
 	rec.Settings["smoothing"] = strconv.FormatFloat(s.Smoothing, 'g', -1, 64)
+	rec.Settings["hold"] = strconv.FormatFloat(s.Hold, 'g', -1, 64)
 }
 
 // FrameSize is the size job's settings give a w x h frame: --long-side, or
@@ -52,7 +54,7 @@ func RunStylize(ctx context.Context, model *fastnet.Model, job *Job, s Stylize, 
 	if err != nil {
 		return nil, fmt.Errorf("video: styles %w", err)
 	}
-	clip, err := model.NewClip(styles, s.Smoothing)
+	clip, err := model.NewClip(styles, fastnet.Temporal{Smoothing: s.Smoothing, Hold: s.Hold})
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
