@@ -69,6 +69,7 @@ func batchFlags(run bool) []cli.Flag {
 	if run {
 		flags = append(flags, shardFlag("photos"))
 	}
+	flags = append(flags, methodFlags()...) // batch --method stylize (batch_stylize.go)
 	return append(flags, sessionFlags()...)
 }
 
@@ -83,6 +84,7 @@ type batchJob struct {
 	names      map[string]string // photo path -> its output file
 	bad        []error           // photos that cannot be read, one error each
 	others     int               // files in the folders that are not images
+	cfg        transfer.Config   // the settings (batch --method stylize reads them)
 }
 
 // batchReserved are the files the batch writes into --out besides the photos'.
@@ -92,11 +94,14 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if c.NArg() == 0 {
 		return nil, usagef("batch: give the photos, or a folder of them")
 	}
-	cfg, err := readSettings(c, "content")
+	cfg, err := readSettings(c, methodPositional(c)...)
 	if err != nil {
 		return nil, err
 	}
-	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb"), names: map[string]string{}}
+	if err := checkOptimizeMethod(c); !stylizing(c) && err != nil { // batch_stylize.go
+		return nil, err
+	}
+	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb"), names: map[string]string{}, cfg: cfg}
 	if j.out == "" {
 		return nil, usagef("--out: give the output folder")
 	}
@@ -132,7 +137,7 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	if err := checkOutputFolder("--out", j.out); err != nil {
 		return nil, err
 	}
-	if len(good) == 0 {
+	if len(good) == 0 || stylizing(c) { // --method stylize needs no plan (batch_stylize.go)
 		return j, nil
 	}
 
@@ -279,6 +284,9 @@ func runBatch(c *cli.Context) error {
 		return err
 	}
 	stdout := reportWriter(c)
+	if stylizing(c) { // --method stylize (batch_stylize.go)
+		return runBatchStylize(c, job, stdout)
+	}
 	for _, err := range job.bad {
 		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: skipped: %v\n", err)
 	}

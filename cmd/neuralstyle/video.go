@@ -101,7 +101,7 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 	if c.NArg() != 1 {
 		return nil, usagef("video takes one input, a folder of frames or a video file; got %d arguments", c.NArg())
 	}
-	cfg, err := readSettings(c, videoPositional(c)...)
+	cfg, err := readSettings(c, methodPositional(c)...)
 	if err != nil {
 		return nil, err
 	}

@@ -103,10 +103,10 @@ func usesMethod(c *cli.Context) bool {
 	return false
 }
 
-// videoPositional are the settings video's command line leaves out: the
-// content (the frames), and with --method stylize the style image unless
+// methodPositional are the settings video and batch leave out of readSettings: the
+// content (the frames or photos), and with --method stylize the style image unless
 // given (which runVideoStylize then refuses).
-func videoPositional(c *cli.Context) []string {
+func methodPositional(c *cli.Context) []string {
 	if stylizing(c) && !c.IsSet("style") && os.Getenv("NEURALSTYLE_STYLE") == "" {
 		return []string{"content", "style"}
 	}
