@@ -105,7 +105,7 @@ func usesMethod(c *cli.Context) bool {
 
 // methodPositional are the settings video and batch leave out of readSettings: the
 // content (the frames or photos), and with --method stylize the style image unless
-// given (which runVideoStylize then refuses).
+// given (which runVideoStylize and runBatchStylize then refuse).
 func methodPositional(c *cli.Context) []string {
 	if stylizing(c) && !c.IsSet("style") && os.Getenv("NEURALSTYLE_STYLE") == "" {
 		return []string{"content", "style"}
