@@ -163,8 +163,9 @@ func TestTiledMatchesWhole(t *testing.T) {
 }
 
 // TestTiledWithoutStatistics is the reason for the statistics passes: the same
-// tiles each normalised with their own statistics differ visibly. It checks
-// that the comparison above can fail.
+// tiles each normalised with their own statistics differ visibly (measured 197
+// of 255 at most; the bound, 20, is far above TestTiledMatchesWhole's 1). It
+// checks that the comparison above can fail.
 func TestTiledWithoutStatistics(t *testing.T) {
 	dir := testmodels.FastNets()
 	if dir == "" {
