@@ -166,6 +166,10 @@ class Translator:
         self.initializers = {i.name: numpy_helper.to_array(i) for i in g.initializer}
         self.inputs = [i.name for i in g.input if i.name not in self.initializers]
         self.outputs = [o.name for o in g.output]
+        # Called with each spatial mean's input (NHWC) in graph order, returning
+        # what stands for the mean ([1,1,1,C]): instance normalisation's
+        # statistics, which tiles take from the whole image (see SpatialMeans).
+        self.spatial_mean: Callable | None = None
 
     def __call__(self, feeds: dict[str, Value]) -> list[Value]:
         from onnx import helper
@@ -352,6 +356,8 @@ class Translator:
         axes = attrs["axes"] if "axes" in attrs else [int(a) for a in ins[1].t]
         ax = [_axis(int(a), rank, x.nchw) for a in axes]
         keep = bool(attrs.get("keepdims", 1))
+        if self.spatial_mean is not None and sorted(ax) == [1, 2] and keep:
+            return Value(self.spatial_mean(x.t), x.nchw)
         return Value(tf.reduce_mean(x.t, ax, keepdims=keep), x.nchw and keep)
 
     def _GlobalAveragePool(self, ins, attrs):
@@ -448,13 +454,55 @@ def _pad4(x):
     return tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]], mode="REFLECT"), h, w
 
 
+TILE_ALIGN = 4  # the networks halve the image twice: tiles start and end on multiples of 4
+
+
+def moments_layout(net: Translator, feeds: Callable[[object], dict[str, Value]]) -> list[dict]:
+    """Each spatial mean of net in graph order: its channels and the factor its
+    resolution is below the input's, found by running net once on a small image
+    (feeds makes the graph's inputs from an image)."""
+    import tensorflow as tf
+
+    side = 64
+    layout: list[dict] = []
+
+    def record(t):
+        layout.append({"channels": int(t.shape[-1]), "stride": side // int(t.shape[1])})
+        return tf.reduce_mean(t, [1, 2], keepdims=True)
+
+    net.spatial_mean = record
+    try:
+        net(feeds(tf.zeros([1, side, side, 3])))
+    finally:
+        net.spatial_mean = None
+    return layout
+
+
+def _with_means(net: Translator, hook: Callable, run: Callable):
+    """run() with net's spatial means replaced by hook."""
+    net.spatial_mean = hook
+    try:
+        return run()
+    finally:
+        net.spatial_mean = None
+
+
 def build_module(onnx_files: dict[str, bytes]):
-    """A tf.Module whose three tf.functions run the translated networks."""
+    """A tf.Module whose tf.functions run the translated networks, and the
+    layout of the 26-style network's moments (moments_layout)."""
     import tensorflow as tf
 
     multistyle = Translator(onnx_files["multistyle26"])
     predict = Translator(onnx_files["arbitrary_predict"])
     transform = Translator(onnx_files["arbitrary_transform"])
+
+    def multistyle_feeds(x, style_weights=None):
+        if style_weights is None:
+            style_weights = tf.fill([NUM_STYLES], 1.0 / NUM_STYLES)
+        return {multistyle.inputs[0]: Value(x, nchw=True), multistyle.inputs[1]: Value(style_weights)}
+
+    layout = moments_layout(multistyle, multistyle_feeds)
+    total = sum(m["channels"] for m in layout)
 
     class FastNets(tf.Module):
         @tf.function(input_signature=[
@@ -463,8 +511,64 @@ def build_module(onnx_files: dict[str, bytes]):
         ])
         def multistyle(self, image, style_weights):
             x, h, w = _pad4(image)
-            (y,) = multistyle({multistyle.inputs[0]: Value(x, nchw=True), multistyle.inputs[1]: Value(style_weights)})
+            (y,) = multistyle(multistyle_feeds(x, style_weights))
             return {"stylized": _as_nhwc(y)[:, :h, :w, :]}
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([NUM_STYLES], tf.float32, name="style_weights"),
+        ])
+        def multistyle_moments(self, image, style_weights):
+            """The 26-style network's instance-norm statistics on the whole image
+            (padded as multistyle pads it): every spatial mean in graph order,
+            concatenated (moments_layout)."""
+            x, _, _ = _pad4(image)
+            means = []
+
+            def hook(t):
+                m = tf.reduce_mean(t, [1, 2], keepdims=True)
+                means.append(tf.reshape(m, [-1]))
+                return m
+
+            _with_means(multistyle, hook, lambda: multistyle(multistyle_feeds(x, style_weights)))
+            return {"moments": tf.concat(means, 0)}
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([NUM_STYLES], tf.float32, name="style_weights"),
+            tf.TensorSpec([total], tf.float32, name="moments"),
+            tf.TensorSpec([], tf.float32, name="fed"),
+            tf.TensorSpec([4], tf.float32, name="margins"),
+        ])
+        def multistyle_tile(self, image, style_weights, moments, fed, margins):
+            """One tile of an image, its sides multiples of 4. The first fed
+            spatial means take their values from moments (the whole image's),
+            the others the tile's own. margins (top, left, bottom, right;
+            multiples of 4) are the tile's halo. For each spatial mean: used is
+            the value it took, and sums the sum of its input over the tile less
+            its halo at that layer's resolution, so that tiles' sums add up to
+            the whole image's. stylized is the whole tile, halo included. (fed
+            and margins are whole numbers held as float32, the one type the Go
+            side's tensors have.)"""
+            fed, margins = tf.cast(fed, tf.int32), tf.cast(margins, tf.int32)
+            tf.debugging.assert_equal(tf.shape(image)[1:3] % TILE_ALIGN, 0, message="tile sides must be multiples of 4")
+            tf.debugging.assert_equal(margins % TILE_ALIGN, 0, message="tile margins must be multiples of 4")
+            sums, used, offset = [], [], [0]
+
+            def hook(t):
+                k = len(sums)
+                c, stride = layout[k]["channels"], layout[k]["stride"]
+                m = margins // stride
+                h, w = tf.shape(t)[1], tf.shape(t)[2]
+                sums.append(tf.reduce_sum(t[:, m[0]:h - m[2], m[1]:w - m[3], :], [0, 1, 2]))
+                given = tf.reshape(moments[offset[0]:offset[0] + c], [1, 1, 1, c])
+                offset[0] += c
+                mean = tf.where(k < fed, given, tf.reduce_mean(t, [1, 2], keepdims=True))
+                used.append(tf.reshape(mean, [c]))
+                return mean
+
+            (y,) = _with_means(multistyle, hook, lambda: multistyle(multistyle_feeds(image, style_weights)))
+            return {"stylized": _as_nhwc(y), "sums": tf.concat(sums, 0), "used": tf.concat(used, 0)}
 
         @tf.function(input_signature=[tf.TensorSpec([1, STYLE_SIZE, STYLE_SIZE, 3], tf.float32, name="style_image")])
         def style_vector(self, style_image):
@@ -481,7 +585,7 @@ def build_module(onnx_files: dict[str, bytes]):
             (y,) = transform(feeds)
             return {"stylized": _logical(y)[:, :h, :w, :]}
 
-    return FastNets()
+    return FastNets(), layout
 
 
 def origin(wheel_sha256: str, onnx_files: dict[str, bytes]) -> dict:
@@ -520,11 +624,13 @@ def export(out: str | Path, onnx_files: dict[str, bytes], wheel_sha256: str) -> 
 
     from savedmodel.cli import write_metadata
 
-    module = build_module(onnx_files)
+    module, layout = build_module(onnx_files)
     sigs = {
         "multistyle": module.multistyle.get_concrete_function(),
         "style_vector": module.style_vector.get_concrete_function(),
         "arbitrary": module.arbitrary.get_concrete_function(),
+        "multistyle_moments": module.multistyle_moments.get_concrete_function(),
+        "multistyle_tile": module.multistyle_tile.get_concrete_function(),
     }
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
@@ -535,6 +641,10 @@ def export(out: str | Path, onnx_files: dict[str, bytes], wheel_sha256: str) -> 
         "style_vector": STYLE_VECTOR,
         "style_size": STYLE_SIZE,
         "range": "0..1 RGB, NHWC",
+        # multistyle_moments' and multistyle_tile's statistics: each instance
+        # norm's two spatial means (of x, then of (x - mean)^2), in graph order.
+        "multistyle_moments": layout,
+        "tile_align": TILE_ALIGN,
         "tensorflow_version": tf.__version__,
         "exporter": "savedmodel/fastnets.py",
         "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

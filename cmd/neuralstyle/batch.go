@@ -68,6 +68,7 @@ func batchFlags(run bool) []cli.Flag {
 	if run {
 		flags = append(flags, shardFlag("photos"))
 	}
+	flags = append(flags, methodFlags()...) // batch --method stylize (batch_stylize.go)
 	return append(flags, sessionFlags()...)
 }
 
@@ -78,20 +79,25 @@ type batchJob struct {
 	shard      sweep.Shard
 	source     string // the scheduler's variables --shard auto read
 	thumb      int
-	photos     int     // photos given (folders expanded)
-	bad        []error // photos that cannot be read, one error each
-	others     int     // files in the folders that are not images
+	photos     int               // photos given (folders expanded)
+	names      map[string]string // photo path -> its output file
+	bad        []error           // photos that cannot be read, one error each
+	others     int               // files in the folders that are not images
+	cfg        transfer.Config   // the settings (batch --method stylize reads them)
 }
 
 func parseBatch(c *cli.Context) (*batchJob, error) {
 	if c.NArg() == 0 {
 		return nil, usagef("batch: give the photos, or a folder of them")
 	}
-	cfg, err := readSettings(c, "content")
+	cfg, err := readSettings(c, methodPositional(c)...)
 	if err != nil {
 		return nil, err
 	}
-	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb")}
+	if err := checkOptimizeMethod(c); !stylizing(c) && err != nil { // batch_stylize.go
+		return nil, err
+	}
+	j := &batchJob{out: c.String("out"), model: c.String("model"), thumb: c.Int("thumb"), cfg: cfg}
 	if j.out == "" {
 		return nil, usagef("--out: give the output folder")
 	}
@@ -117,7 +123,7 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 		good = append(good, p)
 	}
 	// Names that clash are refused before the style images are read.
-	if _, err := batch.Names(good, j.out); err != nil {
+	if j.names, err = batch.Names(good, j.out); err != nil {
 		return nil, nameError(err)
 	}
 	// The style images, their masks and a starting image, decoded once here so
@@ -127,6 +133,9 @@ func parseBatch(c *cli.Context) (*batchJob, error) {
 	}
 	if err := checkOutputFolder("--out", j.out); err != nil {
 		return nil, err
+	}
+	if stylizing(c) { // --method stylize needs no plan (batch_stylize.go)
+		return j, nil
 	}
 	// A setting a sweep cannot carry would be lost: refuse it rather than run
 	// without it.
@@ -210,6 +219,9 @@ func runBatch(c *cli.Context) error {
 		return err
 	}
 	stdout := reportWriter(c)
+	if stylizing(c) { // --method stylize (batch_stylize.go)
+		return runBatchStylize(c, job, stdout)
+	}
 	for _, err := range job.bad {
 		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: skipped: %v\n", err)
 	}

@@ -77,6 +77,9 @@ func stylizeCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
 		&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
+		&cli.StringFlag{Name: "tile", Value: "auto", Usage: "--net 26: paint `N`xN pixels at a time (a multiple of 4) plus a 64-pixel halo, " +
+			"each tile normalised with the whole photo's statistics (gathered in one pass over the tiles per normalisation layer): " +
+			"the same picture in bounded memory; 0: the whole photo at once; auto: tiles of 1024 above 2048x2048 pixels"},
 		fastnetsFlag(),
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
 	)
@@ -111,6 +114,28 @@ type stylizeJob struct {
 	colors    bool
 	sheet     bool
 	dir       string
+	tile      int // --tile: 0 whole, -1 auto
+}
+
+// autoTilePixels is the photo size above which --tile auto paints in tiles
+// of fastnet.DefaultTile: measured, the whole 26-style network's run peaks at
+// 2.4 GiB at 2048x2048 and 8.6 GiB at 4096x4096, tiles of 1024 at 1.3 GiB
+// (docs/feedforward.md).
+const autoTilePixels = 2048 * 2048
+
+// tiles is the tiling --tile gives a w x h photo, or false for the whole photo.
+func (j *stylizeJob) tiles(w, h int) (fastnet.Tiles, bool) {
+	size := j.tile
+	if size < 0 {
+		if w*h <= autoTilePixels {
+			return fastnet.Tiles{}, false
+		}
+		size = fastnet.DefaultTile
+	}
+	if size == 0 || (w <= size && h <= size) {
+		return fastnet.Tiles{}, false
+	}
+	return fastnet.Tiles{Size: size, Halo: fastnet.DefaultHalo}, true
 }
 
 // readStylizeJob fills the job from the flags, then the environment for a flag
@@ -121,6 +146,16 @@ func readStylizeJob(c *cli.Context) (*stylizeJob, error) {
 		return nil, err
 	}
 	j := &stylizeJob{cfg: transfer.DefaultConfig(), out: c.String("out"), sheet: c.Bool("sheet"), dir: c.String("fastnets")}
+	switch t := strings.TrimSpace(c.String("tile")); t {
+	case "auto":
+		j.tile = -1
+	default:
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n%fastnet.TileAlign != 0 {
+			return nil, usagef("--tile %q: want auto, 0 (the whole photo) or a positive multiple of %d", t, fastnet.TileAlign)
+		}
+		j.tile = n
+	}
 	j.cfg.Width, j.cfg.Height = 0, 0
 	var problems []string
 	settings, _, defaults := stylizeSettings()
@@ -215,7 +250,8 @@ type stylizeRecord struct {
 	Strength float64 `json:"strength"`
 	Width    int     `json:"width"`
 	Height   int     `json:"height"`
-	Seconds  float64 `json:"seconds"` // the networks' work, model loading excluded; the first call of a session includes TensorFlow's one-time graph setup (0.4 s for --net 26, 1.2 s for arbitrary at 256, measured on a quiet moment)
+	Tile     int     `json:"tile,omitempty"` // the tile side when painted in tiles
+	Seconds  float64 `json:"seconds"`        // the networks' work, model loading excluded; the first call of a session includes TensorFlow's one-time graph setup (0.4 s for --net 26, 1.2 s for arbitrary at 256, measured on a quiet moment)
 	Weights  string  `json:"weights"`
 }
 
@@ -267,13 +303,25 @@ func runStylize(c *cli.Context) error {
 	defer model.Close()
 	start := time.Now()
 	var result *preprocess.Image
+	var rec stylizeRecord
 	switch {
 	case j.sheet:
 		result, err = stylizeSheet(model, photo, j)
 	case j.arbitrary:
 		result, err = stylizeArbitrary(model, photo, painting, j)
 	default:
-		result, err = stylizeOne(model, photo, j.styles, j)
+		if t, ok := j.tiles(photo.Width, photo.Height); ok {
+			t.Pass = func(pass, passes int) {
+				if pass == 1 {
+					fmt.Fprintf(c.App.ErrWriter, "stylize: %dx%d in tiles of %d plus a %d-pixel halo: %d passes (the whole photo's statistics, one normalisation layer a pass, then the picture)\n",
+						photo.Width, photo.Height, t.Size, t.Halo, passes)
+				}
+			}
+			result, err = stylizeTiled(model, photo, j.styles, t, j)
+			rec.Tile = t.Size
+		} else {
+			result, err = stylizeOne(model, photo, j.styles, j)
+		}
 	}
 	if err != nil {
 		return err
@@ -286,7 +334,7 @@ func runStylize(c *cli.Context) error {
 	if err := outs.Commit(); err != nil {
 		return err
 	}
-	rec := stylizeRecord{Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,
+	rec = stylizeRecord{Tile: rec.Tile, Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,
 		Strength: j.strength, Width: result.Width, Height: result.Height, Seconds: elapsed.Seconds(), Weights: meta.Weights.Package}
 	if j.arbitrary {
 		rec.Net, rec.Style = "arbitrary", j.cfg.Style
@@ -324,6 +372,14 @@ func finish(photo, stylized *preprocess.Image, j *stylizeJob, mix bool) (*prepro
 
 func stylizeOne(m *fastnet.Model, photo *preprocess.Image, s fastnet.Styles, j *stylizeJob) (*preprocess.Image, error) {
 	out, err := m.Multistyle(photo, s)
+	if err != nil {
+		return nil, err
+	}
+	return finish(photo, out, j, true)
+}
+
+func stylizeTiled(m *fastnet.Model, photo *preprocess.Image, s fastnet.Styles, t fastnet.Tiles, j *stylizeJob) (*preprocess.Image, error) {
+	out, err := m.MultistyleTiled(photo, s, t)
 	if err != nil {
 		return nil, err
 	}

@@ -172,3 +172,49 @@ func TestStylizeEnv(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestStylizeTiles: --tile paints in tiles with the whole photo's statistics,
+// says so, and gives the whole photo's picture within the bound of
+// fastnet.TestTiledMatchesWhole (1 of 255); a bad --tile fails before any work.
+func TestStylizeTiles(t *testing.T) {
+	model := fastnetsModel(t)
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.png")
+	writePhoto(t, photo, 150, 90)
+	paint := func(name, tile string) (*preprocess.Image, string) {
+		out := filepath.Join(dir, name)
+		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", out, "--styles", "5", "--fastnets", model,
+			"--threads", "1", "--tile", tile)
+		if code != 0 {
+			t.Fatalf("--tile %s: exit %d: %s", tile, code, stderr)
+		}
+		img, err := imagefile.ReadFile(out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img, stderr
+	}
+	whole, said := paint("whole.png", "0")
+	if strings.Contains(said, "tiles") {
+		t.Errorf("--tile 0 said %q", said)
+	}
+	tiled, said := paint("tiled.png", "64")
+	if !strings.Contains(said, "in tiles of 64 plus a 64-pixel halo") {
+		t.Errorf("--tile 64 said %q", said)
+	}
+	worst := 0
+	for i := range whole.Pix {
+		d := int(whole.Pix[i]) - int(tiled.Pix[i])
+		worst = max(worst, d, -d)
+	}
+	if worst > 1 {
+		t.Errorf("tiles differ from the whole photo by %d of 255", worst)
+	}
+	for _, bad := range []string{"30", "-4", "x"} {
+		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", filepath.Join(dir, "bad.png"), "--styles", "5",
+			"--fastnets", model, "--tile", bad)
+		if code != 2 || !strings.Contains(stderr, "--tile") {
+			t.Errorf("--tile %s: exit %d, %q", bad, code, stderr)
+		}
+	}
+}

@@ -74,6 +74,7 @@ func videoFlags(run bool) []cli.Flag {
 	if run {
 		flags = append(flags, shardFlag("frames (independent mode, a folder)"))
 	}
+	flags = append(flags, methodFlags()...) // video --method stylize (video_stylize.go)
 	return append(flags, sessionFlags()...)
 }
 
@@ -92,7 +93,7 @@ func parseVideo(c *cli.Context) (*videoJob, error) {
 	if c.NArg() != 1 {
 		return nil, usagef("video takes one input, a folder of frames or a video file; got %d arguments", c.NArg())
 	}
-	cfg, err := readSettings(c, "content")
+	cfg, err := readSettings(c, methodPositional(c)...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +199,12 @@ func runVideo(c *cli.Context) error {
 		if len(j.job.Frames) == 0 {
 			return fmt.Errorf("video: %s: ffmpeg found no frames", j.input)
 		}
+	}
+	if stylizing(c) { // --method stylize (video_stylize.go)
+		return runVideoStylize(ctx, c, j, stdout)
+	}
+	if err := checkOptimizeMethod(c); err != nil {
+		return err
 	}
 	// Every frame is decoded once before the model loads, so a bad one fails
 	// now, and its size is worked out as its turn will (with --long-side a

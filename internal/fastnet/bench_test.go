@@ -81,3 +81,37 @@ func BenchmarkStyleVector(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClip is video --method stylize's cost per frame at 512 (frames per
+// second in scripts/benchmarks/bench_fastnets.py): each frame alone (one pass), and with
+// the statistics smoothed (a statistics pass, then the pass that paints). The
+// frames alternate between two images, as a clip's change.
+func BenchmarkClip(b *testing.B) {
+	m := benchModel(b)
+	var s Styles
+	s[7] = 1
+	for _, c := range []struct {
+		name      string
+		smoothing float64
+	}{{"alone", 0}, {"smoothed", 0.9}} {
+		b.Run(c.name, func(b *testing.B) {
+			for _, side := range []int{512} {
+				frames := []*preprocess.Image{benchPhoto(side), benchPhoto(side)}
+				for i := range frames[1].Pix {
+					frames[1].Pix[i] ^= 8
+				}
+				b.Run(strconv.Itoa(side), func(b *testing.B) {
+					clip, err := m.NewClip(s, Temporal{Smoothing: c.smoothing})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for i := 0; i < b.N; i++ {
+						if _, err := clip.Next(frames[i%2]); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}

@@ -51,6 +51,9 @@ type Meta struct {
 		WheelSHA256 string `json:"wheel_sha256"`
 		License     string `json:"license"`
 	} `json:"weights"`
+	// Moments are the 26-style network's instance-norm statistics in the
+	// order its tile signature takes them (exports before tiles have none).
+	Moments []Moment `json:"multistyle_moments"`
 }
 
 // ReadMeta reads and checks dir's record without loading TensorFlow, so a

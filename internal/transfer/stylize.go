@@ -17,6 +17,59 @@ type Stylize struct {
 	Net      string // "26" or "arbitrary"; "" picks arbitrary when Style is given
 	Styles   string // the 26-style network's styles or blend, as written
 	Strength float64
+	// Method is how batch and video paint: MethodOptimize ("" too) or
+	// MethodStylize (the 26-style network, every frame in one pass).
+	Method string
+	// Smoothing is video --method stylize's share of the instance-norm
+	// statistics kept from the frames before (fastnet.Clip), 0 for none.
+	Smoothing float64
+	// Hold is video --method stylize's share of the previous frame's picture
+	// kept where the frame did not change (fastnet.Clip), 0 for none.
+	Hold float64
+}
+
+// The ways of Stylize.Method.
+const (
+	MethodOptimize = "optimize"
+	MethodStylize  = "stylize"
+)
+
+// MethodSchema lists the settings batch and video add to StylizeSchema's to
+// paint with the feed-forward network instead of optimising.
+var MethodSchema = []Setting{
+	{Name: "method", Kind: KindChoice, Choices: []string{MethodOptimize, MethodStylize}, Placeholder: "METHOD", Env: envName("method"),
+		Usage: "optimize (the notebook's optimisation) or stylize (the 26-style feed-forward network with --styles: a frame in a fraction of a second)",
+		Parse: func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if v != MethodOptimize && v != MethodStylize {
+				return fmt.Errorf("%q: want optimize or stylize", v)
+			}
+			c.Stylize.Method = v
+			return nil
+		},
+		Format: func(c *Config) string { return c.Stylize.Method }},
+	{Name: "smoothing", Kind: KindNumber, Placeholder: "S", Env: envName("smoothing"),
+		Usage: "video --method stylize: the share (0 to 0.99) of the instance-norm statistics kept from the frames before, against flicker; 0 paints every frame alone",
+		Parse: func(c *Config, v string) error {
+			s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(s) || s < 0 || s > 0.99 {
+				return fmt.Errorf("%q: want a number from 0 to 0.99", v)
+			}
+			c.Stylize.Smoothing = s
+			return nil
+		},
+		Format: func(c *Config) string { return formatFloat(c.Stylize.Smoothing) }},
+	{Name: "hold", Kind: KindNumber, Placeholder: "H", Env: envName("hold"),
+		Usage: "video --method stylize: the share (0 to 1) of the previous frame's picture kept where the frame did not change (luminance moved under 8 of 255 there and around), against flicker",
+		Parse: func(c *Config, v string) error {
+			h, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || math.IsNaN(h) || h < 0 || h > 1 {
+				return fmt.Errorf("%q: want a number from 0 to 1", v)
+			}
+			c.Stylize.Hold = h
+			return nil
+		},
+		Format: func(c *Config) string { return formatFloat(c.Stylize.Hold) }},
 }
 
 // The networks of Stylize.Net.

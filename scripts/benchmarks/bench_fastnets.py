@@ -108,6 +108,22 @@ def table(rows: list[Measure], cpu: str, threads: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+CLIP_SIDE = 512
+# BenchmarkClip's cases: every frame alone (video --smoothing 0), and with the
+# statistics smoothed (a second pass per frame).
+CLIPS = ("alone", "smoothed")
+
+
+def clip_table(clips: list[Measure]) -> str:
+    """Frames per second of video --method stylize."""
+    if not clips:
+        return ""
+    lines = ["", "| video --method stylize | side | s per frame | frames per second | peak MiB |", "| --- | ---: | ---: | ---: | ---: |"]
+    for c in clips:
+        lines.append(f"| {c.network} | {c.side} | {c.seconds:.3f} | {1 / c.seconds:.2f} | {c.peak_mib:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scripts/benchmarks/bench_fastnets.py", description=__doc__.split("\n")[0])
     p.add_argument("--model", default=str(ROOT / "build" / "fastnets" / "model"))
@@ -146,7 +162,13 @@ def main(argv: list[str] | None = None) -> int:
         if side == ARBITRARY_ORT_SIDE:
             ort("arbitrary_transform", "arbitrary_transform", side)
         print(f"arbitrary_transform {side}: go {rows[-1 if side != ARBITRARY_ORT_SIDE else -2].seconds:.3f} s", flush=True)
-    text = table(rows, kernels.cpu_model(), a.threads)
+    clips: list[Measure] = []
+    if CLIP_SIDE in sides:
+        for name in CLIPS:
+            go(f"Clip/{name}", f"clip ({name})", CLIP_SIDE)
+            clips.append(rows.pop())
+            print(f"video --method stylize at {CLIP_SIDE}, frames {name}: {1 / clips[-1].seconds:.2f} frames per second", flush=True)
+    text = table(rows, kernels.cpu_model(), a.threads) + clip_table(clips)
     print(text)
     if a.out:
         Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -38,3 +38,12 @@ def test_run_measured_reports_memory_and_failure():
         assert "exit 3" in str(e)
     else:
         raise AssertionError("a failed command went unnoticed")
+
+
+def test_clip_table_frames_per_second():
+    assert bf.clip_table([]) == ""
+    t = bf.clip_table([bf.Measure("clip (alone)", "go", 512, 0.25, 700)])
+    assert "| clip (alone) | 512 | 0.250 | 4.00 | 700 |" in t
+    # A sub-benchmark name with a slash is parsed as go test prints it.
+    out = "BenchmarkClip/smoothed/512-2   \t       5\t 500000000 ns/op\n"
+    assert bf.go_bench_seconds(out, "Clip/smoothed/512") == 0.5

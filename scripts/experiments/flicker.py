@@ -16,6 +16,16 @@ luminance computed here as 0.299 R + 0.587 G + 0.114 B in float).
         --content ../shared/images/content/chelsea.png --style ../shared/images/styles/wave.jpg \\
         --out build/flicker --frames 24 --size 64
 
+With --method stylize it runs the feed-forward network instead (video
+--method stylize --styles N): every frame alone, and with --smoothing S
+(repeatable) with the instance-norm statistics smoothed over the frames, and
+with --hold H (repeatable) keeping that share of the previous picture where
+the frame did not change:
+
+    python scripts/experiments/flicker.py --bin bin/neuralstyle --method stylize --styles 7 \\
+        --content ../shared/images/content/chelsea.png --out build/flicker-ff --frames 24 --size 256 \\
+        --smoothing 0.5 --smoothing 0.9
+
 Reruns resume (the video command skips finished frames). The table goes to
 stdout and OUT/flicker.json.
 """
@@ -132,6 +142,22 @@ def runs(next_iterations: int, temporal_weights: list[float]) -> list[tuple[str,
     return out
 
 
+def stylize_runs(smoothings: list[float], holds: list[float] = ()) -> list[tuple[str, list[str]]]:
+    """The video --method stylize runs to compare: every frame alone, each
+    smoothing of the statistics, each hold, and each hold with the last
+    smoothing."""
+    out = [("stylize", [])]
+    for sm in smoothings:
+        out.append((f"stylize-smoothing{sm:g}", ["--smoothing", f"{sm:g}"]))
+    for h in holds:
+        out.append((f"stylize-hold{h:g}", ["--hold", f"{h:g}"]))
+    if smoothings:
+        sm = smoothings[-1]
+        for h in holds:
+            out.append((f"stylize-smoothing{sm:g}-hold{h:g}", ["--smoothing", f"{sm:g}", "--hold", f"{h:g}"]))
+    return out
+
+
 def styled_frames(out: Path, count: int) -> list[Path]:
     return [out / "frames" / f"frame_{i:06d}.png" for i in range(1, count + 1)]
 
@@ -139,9 +165,17 @@ def styled_frames(out: Path, count: int) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default="bin/neuralstyle")
-    ap.add_argument("--model", required=True, help="style model (realistic weights: make model-hed)")
+    ap.add_argument("--method", choices=("optimize", "stylize"), default="optimize",
+                    help="optimize (the notebook's optimisation) or stylize (the 26-style feed-forward network)")
+    ap.add_argument("--model", help="style model for --method optimize (realistic weights: make model-hed)")
+    ap.add_argument("--styles", default="7", help="--method stylize: the 26-style network's style or blend")
+    ap.add_argument("--smoothing", type=float, action="append", default=[],
+                    help="--method stylize: also run with the statistics smoothed by this share (repeatable)")
+    ap.add_argument("--hold", type=float, action="append", default=[],
+                    help="--method stylize: also run keeping this share of the previous picture where the frame did not change (repeatable)")
+    ap.add_argument("--fastnets", default="build/fastnets/model", help="--method stylize: make fastnets' model")
     ap.add_argument("--content", required=True, type=Path, help="photo the clip pans over")
-    ap.add_argument("--style", required=True)
+    ap.add_argument("--style", help="style image for --method optimize")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--motion", choices=MOTIONS, default="pan", help="the test clip: pan (and zoom) over the photo, or an object sliding over it")
     ap.add_argument("--frames", type=int, default=24)
@@ -158,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.frames < 2:
         ap.error("--frames: at least 2")
+    if args.method == "optimize" and (not args.model or not args.style):
+        ap.error("--method optimize needs --model and --style")
 
     clip = args.out / "clip"
     inputs = make_clip(args.content, clip, args.frames, args.size, args.motion)
@@ -165,11 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     masks = static_masks(inputs)
     held = float(np.mean([m.mean() for m in masks]))
     rows = []
-    for name, flags in runs(args.next_iterations, args.temporal_weight):
+    stylize = args.method == "stylize"
+    for name, flags in stylize_runs(args.smoothing, args.hold) if stylize else runs(args.next_iterations, args.temporal_weight):
         out = args.out / name
-        cmd = [args.bin, "video", "--quiet", "--model", args.model, "--style", args.style, "--out", str(out),
-               "--size", str(args.size), "--init", args.init, "--iterations", str(args.iterations), "--maxfun", str(args.maxfun),
-               "--threads", str(args.threads), "--device", args.device, *flags, str(clip)]
+        if stylize:
+            cmd = [args.bin, "video", "--quiet", "--method", "stylize", "--styles", args.styles, "--fastnets", args.fastnets,
+                   "--out", str(out), "--size", str(args.size), "--threads", str(args.threads), *flags, str(clip)]
+        else:
+            cmd = [args.bin, "video", "--quiet", "--model", args.model, "--style", args.style, "--out", str(out),
+                   "--size", str(args.size), "--init", args.init, "--iterations", str(args.iterations), "--maxfun", str(args.maxfun),
+                   "--threads", str(args.threads), "--device", args.device, *flags, str(clip)]
         start = time.monotonic()
         subprocess.run(cmd, check=True)
         seconds = time.monotonic() - start
@@ -178,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"mode": name, "output_change": change, "ratio": change / base,
                      "held_change": masked_change(styled, masks), "seconds": seconds})
 
-    print(f"clip: {args.frames} frames {args.size}x{args.size}, {args.motion} over {args.content.name}, style {Path(args.style).name}, "
-          f"init {args.init}, {args.iterations} iterations of maxfun {args.maxfun}; input frame-to-frame change {base:.3f} (0-255); "
+    how = (f"the 26-style network, styles {args.styles}" if stylize else
+           f"style {Path(args.style).name}, init {args.init}, {args.iterations} iterations of maxfun {args.maxfun}")
+    print(f"clip: {args.frames} frames {args.size}x{args.size}, {args.motion} over {args.content.name}, {how}; "
+          f"input frame-to-frame change {base:.3f} (0-255); "
           f"the temporal mask holds {100 * held:.0f}% of the pixels")
     print("| mode | output change | / input change | output change where held | seconds (this run) |")
     print("| --- | ---: | ---: | ---: | ---: |")

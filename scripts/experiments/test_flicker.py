@@ -74,3 +74,12 @@ def test_make_clip_object(tmp_path: Path) -> None:
         assert changed[6:10].all()
     with pytest.raises(ValueError, match="motion"):
         flicker.make_clip(photo(tmp_path), tmp_path / "x", frames=2, size=16, motion="spin")
+
+
+def test_stylize_runs() -> None:
+    assert flicker.stylize_runs([]) == [("stylize", [])]
+    assert flicker.stylize_runs([0.5, 0.9]) == [
+        ("stylize", []), ("stylize-smoothing0.5", ["--smoothing", "0.5"]), ("stylize-smoothing0.9", ["--smoothing", "0.9"])]
+    names = [n for n, _ in flicker.stylize_runs([0.9], [1])]
+    assert names == ["stylize", "stylize-smoothing0.9", "stylize-hold1", "stylize-smoothing0.9-hold1"]
+    assert flicker.stylize_runs([0.9], [1])[-1][1] == ["--smoothing", "0.9", "--hold", "1"]
