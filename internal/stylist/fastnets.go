@@ -2,8 +2,8 @@ package stylist
 
 import (
 	"bytes"
-	_ "embed"
 	"context"
+	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,7 +48,7 @@ var galleryPhotoJPEG []byte
 // styleGallery holds the 26 styles' thumbnails: the gallery photo painted in
 // each, as PNGs, painted once when the server starts.
 type styleGallery struct {
-	ready chan struct{} // closed when thumbs or err is set
+	ready  chan struct{} // closed when thumbs or err is set
 	thumbs [fastnet.NumStyles][]byte
 	err    error
 }
