@@ -374,7 +374,8 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Resumable = h.s.resumable(j) == nil
 	p.GalleryStyle = galleryStyle(j)
-	p.CanRefine = j.Effort == EffortInstant && j.State == Done && j.Style != "" && h.s.opts.FastNets != nil
+	// Shown when the picture is done (by the page's script, if it is not yet).
+	p.CanRefine = j.Effort == EffortInstant && j.Style != "" && h.s.opts.FastNets != nil
 	if j.Sweep != nil {
 		p.Title = fmt.Sprintf("Sweep %d", j.ID)
 		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")

@@ -124,9 +124,11 @@ function followJob(section) {
       if ($('caption')) $('caption').textContent = st.state === 'done' ? 'the result' : 'the picture where it stopped';
       // Resume and the job's final settings come with the page.
       if (!st.sweep && (st.state === 'canceled' || st.state === 'interrupted')) location.reload();
-      // A sweep's page lists its pictures' results, an instant picture's
-      // offers its refinement: show them.
-      if (st.sweep || st.instant) location.reload();
+      // A sweep's page lists its pictures' results: show them.
+      if (st.sweep) location.reload();
+      // An instant picture's page offers its refinement.
+      if (st.instant && $('refine')) $('refine').hidden = st.state !== 'done';
+      if (st.instant && $('caption')) $('caption').textContent = st.state === 'done' ? 'the instant picture, by the pretrained feed-forward network' : 'no picture';
     }
   });
   source.onerror = () => {
