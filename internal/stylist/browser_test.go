@@ -228,6 +228,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue("#sweep-param", "style-weight"),
 		chromedp.SetValue("#sweep-values", "1 1000"),
 		chromedp.SetValue("#f-iterations", "2"),
+		chromedp.SetValue("#f-maxfun", "4"),
 		chromedp.SetValue("#f-init", "content"),
 		chromedp.Click("#submit"), chromedp.WaitVisible("#job[data-sweep]"))
 	sweeps, _ := s.store.list(false, 10, Queued, Running, Done)

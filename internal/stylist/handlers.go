@@ -196,7 +196,15 @@ type indexPage struct {
 	Choices choicesForm
 	Running []*Job
 	Queued  []*Job
+	Waiting []waitingJob // Queued, with their places in their lanes
 	Gallery []*Job
+}
+
+// waitingJob is a queued job with its place in its lane's queue, 1 next.
+type waitingJob struct {
+	Job      *Job
+	Position int
+	Lane     string
 }
 
 func (h *handlers) render(w http.ResponseWriter, status int, name string, data any) {
@@ -222,6 +230,12 @@ func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexP
 	}
 	if p.Queued, err = h.s.store.list(false, 1000, Queued); err != nil {
 		return nil, err
+	}
+	places := map[string]int{}
+	for _, j := range p.Queued {
+		l := j.Effort.lane()
+		places[l]++
+		p.Waiting = append(p.Waiting, waitingJob{j, places[l], l})
 	}
 	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
 		return nil, err

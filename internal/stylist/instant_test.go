@@ -10,15 +10,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // fakeNets stand in for make fastnets' networks where a test needs no real
@@ -366,5 +369,65 @@ func TestFormLayout(t *testing.T) {
 	}
 	if !strings.Contains(page, "<option>stylized</option>") {
 		t.Errorf("with the networks, the starting image offers no stylized")
+	}
+}
+
+// BenchmarkInstantPicture is the time from Paint (the form's request) to the
+// instant picture written, through the server, at the form's default size
+// (512x512) with the real networks of make fastnets, for a style of the
+// gallery and for a painting (the bundled photo and painting): what the page
+// waits before it shows the picture, less the page's own loading. The
+// gallery's painting warms the networks up first, as it does when a server
+// starts. Run with NEURALSTYLE_BENCH_THREADS intra-op threads (default 2).
+func BenchmarkInstantPicture(b *testing.B) {
+	dir := testmodels.FastNets()
+	if dir == "" {
+		b.Skip("no make fastnets model")
+	}
+	root, err := testmodels.Root()
+	if err != nil {
+		b.Fatal(err)
+	}
+	threads := 2
+	if t := os.Getenv("NEURALSTYLE_BENCH_THREADS"); t != "" {
+		threads, _ = strconv.Atoi(t)
+	}
+	m, err := fastnet.Load(dir, &tfgraph.Options{DisableGPU: true, IntraOpThreads: threads, InterOpThreads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	s, err := New(Options{Data: b.TempDir(), Runner: newGate().run, Logf: func(string, ...any) {}, FastNets: m})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer func() { ts.Close(); s.Close() }()
+	<-s.gallery.ready
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(root, "scripts", "examples", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return data
+	}
+	photo := upload{"content", "grace_hopper.jpg", read("grace_hopper.jpg")}
+	painting := upload{"style", "wave.jpg", read("wave.jpg")}
+	for _, c := range []struct {
+		name   string
+		fields map[string]string
+		files  []upload
+	}{
+		{"gallery", map[string]string{"effort": "instant", "styles": "7"}, []upload{photo}},
+		{"painting", map[string]string{"effort": "instant"}, []upload{photo, painting}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				id := submitOK(b, ts, c.fields, c.files...)
+				if j := waitState(b, s, id, Done); !j.HasResult {
+					b.Fatalf("job %d: no picture", id)
+				}
+			}
+		})
 	}
 }
