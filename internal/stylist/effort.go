@@ -162,6 +162,9 @@ func (s *Server) checkChoices(c choices, cfg *transfer.Config, form *multipart.F
 	if c.style >= 0 && (formFile(form, "style") || formValue(form, "style-bundled") != "") {
 		errs.add("style", "both a style of the gallery and a painting were chosen; choose one")
 	}
+	if c.effort == EffortInstant && formValue(form, "sweep-param") != "" {
+		errs.add("sweep", "a sweep paints each picture by optimisation; choose quick or the notebook's")
+	}
 	if !none && cfg.Init == transfer.InitStylized && formValue(form, "sweep-param") != "" {
 		errs.add("sweep", "a sweep does not start from the instant picture; choose noise, content or style as the starting image")
 	}

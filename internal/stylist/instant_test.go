@@ -293,6 +293,7 @@ func TestStyleGallery(t *testing.T) {
 		{map[string]string{"effort": "instant", "styles": "26"}, images(t)[:1], "style of the gallery &#34;26&#34;: want a number from 0 to 25"},
 		{map[string]string{"effort": "slow"}, images(t), "how long: &#34;slow&#34; is not a choice"},
 		{map[string]string{"effort": "notebook", "init": "stylized", "sweep-param": "style-weight", "sweep-values": "1 2"}, images(t), "a sweep does not start from the instant picture"},
+		{map[string]string{"effort": "instant", "sweep-param": "style-weight", "sweep-values": "1 2"}, images(t), "a sweep paints each picture by optimisation"},
 	} {
 		tt.fields["size"] = "32x32"
 		resp, body := submit(t, ts, tt.fields, tt.files...)
