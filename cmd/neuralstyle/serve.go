@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/internal/stylist"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -28,11 +29,16 @@ func serveCommand() *cli.Command {
 			"contact sheet) wait in a queue, one running at a time, kept with their images and\n" +
 			"results under --data: a restart keeps finished jobs, runs waiting ones, and resumes\n" +
 			"a job that was running from the last iteration it saved (a sweep from its last\n" +
-			"finished picture). The server listens on 127.0.0.1 only, unless --addr names\n" +
+			"finished picture). With the feed-forward networks (--fastnets, make fastnets) the page\n" +
+			"shows a feed-forward picture within about a second of Paint, offers the 26 styles as a\n" +
+			"gallery, and refines a picture by optimisation from it; instant pictures, quick and\n" +
+			"long optimisations run in lanes of their own. Without the networks it serves the\n" +
+			"optimisation alone and says so. The server listens on 127.0.0.1 only, unless --addr names\n" +
 			"another address, which needs --token (or --no-auth, which lets anyone who reaches\n" +
 			"the port use it).",
 		Flags: append([]cli.Flag{
 			modelFlag("build/model"),
+			fastnetsFlag(),
 			&cli.StringFlag{Name: "addr", Usage: "`HOST:PORT` to listen on", Value: "127.0.0.1:8080", EnvVars: []string{"NEURALSTYLE_ADDR"}},
 			&cli.StringFlag{Name: "data", Usage: "`DIR` of the job database, uploads and results", Value: "stylist-data", EnvVars: []string{"NEURALSTYLE_DATA"}},
 			&cli.StringFlag{Name: "images", Usage: "`DIR` of images the page offers besides uploads, such as scripts/examples", EnvVars: []string{"NEURALSTYLE_IMAGES"}},
@@ -110,16 +116,24 @@ func runServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	nets, missing := loadServeFastNets(c, opts)
+	if nets != nil {
+		defer nets.Close()
+	}
 	logger := log.New(c.App.ErrWriter, "", log.LstdFlags)
 	// Without a token, requests must name the server as it listens (see
 	// stylist.Options.Hosts); ":8080" listens on every address.
 	if host == "" {
 		host = "::"
 	}
-	srv, err := stylist.New(stylist.Options{
+	sopts := stylist.Options{
 		Data: c.String("data"), Runner: stylist.ModelRunner(model), Limits: lim, Token: token, Images: c.String("images"), Logf: logger.Printf,
-		ModelID: modelID, Hosts: []string{host},
-	})
+		ModelID: modelID, Hosts: []string{host}, FastNetsMissing: missing,
+	}
+	if nets != nil {
+		sopts.FastNets = nets
+	}
+	srv, err := stylist.New(sopts)
 	if err != nil {
 		return err
 	}
@@ -158,4 +172,22 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadServeFastNets loads the feed-forward networks of --fastnets for the
+// page's instant picture and gallery. Without them the server runs all the
+// same: the log says why, and so does the page, in its words (missing).
+func loadServeFastNets(c *cli.Context, opts *tfgraph.Options) (m *fastnet.Model, missing string) {
+	dir := c.String("fastnets")
+	_, err := fastnet.ReadMeta(dir)
+	if err == nil {
+		if m, err = fastnet.Load(dir, opts); err == nil {
+			return m, ""
+		}
+		missing = fmt.Sprintf("those in %s did not load; rebuild them with make fastnets and start the server again", dir)
+	} else {
+		missing = fmt.Sprintf("none usable in %s; build them with make fastnets (a 2.9 MB download, converted in under a minute) and start the server again", dir)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "neuralstyle: serving without the instant picture and the gallery of styles: %v\n", err)
+	return nil, missing
 }

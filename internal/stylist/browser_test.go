@@ -14,6 +14,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // chromium finds the browser the end-to-end test drives: $NEURALSTYLE_CHROMIUM,
@@ -61,18 +65,47 @@ func picture(t *testing.T, path string, stripes bool) {
 	}
 }
 
-// TestBrowser drives the page in a real browser: choose two images, start a
-// small job, watch the progress events arrive and the result appear, run a
-// sweep of two style weights from its page and see its contact sheet and
-// pictures, reload and find the job in the gallery. It takes screenshots on the way, into a
-// temporary folder, or into $STYLIST_SCREENSHOTS (make screenshots).
+// browserNets are the networks the browser test paints with: make fastnets'
+// real ones where they exist (NEURALSTYLE_FASTNETS, or the checkout's
+// build/fastnets/model), else fakeNets, which test the page all the same.
+func browserNets(t *testing.T) (FastNets, string) {
+	dir := testmodels.FastNets()
+	if dir == "" {
+		t.Log("no make fastnets model: the page paints with fake networks")
+		return &fakeNets{}, "fake"
+	}
+	m, err := fastnet.Load(dir, &tfgraph.Options{DisableGPU: true, IntraOpThreads: 2, InterOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, dir
+}
+
+// TestBrowser drives the page in a real browser: the gallery of the 26
+// styles loads; a photo and a painting chosen, Paint shows the instant
+// picture (the feed-forward network's), whose page refines it by a quick
+// optimisation from it, streaming progress events until the result; a sweep
+// of two style weights from that job's page shows its contact sheet and
+// pictures; the front page's gallery lists them. It takes screenshots on the
+// way, into a temporary folder, or into $STYLIST_SCREENSHOTS (make
+// screenshots).
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	s, ts := newServer(t, t.TempDir(), modelRunner(t))
+	nets, netsFrom := browserNets(t)
+	s, ts := newNetsServer(t, modelRunner(t), nets)
 	dir := t.TempDir()
 	content, style := filepath.Join(dir, "photo.png"), filepath.Join(dir, "painting.png")
 	picture(t, content, false)
 	picture(t, style, true)
+	// The bundled public-domain photo and painting, where the checkout has
+	// them, make screenshots a person can judge the networks by.
+	if root, err := testmodels.Root(); err == nil {
+		photo, painting := filepath.Join(root, "scripts", "examples", "grace_hopper.jpg"), filepath.Join(root, "scripts", "examples", "wave.jpg")
+		if fileExists(photo) && fileExists(painting) {
+			content, style = photo, painting
+		}
+	}
 	shots := os.Getenv("STYLIST_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -119,28 +152,53 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("waiting until %s: %v", what, err)
 		}
 	}
+	eval := func(js string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 
 	step("open the page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible("#job-form"))
-	step("fill the form",
+	poll("the gallery's 26 styles have loaded",
+		`[...document.querySelectorAll('#styles img')].length === 26 && [...document.querySelectorAll('#styles img')].every(i => i.complete && i.naturalWidth === 112)`)
+	if !eval(`document.getElementById('effort-instant').checked && !document.getElementById('advanced').open`) {
+		t.Error("the form does not open at instant, with Advanced folded")
+	}
+	// Choosing a style of the gallery chooses instant; choosing a painting
+	// of one's own chooses none in the gallery.
+	step("choose a style, then the notebook's", chromedp.Click("#effort-notebook"), chromedp.Click(`#styles img[alt="style 7"]`))
+	if !eval(`document.getElementById('style-7').checked && document.getElementById('effort-instant').checked`) {
+		t.Error("choosing style 7 of the gallery did not choose it, and instant")
+	}
+	step("choose the images",
 		chromedp.SetUploadFiles("#content", []string{content}),
-		chromedp.SetUploadFiles("#style", []string{style}),
-		chromedp.SetValue("#f-size", "64x64"),
-		chromedp.SetValue("#f-iterations", "6"),
-		chromedp.SetValue("#f-maxfun", "4"),
-		// Starting from the photo shows it being painted over, even with the
-		// test model's random weights.
-		chromedp.SetValue("#f-init", "content"))
-	poll("both previews show", `[...document.querySelectorAll('img.preview')].every(i => !i.hidden && i.complete && i.naturalWidth === 64)`)
+		chromedp.SetUploadFiles("#style", []string{style}))
+	poll("both previews show", `[...document.querySelectorAll('img.preview')].every(i => !i.hidden && i.complete && i.naturalWidth > 0)`)
+	if !eval(`document.getElementById('style-none').checked`) {
+		t.Error("choosing a painting left a style of the gallery chosen")
+	}
 	shot("stylist-form.png")
 
-	step("start the job", chromedp.Click("#submit"), chromedp.WaitVisible("#job"))
-	// Running, with an image after the first iteration, shown by the page's
-	// own event stream.
-	poll("the page shows the job running with its first image",
-		`document.getElementById('state').textContent === 'running' && !document.getElementById('current').hidden && document.getElementById('current').complete`)
+	// Small, so that the refinement is quick on the random-weights model.
+	step("set the size under Advanced", chromedp.Click("#advanced > summary"), chromedp.SetValue("#f-size", "128x128"))
+	start := time.Now()
+	step("paint", chromedp.Click("#submit"), chromedp.WaitVisible("#job[data-instant]"))
+	poll("the instant picture shows", `document.getElementById('current').complete && document.getElementById('current').naturalWidth === 128 && !document.getElementById('current').hidden`)
+	t.Logf("the instant picture (%s, 128x128) showed %.2f s after Paint", netsFrom, time.Since(start).Seconds())
+	poll("the page offers to refine it", `!document.getElementById('refine').hidden`)
+	shot("stylist-instant.png")
+
+	step("refine it", chromedp.Click("#refine-quick"), chromedp.WaitVisible("#job:not([data-instant])"))
+	// The start shows at once, then the iterations, by the page's own event
+	// stream.
+	poll("the page shows the refinement running with an iteration's image",
+		`document.getElementById('state').textContent === 'running' && !document.getElementById('current').hidden && document.getElementById('current').src.includes('result.png')`)
 	shot("stylist-running.png")
 	poll("the job is done", `document.getElementById('state').textContent === 'done'`)
-	poll("the last image has loaded", `document.getElementById('current').complete && document.getElementById('current').naturalWidth === 64`)
+	poll("the last image has loaded", `document.getElementById('current').complete && document.getElementById('current').naturalWidth === 128`)
 	shot("stylist-done.png")
 	seen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('job').dataset.eventsSeen || '0'`))
 	if err != nil {
@@ -151,34 +209,38 @@ func TestBrowser(t *testing.T) {
 	if n < 3 {
 		t.Errorf("the page saw %d progress events, want at least 3 (running, iterations, done)", n)
 	}
-	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('download').hidden || document.getElementById('download-gif').hidden`))
-	if err != nil || hidden {
-		t.Errorf("download links hidden after the job finished (%v)", err)
+	if eval(`document.getElementById('download').hidden || document.getElementById('download-gif').hidden`) {
+		t.Errorf("download links hidden after the job finished")
 	}
 	jobs, _ := s.store.list(false, 10, Done)
-	if len(jobs) != 1 || jobs[0].Iteration != 6 {
-		t.Fatalf("finished jobs %v, want one of 6 iterations", jobs)
+	if len(jobs) != 2 || jobs[0].Effort != EffortInstant || jobs[1].Parent != jobs[0].ID || jobs[1].Settings["init"] != "stylized" || jobs[1].Iteration != 3 {
+		t.Fatalf("finished jobs %v, want the instant picture and its refinement of 3 iterations from it", jobs)
 	}
 
 	// A sweep from the job's rerun form: two style weights, two iterations
-	// each; its page reloads when it ends to list the pictures.
+	// each, from the photo (a sweep does not start from the instant
+	// picture); its page reloads when it ends to list the pictures.
 	step("start a sweep",
 		chromedp.Click("#rerun > summary"), // the rerun form is folded
+		chromedp.Click("#effort-notebook"),
+		chromedp.Click("#advanced > summary"),
 		chromedp.Click("details.sweep summary"),
 		chromedp.SetValue("#sweep-param", "style-weight"),
 		chromedp.SetValue("#sweep-values", "1 1000"),
 		chromedp.SetValue("#f-iterations", "2"),
+		chromedp.SetValue("#f-maxfun", "4"),
+		chromedp.SetValue("#f-init", "content"),
 		chromedp.Click("#submit"), chromedp.WaitVisible("#job[data-sweep]"))
 	sweeps, _ := s.store.list(false, 10, Queued, Running, Done)
-	if len(sweeps) != 2 || sweeps[1].Sweep == nil {
-		t.Fatalf("jobs %v, want the job and a sweep", sweeps)
+	if len(sweeps) != 3 || sweeps[2].Sweep == nil {
+		t.Fatalf("jobs %v, want the two jobs and a sweep", sweeps)
 	}
-	if j := waitState(t, s, sweeps[1].ID, Done); j.Iteration != 2 {
+	if j := waitState(t, s, sweeps[2].ID, Done); j.Iteration != 2 {
 		t.Fatalf("the sweep painted %d pictures, want 2", j.Iteration)
 	}
 	// The page reloads itself when the sweep ends; load it afresh after that.
 	time.Sleep(time.Second)
-	step("open the finished sweep", chromedp.Navigate(fmt.Sprintf("%s/jobs/%d", ts.URL, sweeps[1].ID)), chromedp.WaitVisible("#points"))
+	step("open the finished sweep", chromedp.Navigate(fmt.Sprintf("%s/jobs/%d", ts.URL, sweeps[2].ID)), chromedp.WaitVisible("#points"))
 	poll("the sweep's page lists its two pictures and shows its contact sheet",
 		`document.querySelectorAll('#points a').length === 2 && document.getElementById('current').complete && document.getElementById('current').naturalWidth > 128`)
 	// The contact sheet and the table of pictures below it in one view.
@@ -187,9 +249,9 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("stylist-sweep.png")
 
-	step("reload the front page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[0].ID)))
-	step("find the sweep in the gallery", chromedp.WaitVisible(fmt.Sprintf("#job-%d", sweeps[1].ID)))
-	poll("the gallery image has loaded", fmt.Sprintf(`document.querySelector('#job-%d img').complete && document.querySelector('#job-%d img').naturalWidth === 64`, jobs[0].ID, jobs[0].ID))
+	step("reload the front page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[1].ID)))
+	step("find the instant picture and the sweep in the gallery", chromedp.WaitVisible(fmt.Sprintf("#job-%d", jobs[0].ID)), chromedp.WaitVisible(fmt.Sprintf("#job-%d", sweeps[2].ID)))
+	poll("the gallery image has loaded", fmt.Sprintf(`document.querySelector('#job-%d img').complete && document.querySelector('#job-%d img').naturalWidth === 128`, jobs[1].ID, jobs[1].ID))
 	step("scroll to the gallery", chromedp.ScrollIntoView("#gallery"))
 	shot("stylist-gallery.png")
 }

@@ -40,8 +40,8 @@ type field struct {
 // the server's limits is brought within them (the first Paint of a new
 // visitor must not fail), and the limits are shown beside their settings.
 // The form offers only what it can take: no "init: image", as the page has no
-// field for a starting image, and no "init: stylized", as the server loads no
-// feed-forward networks yet.
+// field for a starting image, and no "init: stylized" (Server.fields offers it
+// where the server has the feed-forward networks).
 func formFields(values, errs map[string]string, lim Limits) []field {
 	var out []field
 	for i := range transfer.Schema {
@@ -165,6 +165,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	}
 	defer r.MultipartForm.RemoveAll()
 
+	choice := s.readChoices(r.MultipartForm, sub) // effort.go
 	cfg := transfer.DefaultConfig()
 	for i := range transfer.Schema {
 		set := &transfer.Schema[i]
@@ -202,13 +203,20 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 		sub.errs.add("maxfun", fmt.Sprintf("maxfun %d: this server takes at most %d", cfg.MaxFun, lim.MaxFun))
 	}
 
-	if cfg.Init == transfer.InitStylized {
-		sub.errs.add("init", "init stylized: this server does not run the feed-forward networks; choose noise, content or style")
+	if cfg.Init == transfer.InitStylized && s.opts.FastNets == nil {
+		sub.errs.add("init", "init stylized: this server does not run the feed-forward networks ("+s.opts.FastNetsMissing+"); choose noise, content or style")
 	}
+	s.checkChoices(choice, &cfg, r.MultipartForm, sub.errs)
 
-	j := &Job{Settings: map[string]string{}}
+	j := &Job{Settings: map[string]string{}, Effort: choice.effort}
 	dec := s.decodeOptions(&cfg.Settings)
 	for _, role := range []string{"content", "style"} {
+		if role == "style" && choice.style >= 0 {
+			// A style of the gallery has no painting: the content
+			// stands in, so that Validate checks the other settings.
+			j.Settings[galleryField], cfg.Style = strconv.Itoa(choice.style), cfg.Content
+			continue
+		}
 		name, err := s.readImage(r.Context(), r.MultipartForm, role, dec)
 		if err != nil {
 			sub.errs.add(role, err.Error())
@@ -255,6 +263,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 			return sub
 		}
 	}
+	s.wantPreview(j) // effort.go
 	sub.job = j
 	return sub
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
@@ -75,6 +77,8 @@ func newHandlers(s *Server) (*handlers, error) {
 	h.mux.HandleFunc("GET /jobs/{id}/{file}", h.file)
 	h.mux.HandleFunc("GET /jobs/{id}/points/{name}", h.point)
 	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
+	h.mux.HandleFunc("POST /jobs/{id}/refine", h.refine)
+	h.mux.HandleFunc("GET /styles/{file}", h.styleThumb)
 	return h, nil
 }
 
@@ -189,9 +193,18 @@ type indexPage struct {
 	Bundled []string
 	Parent  int64
 	Sweep   sweepForm
+	Choices choicesForm
 	Running []*Job
 	Queued  []*Job
+	Waiting []waitingJob // Queued, with their places in their lanes
 	Gallery []*Job
+}
+
+// waitingJob is a queued job with its place in its lane's queue, 1 next.
+type waitingJob struct {
+	Job      *Job
+	Position int
+	Lane     string
 }
 
 func (h *handlers) render(w http.ResponseWriter, status int, name string, data any) {
@@ -208,14 +221,21 @@ func (h *handlers) fail(w http.ResponseWriter, err error) {
 }
 
 func (h *handlers) indexData(values map[string]string, errs formErrors) (*indexPage, error) {
-	p := &indexPage{Title: "Stylist", Limits: h.s.opts.Limits, Fields: formFields(values, errs, h.s.opts.Limits), Errors: errs.list(), Bundled: h.s.bundled,
-		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}, Sweep: newSweepForm(values, errs)}
+	p := &indexPage{Title: "Stylist", Limits: h.s.opts.Limits, Fields: h.s.fields(values, errs), Errors: errs.list(), Bundled: h.s.bundled,
+		Refs: map[string]string{"content": values["content-ref"], "style": values["style-ref"]}, Sweep: newSweepForm(values, errs),
+		Choices: h.s.newChoicesForm(values, "")}
 	var err error
 	if p.Running, err = h.s.store.list(false, 10, Running); err != nil {
 		return nil, err
 	}
 	if p.Queued, err = h.s.store.list(false, 1000, Queued); err != nil {
 		return nil, err
+	}
+	places := map[string]int{}
+	for _, j := range p.Queued {
+		l := j.Effort.lane()
+		places[l]++
+		p.Waiting = append(p.Waiting, waitingJob{j, places[l], l})
 	}
 	if p.Gallery, err = h.s.store.list(true, 60, Done, Canceled, Interrupted, Failed); err != nil {
 		return nil, err
@@ -327,6 +347,7 @@ type jobPage struct {
 	Parent  int64
 	Errors  []string
 	Sweep   sweepForm
+	Choices choicesForm
 	// Settings in schema order, for the table: those set otherwise than
 	// their defaults, then the others (folded).
 	Settings, Defaults [][2]string
@@ -335,6 +356,10 @@ type jobPage struct {
 	Resumable bool
 	// Points of a sweep, in order.
 	Points []pointRow
+	// GalleryStyle is the style of the gallery an instant job paints in
+	// (-1: its painting); CanRefine says its page offers the refinement.
+	GalleryStyle int
+	CanRefine    bool
 }
 
 func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
@@ -348,8 +373,8 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Limits: h.s.opts.Limits, Job: j, Status: st,
-		Fields: formFields(j.Settings, nil, h.s.opts.Limits), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
-		Sweep: newSweepForm(nil, nil)}
+		Fields: h.s.fields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
+		Sweep: newSweepForm(nil, nil), Choices: h.s.newChoicesForm(j.Settings, j.Effort)}
 	for _, n := range settingNames()[2:] {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
@@ -362,6 +387,9 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Resumable = h.s.resumable(j) == nil
+	p.GalleryStyle = galleryStyle(j)
+	// Shown when the picture is done (by the page's script, if it is not yet).
+	p.CanRefine = j.Effort == EffortInstant && j.Style != "" && h.s.opts.FastNets != nil
 	if j.Sweep != nil {
 		p.Title = fmt.Sprintf("Sweep %d", j.ID)
 		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")
@@ -390,6 +418,10 @@ type status struct {
 	// Sweep says the job is a sweep: Iteration and Iterations count its
 	// pictures, Losses are their final losses, Image is its contact sheet.
 	Sweep bool `json:"sweep,omitempty"`
+	// Preview is the instant picture of an optimisation, shown until its
+	// first iteration; Instant says the job is the instant picture alone.
+	Preview string `json:"preview,omitempty"`
+	Instant bool   `json:"instant,omitempty"`
 }
 
 func (s *Server) status(j *Job) (status, error) {
@@ -398,12 +430,22 @@ func (s *Server) status(j *Job) (status, error) {
 	if st.Losses == nil {
 		st.Losses = []float64{}
 	}
-	st.Iterations = s.iterations(j)
+	if j.Effort == EffortInstant {
+		st.Instant, st.Iterations = true, 1
+		if j.State == Done {
+			st.Iteration = 1
+		}
+	} else {
+		st.Iterations = s.iterations(j)
+	}
 	if j.State == Queued {
 		var err error
-		if st.Position, err = s.store.position(j.ID); err != nil {
+		if st.Position, err = s.store.lanePosition(j); err != nil {
 			return st, err
 		}
+	}
+	if j.Preview == PreviewDone {
+		st.Preview = fmt.Sprintf("/jobs/%d/%s", j.ID, previewFile)
 	}
 	if l, ok := s.hub.get(j.ID); ok && j.State == Running {
 		st.Evaluation, st.Loss = l.Evaluation, l.Loss
@@ -522,7 +564,7 @@ func (h *handlers) resume(w http.ResponseWriter, r *http.Request) {
 // file serves a job's result image or GIF; ?download=1 saves it.
 func (h *handlers) file(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
-	ctype := map[string]string{"result.png": "image/png", "anim.gif": "image/gif",
+	ctype := map[string]string{"result.png": "image/png", previewFile: "image/png", "anim.gif": "image/gif",
 		sweep.SheetFile: "image/png", sweep.GIFFile: "image/gif", sweep.SummaryFile: "text/csv; charset=utf-8"}[name]
 	if ctype == "" {
 		http.Error(w, "No such file.", http.StatusNotFound)
@@ -603,4 +645,147 @@ func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// choicesForm is what the form asks first, besides the photo: the painting
+// (a style of the gallery, or an image) and how long to spend.
+type choicesForm struct {
+	FastNets bool   // the server has the feed-forward networks
+	Missing  string // why not, and how to get them
+	Styles   []int  // the gallery's styles, 0 to 25
+	Style    int    // the style chosen, -1 for none
+	Efforts  []effortChoice
+}
+
+type effortChoice struct {
+	Value, Label, Help string
+	Checked, Disabled  bool
+}
+
+// newChoicesForm fills the form's first questions from what was sent (or a
+// job's settings): the effort chosen, or instant where the server has the
+// networks and the notebook's where it has not.
+func (s *Server) newChoicesForm(values map[string]string, effort Effort) choicesForm {
+	c := choicesForm{FastNets: s.opts.FastNets != nil, Missing: s.opts.FastNetsMissing, Style: -1}
+	if c.FastNets {
+		for i := range fastnet.NumStyles {
+			c.Styles = append(c.Styles, i)
+		}
+	}
+	if n, err := strconv.Atoi(values[galleryField]); err == nil {
+		c.Style = n
+	}
+	if effort == "" {
+		effort = Effort(values["effort"])
+	}
+	if !slices.Contains(efforts, effort) || (effort == EffortInstant && !c.FastNets) {
+		effort = EffortNotebook
+		if c.FastNets {
+			effort = EffortInstant
+		}
+	}
+	quick := quickSettings
+	for _, e := range efforts {
+		ec := effortChoice{Value: string(e), Label: e.label(), Checked: e == effort}
+		switch e {
+		case EffortInstant:
+			ec.Help = "the feed-forward network's picture, in about a second; then keep it, or refine it"
+			if !c.FastNets {
+				ec.Disabled, ec.Help = true, "needs the feed-forward networks, which this server has not loaded"
+			}
+		case EffortQuick:
+			ec.Help = fmt.Sprintf("an optimisation of %s iterations of %s evaluations (a third of the notebook's), minutes on a CPU", quick["iterations"], quick["maxfun"])
+			if c.FastNets {
+				ec.Help += ", starting from the instant picture, which shows first"
+			}
+		case EffortNotebook:
+			ec.Help = "the optimisation with the settings under Advanced, the notebook's unless changed there: the longest"
+			if c.FastNets {
+				ec.Help += "; the instant picture shows while it waits"
+			}
+		}
+		c.Efforts = append(c.Efforts, ec)
+	}
+	return c
+}
+
+// refine queues an optimisation that starts from an instant job's picture
+// (init stylized paints that picture again as its start), with the effort
+// the person chose, as a new job whose page streams it.
+func (h *handlers) refine(w http.ResponseWriter, r *http.Request) {
+	j, ok := h.lookup(w, r)
+	if !ok {
+		return
+	}
+	effort, err := parseEffort(r.FormValue("effort"))
+	switch {
+	case err != nil || effort == "" || effort == EffortInstant:
+		http.Error(w, "Refine how: choose quick or the notebook's.", http.StatusBadRequest)
+		return
+	case j.Effort != EffortInstant || j.State != Done:
+		http.Error(w, fmt.Sprintf("Job %d cannot be refined: only a finished instant picture is.", j.ID), http.StatusConflict)
+		return
+	case j.Style == "":
+		http.Error(w, fmt.Sprintf("Job %d cannot be refined: it is painted in a style of the gallery, and the optimisation needs the painting itself.", j.ID), http.StatusConflict)
+		return
+	case h.s.opts.FastNets == nil:
+		http.Error(w, "This server has no feed-forward networks to paint the start of the refinement ("+h.s.opts.FastNetsMissing+").", http.StatusConflict)
+		return
+	}
+	if n, err := h.s.store.position(1 << 62); err != nil {
+		h.fail(w, err)
+		return
+	} else if n >= h.s.opts.Limits.Queued {
+		http.Error(w, fmt.Sprintf("%d jobs are waiting already; try again when some have run.", n), http.StatusServiceUnavailable)
+		return
+	}
+	child := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: j.Style, Parent: j.ID, Effort: effort, Preview: PreviewDone}
+	lim := h.s.opts.Limits
+	for name, v := range effortSettings(effort, false) {
+		switch name {
+		case "iterations":
+			v = clampInt(v, lim.Iterations)
+		case "maxfun":
+			v = clampInt(v, lim.MaxFun)
+		}
+		child.Settings[name] = v
+	}
+	child.Settings["init"] = string(transfer.InitStylized)
+	if _, err := h.s.config(child); err != nil {
+		http.Error(w, fmt.Sprintf("Job %d cannot be refined: %v.", j.ID, err), http.StatusConflict)
+		return
+	}
+	if err := h.s.store.add(child); err != nil {
+		h.s.noteFull(err)
+		h.fail(w, err)
+		return
+	}
+	if err := h.s.copyPreview(j.ID, child.ID); err != nil {
+		// The page shows the start when the first iteration ends instead.
+		h.s.opts.Logf("stylist: job %d: its start: %v", child.ID, err)
+		if err := h.s.store.setPreview(child.ID, ""); err != nil {
+			h.s.opts.Logf("stylist: job %d: %v", child.ID, err)
+		}
+	}
+	h.s.opts.Logf("stylist: job %d queued to refine job %d (%s)", child.ID, j.ID, effort)
+	h.s.enqueued()
+	http.Redirect(w, r, fmt.Sprintf("/jobs/%d", child.ID), http.StatusSeeOther)
+}
+
+// styleThumb serves a style of the gallery: the gallery photo painted in it.
+func (h *handlers) styleThumb(w http.ResponseWriter, r *http.Request) {
+	num, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 || n >= fastnet.NumStyles || num != strconv.Itoa(n) {
+		http.Error(w, "No such style.", http.StatusNotFound)
+		return
+	}
+	b, err := h.s.thumb(r.Context(), n)
+	if err != nil {
+		http.Error(w, "The gallery of styles is not available: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(b)
 }

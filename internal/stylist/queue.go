@@ -83,12 +83,12 @@ const (
 	retryMax = 30 * time.Second
 )
 
-// work runs queued jobs oldest first, one at a time, until ctx ends. When
-// the data folder is full it records the end of the job that ran into it as
-// soon as it can, and waits, backing off, until there is room again before it
-// starts the next.
-func (s *Server) work(ctx context.Context) {
-	defer close(s.stopped)
+// work runs a lane's queued jobs oldest first, one at a time, until ctx
+// ends; the instant lane paints the instant pictures of optimisations first.
+// When the data folder is full it records the end of the job that ran into
+// it as soon as it can, and waits, backing off, until there is room again
+// before it starts the next.
+func (s *Server) work(ctx context.Context, lane string) {
 	var delay time.Duration
 	retry := func(what string, err error) {
 		delay = min(max(2*delay, retryMin), retryMax)
@@ -115,7 +115,22 @@ func (s *Server) work(ctx context.Context) {
 			s.hub.notify()
 			s.opts.Logf("stylist: the data folder has room again; the queue goes on")
 		}
-		j, err := s.store.next()
+		if lane == laneInstant && s.opts.FastNets != nil {
+			p, err := s.store.nextPreview()
+			if err == nil && p != nil {
+				err = s.paintPreview(p)
+			}
+			if err != nil {
+				s.noteFull(err)
+				retry("the instant picture", err)
+				continue
+			}
+			if p != nil {
+				delay = 0
+				continue
+			}
+		}
+		j, err := s.store.next(lane)
 		if err != nil {
 			s.noteFull(err)
 			retry("queue", err)
@@ -126,7 +141,7 @@ func (s *Server) work(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-s.wake:
+			case <-s.wake[lane]:
 				continue
 			case <-time.After(time.Minute): // in case a wake was lost to an error
 				continue
@@ -236,6 +251,9 @@ func (s *Server) resumable(j *Job) error {
 	if j.State != Canceled && j.State != Interrupted {
 		return fmt.Errorf("it is %s; only a cancelled or interrupted job goes on", j.State)
 	}
+	if j.Effort == EffortInstant {
+		return errors.New("it is an instant picture; paint it again from the form")
+	}
 	if j.Sweep != nil {
 		if j.Iteration >= len(j.Sweep.Values) {
 			return errors.New("every picture was painted")
@@ -251,11 +269,13 @@ func (s *Server) resumable(j *Job) error {
 	return nil
 }
 
-// enqueued wakes the worker.
+// enqueued wakes the workers.
 func (s *Server) enqueued() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	for _, w := range s.wake {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
 	}
 	s.hub.notify()
 }
@@ -328,6 +348,9 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	if j.Sweep != nil {
 		return s.executeSweep(ctx, j)
 	}
+	if j.Effort == EffortInstant {
+		return s.executeInstant(j)
+	}
 	cfg, err := s.config(j)
 	if err != nil {
 		return Failed, err.Error(), false
@@ -362,6 +385,9 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	}
 	set := cfg.Settings
 	in := transfer.Inputs{Content: content, Style: style}
+	if set.Init == transfer.InitStylized && s.opts.FastNets != nil {
+		in.Stylizer = s.opts.FastNets
+	}
 	// A resumed job goes on from the image of its last saved iteration for
 	// the iterations left; the observer counts from the first run's start.
 	done := j.Iteration

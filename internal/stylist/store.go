@@ -51,6 +51,14 @@ type Job struct {
 	// progress is in points: Iteration counts the finished points, Losses
 	// holds their final losses.
 	Sweep *SweepAxis
+	// Effort is how long the person chose to spend (see efforts): instant,
+	// quick or notebook; "" for a job sent with settings alone (a script's,
+	// or one queued before efforts), which runs as notebook's does.
+	Effort Effort
+	// Preview is the instant picture (the feed-forward network's, see
+	// fastnets.go) shown while an optimisation waits and runs: "" none,
+	// PreviewWanted, PreviewDone, or why it failed.
+	Preview string
 }
 
 // SweepAxis is the setting a sweep varies and its values, as the setting's
@@ -90,6 +98,9 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
 var addedColumns = [][2]string{
 	{"resumes", "TEXT NOT NULL DEFAULT '[]'"},
 	{"sweep", "TEXT NOT NULL DEFAULT ''"},
+	{"effort", "TEXT NOT NULL DEFAULT ''"},
+	{"lane", "TEXT NOT NULL DEFAULT 'long'"},
+	{"preview", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func openStore(path string) (*store, error) {
@@ -201,8 +212,8 @@ func (s *store) add(j *Job) error {
 		sweep = string(b)
 	}
 	j.State, j.Created = Queued, time.Now()
-	res, err := s.db.Exec(`INSERT INTO jobs(state, settings, content, style, parent, created, sweep) VALUES(?,?,?,?,?,?,?)`,
-		j.State, settings, j.Content, j.Style, j.Parent, unix(j.Created), sweep)
+	res, err := s.db.Exec(`INSERT INTO jobs(state, settings, content, style, parent, created, sweep, effort, lane, preview) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+		j.State, settings, j.Content, j.Style, j.Parent, unix(j.Created), sweep, j.Effort, j.Effort.lane(), j.Preview)
 	if err != nil {
 		return fmt.Errorf("stylist: add job: %w", err)
 	}
@@ -210,7 +221,7 @@ func (s *store) add(j *Job) error {
 	return err
 }
 
-const jobColumns = `id, state, settings, content, style, parent, created, started, finished, iteration, losses, error, has_result, resumes, sweep`
+const jobColumns = `id, state, settings, content, style, parent, created, started, finished, iteration, losses, error, has_result, resumes, sweep, effort, preview`
 
 type scanner interface{ Scan(...any) error }
 
@@ -219,7 +230,7 @@ func scanJob(r scanner) (*Job, error) {
 	var settings, losses, resumes, sweep string
 	var created, started, finished int64
 	if err := r.Scan(&j.ID, &j.State, &settings, &j.Content, &j.Style, &j.Parent, &created, &started, &finished,
-		&j.Iteration, &losses, &j.Error, &j.HasResult, &resumes, &sweep); err != nil {
+		&j.Iteration, &losses, &j.Error, &j.HasResult, &resumes, &sweep, &j.Effort, &j.Preview); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(resumes), &j.Resumes); err != nil {
@@ -289,13 +300,35 @@ func (s *store) position(id int64) (int, error) {
 	return n, err
 }
 
-// next returns the oldest queued job, or nil.
-func (s *store) next() (*Job, error) {
-	j, err := scanJob(s.db.QueryRow(`SELECT `+jobColumns+` FROM jobs WHERE state = ? ORDER BY id LIMIT 1`, Queued))
+// lanePosition is a queued job's place in its lane's queue: 1 runs next.
+func (s *store) lanePosition(j *Job) (int, error) {
+	var n int
+	err := s.db.QueryRow(`SELECT COUNT(*) FROM jobs WHERE state = ? AND lane = ? AND id <= ?`, Queued, j.Effort.lane(), j.ID).Scan(&n)
+	return n, err
+}
+
+// next returns the oldest queued job of a lane, or nil.
+func (s *store) next(lane string) (*Job, error) {
+	j, err := scanJob(s.db.QueryRow(`SELECT `+jobColumns+` FROM jobs WHERE state = ? AND lane = ? ORDER BY id LIMIT 1`, Queued, lane))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return j, err
+}
+
+// nextPreview returns the oldest job whose instant picture is wanted, or nil.
+func (s *store) nextPreview() (*Job, error) {
+	j, err := scanJob(s.db.QueryRow(`SELECT `+jobColumns+` FROM jobs WHERE preview = ? ORDER BY id LIMIT 1`, PreviewWanted))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return j, err
+}
+
+// setPreview records what became of a job's instant picture.
+func (s *store) setPreview(id int64, preview string) error {
+	_, err := s.db.Exec(`UPDATE jobs SET preview = ? WHERE id = ?`, preview, id)
+	return err
 }
 
 func (s *store) start(id int64) error {

@@ -4,8 +4,10 @@
 // setting (package sweep) and look at its contact sheet, with a queue of jobs
 // kept in SQLite, results on disk, and a gallery of past results.
 //
-// Jobs run in the server's process, one at a time per loaded model, and their
-// progress reaches the page as server-sent events. A restart keeps finished
+// Jobs run in the server's process in lanes (effort.go), one at a time in
+// each: the feed-forward networks' instant pictures, quick optimisations, and
+// the notebook's and sweeps; their progress reaches the page as server-sent
+// events. A restart keeps finished
 // jobs, runs the queued ones, and resumes a job that was running from the last
 // iteration it saved (see resume), or marks it interrupted with that image
 // when it cannot go on.
@@ -87,6 +89,12 @@ type Options struct {
 	// this machine (DNS rebinding) cannot use the server. An unspecified
 	// address (0.0.0.0 or ::) admits any IP address, never a name.
 	Hosts []string
+	// FastNets, the feed-forward networks of make fastnets, paint the
+	// instant picture, the gallery of 26 styles, and the start of a refining
+	// optimisation (init stylized). Without them (nil) the page offers the
+	// optimisation alone and says why with FastNetsMissing.
+	FastNets        FastNets
+	FastNetsMissing string
 }
 
 // Server is the web app: an http.Handler plus the queue worker behind it.
@@ -94,7 +102,7 @@ type Server struct {
 	opts  Options
 	store *store
 	hub   *hub
-	wake  chan struct{} // a job was queued
+	wake  map[string]chan struct{} // by lane: a job was queued
 
 	mu      sync.Mutex
 	cancels map[int64]context.CancelFunc // of the running job
@@ -106,8 +114,10 @@ type Server struct {
 	decodes     *decodeBudget // of uploads being decoded
 	uploadGrace time.Duration // before a job request's body must keep pace (uploadGrace; tests shorten it)
 
+	gallery *styleGallery // nil without FastNets
+
 	stop    context.CancelFunc
-	stopped chan struct{}
+	workers sync.WaitGroup // one for each lane, and the gallery's painter
 	handler *handlers
 }
 
@@ -147,8 +157,14 @@ func New(opts Options) (*Server, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		opts: opts, store: st, hub: newHub(), wake: make(chan struct{}, 1),
-		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, decodes: newDecodeBudget(opts.Limits.Decodes, opts.Limits.DecodeBytes), uploadGrace: uploadGrace, stop: stop, stopped: make(chan struct{}),
+		opts: opts, store: st, hub: newHub(), wake: map[string]chan struct{}{},
+		cancels: map[int64]context.CancelFunc{}, endings: map[int64]ending{}, decodes: newDecodeBudget(opts.Limits.Decodes, opts.Limits.DecodeBytes), uploadGrace: uploadGrace, stop: stop,
+	}
+	for _, l := range lanes {
+		s.wake[l] = make(chan struct{}, 1)
+	}
+	if opts.FastNets == nil && opts.FastNetsMissing == "" {
+		s.opts.FastNetsMissing = "build them with make fastnets and start the server again"
 	}
 	if opts.Images != "" {
 		if s.bundled, err = listImages(opts.Images); err != nil {
@@ -173,7 +189,21 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("stylist: job %d: %w", j.ID, err)
 		}
 	}
-	go s.work(ctx)
+	if opts.FastNets != nil {
+		s.gallery = &styleGallery{ready: make(chan struct{})}
+		s.workers.Add(1)
+		go func() {
+			defer s.workers.Done()
+			s.paintGallery(ctx)
+		}()
+	}
+	for _, l := range lanes {
+		s.workers.Add(1)
+		go func() {
+			defer s.workers.Done()
+			s.work(ctx, l)
+		}()
+	}
 	return s, nil
 }
 
@@ -182,7 +212,7 @@ func New(opts Options) (*Server, error) {
 // database.
 func (s *Server) Close() error {
 	s.stop()
-	<-s.stopped
+	s.workers.Wait()
 	return s.store.close()
 }
 
@@ -195,6 +225,11 @@ func (s *Server) Close() error {
 // kills the server would kill it on every start). Those are marked interrupted,
 // keeping the image they saved.
 func (s *Server) resume(j *Job, crashed bool) error {
+	if j.Effort == EffortInstant {
+		// An instant picture takes a second: it is painted again.
+		s.opts.Logf("stylist: job %d was running when the server stopped: queued to paint again", j.ID)
+		return s.store.requeue(j.ID, j.Resumes)
+	}
 	total := s.iterations(j)
 	if j.Sweep != nil {
 		// Package sweep skips the points finished before; the last point's

@@ -13,6 +13,22 @@ function previewFiles() {
   }
 }
 
+// chooseStyle keeps the painting's two ways apart: a style of the gallery
+// paints instantly only, and a painting of one's own clears the gallery.
+function chooseStyle() {
+  const form = document.getElementById('job-form');
+  if (!form || !document.getElementById('styles')) return;
+  const instant = document.getElementById('effort-instant');
+  for (const radio of form.querySelectorAll('input[name=styles]')) {
+    radio.addEventListener('change', () => { if (radio.value && instant) instant.checked = true; });
+  }
+  const own = () => { const none = document.getElementById('style-none'); if (none) none.checked = true; };
+  const file = document.getElementById('style');
+  if (file) file.addEventListener('change', own);
+  const bundled = document.getElementById('style-bundled');
+  if (bundled) bundled.addEventListener('change', () => { if (bundled.value) own(); });
+}
+
 function drawLosses(canvas, losses, unit) {
   const ctx = canvas.getContext('2d');
   // The frame leaves room on the left for the axis labels and below for the
@@ -68,7 +84,7 @@ function followJob(section) {
   const $ = id => document.getElementById(id);
   const canvas = $('losses');
   const unit = section.dataset.sweep ? 'picture' : 'iteration';
-  drawLosses(canvas, JSON.parse(canvas.dataset.losses || '[]'), unit);
+  if (canvas) drawLosses(canvas, JSON.parse(canvas.dataset.losses || '[]'), unit);
   const done = ['done', 'failed', 'canceled', 'interrupted'];
   if (done.includes($('state').textContent)) return;
   const source = new EventSource(section.dataset.events);
@@ -80,7 +96,7 @@ function followJob(section) {
     $('state').textContent = st.state;
     $('state').className = 'state ' + st.state;
     $('position').textContent = st.position ? 'position ' + st.position + ' in the queue' : '';
-    $('progress-text').textContent = (st.sweep ? 'picture ' : 'iteration ') + st.iteration + ' of ' + st.iterations +
+    $('progress-text').textContent = st.instant ? '' : (st.sweep ? 'picture ' : 'iteration ') + st.iteration + ' of ' + st.iterations +
       (st.state === 'running' ? ' · evaluation ' + st.evaluation + (st.loss ? ' · loss ' + st.loss.toExponential(3) : '') : '');
     $('eta').textContent = st.state === 'running' && st.eta_s > 0 ? seconds(st.eta_s) + ' left' :
       done.includes(st.state) && st.elapsed_s > 0 ? 'took ' + seconds(st.elapsed_s) : '';
@@ -90,18 +106,29 @@ function followJob(section) {
     if (st.image) {
       $('current').src = st.image;
       $('current').hidden = false;
+      if (!st.instant && !done.includes(st.state) && $('caption')) $('caption').textContent = 'the picture so far';
+    } else if (st.preview && !$('current').src.endsWith(st.preview)) {
+      // The instant picture, until the first iteration replaces it.
+      $('current').src = st.preview;
+      $('current').hidden = false;
+      section.dataset.preview = 'shown';
+      if ($('caption')) $('caption').textContent = 'the instant picture; ' +
+        (st.state === 'queued' ? 'the optimisation waits its turn' : 'the first iteration shows when it ends');
     }
-    drawLosses(canvas, st.losses, unit);
+    if (canvas) drawLosses(canvas, st.losses, unit);
     if (done.includes(st.state)) {
       source.close();
       $('cancel-form').hidden = true;
       $('download').hidden = !st.image;
-      $('download-gif').hidden = !st.gif;
+      if ($('download-gif')) $('download-gif').hidden = !st.gif;
       if ($('caption')) $('caption').textContent = st.state === 'done' ? 'the result' : 'the picture where it stopped';
       // Resume and the job's final settings come with the page.
       if (!st.sweep && (st.state === 'canceled' || st.state === 'interrupted')) location.reload();
       // A sweep's page lists its pictures' results: show them.
       if (st.sweep) location.reload();
+      // An instant picture's page offers its refinement.
+      if (st.instant && $('refine')) $('refine').hidden = st.state !== 'done';
+      if (st.instant && $('caption')) $('caption').textContent = st.state === 'done' ? 'the instant picture, by the pretrained feed-forward network' : 'no picture';
     }
   });
   source.onerror = () => {
@@ -111,6 +138,7 @@ function followJob(section) {
 
 document.addEventListener('DOMContentLoaded', () => {
   previewFiles();
+  chooseStyle();
   const job = document.getElementById('job');
   if (job) followJob(job);
 });

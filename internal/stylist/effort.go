@@ -1,0 +1,202 @@
+package stylist
+
+import (
+	"fmt"
+	"maps"
+	"mime/multipart"
+	"slices"
+	"strconv"
+
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+)
+
+// Effort is how long a person chooses to spend on a picture, the form's first
+// question after the photo and the painting.
+type Effort string
+
+const (
+	// EffortInstant is the feed-forward network's picture alone, in about a
+	// second (make fastnets); the person may keep it or refine it.
+	EffortInstant Effort = "instant"
+	// EffortQuick is a short optimisation: the form's settings with
+	// quickSettings over them.
+	EffortQuick Effort = "quick"
+	// EffortNotebook is the optimisation with the form's settings, whose
+	// defaults are the notebook's.
+	EffortNotebook Effort = "notebook"
+)
+
+// efforts are the form's choices, in the order it shows them.
+var efforts = []Effort{EffortInstant, EffortQuick, EffortNotebook}
+
+// Lanes: each has its own worker, so that an instant picture never waits
+// behind an optimisation, nor a quick optimisation behind the notebook's.
+// Sweeps and jobs sent without an effort run in the long lane.
+const (
+	laneInstant = "instant"
+	laneQuick   = "quick"
+	laneLong    = "long"
+)
+
+var lanes = []string{laneInstant, laneQuick, laneLong}
+
+func (e Effort) lane() string {
+	switch e {
+	case EffortInstant:
+		return laneInstant
+	case EffortQuick:
+		return laneQuick
+	}
+	return laneLong
+}
+
+// label is the effort as the page names it.
+func (e Effort) label() string {
+	switch e {
+	case EffortInstant:
+		return "instant"
+	case EffortQuick:
+		return "quick"
+	case EffortNotebook:
+		return "the notebook's"
+	}
+	return "as set"
+}
+
+// quickSettings are the settings an effort of "quick" sets over the form's:
+// a third of the notebook's evaluations (3 iterations of 20 against 10 of
+// 20), enough to sharpen a picture that starts from the instant one. Issue
+// 25's preset (transfer's --preset quick, internal/transfer/presets.go)
+// replaces this map when it lands: effortSettings is the one place to point
+// at it.
+var quickSettings = map[string]string{"iterations": "3", "maxfun": "20"}
+
+// effortSettings are the settings an effort sets over the form's, by schema
+// name: none for instant (it runs no optimisation) and the notebook's. A quick
+// optimisation starts from the instant picture (init stylized) where the
+// server can paint it (stylized).
+func effortSettings(e Effort, stylized bool) map[string]string {
+	if e != EffortQuick {
+		return nil
+	}
+	m := maps.Clone(quickSettings)
+	if stylized {
+		m["init"] = string(transfer.InitStylized)
+	}
+	return m
+}
+
+// parseEffort reads the form's effort; "" (a form without the question, as
+// scripts send) is the settings as given, in the long lane.
+func parseEffort(text string) (Effort, error) {
+	if text == "" {
+		return "", nil
+	}
+	if e := Effort(text); slices.Contains(efforts, e) {
+		return e, nil
+	}
+	return "", fmt.Errorf("how long: %q is not a choice; choose instant, quick or the notebook's", text)
+}
+
+// galleryField is the form's field, and the job's setting, of a style of the
+// gallery: a number from 0 to 25 (the 26-style network's --styles).
+const galleryField = "styles"
+
+// choices are the form's first questions besides the images: how long to
+// spend, and a style of the gallery (-1: a painting image instead).
+type choices struct {
+	effort Effort
+	style  int
+}
+
+// readChoices reads the effort and the gallery's style, and sets the
+// settings the effort implies over the form's (quickSettings, within the
+// server's limits) so that the form's settings are parsed with them.
+func (s *Server) readChoices(form *multipart.Form, sub *submission) choices {
+	c := choices{style: -1}
+	var err error
+	if c.effort, err = parseEffort(formValue(form, "effort")); err != nil {
+		sub.errs.add("", err.Error())
+	}
+	sub.values["effort"] = string(c.effort)
+	if text := formValue(form, galleryField); text != "" {
+		sub.values[galleryField] = text
+		st, err := strconv.Atoi(text)
+		if err != nil || st < 0 || st >= fastnet.NumStyles {
+			sub.errs.add("style", fmt.Sprintf("style of the gallery %q: want a number from 0 to %d", text, fastnet.NumStyles-1))
+		} else {
+			c.style = st
+		}
+	}
+	// A sweep's points do not start from the instant picture.
+	stylized := s.opts.FastNets != nil && formValue(form, "sweep-param") == ""
+	lim := s.opts.Limits
+	for name, v := range effortSettings(c.effort, stylized) {
+		switch name {
+		case "iterations":
+			v = clampInt(v, lim.Iterations)
+		case "maxfun":
+			v = clampInt(v, lim.MaxFun)
+		}
+		form.Value[name] = []string{v}
+	}
+	return c
+}
+
+// checkChoices reports what the server cannot paint of the choices: the
+// instant picture, a style of the gallery or init stylized without the
+// feed-forward networks; a gallery style with an optimisation, which needs
+// the painting itself; a gallery style besides a painting.
+func (s *Server) checkChoices(c choices, cfg *transfer.Config, form *multipart.Form, errs formErrors) {
+	none := s.opts.FastNets == nil
+	if none && (c.effort == EffortInstant || c.style >= 0) {
+		errs.add("", "this server has no feed-forward networks, so it paints no instant picture and has no gallery of styles ("+
+			s.opts.FastNetsMissing+"); choose quick or the notebook's, with a painting")
+	}
+	if c.style >= 0 && c.effort != EffortInstant {
+		errs.add("style", "a style of the gallery is painted instantly only: the optimisation needs the painting itself; choose instant, or upload a painting")
+	}
+	// An earlier painting (style-ref, the rerun form's) yields to a style
+	// chosen in the gallery; an upload or a bundled painting does not.
+	if c.style >= 0 && (formFile(form, "style") || formValue(form, "style-bundled") != "") {
+		errs.add("style", "both a style of the gallery and a painting were chosen; choose one")
+	}
+	if c.effort == EffortInstant && formValue(form, "sweep-param") != "" {
+		errs.add("sweep", "a sweep paints each picture by optimisation; choose quick or the notebook's")
+	}
+	if !none && cfg.Init == transfer.InitStylized && formValue(form, "sweep-param") != "" {
+		errs.add("sweep", "a sweep does not start from the instant picture; choose noise, content or style as the starting image")
+	}
+}
+
+// formFile reports whether the form carries a file for a field.
+func formFile(form *multipart.Form, name string) bool {
+	fhs := form.File[name]
+	return len(fhs) > 0 && fhs[0].Size > 0
+}
+
+// wantPreview asks for the instant picture of an optimisation that a person
+// chose on the page (an effort given), where the server has the networks:
+// its page shows it within about a second, until the first iteration.
+func (s *Server) wantPreview(j *Job) {
+	if s.opts.FastNets != nil && j.Sweep == nil && (j.Effort == EffortQuick || j.Effort == EffortNotebook) {
+		j.Preview = PreviewWanted
+	}
+}
+
+// fields are the form's settings (formFields), offering init stylized where
+// the server has the networks to paint that start.
+func (s *Server) fields(values, errs map[string]string) []field {
+	fs := formFields(values, errs, s.opts.Limits)
+	if s.opts.FastNets == nil {
+		return fs
+	}
+	for i := range fs {
+		if fs[i].Name == "init" {
+			fs[i].Choices = append(slices.Clone(fs[i].Choices), string(transfer.InitStylized))
+			fs[i].Usage = "starting image: noise, content, style or stylized (the instant picture: the feed-forward network's painting of the photo in the painting's manner)"
+		}
+	}
+	return fs
+}
