@@ -350,12 +350,12 @@ model: venv
 
 # The random-weights style model (seed 1) the Go tests load; rebuilt when the exporter changes.
 TESTMODEL_VGG := $(BUILD)/testmodels/vgg16-random-seed1
+# The narrow training graph (width 8) internal/train's and train's tests run.
+TESTMODEL_TRAIN := $(BUILD)/testmodels/train-random-seed1-w8
 .PHONY: testmodels
 testmodels: $(TESTMODEL_VGG)/saved_model.pb $(TESTMODEL_TRAIN)/saved_model.pb
 $(TESTMODEL_VGG)/saved_model.pb: savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
 	$(PY) -m savedmodel.export --out $(TESTMODEL_VGG) --weights random --seed 1
-# The narrow training graph (width 8) internal/train's and train's tests run.
-TESTMODEL_TRAIN := $(BUILD)/testmodels/train-random-seed1-w8
 $(TESTMODEL_TRAIN)/saved_model.pb: savedmodel/train.py savedmodel/export.py savedmodel/stylemodel.py savedmodel/vggweights.py | venv
 	$(PY) -m savedmodel.train --out $(TESTMODEL_TRAIN) --weights random --seed 1 --width 8
 
