@@ -586,6 +586,11 @@ class StyleLossBF16(StyleLoss):
     to float32 for the bias, ReLU and pools cost a third of the bfloat16 network's
     time on an AMX CPU, and the float32 Grams of the combination most of the rest."""
 
+    # Only fast_targets and fast exist in bfloat16 (bf16_signatures): masked_fast's
+    # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
+    recipe = None
+    masked_fast = None
+
     def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
         """StyleLoss.network in bfloat16 from a float32 image; on_layer sees the
         bfloat16 activations, the outputs returned are widened to float32 (only
