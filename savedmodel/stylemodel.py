@@ -577,14 +577,16 @@ class StyleLossBF16(StyleLoss):
     combination image are bfloat16 products (TensorFlow's CPU MatMul has no
     bfloat16-in, float32-out kernel, so each Gram entry is rounded to bfloat16 once,
     then widened), the style targets' Grams (fast_targets_bf16, once per run) float32
-    products of the widened activations. The loss terms, their sums and the gradient
-    handed back are float32, as is everything the optimizer sees. Signatures
+    products of the widened activations. The loss terms and their sums are float32;
+    the gradient runs back through the network in bfloat16 and is widened to float32
+    at the image, so everything the optimizer sees is float32. Signatures
     fast_targets_bf16 and fast_bf16 (the same inputs and outputs as fast_targets and
     fast); never the notebook's bit-for-bit graph.
 
-    Measured (docs/speed.md, "bf16 where it pays"): widening each convolution's output
-    to float32 for the bias, ReLU and pools cost a third of the bfloat16 network's
-    time on an AMX CPU, and the float32 Grams of the combination most of the rest."""
+    Why not the convolutions alone in bfloat16 (the first form): on an AMX CPU the
+    casts around each convolution and the float32 bias, ReLU, pools and Grams cost
+    enough to hold the project's bf16 speed-up to 0.56 of the bare network's
+    (docs/speed.md, "bf16 where it pays")."""
 
     # Only fast_targets and fast exist in bfloat16 (bf16_signatures): masked_fast's
     # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
