@@ -603,7 +603,7 @@ class StyleLossBF16(StyleLoss):
     def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
         # The variables are float32 (shared with the float32 signatures); rounding them
         # here, 15 M values, cost 0.03 s of a 0.3 s evaluation at 512 (docs/speed.md),
-        # less than bfloat16 copies would add to every command's load (29 MB).
+        # kept: bfloat16 copies would add 29 MB to every command's load.
         y = tf.nn.conv2d(x, tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
         return tf.nn.relu(tf.nn.bias_add(y, tf.cast(self.biases[i], tf.bfloat16)))
 
