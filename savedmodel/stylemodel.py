@@ -124,7 +124,7 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
             return term, tape.gradient(term, h)
 
         def without():
-            return tf.constant(0.0), tf.zeros((0, 0, 0, 0))
+            return tf.constant(0.0), tf.zeros((0, 0, 0, 0), h.dtype)
 
         term, dterm_dh = tf.cond(active, with_term, without)
 
@@ -132,7 +132,9 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
             # An output nothing consumed (block5_conv3's h) may come back as None.
             dh = tf.zeros_like(h) if dh is None else dh
             dterm = tf.constant(0.0) if dterm is None else dterm
-            return tf.cond(active, lambda: dh + dterm * dterm_dh, lambda: tf.identity(dh))
+            # The term is float32; h may be bfloat16 (StyleLossBF16), its gradient too.
+            # (tf.cast of a float32 tensor to float32 adds no op.)
+            return tf.cond(active, lambda: dh + tf.cast(dterm, h.dtype) * dterm_dh, lambda: tf.identity(dh))
 
         return (tf.identity(h), term), grad
 
@@ -567,18 +569,54 @@ class StyleLoss(tf.Module):
 
 
 class StyleLossBF16(StyleLoss):
-    """The run-time-layer graph with VGG16's convolutions (forward and backward) in
-    bfloat16: each conv layer's input and kernel are rounded to bfloat16, the
-    convolution runs and accumulates as the CPU's or GPU's bfloat16 kernel does, and
-    its output is widened to float32 before the bias and ReLU. Pooling, the Gram
-    matrices, the loss terms, their sums and the gradient handed back are float32,
-    as is everything the optimizer sees. Signatures fast_targets_bf16 and fast_bf16
-    (the same inputs and outputs as fast_targets and fast); never the notebook's
-    bit-for-bit graph."""
+    """The run-time-layer graph with VGG16 in bfloat16: the image is rounded to
+    bfloat16 once at the input, and every convolution (forward and backward), bias,
+    ReLU and pool runs in bfloat16, as the CPU's or GPU's bfloat16 kernels do
+    (accumulating in float32 inside each op). The loss reads the activations where
+    the taps are: the content term widens them to float32; the Gram matrices of the
+    combination image are bfloat16 products (TensorFlow's CPU MatMul has no
+    bfloat16-in, float32-out kernel, so each Gram entry is rounded to bfloat16 once,
+    then widened), the style targets' Grams (fast_targets_bf16, once per run) float32
+    products of the widened activations. The loss terms and their sums are float32;
+    the gradient runs back through the network in bfloat16 and is widened to float32
+    at the image, so everything the optimizer sees is float32. Signatures
+    fast_targets_bf16 and fast_bf16 (the same inputs and outputs as fast_targets and
+    fast); never the notebook's bit-for-bit graph.
+
+    Why not the convolutions alone in bfloat16 (the first form): on an AMX CPU the
+    casts around each convolution and the float32 bias, ReLU, pools and Grams cost
+    enough to hold the project's bf16 speed-up to 0.56 of the bare network's
+    (docs/speed.md, "bf16 where it pays")."""
+
+    # Only fast_targets and fast exist in bfloat16 (bf16_signatures): masked_fast's
+    # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
+    recipe = None
+    masked_fast = None
+
+    def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
+        """StyleLoss.network in bfloat16 from a float32 image; on_layer sees the
+        bfloat16 activations, the outputs returned are widened to float32 (only
+        fast_targets reads them)."""
+        outs = super().network(tf.cast(x, tf.bfloat16), on_layer)
+        return [tf.cast(h, tf.float32) for h in outs]
 
     def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
-        y = tf.nn.conv2d(tf.cast(x, tf.bfloat16), tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
-        return tf.nn.relu(tf.nn.bias_add(tf.cast(y, tf.float32), self.biases[i]))
+        # The variables are float32 (shared with the float32 signatures); rounding them
+        # here, 15 M values, cost 0.03 s of a 0.3 s evaluation at 512 (docs/speed.md),
+        # kept: bfloat16 copies would add 29 MB to every command's load.
+        y = tf.nn.conv2d(x, tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
+        return tf.nn.relu(tf.nn.bias_add(y, tf.cast(self.biases[i], tf.bfloat16)))
+
+    def _gram(self, f: tf.Tensor) -> tf.Tensor:
+        # gram_hwc in f's precision (bfloat16 at a tap, float32 in fast_targets), as float32.
+        return tf.cast(gram_hwc(f), tf.float32)
+
+    def _loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
+        # The content term is a difference of nearly equal activations: float32.
+        return super()._loss_and_gradient(
+            x, image, content_weights, style_weights, tv_weight,
+            lambda i, h: content_fn(i, tf.cast(h, tf.float32)), style_fn,
+        )
 
 
 def bf16_signatures(module: StyleLoss) -> dict:

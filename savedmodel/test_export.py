@@ -507,7 +507,7 @@ def test_refuses_to_replace_foreign_directory(tmp_path, capsys):
 
 
 def test_bf16_signatures(model, exported):
-    # fast_bf16 computes fast's loss with bfloat16 convolutions: the same inputs and
+    # fast_bf16 computes fast's loss with VGG16 in bfloat16: the same inputs and
     # outputs, float32 results, within bfloat16's rounding of fast's.
     imgs = images(32, 32, seed=7)
     cw, sw, tvw = ONLY["notebook"]
@@ -517,9 +517,12 @@ def test_bf16_signatures(model, exported):
         assert b[k].dtype == np.float32 and b[k].shape == f[k].shape, k
     assert b["tv_loss"] == f["tv_loss"]  # no convolution in it
     # bfloat16 keeps 8 bits of mantissa (relative rounding 2^-9 = 2e-3 per value);
-    # the sums average much of it away. Bound: 5%, a loose guard against a wrong
-    # graph (which would differ by orders of magnitude), not a measured accuracy.
-    assert abs(b["loss"] / f["loss"] - 1) < 0.05
-    assert rel(b["gradient"], f["gradient"]) < 0.5
+    # the sums average much of it away. Measured with the random weights (seed 1),
+    # the notebook's layers, images of seeds 7 to 12 at 32x32, 40x56 and 64x64: the
+    # loss within 2.1e-4 of fast's (1.7e-4 here), the gradient within 6.3e-2
+    # (relative 2-norm; 2.2e-2 here; these tiny images leave block5 2x2 pixels).
+    # Bounds: about 10x and 3x those worst cases.
+    assert abs(b["loss"] / f["loss"] - 1) < 2e-3
+    assert rel(b["gradient"], f["gradient"]) < 0.2
     with open(os.path.join(exported, "neuralstyle.json")) as fh:
         assert {"fast_bf16", "fast_targets_bf16"} <= set(json.load(fh)["signatures"])
