@@ -65,6 +65,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from savedmodel import export as styleexport  # noqa: E402
+from savedmodel import stylemodel  # noqa: E402
 from savedmodel.cli import ExportError, staging, write_metadata  # noqa: E402
 
 FORMAT = "neuralstyle-fastnet-train/1"
@@ -75,10 +76,10 @@ MIN_SIDE = 8  # the network's quarter-size features need 2 pixels for the 3x3 re
 IN_EPSILON = 1e-5
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-8
 
-CONTENT_LAYER = styleexport.NOTEBOOK_CONTENT_LAYER
-STYLE_LAYERS = styleexport.NOTEBOOK_STYLE_LAYERS
-LAYER_INDEX = {n: i for i, n in enumerate(styleexport.LAYERS)}
-CHANNELS = {n: c for n, c in zip(styleexport.LAYERS, styleexport.CHANNELS)}
+CONTENT_LAYER = stylemodel.NOTEBOOK_CONTENT_LAYER
+STYLE_LAYERS = stylemodel.NOTEBOOK_STYLE_LAYERS
+LAYER_INDEX = {n: i for i, n in enumerate(stylemodel.LAYERS)}
+CHANNELS = {n: c for n, c in zip(stylemodel.LAYERS, stylemodel.CHANNELS)}
 # The notebook's means, subtracted from R, G, B before the channels are reversed
 # (RECIPE QUIRK; preprocess/vggtensor ModeRecipe).
 VGG_MEANS = (103.939, 116.779, 123.68)
@@ -132,8 +133,8 @@ class Trainer(tf.Module):
         self.beta2_power = tf.Variable(ADAM_BETA2, name="beta2_power")
         self.step = tf.Variable(0.0, name="step")
         self.state_vars = [*self.params, *self.m, *self.v, self.beta1_power, self.beta2_power, self.step]
-        self.loss_net = styleexport.StyleLoss(vgg)
-        self.loss_net_bf16 = styleexport.StyleLossBF16(None, share=self.loss_net)
+        self.loss_net = stylemodel.StyleLoss(vgg)
+        self.loss_net_bf16 = stylemodel.StyleLossBF16(None, share=self.loss_net)
         self.init(tf.constant(float(seed)))
 
     def parameter_count(self) -> int:
@@ -208,7 +209,7 @@ class Trainer(tf.Module):
         h, w = tf.shape(images)[1], tf.shape(images)[2]
         return [
             tf.debugging.Assert(
-                (h % 4 == 0) & (w % 4 == 0) & (h >= styleexport.MIN_SIDE) & (w >= styleexport.MIN_SIDE),
+                (h % 4 == 0) & (w % 4 == 0) & (h >= stylemodel.MIN_SIDE) & (w >= stylemodel.MIN_SIDE),
                 ["neuralstyle: training images must be at least 16 pixels a side and multiples of 4; got height, width", h, w],
             )
         ]
@@ -335,9 +336,9 @@ def metadata(t: Trainer, seed: int, weights_info: dict) -> dict:
         "content_layer": CONTENT_LAYER,
         "style_layers": list(STYLE_LAYERS),
         "notebook": {
-            "content_weight": styleexport.NOTEBOOK_CONTENT_WEIGHT,
-            "style_weight": styleexport.NOTEBOOK_STYLE_WEIGHT,
-            "tv_weight": styleexport.NOTEBOOK_TV_WEIGHT,
+            "content_weight": stylemodel.NOTEBOOK_CONTENT_WEIGHT,
+            "style_weight": stylemodel.NOTEBOOK_STYLE_WEIGHT,
+            "tv_weight": stylemodel.NOTEBOOK_TV_WEIGHT,
         },
         "adam": {"beta1": ADAM_BETA1, "beta2": ADAM_BETA2, "epsilon": ADAM_EPSILON},
         "weights": weights_info,
