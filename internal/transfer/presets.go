@@ -1,0 +1,208 @@
+package transfer
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// stopImprovementSetting is --stop-improvement: end the run once an outer
+// iteration at the final size gains less than this fraction (Settings.StopImprovement).
+var stopImprovementSetting = Setting{Name: "stop-improvement", Kind: KindNumber, Sweep: true, Advanced: true, Placeholder: "R",
+	Env:   "NEURALSTYLE_STOP_IMPROVEMENT",
+	Usage: "end the run after an outer iteration at the final size that lowers the loss by less than `R` of its value (0.02: 2%; 0: run every iteration, as the notebook)",
+	FormUsage: "end the run after an outer iteration at the final size that lowers the loss by less than this fraction of its value " +
+		"(0.02: 2%; 0: run every iteration, as the notebook)",
+	Parse: func(c *Config, v string) error {
+		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return fmt.Errorf("%q: want a fraction such as 0.02", v)
+		}
+		c.StopImprovement = r
+		return checkStopImprovement(c)
+	},
+	Format: func(c *Config) string { return formatFloat(c.StopImprovement) },
+	Check:  checkStopImprovement,
+}
+
+func checkStopImprovement(c *Config) error {
+	if r := c.StopImprovement; math.IsNaN(r) || r < 0 || r >= 1 {
+		return fmt.Errorf("%s: want a fraction from 0 (off) to below 1", formatFloat(r))
+	}
+	return nil
+}
+
+// improvedLessThan reports whether an outer iteration that took the loss from
+// first to last lowered it by less than the fraction r of first; never when r
+// is 0, so that the notebook runs every iteration.
+func improvedLessThan(first, last, r float64) bool {
+	return r > 0 && first > 0 && (first-last)/first < r
+}
+
+// A Preset is a named set of setting values: what a run is meant to spend. A
+// setting given explicitly wins over the preset's value for it.
+type Preset struct {
+	Name  string
+	Usage string
+	// Values are the preset's settings, as Setting.Set reads them, in Schema's
+	// order. A value may depend on the run's size (the scales of coarse to
+	// fine), so each is worked out from the config it is applied to.
+	Values []PresetValue
+}
+
+// A PresetValue is one setting of a preset.
+type PresetValue struct {
+	Name string                  // the setting's
+	Text func(c *Config) string // its value for a run of c's size
+}
+
+// DefaultPreset is the notebook's run.
+const DefaultPreset = "notebook"
+
+// Presets are the runs a person picks by name. The notebook's values are the
+// defaults (Defaults), so choosing it changes nothing; quick's come from
+// scripts/time_to_quality.py's measurements (docs/time-to-quality.md).
+var Presets = []Preset{
+	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations at the final size, float32",
+		Values: []PresetValue{
+			fixed("iterations", "10"), fixed("init", "noise"), fixed("scales", ""), fixed("scale-iterations", ""),
+			fixed("precision", "fp32"), fixed("stop-improvement", "0"),
+		}},
+	{Name: "quick", Usage: "the notebook's loss in a fraction of its time: the content as the start, a quarter and half " +
+		"the size first, bf16 where the CPU or a GPU runs it faster, and stop when an iteration gains less than 2%",
+		Values: []PresetValue{
+			fixed("iterations", "5"), fixed("init", "content"),
+			{Name: "scales", Text: func(c *Config) string { return formatInts(quickScales(c)) }},
+			{Name: "scale-iterations", Text: func(c *Config) string { return formatInts(slices.Repeat([]int{4}, coarseScales(c))) }},
+			fixed("precision", "auto"), fixed("stop-improvement", "0.02"),
+		}},
+}
+
+func fixed(name, text string) PresetValue {
+	return PresetValue{Name: name, Text: func(*Config) string { return text }}
+}
+
+// quickScales are a quarter and half the final long side, those of them at
+// least 64 pixels: below that a coarse scale's picture has too little to start from.
+func quickScales(c *Config) []int {
+	long := c.finalLong()
+	var out []int
+	for _, n := range []int{long / 4, long / 2} {
+		if n >= 64 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// coarseScales counts c's scales before the final size: those its scale
+// iterations count, whether the preset or an explicit --scales gave them.
+func coarseScales(c *Config) int {
+	n := 0
+	for _, long := range c.Scales {
+		if long < c.finalLong() {
+			n++
+		}
+	}
+	return n
+}
+
+// PresetNames lists the presets' names in order.
+func PresetNames() []string {
+	names := make([]string, len(Presets))
+	for i, p := range Presets {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// LookupPreset returns the preset called name; an unknown name is refused,
+// naming those that exist.
+func LookupPreset(name string) (*Preset, error) {
+	for i := range Presets {
+		if Presets[i].Name == name {
+			return &Presets[i], nil
+		}
+	}
+	return nil, fmt.Errorf("preset %q: want %s", name, strings.Join(PresetNames(), " or "))
+}
+
+// A PresetField is one of a preset's settings as it applies to a run.
+type PresetField struct {
+	Name, Value string
+	// Overridden: the setting was given explicitly with another value, Given,
+	// which wins.
+	Overridden bool
+	Given      string
+}
+
+// Apply sets c's settings to the preset's values, except those named in
+// explicit (given on the command line, in the environment, in a form), and
+// returns each of the preset's settings with its value, saying which explicit
+// settings contradict it. Apply it after the explicit settings, so that the
+// values that depend on the run's size see its final size.
+func (p *Preset) Apply(c *Config, explicit []string) ([]PresetField, error) {
+	out := make([]PresetField, 0, len(p.Values))
+	for _, v := range p.Values {
+		s, err := Lookup(v.Name)
+		if err != nil {
+			return nil, err
+		}
+		f := PresetField{Name: v.Name, Value: v.Text(c)}
+		if slices.Contains(explicit, v.Name) {
+			if got := s.Format(c); got != canonical(s, f.Value) {
+				f.Overridden, f.Given = true, got
+			}
+		} else if err := s.Set(c, f.Value); err != nil {
+			return nil, fmt.Errorf("preset %s: %w", p.Name, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// canonical is text as s formats it, so that "0.020" and "0.02" compare equal.
+func canonical(s *Setting, text string) string {
+	c := DefaultConfig()
+	if s.Parse(&c, text) != nil {
+		return text
+	}
+	return s.Format(&c)
+}
+
+// DescribePreset is one line for a person: the preset's settings and values,
+// and which explicit settings win over them.
+func DescribePreset(name string, fields []PresetField) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Name + " " + quoteEmpty(f.Value)
+		if f.Overridden {
+			parts[i] += fmt.Sprintf(" (--%s %s given: it wins)", f.Name, quoteEmpty(f.Given))
+		}
+	}
+	return "preset " + name + ": " + strings.Join(parts, ", ")
+}
+
+// Overrides says, for a person, which explicit settings win over the preset's
+// values; "" when none contradicts it.
+func Overrides(name string, fields []PresetField) string {
+	var parts []string
+	for _, f := range fields {
+		if f.Overridden {
+			parts = append(parts, fmt.Sprintf("--%s %s wins over its %s", f.Name, quoteEmpty(f.Given), quoteEmpty(f.Value)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "preset " + name + ": " + strings.Join(parts, "; ") + " (given explicitly)"
+}
+
+func quoteEmpty(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return v
+}
