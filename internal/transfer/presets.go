@@ -54,7 +54,7 @@ type Preset struct {
 
 // A PresetValue is one setting of a preset.
 type PresetValue struct {
-	Name string                  // the setting's
+	Name string                 // the setting's
 	Text func(c *Config) string // its value for a run of c's size
 }
 
