@@ -33,7 +33,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
+.PHONY: bench-bf16 bf16-quality time-to-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model
 
 deps: sysdeps venv tflib
 
@@ -194,6 +194,9 @@ bench-bf16: build model-hed
 	$(PY) scripts/bench_bf16.py --model $(BUILD)/model-hed --size 512 --rounds 3
 bf16-quality: build model-hed
 	$(PY) scripts/bf16_quality.py --model $(BUILD)/model-hed --size 256 --iterations 3 --maxfun 20
+# Issue 24's speed measure (docs/time-to-quality.md): about an hour per pair at 512 on 2 cores.
+time-to-quality: build model-hed
+	$(PY) scripts/time_to_quality.py --model $(BUILD)/model-hed --size 512 --json $(BUILD)/time-to-quality.json --markdown $(BUILD)/time-to-quality.md
 
 clean:
 	rm -rf $(BUILD) bin dist
