@@ -94,3 +94,9 @@ def test_recipes_scale_with_size() -> None:
     r = ttq.recipes_for(512)
     assert r[ttq.NOTEBOOK] == []
     assert "128,256" in r["content, 128+256 then 512"]
+
+
+def test_simulate_stops_only_without_a_tolerance() -> None:
+    assert ttq.simulate_stops(["--init", "content"])
+    assert not ttq.simulate_stops(["--preset", "quick"])
+    assert not ttq.simulate_stops(["--stop-improvement=0.02"])

@@ -186,6 +186,11 @@ class Run:
         return self.iterations[-1].iteration
 
 
+def simulate_stops(args: list[str]) -> bool:
+    """Whether the stop rules are read from a recipe's log: not where it has a tolerance of its own (a preset's)."""
+    return not any(a.startswith(("--stop-improvement", "--preset")) for a in args)
+
+
 def read_log(text: str) -> tuple[dict, list[Iteration]]:
     settings: dict = {}
     its: list[Iteration] = []
@@ -242,7 +247,7 @@ def frame(frames: Path, k: int) -> Path:
 
 
 def measure_pair(a: argparse.Namespace, content: Path, style: Path, recipes: dict[str, list[str]]) -> dict:
-    pair: dict = {"content": content.name, "style": style.name, "load_before": loadavg(), "runs": {}}
+    pair: dict = {"content": content.name, "style": style.name, "recipes": recipes, "load_before": loadavg(), "runs": {}}
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         note, out, _ = transfer(a, content, style, NOTEBOOK, recipes[NOTEBOOK], tmp)
@@ -267,7 +272,7 @@ def measure_pair(a: argparse.Namespace, content: Path, style: Path, recipes: dic
                 for it in run.at_final():
                     if rescore(it.iteration) <= target_png:
                         break
-            for rule in a.stop_rules:  # where the tolerance would stop: is that image good enough?
+            for rule in a.stop_rules if simulate_stops(args) else []:  # where the tolerance would stop: is that image good enough?
                 rescore(run.stop_at(rule))
             runs[recipe] = run
             print(f"  {recipe}: {run.wall:.0f} s", file=sys.stderr, flush=True)
@@ -297,7 +302,7 @@ def rows(pair: dict, stop_rules: list[float]) -> list[dict]:
                     "wall": run.wall, "evaluations": n, "final_evaluations": nf, "from_log": False,
                     "loss": float(run.final["loss"]), "ssim": float(run.final["ssim_content"]),
                     "colour": float(run.final["color_distance_style"])})  # fmt: skip
-        if name == NOTEBOOK:
+        if name == NOTEBOOK or not simulate_stops(run.args):
             continue
         for rule in stop_rules:
             k = run.stop_at(rule)
@@ -347,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", default=str(IMAGES))
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the pairs to run")
-    p.add_argument("--recipes", default="", help="comma-free names separated by ';' (default: all)")
+    p.add_argument("--recipes", default="", help="names separated by ';' to run besides the notebook (default: all; none: the notebook and --extra only)")
     p.add_argument("--extra", action="append", default=[], metavar="NAME=ARGS",
                    help="one more recipe: its name and its transfer arguments, space-separated")
     p.add_argument("--stop-rules", type=lambda s: [float(x) for x in s.split(",") if x], default=STOP_RULES)
@@ -367,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in (Path(a.images) / content, Path(a.images) / style):
             if not f.exists():
                 raise SystemExit(f"time_to_quality: missing {f} (--images)")
-    doc = {"size": a.size, "model": a.model, "cpu": cpu_name(), "recipes": recipes, "pairs": []}
+    doc = {"size": a.size, "model": a.model, "cpu": cpu_name(), "pairs": []}
     if a.json and a.json.exists():
         old = json.loads(a.json.read_text())
         if old.get("size") == a.size:
