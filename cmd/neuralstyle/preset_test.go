@@ -21,20 +21,19 @@ func TestPreset(t *testing.T) {
 	}{
 		{"unknown", []string{"--preset", "fast", "--dry-run"}, exitUsage, "", `neuralstyle: --preset "fast": want notebook or quick`, ""},
 		{"notebook by default", []string{"--dry-run"}, 0,
-			`preset notebook: iterations 10, init noise, scales "", scale-iterations "", precision fp32, stop-improvement 0` + "\n", "", ""},
+			"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0\n", "", ""},
 		{"quick", []string{"--preset", "quick", "--size", "256", "--dry-run"}, 0,
-			"preset quick: iterations 5, init content, scales 64,128, scale-iterations 4,4, precision auto, stop-improvement 0.02\n" +
-				"size 256x256, style image 256x256\nscales (long side) 64 (4 iterations), 128 (4 iterations), 256 (5 iterations)\n", "", ""},
+			"preset quick: iterations 5, init content, precision auto, stop-improvement 0.05\nsize 256x256, style image 256x256\n", "", ""},
 		{"quick overridden, dry run", []string{"--preset", "quick", "--init", "noise", "--dry-run"}, 0,
 			"init content (--init noise given: it wins)", "", "wins over"},
 		// The notice comes before the model loads (and here fails to).
-		{"quick overridden", []string{"--preset", "quick", "--init", "noise", "--stop-improvement", "0.02"}, exitFailure, "",
+		{"quick overridden", []string{"--preset", "quick", "--init", "noise", "--stop-improvement", "0.05"}, exitFailure, "",
 			"preset quick: --init noise wins over its content (given explicitly)\n", ""},
 		{"quick overridden, quiet", []string{"--preset", "quick", "--init", "noise", "--quiet"}, exitFailure, "", "", "wins over"},
 		// The default preset says nothing of the settings a command line gives.
 		{"notebook by default, overridden", []string{"--init", "content"}, exitFailure, "", "", "preset"},
-		{"the preset's setting checked", []string{"--preset", "quick", "--scale-iterations", "1,2,3"}, exitUsage, "",
-			"--scale-iterations: 3 counts for 2 scales before the final size", ""},
+		{"explicit settings still checked", []string{"--preset", "quick", "--graph", "recipe", "--precision", "bf16"}, exitUsage, "",
+			"--precision: bf16 runs the fast graph only, not graph recipe", ""},
 	} {
 		code, out, errOut := neuralstyle(append(append([]string(nil), base...), tt.args...)...)
 		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errOut, tt.err) ||

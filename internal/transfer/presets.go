@@ -46,67 +46,31 @@ func improvedLessThan(first, last, r float64) bool {
 type Preset struct {
 	Name  string
 	Usage string
-	// Values are the preset's settings, as Setting.Set reads them, in Schema's
-	// order. A value may depend on the run's size (the scales of coarse to
-	// fine), so each is worked out from the config it is applied to.
+	// Values are the preset's settings, as Setting.Set reads them, in the
+	// order --dry-run prints them.
 	Values []PresetValue
 }
 
-// A PresetValue is one setting of a preset.
-type PresetValue struct {
-	Name string                 // the setting's
-	Text func(c *Config) string // its value for a run of c's size
-}
+// A PresetValue is one setting of a preset: its name and its text.
+type PresetValue struct{ Name, Value string }
 
 // DefaultPreset is the notebook's run.
 const DefaultPreset = "notebook"
 
 // Presets are the runs a person picks by name. The notebook's values are the
-// defaults (Defaults), so choosing it changes nothing; quick's come from
-// scripts/time_to_quality.py's measurements (docs/time-to-quality.md).
+// defaults (Defaults), so choosing it changes nothing. quick's come from
+// scripts/time_to_quality.py's measurements at 512 on the HED weights
+// (docs/time-to-quality.md): from the content start the loss fell to the
+// notebook's final one within three iterations, and the iteration that got it
+// there was the first to gain less than 5%; coarse to fine (a quarter and half
+// the size first) got there later, its coarse scales costing more than the
+// full-size iterations they saved.
 var Presets = []Preset{
-	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations at the final size, float32",
-		Values: []PresetValue{
-			fixed("iterations", "10"), fixed("init", "noise"), fixed("scales", ""), fixed("scale-iterations", ""),
-			fixed("precision", "fp32"), fixed("stop-improvement", "0"),
-		}},
-	{Name: "quick", Usage: "the notebook's loss in a fraction of its time: the content as the start, a quarter and half " +
-		"the size first, bf16 where the CPU or a GPU runs it faster, and stop when an iteration gains less than 2%",
-		Values: []PresetValue{
-			fixed("iterations", "5"), fixed("init", "content"),
-			{Name: "scales", Text: func(c *Config) string { return formatInts(quickScales(c)) }},
-			{Name: "scale-iterations", Text: func(c *Config) string { return formatInts(slices.Repeat([]int{4}, coarseScales(c))) }},
-			fixed("precision", "auto"), fixed("stop-improvement", "0.02"),
-		}},
-}
-
-func fixed(name, text string) PresetValue {
-	return PresetValue{Name: name, Text: func(*Config) string { return text }}
-}
-
-// quickScales are a quarter and half the final long side, those of them at
-// least 64 pixels: below that a coarse scale's picture has too little to start from.
-func quickScales(c *Config) []int {
-	long := c.finalLong()
-	var out []int
-	for _, n := range []int{long / 4, long / 2} {
-		if n >= 64 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// coarseScales counts c's scales before the final size: those its scale
-// iterations count, whether the preset or an explicit --scales gave them.
-func coarseScales(c *Config) int {
-	n := 0
-	for _, long := range c.Scales {
-		if long < c.finalLong() {
-			n++
-		}
-	}
-	return n
+	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations, float32",
+		Values: []PresetValue{{"iterations", "10"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
+	{Name: "quick", Usage: "the notebook's loss in a fraction of its time: the content as the start, bf16 where the CPU " +
+		"or a GPU runs it faster, and stop after an iteration that gains less than 5% (at most 5 iterations)",
+		Values: []PresetValue{{"iterations", "5"}, {"init", "content"}, {"precision", "auto"}, {"stop-improvement", "0.05"}}},
 }
 
 // PresetNames lists the presets' names in order.
@@ -141,8 +105,7 @@ type PresetField struct {
 // Apply sets c's settings to the preset's values, except those named in
 // explicit (given on the command line, in the environment, in a form), and
 // returns each of the preset's settings with its value, saying which explicit
-// settings contradict it. Apply it after the explicit settings, so that the
-// values that depend on the run's size see its final size.
+// settings contradict it.
 func (p *Preset) Apply(c *Config, explicit []string) ([]PresetField, error) {
 	out := make([]PresetField, 0, len(p.Values))
 	for _, v := range p.Values {
@@ -150,7 +113,7 @@ func (p *Preset) Apply(c *Config, explicit []string) ([]PresetField, error) {
 		if err != nil {
 			return nil, err
 		}
-		f := PresetField{Name: v.Name, Value: v.Text(c)}
+		f := PresetField{Name: v.Name, Value: v.Value}
 		if slices.Contains(explicit, v.Name) {
 			if got := s.Format(c); got != canonical(s, f.Value) {
 				f.Overridden, f.Given = true, got

@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"context"
-	"math"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +153,7 @@ func TestPresets(t *testing.T) {
 		t.Errorf("the notebook preset changed the defaults (-want +got):\n%s", diff)
 	}
 	if got, want := DescribePreset(p.Name, fields),
-		`preset notebook: iterations 10, init noise, scales "", scale-iterations "", precision fp32, stop-improvement 0`; got != want {
+		"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0"; got != want {
 		t.Errorf("described as\n%s\nwant\n%s", got, want)
 	}
 
@@ -164,19 +163,14 @@ func TestPresets(t *testing.T) {
 		want     map[string]string // the run's settings after the preset
 		override string            // Overrides' message
 	}{
-		{"512", nil, map[string]string{"init": "content", "scales": "128,256", "scale-iterations": "4,4",
-			"iterations": "5", "precision": "auto", "stop-improvement": "0.02", "maxfun": "20"}, ""},
-		// The scales follow the final size, and none is below 64 pixels.
-		{"1024", map[string]string{"size": "1024"}, map[string]string{"scales": "256,512", "scale-iterations": "4,4"}, ""},
-		{"long side", map[string]string{"long-side": "800"}, map[string]string{"scales": "200,400"}, ""},
-		{"128", map[string]string{"size": "128"}, map[string]string{"scales": "64", "scale-iterations": "4"}, ""},
-		{"64", map[string]string{"size": "64"}, map[string]string{"scales": "", "scale-iterations": ""}, ""},
-		// Explicit settings win; the scale iterations count explicit scales.
-		{"explicit", map[string]string{"init": "noise", "scales": "200", "stop-improvement": "0.020"},
-			map[string]string{"init": "noise", "scales": "200", "scale-iterations": "4", "stop-improvement": "0.02"},
-			"preset quick: --init noise wins over its content; --scales 200 wins over its 128,256 (given explicitly)"},
-		{"no scales", map[string]string{"scales": ""}, map[string]string{"scales": "", "scale-iterations": ""},
-			`preset quick: --scales "" wins over its 128,256 (given explicitly)`},
+		{"quick", nil, map[string]string{"init": "content", "iterations": "5", "precision": "auto", "stop-improvement": "0.05",
+			"maxfun": "20", "scales": ""}, ""},
+		// Explicit settings win, and are named where they contradict the preset.
+		{"explicit", map[string]string{"init": "noise", "stop-improvement": "0.050", "scales": "128", "scale-iterations": "2"},
+			map[string]string{"init": "noise", "stop-improvement": "0.05", "scales": "128", "scale-iterations": "2", "precision": "auto"},
+			"preset quick: --init noise wins over its content (given explicitly)"},
+		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
+			"preset quick: --iterations 10 wins over its 5; --precision fp32 wins over its auto (given explicitly)"},
 	} {
 		c := DefaultConfig()
 		c.Content, c.Style = "content.png", "style.png"
@@ -205,27 +199,6 @@ func TestPresets(t *testing.T) {
 		}
 		if got := Overrides(p.Name, fields); got != tt.override {
 			t.Errorf("%s: overrides %q, want %q", tt.name, got, tt.override)
-		}
-	}
-}
-
-// TestQuickPresetSizes: the quick preset's values make a valid run at every size
-// a run may have.
-func TestQuickPresetSizes(t *testing.T) {
-	p, _ := LookupPreset("quick")
-	for _, size := range []int{16, 63, 64, 100, 127, 128, 255, 256, 511, 512, 2048} {
-		c := DefaultConfig()
-		c.Content, c.Style = "content.png", "style.png"
-		c.Width, c.Height = size, size/2+8
-		if _, err := p.Apply(&c, []string{"size"}); err != nil {
-			t.Errorf("%d: %v", size, err)
-			continue
-		}
-		if err := c.Validate(); err != nil {
-			t.Errorf("%d: %v", size, err)
-		}
-		if math.IsNaN(c.StopImprovement) || len(c.ScaleIterations) != len(c.Scales) {
-			t.Errorf("%d: scales %v, iterations %v", size, c.Scales, c.ScaleIterations)
 		}
 	}
 }
