@@ -352,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", default=str(IMAGES))
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the pairs to run")
+    p.add_argument("--skip", type=int, default=0, help="how many of the pairs to skip first")
     p.add_argument("--recipes", default="", help="names separated by ';' to run besides the notebook (default: all; none: the notebook and --extra only)")
     p.add_argument("--extra", action="append", default=[], metavar="NAME=ARGS",
                    help="one more recipe: its name and its transfer arguments, space-separated")
@@ -368,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         recipes[name] = args.split()
     if not Path(a.bin).exists():
         raise SystemExit(f"time_to_quality: no {a.bin}: run make build")
-    for content, style in PAIRS[: a.pairs]:
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
         for f in (Path(a.images) / content, Path(a.images) / style):
             if not f.exists():
                 raise SystemExit(f"time_to_quality: missing {f} (--images)")
@@ -377,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(a.json.read_text())
         if old.get("size") == a.size:
             doc["pairs"] = old["pairs"]
-    for content, style in PAIRS[: a.pairs]:
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
         if any(pr["content"] == Path(content).name and pr["style"] == Path(style).name for pr in doc["pairs"]):
             continue
         print(f"{content} / {style}", file=sys.stderr, flush=True)
