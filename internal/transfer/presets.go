@@ -60,11 +60,12 @@ const DefaultPreset = "notebook"
 // Presets are the runs a person picks by name. The notebook's values are the
 // defaults (Defaults), so choosing it changes nothing. quick's come from
 // scripts/time_to_quality.py's measurements at 512 on the HED weights
-// (docs/time-to-quality.md): from the content start the loss fell to the
-// notebook's final one within three iterations, and the iteration that got it
-// there was the first to gain less than 5%; coarse to fine (a quarter and half
-// the size first) got there later, its coarse scales costing more than the
-// full-size iterations they saved.
+// (docs/time-to-quality.md). On the first pair the content start's loss fell to
+// the notebook's final one within three iterations, the third the first to gain
+// less than 5%, and coarse to fine (a quarter and half the size first) got there
+// later. On the second pair the content start did not get there in five
+// iterations: quick is fast, but reached the notebook's loss on one of the two
+// pairs measured.
 var Presets = []Preset{
 	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations, float32",
 		Values: []PresetValue{{"iterations", "10"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
