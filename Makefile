@@ -34,7 +34,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 GO_PKGS := ./...
 
-.PHONY: bench-bf16 bf16-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model help
+.PHONY: bench-bf16 bf16-quality time-to-quality bench-sizes deps venv tflib sysdeps test-sysdeps build test check check-sources test-go test-py bench env clean demo model help
 
 # The main targets, one line each (the comments above each target say more).
 help:
@@ -55,6 +55,7 @@ help:
 	@echo '  make env           the exports for running go yourself: eval "$$(make -s env)"'
 	@echo 'Measure and release:'
 	@echo '  make bench         Go benchmarks and the transfer beside the Python reference'
+	@echo '  make time-to-quality  seconds to the notebook'"'"'s loss per recipe (docs/time-to-quality.md; hours)'
 	@echo '  make vectors-...   regenerate a test vector set (preprocess, optimize, decode, vgg, transfer)'
 	@echo '  make dist          dist/neuralstyle-VERSION-linux-amd64.tar.gz, runs without Go or Python'
 	@echo '  make clean         remove build/, bin/ and dist/'
@@ -220,6 +221,9 @@ bench-bf16: build model-hed
 	$(PY) scripts/benchmarks/bench_bf16.py --model $(BUILD)/model-hed --size 512 --rounds 3
 bf16-quality: build model-hed
 	$(PY) scripts/experiments/bf16_quality.py --model $(BUILD)/model-hed --size 256 --iterations 3 --maxfun 20
+# Issue 24's speed measure (docs/time-to-quality.md): about an hour per pair at 512 on 2 cores.
+time-to-quality: build model-hed
+	$(PY) scripts/experiments/time_to_quality.py --model $(BUILD)/model-hed --size 512 --json $(BUILD)/time-to-quality.json --markdown $(BUILD)/time-to-quality.md
 
 clean:
 	rm -rf $(BUILD) bin dist

@@ -38,7 +38,18 @@ func settingFlags(positional ...string) []cli.Flag {
 		}
 		flags = append(flags, f)
 	}
-	return flags
+	return append(flags, presetFlag(transfer.DefaultPreset))
+}
+
+// presetFlag is --preset: a named set of settings (transfer.Presets) that the
+// settings given explicitly override.
+func presetFlag(def string) cli.Flag {
+	var usage []string
+	for _, p := range transfer.Presets {
+		usage = append(usage, p.Name+" ("+p.Usage+")")
+	}
+	return &cli.StringFlag{Name: "preset", Value: def, EnvVars: []string{"NEURALSTYLE_PRESET"},
+		Usage: "`NAME`: " + strings.Join(usage, ", or ") + "; settings given explicitly win over its values (--dry-run prints them)"}
 }
 
 // readSettings fills a transfer's Config from its flags, then from the
@@ -50,6 +61,7 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 	cfg := transfer.DefaultConfig()
 	var problems []string
 	fromEnv := map[string]string{} // setting -> "VAR=value" for values read from the environment
+	var explicit []string          // settings given by a flag or variable, which win over the preset
 	failed := map[string]bool{}    // settings whose text did not parse
 	for i := range transfer.Schema {
 		s := &transfer.Schema[i]
@@ -73,6 +85,7 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 		default:
 			continue
 		}
+		explicit = append(explicit, s.Name)
 		if err := s.Set(&cfg, text); err != nil {
 			failed[s.Name] = true
 			if strings.HasPrefix(from, "--") {
@@ -81,6 +94,9 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 				problems = append(problems, from+": "+err.Error())
 			}
 		}
+	}
+	if p := applyPreset(c, &cfg, explicit); p != "" {
+		problems = append(problems, p)
 	}
 	// The checks across settings, for every setting that parsed.
 	if err := cfg.Validate(); err != nil {
@@ -94,6 +110,34 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 		return cfg, usagef("%s", strings.Join(problems, "\n"))
 	}
 	return cfg, nil
+}
+
+// applyPreset sets the settings of --preset that were not given explicitly,
+// after those that were, so that its values see the run's final size. A preset
+// chosen explicitly says once which explicit settings contradict it (they
+// win); --dry-run prints its values. It returns a problem, or "".
+func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string {
+	name := c.String("preset")
+	if name == "" {
+		name = transfer.DefaultPreset
+	}
+	p, err := transfer.LookupPreset(name)
+	if err != nil {
+		return "--" + err.Error()
+	}
+	fields, err := p.Apply(cfg, explicit)
+	if err != nil {
+		return "--" + err.Error()
+	}
+	switch {
+	case c.Bool("dry-run"):
+		fmt.Fprintln(c.App.Writer, transfer.DescribePreset(p.Name, fields))
+	case c.IsSet("preset") && !c.Bool("quiet"):
+		if msg := transfer.Overrides(p.Name, fields); msg != "" {
+			fmt.Fprintln(c.App.ErrWriter, msg)
+		}
+	}
+	return ""
 }
 
 // blame prefixes a problem that starts with a setting's name with where its

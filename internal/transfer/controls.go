@@ -503,6 +503,7 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 	i, calls := 0, 0
 	start := time.Now()
 	var last Terms
+	var first float64 // the loss where this outer iteration starts
 	if obs.Start != nil {
 		obs.Start(0)
 	}
@@ -512,6 +513,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 			return 0, err
 		}
 		calls++
+		if calls == 1 {
+			first = float64(t.Loss)
+		}
 		last = t
 		if obs.Evaluation != nil {
 			obs.Evaluation(i, calls, t, time.Since(start))
@@ -538,6 +542,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 		it.X, it.Image = nil, nil
 		res.Iterations = append(res.Iterations, it)
 		i, calls, start = i+1, 0, time.Now()
+		if improvedLessThan(first, st.F, s.StopImprovement) {
+			return optimize.ErrHalt // no error: the run ends here, its image kept
+		}
 		if i < s.Iterations && obs.Start != nil {
 			obs.Start(i)
 		}

@@ -134,6 +134,7 @@ var Schema = []Setting{
 		Check:  func(c *Config) error { return checkStyleLayers(&c.Settings) }},
 	intSetting("iterations", "outer iterations (L-BFGS-B calls)", 1, math.MaxInt32, func(s *Settings) *int { return &s.Iterations }),
 	intSetting("maxfun", "evaluations per L-BFGS-B call (checked when an L-BFGS-B iteration ends, as SciPy does)", 1, math.MaxInt32, func(s *Settings) *int { return &s.MaxFun }),
+	stopImprovementSetting, // presets.go
 	{Name: "seed", Kind: KindInteger, Sweep: true, Env: "NEURALSTYLE_SEED",
 		Usage: "seed of the starting noise: np.random.seed(SEED) (0 to 4294967295)",
 		Parse: func(c *Config, v string) error {

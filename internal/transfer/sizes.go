@@ -153,6 +153,9 @@ func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings,
 		sk := s
 		sk.Scales, sk.ScaleIterations = nil, nil
 		sk.Iterations = iterations[k]
+		if k < len(ladder)-1 {
+			sk.StopImprovement = 0 // the coarser scales run their budgets; the tolerance ends the run
+		}
 		if s.LongSide > 0 {
 			sk.LongSide = long
 		} else {

@@ -75,6 +75,10 @@ type Settings struct {
 
 	Iterations int // outer iterations: calls of L-BFGS-B, each from an empty memory
 	MaxFun     int // fmin_l_bfgs_b's maxfun per call
+	// StopImprovement, when not 0, ends the run after an outer iteration at the
+	// final size that lowers the loss by less than this fraction of its value at
+	// the iteration's start (presets.go). 0: every iteration runs, as the notebook's.
+	StopImprovement float64
 
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
 	Init       Init
@@ -402,6 +406,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		}
 		start := time.Now()
 		calls := 0
+		var first float64 // the loss where this iteration starts
 		tracker := newTermTracker()
 		f := func(x, grad []float64) (float64, error) {
 			t, err := eval.evaluate(x, grad)
@@ -409,6 +414,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 				return 0, err
 			}
 			calls++
+			if calls == 1 {
+				first = float64(t.Loss)
+			}
 			tracker.record(x, t)
 			if obs.Evaluation != nil {
 				obs.Evaluation(i, calls, t, time.Since(start))
@@ -436,6 +444,9 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		}
 		it.X, it.Image = nil, nil
 		res.Iterations = append(res.Iterations, it)
+		if improvedLessThan(first, r.F, s.StopImprovement) {
+			break
+		}
 	}
 
 	return res.finish(x, w, h, s.Preprocess, post, nil)

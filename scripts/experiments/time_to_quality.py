@@ -1,0 +1,406 @@
+"""Time to quality: how long each recipe takes to paint as well as the notebook.
+
+    .venv/bin/python scripts/experiments/time_to_quality.py --model build/model-hed --size 512 \
+        --json docs/time-to-quality.json --markdown docs/time-to-quality-table.md
+
+Issue 24's speed measure. For each content/style pair the target is the loss the
+notebook's own run ends at (noise start, 10 x 20 evaluations, --size, fp32, the
+same weights and pair). For each recipe: the wall seconds and the evaluations
+until the notebook's objective, at the final size and in fp32, falls to that
+target, and the score columns of the recipe's final image (SSIM to the content,
+colour distance to the style: `neuralstyle score`), so that a recipe cannot win
+on loss by copying the photo.
+
+How the crossing is found. A recipe whose final size runs in fp32 logs that very
+objective at every evaluation (`--log`'s evaluation_losses), so its crossing is
+the first evaluation at the final size whose loss is at most the notebook's final
+loss. A recipe that runs bf16 logs a bf16 loss; its frames (`--frames`, the image
+after each outer iteration) are re-evaluated by `neuralstyle score` in fp32 (the
+model's notebook_recipe signature), and its crossing is the first final-size
+iteration whose frame scores at most the notebook's output scored the same way:
+both PNGs, both rounded to 8 bits. That is iteration resolution, not evaluation
+resolution; the table says which each row used.
+
+Wall seconds at a crossing: the process's setup (its wall time less its logged
+iterations' seconds: loading, targets, scales' changes, writing) plus the
+seconds of the iterations before and of the evaluations up to the crossing.
+
+Stop tolerance (`--stop-improvement R`: a run ends after an outer iteration at
+the final size that improves the loss by less than R, relative) stops a run
+early without changing anything before the stop. So each recipe's log also
+answers, for each R of --stop-rules, where that run would have stopped, how long
+it would have taken and whether the image there (its frame, scored in fp32)
+reaches the target. Those rows are marked "from the log"; a recipe run with the
+setting itself is measured as it is.
+
+Each transfer runs alone under --lock (others' heavy jobs wait, and this waits
+for theirs); the load averages before and after each run are in the JSON. The
+JSON is rewritten after each pair, and a pair already in it is skipped, so a run
+interrupted between pairs resumes.
+
+Minutes per pair at 512 on two cores: for docs/time-to-quality.md, not CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGES = ROOT.parent / "shared" / "images"  # the project's ../shared/images (public domain)
+
+# Three kinds of picture, each with a different painting.
+PAIRS = [
+    ("content/grace_hopper.jpg", "styles/wave.jpg"),  # a portrait
+    ("content/chelsea.png", "styles/starry_night.jpg"),  # an animal
+    ("content/coffee.png", "styles/scream.jpg"),  # a still life
+]
+
+NOTEBOOK = "notebook"
+
+
+def recipes_for(size: int) -> dict[str, list[str]]:
+    """name -> transfer arguments beyond the pair, size, model and logs.
+
+    The recipes other than the notebook run 5 iterations at the final size (the
+    issue's 256 probe needed about 3 from the content start); coarse to fine runs 4
+    iterations at a quarter and 4 at half the size first.
+    """
+    c2f = ["--scales", f"{size // 4},{size // 2}", "--scale-iterations", "4,4"]
+    scales = f"{size // 4}+{size // 2} then {size}"
+    return {
+        NOTEBOOK: [],
+        "content": ["--init", "content", "--iterations", "5"],
+        f"content, {scales}": ["--init", "content", *c2f, "--iterations", "5"],
+        "content, auto precision": ["--init", "content", "--iterations", "5", "--precision", "auto"],
+        f"content, {scales}, auto precision": ["--init", "content", *c2f, "--iterations", "5", "--precision", "auto"],
+    }
+
+
+STOP_RULES = [0.1, 0.05, 0.02, 0.01]
+
+
+def float32(x: float) -> float:
+    """x rounded to float32: the log writes float32 losses in their shortest form, the iteration's loss as float64."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+@dataclass
+class Iteration:
+    iteration: int
+    size: str
+    scale: int
+    loss: float  # what L-BFGS-B returned (float64 of a float32)
+    seconds: float
+    losses: list[float]  # each evaluation's, float32
+    evaluation_seconds: list[float]
+
+    @property
+    def improvement(self) -> float:
+        """The relative fall of the loss over this iteration: from its first evaluation (its start) to its end."""
+        first = self.losses[0]
+        return (first - self.loss) / first
+
+
+@dataclass
+class Crossing:
+    evaluations: int  # all of the run's, coarse scales' included
+    final_evaluations: int  # those at the final size
+    seconds: float
+    iteration: int
+    by: str  # "log" (evaluation resolution, fp32) or "frames" (iteration resolution, re-evaluated)
+
+
+@dataclass
+class Run:
+    recipe: str
+    args: list[str]
+    wall: float
+    settings: dict
+    iterations: list[Iteration]
+    load_before: list[float] = field(default_factory=list)
+    load_after: list[float] = field(default_factory=list)
+    frame_scores: dict[int, float] = field(default_factory=dict)  # iteration -> fp32 loss of its frame
+    final: dict = field(default_factory=dict)  # neuralstyle score of the output
+
+    @property
+    def final_size(self) -> str:
+        return self.iterations[-1].size
+
+    @property
+    def fp32(self) -> bool:
+        return self.settings.get("precision", "fp32") == "fp32"
+
+    @property
+    def setup(self) -> float:
+        """Wall seconds outside the logged iterations."""
+        return self.wall - sum(it.seconds for it in self.iterations)
+
+    def at_final(self) -> list[Iteration]:
+        return [it for it in self.iterations if it.size == self.final_size]
+
+    def end_of(self, k: int) -> tuple[int, int, float]:
+        """(evaluations, at the final size, wall seconds) at the end of iteration k."""
+        done = [it for it in self.iterations if it.iteration <= k]
+        finals = sum(len(it.losses) for it in done if it.size == self.final_size)
+        return sum(len(it.losses) for it in done), finals, self.setup + sum(it.seconds for it in done)
+
+    def crossing_from_log(self, target: float) -> Crossing | None:
+        """The first evaluation at the final size whose fp32 loss is at most target."""
+        t, n, nf = self.setup, 0, 0
+        for it in self.iterations:
+            final = it.size == self.final_size
+            for loss, s in zip(it.losses, it.evaluation_seconds):
+                t += s
+                n += 1
+                nf += final
+                if final and loss <= target:
+                    return Crossing(n, nf, t, it.iteration, "log")
+            # An iteration's seconds also hold the optimizer's own work between evaluations.
+            t += it.seconds - sum(it.evaluation_seconds)
+        return None
+
+    def crossing_from_frames(self, target: float) -> Crossing | None:
+        """The first final-size iteration whose frame, re-evaluated in fp32, is at most target (frame_scores must hold it)."""
+        for it in self.at_final():
+            score = self.frame_scores.get(it.iteration)
+            if score is not None and score <= target:
+                n, nf, t = self.end_of(it.iteration)
+                return Crossing(n, nf, t, it.iteration, "frames")
+        return None
+
+    def stop_at(self, rule: float) -> int:
+        """The iteration after which --stop-improvement rule would end this run (its last if none)."""
+        for it in self.at_final():
+            if it.improvement < rule:
+                return it.iteration
+        return self.iterations[-1].iteration
+
+
+def simulate_stops(args: list[str]) -> bool:
+    """Whether the stop rules are read from a recipe's log: not where it has a tolerance of its own (a preset's)."""
+    return not any(a.startswith(("--stop-improvement", "--preset")) for a in args)
+
+
+def read_log(text: str) -> tuple[dict, list[Iteration]]:
+    settings: dict = {}
+    its: list[Iteration] = []
+    for rec in map(json.loads, text.splitlines()):
+        if "settings" in rec:
+            settings = rec["settings"]
+        elif "iteration" in rec and not rec.get("partial"):
+            its.append(Iteration(rec["iteration"], rec.get("size", settings.get("size", "")), rec.get("scale", 0),
+                                 float(rec["loss"]), float(rec["seconds"]),
+                                 [float32(x) for x in rec["evaluation_losses"] or []],
+                                 list(rec["evaluation_seconds"] or [])))  # fmt: skip
+    return settings, its
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def command(cmd: list[str]) -> str:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"time_to_quality: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    return p.stdout
+
+
+def transfer(a: argparse.Namespace, content: Path, style: Path, recipe: str, args: list[str], tmp: Path) -> tuple[Run, Path, Path]:
+    name = recipe.replace(" ", "_").replace(",", "").replace("+", "_")
+    log, out, frames = tmp / f"{name}.jsonl", tmp / f"{name}.png", tmp / f"{name}-frames"
+    cmd = [a.bin, "transfer", "--model", a.model, "--device", "cpu", "--content", str(content), "--style", str(style),
+           "--size", str(a.size), *args, "--frames", str(frames), "--out", str(out), "--log", str(log), "--quiet"]  # fmt: skip
+    lock = open(a.lock, "w") if a.lock else None
+    if lock:  # shared cores: wait for the other heavy jobs, then time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    before = loadavg()
+    t0 = time.monotonic()
+    command(cmd)
+    wall = time.monotonic() - t0
+    after = loadavg()
+    if lock:
+        lock.close()
+    settings, its = read_log(log.read_text())
+    return Run(recipe, args, wall, settings, its, before, after), out, frames
+
+
+def score(a: argparse.Namespace, image: Path, content: Path, style: Path) -> dict:
+    cmd = [a.bin, "score", "--model", a.model, "--device", "cpu", "--size", str(a.size),
+           "--content", str(content), "--style", str(style), str(image)]  # fmt: skip
+    return json.loads(command(cmd))
+
+
+def frame(frames: Path, k: int) -> Path:
+    return frames / f"iteration_{k:03d}.png"
+
+
+def measure_pair(a: argparse.Namespace, content: Path, style: Path, recipes: dict[str, list[str]]) -> dict:
+    pair: dict = {"content": content.name, "style": style.name, "recipes": recipes, "load_before": loadavg(), "runs": {}}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        note, out, _ = transfer(a, content, style, NOTEBOOK, recipes[NOTEBOOK], tmp)
+        note.final = score(a, out, content, style)
+        target = note.iterations[-1].loss  # what the notebook prints last
+        target_png = float(note.final["loss"])  # its output, 8 bits, re-evaluated
+        pair.update(target=target, target_png=target_png)
+        runs = {NOTEBOOK: note}
+        print(f"  {NOTEBOOK}: {note.wall:.0f} s, final loss {target:.5g} (its PNG {target_png:.5g})", file=sys.stderr, flush=True)
+        for recipe, args in recipes.items():
+            if recipe == NOTEBOOK:
+                continue
+            run, out, frames = transfer(a, content, style, recipe, args, tmp)
+            run.final = score(a, out, content, style)
+
+            def rescore(k: int) -> float:
+                if k not in run.frame_scores:
+                    run.frame_scores[k] = float(score(a, frame(frames, k), content, style)["loss"])
+                return run.frame_scores[k]
+
+            if not run.fp32:  # crossing by frames: score them in order up to the first that reaches
+                for it in run.at_final():
+                    if rescore(it.iteration) <= target_png:
+                        break
+            for rule in a.stop_rules if simulate_stops(args) else []:  # where the tolerance would stop: is that image good enough?
+                rescore(run.stop_at(rule))
+            runs[recipe] = run
+            print(f"  {recipe}: {run.wall:.0f} s", file=sys.stderr, flush=True)
+    pair["load_after"] = loadavg()
+    pair["runs"] = {k: asdict(r) for k, r in runs.items()}
+    return pair
+
+
+def run_from(d: dict) -> Run:
+    d = dict(d)
+    d["iterations"] = [Iteration(**it) for it in d["iterations"]]
+    d["frame_scores"] = {int(k): v for k, v in d["frame_scores"].items()}
+    return Run(**d)
+
+
+def rows(pair: dict, stop_rules: list[float]) -> list[dict]:
+    """One row per recipe, and one per stop rule of each recipe other than the notebook."""
+    runs = {k: run_from(v) for k, v in pair["runs"].items()}
+    note = runs[NOTEBOOK]
+    base = note.crossing_from_log(pair["target"])
+    base_seconds = base.seconds if base else note.wall
+    out = []
+    for name, run in runs.items():
+        c = run.crossing_from_log(pair["target"]) if run.fp32 else run.crossing_from_frames(pair["target_png"])
+        n, nf, _ = run.end_of(run.iterations[-1].iteration)
+        out.append({"recipe": name, "crossing": c, "ratio": c.seconds / base_seconds if c else None,
+                    "wall": run.wall, "evaluations": n, "final_evaluations": nf, "from_log": False,
+                    "loss": float(run.final["loss"]), "ssim": float(run.final["ssim_content"]),
+                    "colour": float(run.final["color_distance_style"])})  # fmt: skip
+        if name == NOTEBOOK or not simulate_stops(run.args):
+            continue
+        for rule in stop_rules:
+            k = run.stop_at(rule)
+            n, nf, t = run.end_of(k)
+            loss = run.frame_scores.get(k)
+            out.append({"recipe": f"{name}, stop {rule:g}", "stop_iteration": k, "wall": t, "evaluations": n,
+                        "final_evaluations": nf, "ratio": t / base_seconds, "from_log": True, "loss": loss,
+                        "reached": loss is not None and loss <= pair["target_png"]})  # fmt: skip
+    return out
+
+
+def evals(n: int, nf: int) -> str:
+    return f"{n}" if n == nf else f"{n} ({nf} at full size)"
+
+
+def table(pairs: list[dict], stop_rules: list[float]) -> str:
+    lines = [
+        "| pair | recipe | evaluations to the target | wall s to the target | / notebook's | whole run: s, evaluations "
+        "| final loss, fp32 | SSIM to content | colour distance to style |",
+        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for pair in pairs:
+        name = f"{Path(pair['content']).stem} / {Path(pair['style']).stem}"
+        for r in rows(pair, stop_rules):
+            whole = f"{r['wall']:.0f}, {evals(r['evaluations'], r['final_evaluations'])}"
+            if r["from_log"]:
+                reached = "reached" if r["reached"] else "not reached"
+                loss = f"{r['loss']:.4e}" if r["loss"] is not None else "-"
+                lines.append(f"| {name} | {r['recipe']} (from the log: stops after iteration {r['stop_iteration']}) "
+                             f"| {reached} | | {r['ratio']:.2f}x (whole run) | {whole} | {loss} | | |")  # fmt: skip
+                continue
+            c = r["crossing"]
+            if c is None:
+                to, secs, ratio = "not reached", "-", "-"
+            else:
+                to = evals(c.evaluations, c.final_evaluations) + (" (frames)" if c.by == "frames" else "")
+                secs, ratio = f"{c.seconds:.0f}", f"{r['ratio']:.2f}x"
+            lines.append(f"| {name} | {r['recipe']} | {to} | {secs} | {ratio} | {whole} | {r['loss']:.4e} "
+                         f"| {r['ssim']:.3f} | {r['colour']:.3f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bin", default=str(ROOT / "bin" / "neuralstyle"))
+    p.add_argument("--model", default=str(ROOT / "build" / "model-hed"))
+    p.add_argument("--images", default=str(IMAGES))
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--pairs", type=int, default=len(PAIRS), help="how many of the pairs to run")
+    p.add_argument("--skip", type=int, default=0, help="how many of the pairs to skip first")
+    p.add_argument("--recipes", default="", help="names separated by ';' to run besides the notebook (default: all; none: the notebook and --extra only)")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME=ARGS",
+                   help="one more recipe: its name and its transfer arguments, space-separated")
+    p.add_argument("--stop-rules", type=lambda s: [float(x) for x in s.split(",") if x], default=STOP_RULES)
+    p.add_argument("--lock", default="/tmp/neuralstyle-heavy.lock", help="flock this file around each transfer (\"\": none)")
+    p.add_argument("--json", type=Path, help="the raw numbers, rewritten after each pair; pairs already in it are skipped")
+    p.add_argument("--markdown", type=Path, help="also write the table here")
+    a = p.parse_args(argv)
+    recipes = {k: v for k, v in recipes_for(a.size).items() if not a.recipes or k == NOTEBOOK or k in a.recipes.split(";")}
+    for e in a.extra:
+        name, sep, args = e.partition("=")
+        if not sep:
+            raise SystemExit(f"time_to_quality: --extra {e!r}: want NAME=ARGS")
+        recipes[name] = args.split()
+    if not Path(a.bin).exists():
+        raise SystemExit(f"time_to_quality: no {a.bin}: run make build")
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
+        for f in (Path(a.images) / content, Path(a.images) / style):
+            if not f.exists():
+                raise SystemExit(f"time_to_quality: missing {f} (--images)")
+    doc = {"size": a.size, "model": a.model, "cpu": cpu_name(), "pairs": []}
+    if a.json and a.json.exists():
+        old = json.loads(a.json.read_text())
+        if old.get("size") == a.size:
+            doc["pairs"] = old["pairs"]
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
+        if any(pr["content"] == Path(content).name and pr["style"] == Path(style).name for pr in doc["pairs"]):
+            continue
+        print(f"{content} / {style}", file=sys.stderr, flush=True)
+        doc["pairs"].append(measure_pair(a, Path(a.images) / content, Path(a.images) / style, recipes))
+        text = table(doc["pairs"], a.stop_rules)
+        if a.json:
+            a.json.write_text(json.dumps(doc, indent=1) + "\n")
+        if a.markdown:
+            a.markdown.write_text(text + "\n")
+        print(text, flush=True)
+    return 0
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
