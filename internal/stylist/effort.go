@@ -2,7 +2,6 @@ package stylist
 
 import (
 	"fmt"
-	"maps"
 	"mime/multipart"
 	"slices"
 	"strconv"
@@ -20,7 +19,7 @@ const (
 	// second (make fastnets); the person may keep it or refine it.
 	EffortInstant Effort = "instant"
 	// EffortQuick is a short optimisation: the form's settings with
-	// quickSettings over them.
+	// transfer's quick preset over them (effortSettings).
 	EffortQuick Effort = "quick"
 	// EffortNotebook is the optimisation with the form's settings, whose
 	// defaults are the notebook's.
@@ -64,23 +63,25 @@ func (e Effort) label() string {
 	return "as set"
 }
 
-// quickSettings are the settings an effort of "quick" sets over the form's:
-// a third of the notebook's evaluations (3 iterations of 20 against 10 of
-// 20), enough to sharpen a picture that starts from the instant one. Issue
-// 25's preset (transfer's --preset quick, internal/transfer/presets.go)
-// replaces this map when it lands: effortSettings is the one place to point
-// at it.
-var quickSettings = map[string]string{"iterations": "3", "maxfun": "20"}
-
 // effortSettings are the settings an effort sets over the form's, by schema
-// name: none for instant (it runs no optimisation) and the notebook's. A quick
-// optimisation starts from the instant picture (init stylized) where the
-// server can paint it (stylized).
+// name: none for instant (it runs no optimisation) and the notebook's (the
+// form's defaults are the notebook's); quick's are transfer's --preset quick
+// (internal/transfer/presets.go, chosen by time to quality). A quick
+// optimisation starts from the instant picture (init stylized) instead of the
+// preset's content where the server can paint it (stylized): the person has
+// just seen that picture, and refines it.
 func effortSettings(e Effort, stylized bool) map[string]string {
 	if e != EffortQuick {
 		return nil
 	}
-	m := maps.Clone(quickSettings)
+	p, err := transfer.LookupPreset("quick")
+	if err != nil {
+		panic(err) // Presets lists quick: a test of this package fails first
+	}
+	m := map[string]string{}
+	for _, v := range p.Values {
+		m[v.Name] = v.Value
+	}
 	if stylized {
 		m["init"] = string(transfer.InitStylized)
 	}
@@ -111,7 +112,7 @@ type choices struct {
 }
 
 // readChoices reads the effort and the gallery's style, and sets the
-// settings the effort implies over the form's (quickSettings, within the
+// settings the effort implies over the form's (effortSettings, within the
 // server's limits) so that the form's settings are parsed with them.
 func (s *Server) readChoices(form *multipart.Form, sub *submission) choices {
 	c := choices{style: -1}

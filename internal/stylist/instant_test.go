@@ -175,8 +175,9 @@ func TestPreview(t *testing.T) {
 	qid := submitOK(t, ts, quick, images(t)...)
 	<-g.started
 	j, _ := s.store.get(qid)
-	if j.Settings["iterations"] != quickSettings["iterations"] || j.Settings["maxfun"] != quickSettings["maxfun"] || j.Settings["init"] != "stylized" {
-		t.Errorf("quick job's settings %v, want quick's (%v) starting from the instant picture", j.Settings, quickSettings)
+	want := effortSettings(EffortQuick, true)
+	if j.Settings["iterations"] != want["iterations"] || j.Settings["stop-improvement"] != want["stop-improvement"] || j.Settings["init"] != "stylized" {
+		t.Errorf("quick job's settings %v, want quick's (%v) starting from the instant picture", j.Settings, want)
 	}
 	close(g.open)
 	waitState(t, s, qid, Done)
@@ -217,7 +218,7 @@ func TestRefine(t *testing.T) {
 		t.Fatalf("refine: status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	j := waitState(t, s, child, Done)
-	if j.Parent != id || j.Effort != EffortQuick || j.Settings["init"] != "stylized" || j.Settings["iterations"] != quickSettings["iterations"] {
+	if j.Parent != id || j.Effort != EffortQuick || j.Settings["init"] != "stylized" || j.Settings["iterations"] != effortSettings(EffortQuick, true)["iterations"] {
 		t.Errorf("the refining job: parent %d, effort %s, settings %v", j.Parent, j.Effort, j.Settings)
 	}
 	g.mu.Lock()
