@@ -13,6 +13,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/frames"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -242,7 +243,7 @@ func batchSpec(cfg *transfer.Config, photos []string) (*sweep.Spec, error) {
 		if name == "content" {
 			continue
 		}
-		s, _ := transfer.Lookup(name)
+		s, _ := settings.Lookup(name)
 		v, err := sweep.ParseValue(name, s.Format(cfg), "")
 		if err != nil {
 			return nil, err
@@ -253,8 +254,8 @@ func batchSpec(cfg *transfer.Config, photos []string) (*sweep.Spec, error) {
 	}
 	// A setting a sweep cannot carry would be lost: refuse it rather than run
 	// without it.
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
 		if !s.Sweep && s.Format(cfg) != s.Default() {
 			return nil, usagef("--%s: batch cannot set it yet", s.Name)
 		}

@@ -48,7 +48,6 @@ type transferJob struct {
 	gif, log           string
 	quality            int
 	gifDelay           time.Duration
-	content, style     string
 }
 
 func parseTransfer(c *cli.Context) (*transferJob, error) {
@@ -62,7 +61,6 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 	j := &transferJob{
 		config: cfg, settings: cfg.Settings, model: c.String("model"), out: c.String("out"), frames: c.String("frames"),
 		gif: c.String("gif"), log: c.String("log"), quality: c.Int("quality"), gifDelay: c.Duration("gif-delay"),
-		content: cfg.Content, style: cfg.Style,
 	}
 	if j.quality < 1 || j.quality > 100 {
 		return nil, usagef("--quality %d: want 1 to 100", j.quality)
@@ -222,7 +220,7 @@ func sayPrecision(c *cli.Context, model *tfgraph.Model, configs []transfer.Confi
 	said := map[string]bool{}
 	for _, cfg := range configs {
 		s := cfg.Settings
-		msg, err := transfer.ResolvePrecision(model, &s, cfg.StyleMask != "")
+		msg, err := transfer.ResolvePrecision(model, &s, len(cfg.StyleMask) > 0)
 		if err != nil {
 			return err
 		}

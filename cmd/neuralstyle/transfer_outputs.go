@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -19,10 +20,10 @@ import (
 // against each other and its inputs, before the model loads.
 func transferTargets(job *transferJob) (*outputSet, error) {
 	outs := &outputSet{}
-	outs.input("--content", job.content)
-	for flag, list := range map[string]string{"--style": job.style, "--style-mask": job.config.StyleMask, "--init-image": job.config.InitImage} {
-		for _, f := range strings.Split(list, ",") {
-			if f = strings.TrimSpace(f); f != "" {
+	outs.input("--content", job.config.Content)
+	for flag, list := range map[string][]string{"--style": job.config.Style, "--style-mask": job.config.StyleMask, "--init-image": {job.config.InitImage}} {
+		for _, f := range list {
+			if f != "" {
 				outs.input(flag, f)
 			}
 		}
@@ -86,18 +87,18 @@ type logLine struct {
 func newTransferOutputs(job *transferJob, outs *outputSet) *transferOutputs {
 	o := &transferOutputs{job: job, outs: outs}
 	if job.log != "" {
-		var settings bytes.Buffer
-		settings.WriteString(`{"settings":{`)
-		for i, f := range job.config.Record() {
+		var line bytes.Buffer
+		line.WriteString(`{"settings":{`)
+		for i, f := range settings.Record(&job.config) {
 			name, _ := json.Marshal(f.Name)
 			value, _ := json.Marshal(f.Value)
 			if i > 0 {
-				settings.WriteByte(',')
+				line.WriteByte(',')
 			}
-			fmt.Fprintf(&settings, "%s:%s", name, value)
+			fmt.Fprintf(&line, "%s:%s", name, value)
 		}
-		settings.WriteString("}}\n")
-		o.logHeader = settings.Bytes()
+		line.WriteString("}}\n")
+		o.logHeader = line.Bytes()
 	}
 	return o
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 )
 
 // TestFormFields: the form offers every setting of a single transfer, and no
@@ -20,8 +20,8 @@ func TestFormFields(t *testing.T) {
 	for _, f := range formFields(nil, nil, DefaultLimits()) {
 		got[f.Name] = true
 	}
-	for _, s := range transfer.Schema {
-		want := s.Kind != transfer.KindFile && !s.VideoOnly && !s.SeveralStyles
+	for _, s := range settings.Schema {
+		want := s.Kind != settings.KindFile && !s.VideoOnly && !s.SeveralStyles
 		if got[s.Name] != want {
 			t.Errorf("setting %s in the form: %v, want %v", s.Name, got[s.Name], want)
 		}
@@ -46,14 +46,14 @@ func TestFormHelp(t *testing.T) {
 		if strings.Contains(f.Usage, "--") || strings.Contains(f.Usage, "`") {
 			t.Errorf("%s: the form's help speaks flags: %q", f.Name, f.Usage)
 		}
-		s, _ := transfer.Lookup(f.Name)
+		s, _ := settings.Lookup(f.Name)
 		for _, c := range s.Choices {
 			if !slices.Contains(f.Choices, c) && (strings.Contains(f.Usage, ", "+c) || strings.Contains(f.Usage, "or "+c)) {
 				t.Errorf("%s: the form's help names %q, which the form does not offer: %q", f.Name, c, f.Usage)
 			}
 		}
 	}
-	if s, _ := transfer.Lookup("init"); !strings.Contains(s.Usage, "--init-image") {
+	if s, _ := settings.Lookup("init"); !strings.Contains(s.Usage, "--init-image") {
 		t.Errorf("init's command-line help lost its flag: %q", s.Usage)
 	}
 }

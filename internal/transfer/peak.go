@@ -70,11 +70,12 @@ func tiledPeak(w, h, tile, halo, contentLayer int, opt Optimizer) uint64 {
 }
 
 // Plan works out the run's sizes and memory before the model loads. limit is
-// the memory the run may use (0: what memory.Available finds). A Tile of
+// the memory the run may use (0: what memory.Available finds; LimitSource says
+// which, and a caller may name its own source of limit there). A Tile of
 // TileAuto is resolved here: Plan.Tile says what it became. A run that will not
 // fit is an error saying what it needs and what would fit.
 func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
-	p := Plan{Limit: limit, LimitSource: "--max-memory"}
+	p := Plan{Limit: limit, LimitSource: "the limit given"}
 	if limit == 0 {
 		p.Limit, p.LimitSource = memory.Available()
 	}
@@ -115,9 +116,9 @@ func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
 		p.Peak = whole
 	}
 	if p.Peak > p.Limit {
-		hint := "--tile auto chooses tiles that fit"
+		hint := "tile auto chooses tiles that fit"
 		if p.Tile > 0 {
-			hint = "a smaller --tile, or --tile auto, needs less"
+			hint = "a smaller tile, or tile auto, needs less"
 		}
 		return p, fmt.Errorf("size %dx%d needs about %s of memory, but %s is available (%s): %s",
 			p.Width, p.Height, memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource, hint)
