@@ -5,12 +5,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -26,16 +28,19 @@ func transferCommand() *cli.Command {
 			"content + style + total-variation loss, computed by the SavedModel in float32.\n" +
 			"The defaults are the notebook's. Ctrl-C stops after the current evaluation and\n" +
 			"writes the image so far and the log (exit code 130).",
-		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags()...),
-			&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
-			&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
-			&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},
-			&cli.StringFlag{Name: "gif", Usage: "animated GIF `FILE` of the image after each iteration"},
-			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
-			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			fastnetsFlag(),
-		), append(sizingFlags(), sessionFlags()...)...),
+		// Help groups the flags (settings.Categories): the notebook's
+		// settings, size, controls, output, TensorFlow.
+		Flags: slices.Concat(settingFlags(),
+			inCategory(settings.CategoryOutput,
+				&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
+				&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
+				&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},
+				&cli.StringFlag{Name: "gif", Usage: "animated GIF `FILE` of the image after each iteration"},
+				&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
+				&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"}),
+			inCategory(settings.CategorySize, sizingFlags()...),
+			inCategory(settings.CategoryTF, append([]cli.Flag{modelFlag("build/model"), fastnetsFlag()}, sessionFlags()...)...)),
 		Action: runTransfer,
 	}
 }

@@ -109,3 +109,28 @@ func TestFormWithinLimits(t *testing.T) {
 		t.Errorf("an upload and a bundled image: status %d, %s; want 400 saying %q", resp.StatusCode, errorsOf(body), want)
 	}
 }
+
+// TestFormErrorsSpeakTheForm: problems across settings, which the engine
+// words for every front end, reach the page beside their fields without the
+// command line's syntax (no --graph fast, --init image, --style-blend).
+func TestFormErrorsSpeakTheForm(t *testing.T) {
+	_, ts := newServer(t, t.TempDir(), newGate().run)
+	for _, fields := range []map[string]string{
+		{"style-scale": "2", "graph": "recipe"},
+		{"long-side": "64", "graph": "recipe"},
+		{"long-side": "64", "init": "style"},
+		{"tile": "auto", "graph": "recipe"},
+		{"scale-iterations": "3"},
+		{"precision": "bf16", "pooling": "avg"},
+	} {
+		resp, page := submit(t, ts, fields, images(t)...)
+		msg := errorsOf(page)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(msg, "error") {
+			t.Errorf("%v: status %d, want 400 with an error: %s", fields, resp.StatusCode, msg)
+			continue
+		}
+		if strings.Contains(msg, "--") {
+			t.Errorf("%v: the page speaks the command line: %s", fields, msg)
+		}
+	}
+}
