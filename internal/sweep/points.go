@@ -226,22 +226,12 @@ func (plan *Plan) extraSettings(c *Config) map[string]string {
 
 // settingFiles are the files one file setting of a point names.
 type settingFiles struct {
-	setting string
+	setting *settings.Setting
 	paths   []string
 }
 
 // role names the files in messages: "content image", "style mask".
-func (f settingFiles) role() string {
-	switch f.setting {
-	case "content", "style":
-		return f.setting + " image"
-	case "style-mask":
-		return "style mask"
-	case "init-image":
-		return "starting image"
-	}
-	return f.setting
-}
+func (f settingFiles) role() string { return f.setting.Role }
 
 // imageFiles lists the files each file setting of c names (content, the
 // styles, their masks, the starting image), in Schema order.
@@ -253,7 +243,7 @@ func imageFiles(c *Config) []settingFiles {
 			continue
 		}
 		if paths := set.Paths(set.Format(c)); len(paths) > 0 {
-			out = append(out, settingFiles{set.Name, paths})
+			out = append(out, settingFiles{set, paths})
 		}
 	}
 	return out
