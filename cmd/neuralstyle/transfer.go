@@ -135,8 +135,9 @@ func runTransfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// Sizes, tiles and memory (sizing.go).
-	if stop, err := planTransfer(c, job, inputs); stop || err != nil {
+	// One plan: sizes, tiles, signatures and memory (sizing.go).
+	plan, dryRun, err := planTransfer(c, job, inputs)
+	if dryRun || err != nil {
 		return err
 	}
 	model, err := tfgraph.Load(job.model, opts)
@@ -144,11 +145,12 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	defer model.Close()
-	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
-		return err
-	}
-	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
-		return err
+	// The model's signatures and the precision, checked once; what
+	// --precision auto picks is said here and recorded in the log's settings
+	// line.
+	notice, err := plan.Bind(model)
+	if err != nil {
+		return flagErrors(err)
 	}
 	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
 	if err != nil {
@@ -156,20 +158,16 @@ func runTransfer(c *cli.Context) error {
 	}
 	defer closeStylizer()
 	inputs.Stylizer = stylizer
-	if notice, err := weightsNotice(job.model); err != nil {
+	if weights, err := weightsNotice(job.model); err != nil {
 		return err
-	} else if notice != "" && !c.Bool("quiet") {
+	} else if weights != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, weights)
+	}
+	if notice != "" && !c.Bool("quiet") {
 		fmt.Fprintln(c.App.ErrWriter, notice)
 	}
-
-	// What --precision auto picks, said once here and recorded in the log's
-	// settings line; Run then finds it resolved and says nothing more.
-	if msg, err := transfer.ResolvePrecision(model, &job.settings, inputs.StyleMasks != nil); err != nil {
-		return err
-	} else if msg != "" && !c.Bool("quiet") {
-		fmt.Fprintln(c.App.ErrWriter, msg)
-	}
-	job.config.Precision = job.settings.Precision
+	job.settings = plan.Settings
+	job.config.Precision = plan.Settings.Precision
 
 	ctx, stop := interruptContext(c, outs)
 	defer stop()
@@ -190,7 +188,7 @@ func runTransfer(c *cli.Context) error {
 			return out.iteration(it, job.settings)
 		},
 	}
-	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
+	res, runErr := transfer.Execute(ctx, model, plan, inputs, obs)
 	progress.finish()
 	return out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil)
 }

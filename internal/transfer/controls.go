@@ -460,15 +460,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 }
 
 // ReadInputs decodes the images c names (the content, each style, each mask, the
-// starting image) and checks them against the settings, so that a run fails on
-// them before any model loads.
-func (c *Config) ReadInputs() (Inputs, error) {
-	in, err := c.InputsFrom(c.decode)
-	if err != nil {
-		return in, err
-	}
-	return in, CheckInputs(in, &c.Settings)
-}
+// starting image). Prepare checks them against the settings, before any model
+// loads.
+func (c *Config) ReadInputs() (Inputs, error) { return c.InputsFrom(c.decode) }
 
 // ReadStyleInputs decodes the images c names other than the content (each style,
 // each mask, the starting image), for commands whose content images come one at

@@ -1,16 +1,11 @@
 package transfer
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"time"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
-	"github.com/neuralstyle/neuralstyle/preprocess/resample"
-	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -133,87 +128,6 @@ func (s Settings) Remaining(done int) Settings {
 	}
 	r.Iterations = 0
 	return r
-}
-
-// runScales runs coarse to fine: each scale a Run of its own (its iterations
-// from iterationsPerScale), the previous result upsampled (bicubic) as its start. The
-// observer sees iterations numbered on across scales; Iteration.Scale says which.
-func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
-	w, h, _, _, err := s.shapes(in)
-	if err != nil {
-		return nil, err
-	}
-	ladder := s.ladder(max(w, h))
-	iterations := s.iterationsPerScale(max(w, h))
-	total := &Result{}
-	var prev *preprocess.Image
-	for k, long := range ladder {
-		sk := s
-		sk.Scales, sk.ScaleIterations = nil, nil
-		sk.Iterations = iterations[k]
-		if s.LongSide > 0 {
-			sk.LongSide = long
-		} else {
-			sk.Width, sk.Height = fitLongSide(s.Width, s.Height, long)
-		}
-		kin := in
-		if prev != nil {
-			kw, kh, _, _, err := sk.shapes(in)
-			if err != nil {
-				return nil, err
-			}
-			if kin.start, err = upsample(prev, kw, kh, sk.Preprocess); err != nil {
-				return nil, err
-			}
-		}
-		offset := len(total.Iterations)
-		kobs := Observer{}
-		if obs.Start != nil {
-			kobs.Start = func(i int) { obs.Start(offset + i) }
-		}
-		if obs.Evaluation != nil {
-			kobs.Evaluation = func(i, e int, t Terms, d time.Duration) { obs.Evaluation(offset+i, e, t, d) }
-		}
-		kobs.Done = func(it Iteration) error {
-			it.Iteration += offset
-			it.Scale = k
-			if obs.Done != nil {
-				return obs.Done(it)
-			}
-			return nil
-		}
-		res, err := Run(ctx, model, kin, sk, kobs)
-		if res != nil {
-			for _, it := range res.Iterations {
-				it.Iteration += offset
-				it.Scale = k
-				total.Iterations = append(total.Iterations, it)
-			}
-			total.Image, total.X = res.Image, res.X
-		}
-		if err != nil {
-			if res == nil {
-				return nil, fmt.Errorf("scale %d (long side %d): %w", k, long, err)
-			}
-			return total, err
-		}
-		prev = res.Image
-	}
-	return total, nil
-}
-
-// upsample resizes a scale's result to the next scale's size (bicubic) and
-// returns it in preprocessed space.
-func upsample(img *preprocess.Image, w, h int, m vggtensor.Mode) ([]float64, error) {
-	big, err := resample.Resize(img, w, h, resample.Bicubic)
-	if err != nil {
-		return nil, err
-	}
-	x, err := vggtensor.Preprocess(big, m)
-	if err != nil {
-		return nil, err
-	}
-	return widen(x), nil
 }
 
 func checkLongSide(c *Config) error {
