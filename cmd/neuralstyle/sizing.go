@@ -42,12 +42,12 @@ func planTransfer(c *cli.Context, job *transferJob, in transfer.Inputs) (plan *t
 		}
 		return plan, true, flagErrors(err)
 	}
-	if err != nil {
+	if plan == nil { // the settings and images do not make a run
 		return nil, false, flagErrors(err)
 	}
-	// The whole image's workload also against the address-space limit
+	// The whole image's workload first, also against the address-space limit
 	// (package memory's measured estimate for the graph); tiles need less, and
-	// the plan's estimate of them decides.
+	// the plan's estimate of them and --max-memory decide.
 	if plan.Tile == 0 || plan.Tile >= plan.Width && plan.Tile >= plan.Height {
 		work := mem.TransferFast
 		if plan.Settings.Graph == transfer.GraphRecipe {
@@ -60,6 +60,9 @@ func planTransfer(c *cli.Context, job *transferJob, in transfer.Inputs) (plan *t
 		if err := checkMemory(work, plan.Width, plan.Height, what, "give a smaller size, or --tile auto"); err != nil {
 			return nil, false, err
 		}
+	}
+	if err != nil {
+		return nil, false, flagErrors(err)
 	}
 	return plan, false, nil
 }
