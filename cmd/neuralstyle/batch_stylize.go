@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -27,8 +28,8 @@ func runBatchStylize(c *cli.Context, j *batchJob, stdout io.Writer) error {
 		return err
 	}
 	cfg := j.cfg
-	if cfg.Style != "" {
-		return usagef("--style %s: --method stylize paints with the 26-style network's --styles", cfg.Style)
+	if len(cfg.Style) > 0 {
+		return usagef("--style %s: --method stylize paints with the 26-style network's --styles", strings.Join(cfg.Style, ","))
 	}
 	if j.shard.Count > 1 {
 		return usagef("--shard: batch --method stylize runs on one machine (a photo takes a fraction of a second)")

@@ -69,9 +69,10 @@ func sessionFlags() []cli.Flag {
 			EnvVars: []string{"NEURALSTYLE_INTER_THREADS"},
 		},
 		&cli.StringFlag{
-			Name:    "device",
-			Usage:   "where to run: cpu, gpu (every GPU TensorFlow sees), or GPU indices such as 0 or 0,1",
-			Value:   "gpu",
+			Name: "device",
+			// No Value: help would say (default: "gpu") on a machine without one.
+			Usage: "where to run: cpu, gpu (every GPU TensorFlow sees), or GPU indices such as 0 or 0,1; " +
+				"default: every GPU TensorFlow sees, else the CPU",
 			EnvVars: []string{"NEURALSTYLE_DEVICE"},
 		},
 		&cli.BoolFlag{

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -8,48 +10,69 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
-// settingFlags are transfer's setting flags, one per entry of transfer.Schema
+// settingFlags are transfer's setting flags, one per entry of settings.Schema
 // except the positional ones (a command's arguments give those, as batch's
 // photos give "content"). Each takes the text the schema parses. The
 // environment variables are read by readSettings rather than by cli, so that a
 // bad value names the variable it came from.
 func settingFlags(positional ...string) []cli.Flag {
 	var flags []cli.Flag
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
 		if slices.Contains(positional, s.Name) {
 			continue
 		}
-		usage := s.Usage
-		if s.Env != "" {
-			usage += " [$" + s.Env + "]"
-		}
-		if s.Kind == transfer.KindBool {
-			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: usage})
+		usage := s.Usage + " [$" + s.Env() + "]"
+		if s.Kind == settings.KindBool {
+			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: usage, Category: category(s.Category)})
 			continue
 		}
-		f := &cli.StringFlag{Name: s.Name, Usage: usage, Value: s.Default()}
+		f := &cli.StringFlag{Name: s.Name, Usage: usage, Value: s.Default(), Category: category(s.Category)}
 		if s.Placeholder != "" && !strings.Contains(usage, "`") {
 			f.Usage = "`" + s.Placeholder + "`: " + usage
 		}
 		flags = append(flags, f)
 	}
-	return append(flags, presetFlag(transfer.DefaultPreset))
+	return append(flags, presetFlag(settings.DefaultPreset))
 }
 
-// presetFlag is --preset: a named set of settings (transfer.Presets) that the
+// presetFlag is --preset: a named set of settings (settings.Presets) that the
 // settings given explicitly override.
 func presetFlag(def string) cli.Flag {
 	var usage []string
-	for _, p := range transfer.Presets {
+	for _, p := range settings.Presets {
 		usage = append(usage, p.Name+" ("+p.Usage+")")
 	}
 	return &cli.StringFlag{Name: "preset", Value: def, EnvVars: []string{"NEURALSTYLE_PRESET"},
 		Usage: "`NAME`: " + strings.Join(usage, ", or ") + "; settings given explicitly win over its values (--dry-run prints them)"}
+}
+
+// category is the heading help shows a settings category under: numbered, as
+// cli sorts its categories by name and settings.Categories gives their order.
+func category(name string) string {
+	return fmt.Sprintf("%d. %s", slices.Index(settings.Categories, name)+1, name)
+}
+
+// inCategory puts flags under a category of help (settings.Categories).
+func inCategory(name string, flags ...cli.Flag) []cli.Flag {
+	for _, f := range flags {
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.Category = category(name)
+		case *cli.IntFlag:
+			f.Category = category(name)
+		case *cli.BoolFlag:
+			f.Category = category(name)
+		case *cli.DurationFlag:
+			f.Category = category(name)
+		}
+	}
+	return flags
 }
 
 // readSettings fills a transfer's Config from its flags, then from the
@@ -63,24 +86,23 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 	fromEnv := map[string]string{} // setting -> "VAR=value" for values read from the environment
 	var explicit []string          // settings given by a flag or variable, which win over the preset
 	failed := map[string]bool{}    // settings whose text did not parse
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
 		if slices.Contains(positional, s.Name) {
 			continue
 		}
-		text, from := "", ""
+		text := ""
 		switch {
-		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
-			text, from = fmt.Sprint(c.Bool(s.Name)), "--"+s.Name
+		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
+			text = fmt.Sprint(c.Bool(s.Name))
 		case c.IsSet(s.Name):
-			text, from = c.String(s.Name), "--"+s.Name
-		case s.Env != "" && os.Getenv(s.Env) != "":
-			text = os.Getenv(s.Env)
-			from = fmt.Sprintf("%s=%s", s.Env, text)
-			fromEnv[s.Name] = from
+			text = c.String(s.Name)
+		case os.Getenv(s.Env()) != "":
+			text = os.Getenv(s.Env())
+			fromEnv[s.Name] = fmt.Sprintf("%s=%s", s.Env(), text)
 		case s.Required:
 			failed[s.Name] = true
-			problems = append(problems, fmt.Sprintf("--%s: give the %s (or set %s)", s.Name, placeholderOf(s), s.Env))
+			problems = append(problems, fmt.Sprintf("--%s: give the %s (or set %s)", s.Name, placeholderOf(s), s.Env()))
 			continue
 		default:
 			continue
@@ -88,22 +110,16 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 		explicit = append(explicit, s.Name)
 		if err := s.Set(&cfg, text); err != nil {
 			failed[s.Name] = true
-			if strings.HasPrefix(from, "--") {
-				problems = append(problems, "--"+err.Error())
-			} else {
-				problems = append(problems, from+": "+err.Error())
-			}
+			problems = append(problems, flagProblem(err, fromEnv))
 		}
 	}
 	if p := applyPreset(c, &cfg, explicit); p != "" {
 		problems = append(problems, p)
 	}
 	// The checks across settings, for every setting that parsed.
-	if err := cfg.Validate(); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			if name := settingOf(line); !failed[name] && !slices.Contains(positional, name) {
-				problems = append(problems, blame(line, fromEnv))
-			}
+	for _, p := range settings.Problems(settings.Validate(&cfg)) {
+		if !failed[p.Setting] && !slices.Contains(positional, p.Setting) {
+			problems = append(problems, flagProblem(p.Err, fromEnv))
 		}
 	}
 	if len(problems) > 0 {
@@ -119,9 +135,9 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string {
 	name := c.String("preset")
 	if name == "" {
-		name = transfer.DefaultPreset
+		name = settings.DefaultPreset
 	}
-	p, err := transfer.LookupPreset(name)
+	p, err := settings.LookupPreset(name)
 	if err != nil {
 		return "--" + err.Error()
 	}
@@ -131,41 +147,43 @@ func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string
 	}
 	switch {
 	case c.Bool("dry-run"):
-		fmt.Fprintln(c.App.Writer, transfer.DescribePreset(p.Name, fields))
+		fmt.Fprintln(c.App.Writer, settings.DescribePreset(p.Name, fields))
 	case c.IsSet("preset") && !c.Bool("quiet"):
-		if msg := transfer.Overrides(p.Name, fields); msg != "" {
+		if msg := settings.Overrides(p.Name, fields); msg != "" {
 			fmt.Fprintln(c.App.ErrWriter, msg)
 		}
 	}
 	return ""
 }
 
-// blame prefixes a problem that starts with a setting's name with where its
-// value came from: the flag, or the environment variable and its value.
-func blame(line string, fromEnv map[string]string) string {
-	if env, ok := fromEnv[settingOf(line)]; ok {
-		return env + ": " + line
+// flagProblem says a problem in the command line's terms: a setting's problem
+// under its flag (--style-weight "abc": not a number), or under the
+// environment variable and value it came from (fromEnv: setting -> VAR=value).
+func flagProblem(err error, fromEnv map[string]string) string {
+	var se *transfer.SettingError
+	if !errors.As(err, &se) {
+		return err.Error()
 	}
-	return "--" + line
+	if env, ok := fromEnv[se.Setting]; ok {
+		return env + ": " + se.Error()
+	}
+	return "--" + se.Error()
 }
 
-// settingOf returns the setting a problem starts with ("" for none).
-func settingOf(line string) string {
-	best := ""
-	for i := range transfer.Schema {
-		if n := transfer.Schema[i].Name; strings.HasPrefix(line, n) && len(n) > len(best) {
-			best = n
-		}
+// flagErrors renders each problem of err (one line each) with flagProblem.
+func flagErrors(err error) error {
+	if err == nil {
+		return nil
 	}
-	return best
+	var lines []string
+	for _, p := range settings.Problems(err) {
+		lines = append(lines, flagProblem(p.Err, nil))
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
-func placeholderOf(s *transfer.Setting) string {
-	if s.Kind == transfer.KindFile {
-		return s.Name + " image"
-	}
-	return s.Name
-}
+// placeholderOf is what a missing setting's value is: "content image", or its name.
+func placeholderOf(s *settings.Setting) string { return cmp.Or(s.Role, s.Name) }
 
 // sweepSettingFlags are the sweepable settings' flags, taking lists: the names
 // and descriptions of transfer's, no defaults (a setting neither the file nor a
@@ -174,11 +192,11 @@ func placeholderOf(s *transfer.Setting) string {
 func sweepSettingFlags() []cli.Flag {
 	var flags []cli.Flag
 	for _, name := range sweep.Params() {
-		s, _ := transfer.Lookup(name)
+		s, _ := settings.Lookup(name)
 		u := s.Usage + "; a comma-separated list sweeps it"
 		switch {
-		case s.Name == "style":
-			u = s.Usage + "; a comma-separated list sweeps it; for points of several styles, lists separated by ';' (a.jpg,b.jpg; is one point of both)"
+		case s.SweepCommas:
+			u = s.Usage + "; a comma-separated list sweeps it; for points of several, lists separated by ';' (a.jpg,b.jpg; is one point of both)"
 		case s.List:
 			u = s.Usage + "; lists separated by ';' sweep it"
 		}
@@ -188,12 +206,13 @@ func sweepSettingFlags() []cli.Flag {
 }
 
 // sweepSeparator separates the values of a sweep flag: ';' between lists, ','
-// between single values. --style takes both: a.jpg,b.jpg sweeps two styles, as
-// it did before points could have several, and a.jpg,b.jpg;c.jpg sweeps a
-// blend of two and a third alone.
+// between single values. A setting whose commas swept values before points
+// could hold lists (Setting.SweepCommas: --style) takes both: a.jpg,b.jpg
+// sweeps two styles, and a.jpg,b.jpg;c.jpg sweeps a blend of two and a third
+// alone.
 func sweepSeparator(name, text string) string {
-	s, _ := transfer.Lookup(name)
-	if s.List && (name != "style" || strings.Contains(text, ";")) {
+	s, _ := settings.Lookup(name)
+	if s.List && (!s.SweepCommas || strings.Contains(text, ";")) {
 		return ";"
 	}
 	return ","

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
 // TestTransferSettingErrors: a bad setting is a usage error that names where the
@@ -88,7 +88,7 @@ func TestTransferLogSettings(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range transfer.Schema {
+	for _, s := range settings.Schema {
 		if _, ok := first.Settings[s.Name]; !ok {
 			t.Errorf("log's settings lack %s: %s", s.Name, lines[0])
 		}

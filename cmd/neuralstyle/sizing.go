@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	// Imported as mem: inspect.go has a function named memory.
 	mem "github.com/neuralstyle/neuralstyle/internal/memory"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
@@ -22,44 +24,62 @@ func sizingFlags() []cli.Flag {
 	}
 }
 
-// planTransfer works out the run's sizes and memory from the decoded images,
-// before the model loads; it resolves --tile auto in job.settings. It reports
-// whether the command should stop there (--dry-run).
-func planTransfer(c *cli.Context, job *transferJob, in transfer.Inputs) (stop bool, err error) {
-	var limit uint64
+// planTransfer plans the run once (transfer.Prepare: settings against the
+// decoded images, sizes per scale, tiles, signatures, memory), before the model
+// loads. With --dry-run it prints the settings and the plan and reports that
+// the command should stop there.
+func planTransfer(c *cli.Context, job *transferJob, in transfer.Inputs) (plan *transfer.Plan, stop bool, err error) {
+	limit := transfer.MemoryLimit{Source: "--max-memory"}
 	if v := c.String("max-memory"); v != "" {
-		if limit, err = parseBytes(v); err != nil {
-			return false, usagef("--max-memory %w", err)
+		if limit.Bytes, err = parseBytes(v); err != nil {
+			return nil, false, usagef("--max-memory %w", err)
 		}
 	}
-	plan, err := job.settings.Plan(in, limit)
+	plan, err = transfer.Prepare(job.config.Settings, in, limit)
 	if c.Bool("dry-run") {
-		fmt.Fprint(c.App.Writer, plan)
-		return true, err
+		if plan != nil {
+			printPlan(c.App.Writer, &job.config, plan)
+		}
+		return plan, true, flagErrors(err)
+	}
+	if plan == nil { // the settings and images do not make a run
+		return nil, false, flagErrors(err)
 	}
 	// The whole image's workload first, also against the address-space limit
 	// (package memory's measured estimate for the graph); tiles need less, and
-	// Plan's estimate of them and --max-memory decide.
-	if t := job.settings.Tile; plan.Width > 0 && (t == 0 || t >= plan.Width && t >= plan.Height) {
+	// the plan's estimate of them and --max-memory decide.
+	if plan.Tile == 0 || plan.Tile >= plan.Width && plan.Tile >= plan.Height {
 		work := mem.TransferFast
-		if job.settings.Graph == transfer.GraphRecipe {
+		if plan.Settings.Graph == transfer.GraphRecipe {
 			work = mem.TransferRecipe
 		}
 		what := fmt.Sprintf("--size %dx%d: transfer", plan.Width, plan.Height)
-		if job.settings.LongSide > 0 {
-			what = fmt.Sprintf("--long-side %d (%dx%d): transfer", job.settings.LongSide, plan.Width, plan.Height)
+		if plan.Settings.LongSide > 0 {
+			what = fmt.Sprintf("--long-side %d (%dx%d): transfer", plan.Settings.LongSide, plan.Width, plan.Height)
 		}
 		if err := checkMemory(work, plan.Width, plan.Height, what, "give a smaller size, or --tile auto"); err != nil {
-			return false, err
+			return nil, false, err
 		}
 	}
 	if err != nil {
-		return false, err
+		return nil, false, flagErrors(err)
 	}
-	if job.settings.Tile == transfer.TileAuto {
-		job.settings.Tile = plan.Tile
+	return plan, false, nil
+}
+
+// printPlan writes what --dry-run says: every setting with its value, as its
+// flag takes it, then the plan.
+func printPlan(w io.Writer, cfg *transfer.Config, plan *transfer.Plan) {
+	fmt.Fprintln(w, "settings:")
+	for _, f := range settings.Record(cfg) {
+		if f.Value != "" {
+			fmt.Fprintf(w, "  --%s %s\n", f.Name, f.Value)
+		}
 	}
-	return false, nil
+	if plan.Settings.Tile != cfg.Tile {
+		fmt.Fprintf(w, "  (tile auto: %d)\n", plan.Settings.Tile)
+	}
+	fmt.Fprint(w, plan)
 }
 
 // parseBytes reads a byte count: a number with an optional unit, B, KB/MB/GB/TB

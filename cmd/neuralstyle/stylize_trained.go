@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"io"
 	"os"
 	"strings"
@@ -37,8 +38,8 @@ func runStylizeTrained(c *cli.Context, dir string) error {
 	j := &stylizeJob{cfg: transfer.DefaultConfig(), out: c.String("out"), dir: dir}
 	j.cfg.Width, j.cfg.Height = 0, 0
 	var problems []string
-	settings, _, defaults := stylizeSettings()
-	for _, s := range settings {
+	list, _, defaults := stylizeSettings()
+	for _, s := range list {
 		switch s.Name {
 		case "net":
 			continue
@@ -50,13 +51,13 @@ func runStylizeTrained(c *cli.Context, dir string) error {
 		}
 		text, from := defaults[s.Name], ""
 		switch {
-		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
+		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
 			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
 		case c.IsSet(s.Name):
 			text, from = c.String(s.Name), "--"
-		case s.Env != "" && os.Getenv(s.Env) != "":
-			text = os.Getenv(s.Env)
-			from = fmt.Sprintf("%s=%s: ", s.Env, text)
+		case os.Getenv(s.Env()) != "":
+			text = os.Getenv(s.Env())
+			from = fmt.Sprintf("%s=%s: ", s.Env(), text)
 		case text == "":
 			continue
 		}

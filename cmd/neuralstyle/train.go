@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/train"
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
@@ -44,7 +44,7 @@ func trainCommand() *cli.Command {
 	for i := range train.Schema {
 		s := &train.Schema[i]
 		u := s.Usage + " [$" + s.Env + "]"
-		if s.Kind == transfer.KindBool {
+		if s.Kind == settings.KindBool {
 			flags = append(flags, &cli.BoolFlag{Name: s.Name, Usage: u})
 			continue
 		}
@@ -107,7 +107,7 @@ func readTrainJob(c *cli.Context) (*trainJob, error) {
 		s := &train.Schema[i]
 		var text, from string
 		switch {
-		case c.IsSet(s.Name) && s.Kind == transfer.KindBool:
+		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
 			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
 		case c.IsSet(s.Name):
 			text, from = c.String(s.Name), "--"

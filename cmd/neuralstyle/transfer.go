@@ -5,12 +5,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -26,16 +28,19 @@ func transferCommand() *cli.Command {
 			"content + style + total-variation loss, computed by the SavedModel in float32.\n" +
 			"The defaults are the notebook's. Ctrl-C stops after the current evaluation and\n" +
 			"writes the image so far and the log (exit code 130).",
-		Flags: append(append(append([]cli.Flag{modelFlag("build/model")}, settingFlags()...),
-			&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
-			&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
-			&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},
-			&cli.StringFlag{Name: "gif", Usage: "animated GIF `FILE` of the image after each iteration"},
-			&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
-			&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"},
-			fastnetsFlag(),
-		), append(sizingFlags(), sessionFlags()...)...),
+		// Help groups the flags (settings.Categories): the notebook's
+		// settings, size, controls, output, TensorFlow.
+		Flags: slices.Concat(settingFlags(),
+			inCategory(settings.CategoryOutput,
+				&cli.StringFlag{Name: "out", Usage: "output image `FILE` (.png or .jpg)", Value: "out.png", EnvVars: []string{"NEURALSTYLE_OUT"}},
+				&cli.IntFlag{Name: "quality", Usage: "JPEG quality of --out, 1 to 100", Value: 95},
+				&cli.StringFlag{Name: "frames", Usage: "`DIR` to write the image after each iteration into"},
+				&cli.StringFlag{Name: "gif", Usage: "animated GIF `FILE` of the image after each iteration"},
+				&cli.DurationFlag{Name: "gif-delay", Usage: "time each GIF frame shows", Value: 500 * time.Millisecond},
+				&cli.StringFlag{Name: "log", Usage: "JSON-lines `FILE`: per iteration the loss, each term, evaluations, seconds"},
+				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing but errors"}),
+			inCategory(settings.CategorySize, sizingFlags()...),
+			inCategory(settings.CategoryTF, append([]cli.Flag{modelFlag("build/model"), fastnetsFlag()}, sessionFlags()...)...)),
 		Action: runTransfer,
 	}
 }
@@ -48,7 +53,6 @@ type transferJob struct {
 	gif, log           string
 	quality            int
 	gifDelay           time.Duration
-	content, style     string
 }
 
 func parseTransfer(c *cli.Context) (*transferJob, error) {
@@ -62,7 +66,6 @@ func parseTransfer(c *cli.Context) (*transferJob, error) {
 	j := &transferJob{
 		config: cfg, settings: cfg.Settings, model: c.String("model"), out: c.String("out"), frames: c.String("frames"),
 		gif: c.String("gif"), log: c.String("log"), quality: c.Int("quality"), gifDelay: c.Duration("gif-delay"),
-		content: cfg.Content, style: cfg.Style,
 	}
 	if j.quality < 1 || j.quality > 100 {
 		return nil, usagef("--quality %d: want 1 to 100", j.quality)
@@ -132,8 +135,9 @@ func runTransfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// Sizes, tiles and memory (sizing.go).
-	if stop, err := planTransfer(c, job, inputs); stop || err != nil {
+	// One plan: sizes, tiles, signatures and memory (sizing.go).
+	plan, dryRun, err := planTransfer(c, job, inputs)
+	if dryRun || err != nil {
 		return err
 	}
 	model, err := tfgraph.Load(job.model, opts)
@@ -141,11 +145,12 @@ func runTransfer(c *cli.Context) error {
 		return err
 	}
 	defer model.Close()
-	if err := transfer.CheckModel(model, job.settings.Graph); err != nil {
-		return err
-	}
-	if err := transfer.CheckControlsModel(model, &job.settings, inputs.StyleMasks != nil); err != nil {
-		return err
+	// The model's signatures and the precision, checked once; what
+	// --precision auto picks is said here and recorded in the log's settings
+	// line.
+	notice, err := plan.Bind(model)
+	if err != nil {
+		return flagErrors(err)
 	}
 	stylizer, closeStylizer, err := loadStylizer(c, stylized, opts)
 	if err != nil {
@@ -153,20 +158,16 @@ func runTransfer(c *cli.Context) error {
 	}
 	defer closeStylizer()
 	inputs.Stylizer = stylizer
-	if notice, err := weightsNotice(job.model); err != nil {
+	if weights, err := weightsNotice(job.model); err != nil {
 		return err
-	} else if notice != "" && !c.Bool("quiet") {
+	} else if weights != "" && !c.Bool("quiet") {
+		fmt.Fprintln(c.App.ErrWriter, weights)
+	}
+	if notice != "" && !c.Bool("quiet") {
 		fmt.Fprintln(c.App.ErrWriter, notice)
 	}
-
-	// What --precision auto picks, said once here and recorded in the log's
-	// settings line; Run then finds it resolved and says nothing more.
-	if msg, err := transfer.ResolvePrecision(model, &job.settings, inputs.StyleMasks != nil); err != nil {
-		return err
-	} else if msg != "" && !c.Bool("quiet") {
-		fmt.Fprintln(c.App.ErrWriter, msg)
-	}
-	job.config.Precision = job.settings.Precision
+	job.settings = plan.Settings
+	job.config.Precision = plan.Settings.Precision
 
 	ctx, stop := interruptContext(c, outs)
 	defer stop()
@@ -187,7 +188,7 @@ func runTransfer(c *cli.Context) error {
 			return out.iteration(it, job.settings)
 		},
 	}
-	res, runErr := transfer.Run(ctx, model, inputs, job.settings, obs)
+	res, runErr := transfer.Execute(ctx, model, plan, inputs, obs)
 	progress.finish()
 	if err := out.finish(res, runErr, ctx.Err() != nil && c.Context.Err() == nil); err != nil {
 		return err

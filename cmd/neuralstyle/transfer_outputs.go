@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -20,12 +21,14 @@ import (
 // against each other and its inputs, before the model loads.
 func transferTargets(job *transferJob) (*outputs.Set, error) {
 	outs := &outputs.Set{}
-	outs.Input("--content", job.content)
-	for flag, list := range map[string]string{"--style": job.style, "--style-mask": job.config.StyleMask, "--init-image": job.config.InitImage} {
-		for _, f := range strings.Split(list, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				outs.Input(flag, f)
-			}
+	// Every file setting's files are inputs, which no output may replace.
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
+		if s.Kind != settings.KindFile {
+			continue
+		}
+		for _, f := range s.Paths(s.Format(&job.config)) {
+			outs.Input("--"+s.Name, f)
 		}
 	}
 	outs.File("--out", job.out, ".png", ".jpg", ".jpeg")
@@ -111,18 +114,18 @@ func (l *logLine) UnmarshalJSON(data []byte) error {
 func newTransferOutputs(job *transferJob, outs *outputs.Set) *transferOutputs {
 	o := &transferOutputs{job: job, outs: outs}
 	if job.log != "" {
-		var settings bytes.Buffer
-		settings.WriteString(`{"settings":{`)
-		for i, f := range job.config.Record() {
+		var line bytes.Buffer
+		line.WriteString(`{"settings":{`)
+		for i, f := range settings.Record(&job.config) {
 			name, _ := json.Marshal(f.Name)
 			value, _ := json.Marshal(f.Value)
 			if i > 0 {
-				settings.WriteByte(',')
+				line.WriteByte(',')
 			}
-			fmt.Fprintf(&settings, "%s:%s", name, value)
+			fmt.Fprintf(&line, "%s:%s", name, value)
 		}
-		settings.WriteString("}}\n")
-		o.logHeader = settings.Bytes()
+		line.WriteString("}}\n")
+		o.logHeader = line.Bytes()
 	}
 	return o
 }

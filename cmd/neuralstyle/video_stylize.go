@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/neuralstyle/neuralstyle/internal/provenance"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"io"
 	"os"
 	"strings"
@@ -22,14 +23,14 @@ import (
 // network (internal/video's RunStylize) instead of an optimisation.
 
 // methodSettings are the settings video adds for --method stylize:
-// transfer.MethodSchema's and StylizeSchema's styles and strength.
-func methodSettings() []*transfer.Setting {
-	var out []*transfer.Setting
-	for i := range transfer.MethodSchema {
-		out = append(out, &transfer.MethodSchema[i])
+// settings.Method's and settings.Stylize's styles and strength.
+func methodSettings() []*settings.Setting {
+	var out []*settings.Setting
+	for i := range settings.Method {
+		out = append(out, &settings.Method[i])
 	}
-	for i := range transfer.StylizeSchema {
-		if s := &transfer.StylizeSchema[i]; s.Name == "styles" || s.Name == "strength" {
+	for i := range settings.Stylize {
+		if s := &settings.Stylize[i]; s.Name == "styles" || s.Name == "strength" {
 			out = append(out, s)
 		}
 	}
@@ -39,11 +40,8 @@ func methodSettings() []*transfer.Setting {
 func methodFlags() []cli.Flag {
 	var flags []cli.Flag
 	for _, s := range methodSettings() {
-		u := s.Usage
-		if s.Env != "" {
-			u += " [$" + s.Env + "]"
-		}
-		flags = append(flags, &cli.StringFlag{Name: s.Name, Usage: "`" + s.Placeholder + "`: " + u, Value: s.Default()})
+		u := s.Usage + " [$" + s.Env() + "]"
+		flags = append(flags, &cli.StringFlag{Name: s.Name, Usage: "`" + s.Placeholder + "`: " + u, Value: s.Default(), Category: category(s.Category)})
 	}
 	return flags
 }
@@ -58,9 +56,9 @@ func readMethod(c *cli.Context) (transfer.Stylize, error) {
 		switch {
 		case c.IsSet(s.Name):
 			text = c.String(s.Name)
-		case s.Env != "" && os.Getenv(s.Env) != "":
-			text = os.Getenv(s.Env)
-			from = s.Env + "=" + text + ": "
+		case os.Getenv(s.Env()) != "":
+			text = os.Getenv(s.Env())
+			from = s.Env() + "=" + text + ": "
 		default:
 			continue
 		}
@@ -88,7 +86,7 @@ func readMethod(c *cli.Context) (transfer.Stylize, error) {
 func stylizing(c *cli.Context) bool {
 	m := c.String("method")
 	if !c.IsSet("method") {
-		m = os.Getenv(transfer.MethodSchema[0].Env)
+		m = os.Getenv(settings.Method[0].Env())
 	}
 	return strings.EqualFold(strings.TrimSpace(m), transfer.MethodStylize)
 }
@@ -97,7 +95,7 @@ func stylizing(c *cli.Context) bool {
 // checks them (and refuses them without --method stylize).
 func usesMethod(c *cli.Context) bool {
 	for _, s := range methodSettings() {
-		if c.IsSet(s.Name) || (s.Env != "" && os.Getenv(s.Env) != "") {
+		if c.IsSet(s.Name) || os.Getenv(s.Env()) != "" {
 			return true
 		}
 	}
@@ -130,8 +128,8 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 	if err != nil {
 		return err
 	}
-	if j.job.Config.Style != "" {
-		return usagef("--style %s: --method stylize paints with the 26-style network's --styles; the arbitrary network does not take clips yet", j.job.Config.Style)
+	if len(j.job.Config.Style) > 0 {
+		return usagef("--style %s: --method stylize paints with the 26-style network's --styles; the arbitrary network does not take clips yet", strings.Join(j.job.Config.Style, ","))
 	}
 	s := video.Stylize{Styles: st.Styles, Strength: st.Strength, Smoothing: st.Smoothing, Hold: st.Hold}
 	dir := c.String("fastnets")

@@ -78,7 +78,7 @@ func TestRun(t *testing.T) {
 	style := filepath.Join(dir, "style.png")
 	writeImage(t, style, 90)
 	cfg := transfer.DefaultConfig()
-	cfg.Style = style
+	cfg.Style = []string{style}
 	b1, err := New(&cfg, []string{a, b, same}, out, "model-id")
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,7 @@ func (m *Models) Precisions(configs []transfer.Config) ([]string, error) {
 	seen := map[string]bool{}
 	for _, cfg := range configs {
 		s := cfg.Settings
-		msg, err := transfer.ResolvePrecision(m.Model, &s, cfg.StyleMask != "")
+		msg, err := transfer.ResolvePrecision(m.Model, &s, len(cfg.StyleMask) > 0)
 		if err != nil {
 			return nil, err
 		}

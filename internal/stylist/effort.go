@@ -2,6 +2,7 @@ package stylist
 
 import (
 	"fmt"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"mime/multipart"
 	"slices"
 	"strconv"
@@ -74,7 +75,7 @@ func effortSettings(e Effort, stylized bool) map[string]string {
 	if e != EffortQuick {
 		return nil
 	}
-	p, err := transfer.LookupPreset("quick")
+	p, err := settings.LookupPreset("quick")
 	if err != nil {
 		panic(err) // Presets lists quick: a test of this package fails first
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -111,10 +112,10 @@ func (s *Server) thumb(ctx context.Context, n int) ([]byte, error) {
 // a style of the gallery has no painting, which config would refuse.
 func (s *Server) instantConfig(j *Job) (transfer.Config, error) {
 	c := transfer.DefaultConfig()
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
+	for i := range settings.Schema {
+		set := &settings.Schema[i]
 		text, ok := j.Settings[set.Name]
-		if !ok || set.Kind == transfer.KindFile {
+		if !ok || set.Kind == settings.KindFile {
 			continue
 		}
 		if err := set.Set(&c, text); err != nil {

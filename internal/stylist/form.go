@@ -21,6 +21,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/memory"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -44,9 +45,9 @@ type field struct {
 // where the server has the feed-forward networks).
 func formFields(values, errs map[string]string, lim Limits) []field {
 	var out []field
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
-		if s.Kind == transfer.KindFile || s.VideoOnly || s.SeveralStyles {
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
+		if s.Kind == settings.KindFile || s.VideoOnly || s.SeveralStyles {
 			continue
 		}
 		f := field{Name: s.Name, Usage: strings.ReplaceAll(cmp.Or(s.FormUsage, s.Usage), "`", ""), Default: s.Default(),
@@ -73,11 +74,11 @@ func formFields(values, errs map[string]string, lim Limits) []field {
 			f.Value = v
 		}
 		switch s.Kind {
-		case transfer.KindChoice:
+		case settings.KindChoice:
 			f.Input = "select"
-		case transfer.KindBool:
+		case settings.KindBool:
 			f.Input = "checkbox"
-		case transfer.KindInteger:
+		case settings.KindInteger:
 			f.Input = "number"
 		default:
 			f.Input = "text"
@@ -119,8 +120,8 @@ func (e formErrors) list() []string {
 
 func settingNames() []string {
 	names := []string{"content", "style"}
-	for _, s := range transfer.Schema {
-		if s.Kind != transfer.KindFile {
+	for _, s := range settings.Schema {
+		if s.Kind != settings.KindFile {
 			names = append(names, s.Name)
 		}
 	}
@@ -167,9 +168,9 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 
 	choice := s.readChoices(r.MultipartForm, sub) // effort.go
 	cfg := transfer.DefaultConfig()
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
-		if set.Kind == transfer.KindFile {
+	for i := range settings.Schema {
+		set := &settings.Schema[i]
+		if set.Kind == settings.KindFile {
 			continue
 		}
 		vs, ok := r.MultipartForm.Value[set.Name]
@@ -177,7 +178,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 		if ok && len(vs) > 0 {
 			text = strings.TrimSpace(vs[0])
 		}
-		if set.Kind == transfer.KindBool {
+		if set.Kind == settings.KindBool {
 			text = strconv.FormatBool(ok && text != "")
 		}
 		if text == "" {
@@ -214,7 +215,7 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 		if role == "style" && choice.style >= 0 {
 			// A style of the gallery has no painting: the content
 			// stands in, so that Validate checks the other settings.
-			j.Settings[galleryField], cfg.Style = strconv.Itoa(choice.style), cfg.Content
+			j.Settings[galleryField], cfg.Style = strconv.Itoa(choice.style), []string{cfg.Content}
 			continue
 		}
 		name, err := s.readImage(r.Context(), r.MultipartForm, role, dec)
@@ -226,15 +227,14 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 		if role == "content" {
 			j.Content, cfg.Content = name, s.uploadPath(name)
 		} else {
-			j.Style, cfg.Style = name, s.uploadPath(name)
+			j.Style, cfg.Style = name, []string{s.uploadPath(name)}
 		}
 	}
-	if err := cfg.Validate(); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			name := settingOf(line)
-			if _, done := sub.errs[name]; !done {
-				sub.errs.add(name, line)
-			}
+	// Each problem beside its field, under the field's label (its setting's
+	// name); one field shows the first problem it had.
+	for _, p := range settings.Problems(settings.Validate(&cfg)) {
+		if _, done := sub.errs[p.Setting]; !done {
+			sub.errs.add(p.Setting, p.Err.Error())
 		}
 	}
 	if p := r.MultipartForm.Value["parent"]; len(p) > 0 {
@@ -251,8 +251,8 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	if len(sub.errs) > 0 {
 		return sub
 	}
-	for _, f := range cfg.Record() {
-		if set, _ := transfer.Lookup(f.Name); set.Kind != transfer.KindFile {
+	for _, f := range settings.Record(&cfg) {
+		if set, _ := settings.Lookup(f.Name); set.Kind != settings.KindFile {
 			j.Settings[f.Name] = f.Value
 		}
 	}
@@ -274,17 +274,6 @@ func formValue(form *multipart.Form, name string) string {
 		return strings.TrimSpace(v[0])
 	}
 	return ""
-}
-
-// settingOf returns the setting a problem starts with ("" for none).
-func settingOf(line string) string {
-	best := ""
-	for _, n := range settingNames() {
-		if strings.HasPrefix(line, n) && len(n) > len(best) {
-			best = n
-		}
-	}
-	return best
 }
 
 // readImage stores the image of a form's role (an upload, or a reference to

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 )
 
 // TestFormFields: the form offers every setting of a single transfer, and no
@@ -20,8 +20,8 @@ func TestFormFields(t *testing.T) {
 	for _, f := range formFields(nil, nil, DefaultLimits()) {
 		got[f.Name] = true
 	}
-	for _, s := range transfer.Schema {
-		want := s.Kind != transfer.KindFile && !s.VideoOnly && !s.SeveralStyles
+	for _, s := range settings.Schema {
+		want := s.Kind != settings.KindFile && !s.VideoOnly && !s.SeveralStyles
 		if got[s.Name] != want {
 			t.Errorf("setting %s in the form: %v, want %v", s.Name, got[s.Name], want)
 		}
@@ -46,14 +46,14 @@ func TestFormHelp(t *testing.T) {
 		if strings.Contains(f.Usage, "--") || strings.Contains(f.Usage, "`") {
 			t.Errorf("%s: the form's help speaks flags: %q", f.Name, f.Usage)
 		}
-		s, _ := transfer.Lookup(f.Name)
+		s, _ := settings.Lookup(f.Name)
 		for _, c := range s.Choices {
 			if !slices.Contains(f.Choices, c) && (strings.Contains(f.Usage, ", "+c) || strings.Contains(f.Usage, "or "+c)) {
 				t.Errorf("%s: the form's help names %q, which the form does not offer: %q", f.Name, c, f.Usage)
 			}
 		}
 	}
-	if s, _ := transfer.Lookup("init"); !strings.Contains(s.Usage, "--init-image") {
+	if s, _ := settings.Lookup("init"); !strings.Contains(s.Usage, "--init-image") {
 		t.Errorf("init's command-line help lost its flag: %q", s.Usage)
 	}
 }
@@ -107,5 +107,30 @@ func TestFormWithinLimits(t *testing.T) {
 	resp, body := submit(t, ts, both, images(t)...)
 	if want := "content: both an upload (&#34;photo.png&#34;) and a bundled image (&#34;wave.png&#34;) were chosen; choose one"; resp.StatusCode != 400 || !strings.Contains(body, want) {
 		t.Errorf("an upload and a bundled image: status %d, %s; want 400 saying %q", resp.StatusCode, errorsOf(body), want)
+	}
+}
+
+// TestFormErrorsSpeakTheForm: problems across settings, which the engine
+// words for every front end, reach the page beside their fields without the
+// command line's syntax (no --graph fast, --init image, --style-blend).
+func TestFormErrorsSpeakTheForm(t *testing.T) {
+	_, ts := newServer(t, t.TempDir(), newGate().run)
+	for _, fields := range []map[string]string{
+		{"style-scale": "2", "graph": "recipe"},
+		{"long-side": "64", "graph": "recipe"},
+		{"long-side": "64", "init": "style"},
+		{"tile": "auto", "graph": "recipe"},
+		{"scale-iterations": "3"},
+		{"precision": "bf16", "pooling": "avg"},
+	} {
+		resp, page := submit(t, ts, fields, images(t)...)
+		msg := errorsOf(page)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(msg, "error") {
+			t.Errorf("%v: status %d, want 400 with an error: %s", fields, resp.StatusCode, msg)
+			continue
+		}
+		if strings.Contains(msg, "--") {
+			t.Errorf("%v: the page speaks the command line: %s", fields, msg)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
@@ -379,7 +380,7 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
 		}
-		set, err := transfer.Lookup(n)
+		set, err := settings.Lookup(n)
 		if err == nil && j.Settings[n] == set.Default() {
 			p.Defaults = append(p.Defaults, [2]string{n, j.Settings[n]})
 		} else {

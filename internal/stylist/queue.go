@@ -371,7 +371,7 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	if err != nil {
 		return Failed, "content image: " + err.Error(), false
 	}
-	style, err := imagefile.ReadFile(cfg.Style, dec)
+	style, err := imagefile.ReadFile(cfg.Style[0], dec) // a job has one style image
 	if err != nil {
 		return Failed, "style image: " + err.Error(), false
 	}

@@ -1,6 +1,6 @@
 // Package stylist is neuralstyle's web app: a page to upload a content photo
 // and a style painting, choose the settings (the form comes from
-// transfer.Schema), and watch the transfer paint, or run a sweep of one
+// settings.Schema), and watch the transfer paint, or run a sweep of one
 // setting (package sweep) and look at its contact sheet, with a queue of jobs
 // kept in SQLite, results on disk, and a gallery of past results.
 //
@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
@@ -290,17 +291,17 @@ func (s *Server) uploadPath(name string) string {
 // config rebuilds a job's transfer config from its stored settings.
 func (s *Server) config(j *Job) (transfer.Config, error) {
 	c := transfer.DefaultConfig()
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
+	for i := range settings.Schema {
+		set := &settings.Schema[i]
 		text, ok := j.Settings[set.Name]
-		if !ok || set.Kind == transfer.KindFile {
+		if !ok || set.Kind == settings.KindFile {
 			continue
 		}
 		if err := set.Set(&c, text); err != nil {
 			return c, err
 		}
 	}
-	c.Content, c.Style = s.uploadPath(j.Content), s.uploadPath(j.Style)
+	c.Content, c.Style = s.uploadPath(j.Content), []string{s.uploadPath(j.Style)}
 	return c, c.Validate()
 }
 

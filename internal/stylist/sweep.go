@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
@@ -28,7 +29,7 @@ import (
 func sweepParams() []string {
 	var out []string
 	for _, name := range sweep.Params() {
-		if set, err := transfer.Lookup(name); err == nil && set.Kind != transfer.KindFile && !set.SeveralStyles {
+		if set, err := settings.Lookup(name); err == nil && set.Kind != settings.KindFile && !set.SeveralStyles {
 			out = append(out, name)
 		}
 	}
@@ -61,9 +62,9 @@ func parseSweepAxis(param, text string, maxPoints int) (*SweepAxis, error) {
 	if !slices.Contains(sweepParams(), param) {
 		return nil, fmt.Errorf("sweep: %q is not a setting a sweep can vary; those are %s", param, strings.Join(sweepParams(), ", "))
 	}
-	set, _ := transfer.Lookup(param)
+	set, _ := settings.Lookup(param)
 	sep := unicode.IsSpace
-	if set.Kind == transfer.KindNumber || set.Kind == transfer.KindInteger {
+	if set.Kind == settings.KindNumber || set.Kind == settings.KindInteger {
 		sep = func(r rune) bool { return unicode.IsSpace(r) || r == ',' }
 	}
 	texts := strings.FieldsFunc(text, sep)

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/atomicfile"
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 )
 
 // ClaimFile, in a sweep's folder, records the sweep the folder belongs to
@@ -49,7 +49,7 @@ func (plan *Plan) newClaim(open []string) *claim {
 	c := &claim{Format: claimFormat, Description: plan.Spec.Description}
 	ident := func(v Value) string {
 		p, err := lookup(v.Param)
-		if err != nil || p.Kind != transfer.KindFile {
+		if err != nil || p.Kind != settings.KindFile {
 			return v.Text
 		}
 		paths := p.Paths(v.Text)

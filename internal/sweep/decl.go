@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 )
 
 // The sweep file, JSON:
@@ -189,7 +189,7 @@ func parseAxis(a fileAxis, dir string) (Axis, error) {
 	case a.Values != nil && a.Range != nil:
 		return Axis{}, errors.New(`give "values" or "range", not both`)
 	case a.Range != nil:
-		if p.Kind != transfer.KindNumber && p.Kind != transfer.KindInteger {
+		if p.Kind != settings.KindNumber && p.Kind != settings.KindInteger {
 			return Axis{}, fmt.Errorf("%s takes a list of values, not a range", p.Name)
 		}
 		nums, err := a.Range.Values()
@@ -198,7 +198,7 @@ func parseAxis(a fileAxis, dir string) (Axis, error) {
 		}
 		for _, n := range nums {
 			text := strconv.FormatFloat(n, 'g', -1, 64)
-			if p.Kind == transfer.KindInteger {
+			if p.Kind == settings.KindInteger {
 				if n != math.Trunc(n) {
 					return Axis{}, fmt.Errorf("range value %v is not a whole number", n)
 				}

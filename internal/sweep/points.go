@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/neuralstyle/neuralstyle/internal/provenance"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
@@ -87,7 +88,7 @@ func (p *Point) check() error {
 	switch {
 	case p.Config.Content == "":
 		err = errors.New(`no content image (set "content")`)
-	case p.Config.Style == "":
+	case len(p.Config.Style) == 0:
 		err = errors.New(`no style image (set "style")`)
 	default:
 		// The whole config: the checks that count files (style-blend,
@@ -203,8 +204,8 @@ var inKeyV1 = map[string]bool{
 // image) by the hashes of their bytes, comma-separated, as the style images are.
 func (plan *Plan) extraSettings(c *Config) map[string]string {
 	var extra map[string]string
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
+	for i := range settings.Schema {
+		set := &settings.Schema[i]
 		if inKeyV1[set.Name] {
 			continue
 		}
@@ -212,7 +213,7 @@ func (plan *Plan) extraSettings(c *Config) map[string]string {
 			if extra == nil {
 				extra = map[string]string{}
 			}
-			if set.Kind == transfer.KindFile {
+			if set.Kind == settings.KindFile {
 				v = plan.fileHashes(set.Name, c)
 			}
 			extra[set.Name] = v
@@ -223,34 +224,24 @@ func (plan *Plan) extraSettings(c *Config) map[string]string {
 
 // settingFiles are the files one file setting of a point names.
 type settingFiles struct {
-	setting string
+	setting *settings.Setting
 	paths   []string
 }
 
 // role names the files in messages: "content image", "style mask".
-func (f settingFiles) role() string {
-	switch f.setting {
-	case "content", "style":
-		return f.setting + " image"
-	case "style-mask":
-		return "style mask"
-	case "init-image":
-		return "starting image"
-	}
-	return f.setting
-}
+func (f settingFiles) role() string { return f.setting.Role }
 
 // imageFiles lists the files each file setting of c names (content, the
 // styles, their masks, the starting image), in Schema order.
 func imageFiles(c *Config) []settingFiles {
 	var out []settingFiles
-	for i := range transfer.Schema {
-		set := &transfer.Schema[i]
-		if set.Kind != transfer.KindFile {
+	for i := range settings.Schema {
+		set := &settings.Schema[i]
+		if set.Kind != settings.KindFile {
 			continue
 		}
 		if paths := set.Paths(set.Format(c)); len(paths) > 0 {
-			out = append(out, settingFiles{set.Name, paths})
+			out = append(out, settingFiles{set, paths})
 		}
 	}
 	return out
@@ -259,7 +250,7 @@ func imageFiles(c *Config) []settingFiles {
 // fileHashes are the hashes of the files of the setting name in c,
 // comma-separated: for one style image its hash alone, as keys always held it.
 func (plan *Plan) fileHashes(name string, c *Config) string {
-	set, _ := transfer.Lookup(name)
+	set, _ := settings.Lookup(name)
 	var hashes []string
 	for _, path := range set.Paths(set.Format(c)) {
 		hashes = append(hashes, plan.hashes[path])

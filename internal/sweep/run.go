@@ -82,7 +82,7 @@ func (plan *Plan) Images(points []Point) error {
 // one style image.
 func (plan *Plan) Scorable(points []Point) error {
 	for _, p := range points {
-		if style, _ := transfer.Lookup("style"); len(style.Paths(p.Config.Style)) > 1 {
+		if len(p.Config.Style) > 1 {
 			return p.wrap(errors.New("a score compares the image with one style image, and this point has several; sweep without a score"))
 		}
 	}

@@ -452,7 +452,7 @@ func TestKeys(t *testing.T) {
 		p.Config.Settings.StyleLayers = slices.Clone(p.Config.Settings.StyleLayers)
 		change(&p.Config)
 		pl := &Plan{ModelID: modelID, hashes: plan.hashes}
-		for _, path := range []string{p.Config.Content, p.Config.Style} {
+		for _, path := range append([]string{p.Config.Content}, p.Config.Style...) {
 			if _, ok := pl.hashes[path]; !ok {
 				h, err := provenance.HashFile(path)
 				if err != nil {
@@ -490,7 +490,7 @@ func TestKeys(t *testing.T) {
 			c.Settings.Graph = map[transfer.Graph]transfer.Graph{transfer.GraphFast: transfer.GraphRecipe, transfer.GraphRecipe: transfer.GraphFast}[c.Settings.Graph]
 		},
 		"style layers":  func(c *Config) { c.Settings.StyleLayers = c.Settings.StyleLayers[1:] },
-		"style image":   func(c *Config) { c.Style = c.Content },
+		"style image":   func(c *Config) { c.Style = []string{c.Content} },
 		"content image": func(c *Config) { c.Content = filepath.Join(testdata, "64x64_seed1", "out.png") },
 	} {
 		if k := keyOf(change, plan.ModelID); k == base.Key {

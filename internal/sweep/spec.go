@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
@@ -40,13 +41,13 @@ func FromConfig(cfg *transfer.Config, axis string, values []string) (*Spec, erro
 	return spec, nil
 }
 
-// Unsweepable names the settings of cfg, in transfer.Schema's order, that a
+// Unsweepable names the settings of cfg, in settings.Schema's order, that a
 // sweep cannot carry and that are not at their defaults: a sweep built from
 // cfg would run without them, so a caller refuses them.
 func Unsweepable(cfg *transfer.Config) []string {
 	var names []string
-	for i := range transfer.Schema {
-		s := &transfer.Schema[i]
+	for i := range settings.Schema {
+		s := &settings.Schema[i]
 		if !s.Sweep && s.Format(cfg) != s.Default() {
 			names = append(names, s.Name)
 		}

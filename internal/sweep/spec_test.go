@@ -9,7 +9,7 @@ import (
 
 func TestFromConfig(t *testing.T) {
 	cfg := transfer.DefaultConfig()
-	cfg.Content, cfg.Style = "c.png", "s.png"
+	cfg.Content, cfg.Style = "c.png", []string{"s.png"}
 	cfg.StyleWeight = 7
 	spec, err := FromConfig(&cfg, "seed", []string{"1", "2", "3"})
 	if err != nil {

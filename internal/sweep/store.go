@@ -11,6 +11,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/score"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -147,7 +148,7 @@ func (plan *Plan) newRecord(p *Point, res *transfer.Result, evaluations int, sec
 		ContentSHA256: plan.hashes[p.Config.Content], StyleSHA256: plan.fileHashes("style", &p.Config),
 		Model: plan.ModelID, Evaluations: evaluations, Seconds: seconds,
 	}
-	for _, f := range p.Config.Record() {
+	for _, f := range settings.Record(&p.Config) {
 		rec.Settings[f.Name] = f.Value
 	}
 	for _, it := range res.Iterations {

@@ -28,6 +28,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
 
@@ -59,14 +60,14 @@ type Spec struct {
 	Axes        []Axis
 }
 
-// params are the settings a sweep can set or sweep, in transfer.Schema's order.
+// params are the settings a sweep can set or sweep, in settings.Schema's order.
 var params = sweepable()
 
-func sweepable() []*transfer.Setting {
-	var out []*transfer.Setting
-	for i := range transfer.Schema {
-		if transfer.Schema[i].Sweep {
-			out = append(out, &transfer.Schema[i])
+func sweepable() []*settings.Setting {
+	var out []*settings.Setting
+	for i := range settings.Schema {
+		if settings.Schema[i].Sweep {
+			out = append(out, &settings.Schema[i])
 		}
 	}
 	return out
@@ -82,7 +83,7 @@ func Params() []string {
 	return names
 }
 
-func lookup(name string) (*transfer.Setting, error) {
+func lookup(name string) (*settings.Setting, error) {
 	for _, p := range params {
 		if p.Name == name {
 			return p, nil
@@ -99,7 +100,7 @@ func ParseValue(name, text, dir string) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	if p.Kind == transfer.KindFile {
+	if p.Kind == settings.KindFile {
 		text = resolvePaths(p, text, dir)
 	}
 	scratch := transfer.DefaultConfig()
@@ -110,7 +111,7 @@ func ParseValue(name, text, dir string) (Value, error) {
 	v := Value{Param: name, Text: canonical, Label: canonical, apply: func(c *Config) {
 		p.Parse(c, canonical) // parsed once above: cannot fail
 	}}
-	if p.Kind == transfer.KindFile {
+	if p.Kind == settings.KindFile {
 		var names []string
 		for _, path := range p.Paths(canonical) {
 			names = append(names, strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)))
@@ -122,7 +123,7 @@ func ParseValue(name, text, dir string) (Value, error) {
 
 // resolvePaths makes each relative path of a file setting's text relative to
 // dir ("" leaves them as they are).
-func resolvePaths(p *transfer.Setting, text, dir string) string {
+func resolvePaths(p *settings.Setting, text, dir string) string {
 	paths := p.Paths(text)
 	for i, path := range paths {
 		if dir != "" && !filepath.IsAbs(path) {
@@ -168,7 +169,7 @@ func (s *Spec) Set(values ...Value) error {
 }
 
 func paramIndex(name string) int {
-	return slices.IndexFunc(params, func(p *transfer.Setting) bool { return p.Name == name })
+	return slices.IndexFunc(params, func(p *settings.Setting) bool { return p.Name == name })
 }
 
 func checkDistinct(name string, values []Value) error {

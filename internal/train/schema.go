@@ -3,11 +3,11 @@ package train
 import (
 	"errors"
 	"fmt"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 )
 
@@ -89,12 +89,12 @@ func (s Settings) SameRun(c Settings) error {
 		a.Batch, a.Crop, a.LearningRate, a.ContentWeight, a.StyleWeight, a.TVWeight, a.Seed, a.Resample, a.BF16)
 }
 
-// Setting is one entry of Schema, in the form of transfer.Setting's entries
+// Setting is one entry of Schema, in the form of settings.Setting's entries
 // (name, kind, usage, environment variable, parse and format) but reading into
 // Settings, which transfer.Config does not hold.
 type Setting struct {
 	Name        string
-	Kind        transfer.Kind
+	Kind        settings.Kind
 	Usage       string
 	Placeholder string
 	Env         string
@@ -121,7 +121,7 @@ func env(name string) string {
 }
 
 func intSetting(name, usage string, field func(*Settings) *int) Setting {
-	return Setting{Name: name, Kind: transfer.KindInteger, Placeholder: "N", Env: env(name), Usage: usage,
+	return Setting{Name: name, Kind: settings.KindInteger, Placeholder: "N", Env: env(name), Usage: usage,
 		Parse: func(s *Settings, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
@@ -134,7 +134,7 @@ func intSetting(name, usage string, field func(*Settings) *int) Setting {
 }
 
 func numberSetting(name, usage string, field func(*Settings) *float64) Setting {
-	return Setting{Name: name, Kind: transfer.KindNumber, Placeholder: "X", Env: env(name), Usage: usage,
+	return Setting{Name: name, Kind: settings.KindNumber, Placeholder: "X", Env: env(name), Usage: usage,
 		Parse: func(s *Settings, v string) error {
 			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
@@ -156,7 +156,7 @@ var Schema = []Setting{
 	numberSetting("content-weight", "weight of the content term (block2_conv2), the notebook's 0.025", func(s *Settings) *float64 { return &s.ContentWeight }),
 	numberSetting("style-weight", "weight of the style terms (split over the five style layers), the notebook's 5", func(s *Settings) *float64 { return &s.StyleWeight }),
 	numberSetting("tv-weight", "weight of the total variation, the notebook's 1", func(s *Settings) *float64 { return &s.TVWeight }),
-	{Name: "seed", Kind: transfer.KindInteger, Placeholder: "N", Env: env("seed"),
+	{Name: "seed", Kind: settings.KindInteger, Placeholder: "N", Env: env("seed"),
 		Usage: "seed of the network's initialisation and of the crops' order",
 		Parse: func(s *Settings, v string) error {
 			n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
@@ -167,7 +167,7 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(s *Settings) string { return strconv.FormatUint(s.Seed, 10) }},
-	{Name: "resample", Kind: transfer.KindChoice, Placeholder: "FILTER", Env: env("resample"),
+	{Name: "resample", Kind: settings.KindChoice, Placeholder: "FILTER", Env: env("resample"),
 		Usage: "filter that scales the photos down: nearest, box, bilinear, hamming, bicubic, lanczos",
 		Parse: func(s *Settings, v string) error {
 			f, err := resample.ParseFilter(strings.TrimSpace(v))
@@ -178,7 +178,7 @@ var Schema = []Setting{
 			return nil
 		},
 		Format: func(s *Settings) string { return strings.ToLower(s.Resample.String()) }},
-	{Name: "bf16", Kind: transfer.KindBool, Env: env("bf16"),
+	{Name: "bf16", Kind: settings.KindBool, Env: env("bf16"),
 		Usage: "run VGG16's convolutions in bfloat16 (faster on CPUs with AMX or AVX512-BF16, and GPUs); the network stays float32",
 		Parse: func(s *Settings, v string) error {
 			b, err := strconv.ParseBool(strings.TrimSpace(v))

@@ -10,8 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
@@ -80,106 +78,17 @@ type Stylizer interface {
 // DefaultLearningRate is jcjohnson/neural-style's Adam learning rate.
 const DefaultLearningRate = 10.0
 
-// controlSchema are the controls' settings, at the end of Schema. Sweeps take
-// them all: a point's files (several styles, masks, a starting image) are
-// hashed into its key like its content and style.
-var controlSchema = []Setting{
-	{Name: "style-blend", Kind: KindText, List: true, Sweep: true, SeveralStyles: true, Advanced: true, Placeholder: "WEIGHTS", Env: envName("style-blend"),
-		Usage: "comma-separated weights of the --style images' Gram matrices, one per image (normalised to sum 1; default equal)",
-		Parse: func(c *Config, v string) error {
-			c.StyleBlend = nil
-			for _, f := range splitList(v) {
-				w, err := strconv.ParseFloat(f, 64)
-				if err != nil {
-					return fmt.Errorf("%q: %q is not a number", v, f)
-				}
-				c.StyleBlend = append(c.StyleBlend, w)
-			}
-			return checkBlend(c)
-		},
-		Format: func(c *Config) string {
-			parts := make([]string, len(c.StyleBlend))
-			for i, w := range c.StyleBlend {
-				parts[i] = formatFloat(w)
-			}
-			return strings.Join(parts, ",")
-		},
-		Check: checkBlend},
-	{Name: "style-scale", Kind: KindNumber, Sweep: true, Advanced: true, Placeholder: "S", Env: envName("style-scale"),
-		Usage:     "resize the style images to S times --size (their Gram targets scaled to the content's size)",
-		FormUsage: "resize the style image to S times the size (its Gram targets scaled to the content's size)",
-		Parse: func(c *Config, v string) error {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return fmt.Errorf("%q: not a number", v)
-			}
-			c.StyleScale = f
-			return nil
-		},
-		Format: func(c *Config) string { return formatFloat(c.StyleScale) },
-		Check:  checkStyleScale},
-	{Name: "style-mask", Kind: KindFile, List: true, Sweep: true, Advanced: true, Placeholder: "FILES", Env: envName("style-mask"),
-		Usage:  "comma-separated greyscale image files, one per --style image: where each style applies (white)",
-		Parse:  func(c *Config, v string) error { c.StyleMask = strings.Join(splitList(v), ","); return nil },
-		Format: func(c *Config) string { return c.StyleMask },
-		Check:  checkMasks},
-	{Name: "init-image", Kind: KindFile, Sweep: true, Advanced: true, Placeholder: "FILE", Env: envName("init-image"),
-		Usage:  "starting image file for --init image, resized to --size",
-		Parse:  func(c *Config, v string) error { c.InitImage = strings.TrimSpace(v); return nil },
-		Format: func(c *Config) string { return c.InitImage },
-		Check: func(c *Config) error {
-			if c.Content == "" { // settings alone: Run checks the images it is given
-				return nil
-			}
-			if (c.Init == InitImage) != (c.InitImage != "") {
-				if c.InitImage == "" {
-					return errors.New("--init image needs a starting image file")
-				}
-				return fmt.Errorf("%s: a starting image is given but init is %s; use --init image", c.InitImage, c.Init)
-			}
-			return nil
-		}},
-	{Name: "original-colors", Kind: KindBool, Sweep: true, Env: envName("original-colors"),
-		Usage: "keep the content's colours: the result's luminance with the content's chroma (YUV)",
-		Parse: func(c *Config, v string) error {
-			b, err := strconv.ParseBool(strings.TrimSpace(v))
-			if err != nil {
-				return fmt.Errorf("%q: want true or false", v)
-			}
-			c.OriginalColors = b
-			return nil
-		},
-		Format: func(c *Config) string { return strconv.FormatBool(c.OriginalColors) }},
-	choiceSetting("color-transfer", "none, luminance (transfer on luminance only, the style's matched to the content's, then the content's chroma) or histogram (the style's colours matched to the content's first)",
-		[]string{string(ColorNone), string(ColorLuminance), string(ColorHistogram)}, func(s *Settings) *ColorTransfer { return &s.ColorTransfer }),
-	withFormUsage(choiceSetting("optimizer", "lbfgs (the notebook's L-BFGS-B) or adam (--iterations x --maxfun steps of one evaluation, rate --learning-rate)",
-		[]string{string(OptimizerLBFGS), string(OptimizerAdam)}, func(s *Settings) *Optimizer { return &s.Optimizer }),
-		"lbfgs (the notebook's L-BFGS-B) or adam (iterations x maxfun steps of one evaluation, at the learning rate)"),
-	{Name: "learning-rate", Kind: KindNumber, Sweep: true, Advanced: true, Env: envName("learning-rate"),
-		Usage: "Adam's step size in pixel units (jcjohnson/neural-style's 10)",
-		Parse: func(c *Config, v string) error {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return fmt.Errorf("%q: not a number", v)
-			}
-			c.LearningRate = f
-			return checkRate(c)
-		},
-		Format: func(c *Config) string { return formatFloat(c.LearningRate) },
-		Check:  checkRate},
-	choiceSetting("pooling", "max (VGG16's) or avg (average pooling: smoother)",
-		[]string{string(PoolingMax), string(PoolingAvg)}, func(s *Settings) *Pooling { return &s.Pooling }),
-}
-
-// splitList splits a comma-separated list, dropping empty entries.
-func splitList(v string) []string {
-	var out []string
-	for _, f := range strings.Split(v, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
+func checkInitImage(c *Config) error {
+	if c.Content == "" { // settings alone: Run checks the images it is given
+		return nil
 	}
-	return out
+	if (c.Init == InitImage) != (c.InitImage != "") {
+		if c.InitImage == "" {
+			return errors.New("init image needs a starting image file")
+		}
+		return fmt.Errorf("%s: a starting image is given but init is %s; choose init image", c.InitImage, c.Init)
+	}
+	return nil
 }
 
 func checkRate(c *Config) error {
@@ -203,7 +112,7 @@ func checkBlend(c *Config) error {
 	if sum == 0 {
 		return errors.New("all weights are zero: at least one style needs a weight")
 	}
-	if n := len(splitList(c.Style)); c.Style != "" && n != len(c.StyleBlend) {
+	if n := len(c.Style); n > 0 && n != len(c.StyleBlend) {
 		return fmt.Errorf("%d weights for %d style images", len(c.StyleBlend), n)
 	}
 	return nil
@@ -224,23 +133,23 @@ func checkStyleScale(c *Config) error {
 		return fmt.Errorf("%v makes the style images %dx%d, more than %d pixels", c.StyleScale, w, h, maxPixels)
 	}
 	if c.Graph == GraphRecipe {
-		return errors.New("needs --graph fast (the recipe graph takes the style at the content's size)")
+		return errors.New("needs the fast graph (the recipe graph takes the style at the content's size)")
 	}
 	return nil
 }
 
 func checkMasks(c *Config) error {
-	if c.StyleMask == "" {
+	if len(c.StyleMask) == 0 {
 		return nil
 	}
-	if n, m := len(splitList(c.Style)), len(splitList(c.StyleMask)); c.Style != "" && n != m {
+	if n, m := len(c.Style), len(c.StyleMask); n > 0 && n != m {
 		return fmt.Errorf("%d masks for %d style images: give one mask per style", m, n)
 	}
 	if c.StyleBlend != nil {
-		return errors.New("excludes --style-blend: with masks each style applies where its mask is")
+		return errors.New("excludes style-blend: with masks each style applies where its mask is")
 	}
 	if c.Graph == GraphRecipe {
-		return errors.New("needs --graph fast")
+		return errors.New("needs the fast graph")
 	}
 	return nil
 }
@@ -558,15 +467,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 }
 
 // ReadInputs decodes the images c names (the content, each style, each mask, the
-// starting image) and checks them against the settings, so that a run fails on
-// them before any model loads.
-func (c *Config) ReadInputs() (Inputs, error) {
-	in, err := c.InputsFrom(c.decode)
-	if err != nil {
-		return in, err
-	}
-	return in, CheckInputs(in, &c.Settings)
-}
+// starting image). Prepare checks them against the settings, before any model
+// loads.
+func (c *Config) ReadInputs() (Inputs, error) { return c.InputsFrom(c.decode) }
 
 // ReadStyleInputs decodes the images c names other than the content (each style,
 // each mask, the starting image), for commands whose content images come one at
@@ -603,7 +506,7 @@ func (c *Config) InputsFrom(read func(path string) (*preprocess.Image, error)) (
 			return in, err
 		}
 	}
-	styles, err := readAll(splitList(c.Style))
+	styles, err := readAll(c.Style)
 	if err != nil {
 		return in, err
 	}
@@ -612,8 +515,8 @@ func (c *Config) InputsFrom(read func(path string) (*preprocess.Image, error)) (
 	} else {
 		in.Styles = styles
 	}
-	if c.StyleMask != "" {
-		if in.StyleMasks, err = readAll(splitList(c.StyleMask)); err != nil {
+	if len(c.StyleMask) > 0 {
+		if in.StyleMasks, err = readAll(c.StyleMask); err != nil {
 			return in, err
 		}
 	}

@@ -33,21 +33,25 @@ func TestValidateControls(t *testing.T) {
 		{"negative blend", func(c *Config) { c.StyleBlend = []float64{0.5, -0.1} }, "style-blend: weight -0.1: want a finite number >= 0"},
 		{"all-zero blend", func(c *Config) { c.StyleBlend = []float64{0, 0} }, "style-blend: all weights are zero"},
 		{"infinite blend", func(c *Config) { c.StyleBlend = []float64{math.Inf(1)} }, "style-blend: weight +Inf"},
-		{"blend count", func(c *Config) { c.Style = "a.jpg,b.jpg"; c.StyleBlend = []float64{1, 2, 3} }, "style-blend: 3 weights for 2 style images"},
+		{"blend count", func(c *Config) { c.Style = []string{"a.jpg", "b.jpg"}; c.StyleBlend = []float64{1, 2, 3} }, "style-blend: 3 weights for 2 style images"},
 		{"style scale 0", func(c *Config) { c.StyleScale = 0 }, "style-scale: 0: want a finite number > 0"},
 		{"style scale too small", func(c *Config) { c.StyleScale = 0.02 }, "style-scale: 0.02 makes the style images 10x10, smaller than the model's 16x16"},
 		{"style scale too large", func(c *Config) { c.StyleScale = 20 }, "style-scale: 20 makes the style images 10240x10240, more than"},
 		{"style scale 2", func(c *Config) { c.StyleScale = 2 }, ""},
-		{"style scale, recipe", func(c *Config) { c.StyleScale = 2; c.Graph = GraphRecipe }, "style-scale: needs --graph fast"},
-		{"mask count", func(c *Config) { c.Style = "a.jpg,b.jpg"; c.StyleMask = "m.png" }, "style-mask: 1 masks for 2 style images"},
-		{"masks and blend", func(c *Config) { c.Style = "a,b"; c.StyleMask = "m,n"; c.StyleBlend = []float64{1, 1} }, "style-mask: excludes --style-blend"},
-		{"init image without file", func(c *Config) { c.Content = "c.jpg"; c.Init = InitImage }, "init-image: --init image needs a starting image file"},
+		{"style scale, recipe", func(c *Config) { c.StyleScale = 2; c.Graph = GraphRecipe }, "style-scale: needs the fast graph"},
+		{"mask count", func(c *Config) { c.Style = []string{"a.jpg", "b.jpg"}; c.StyleMask = []string{"m.png"} }, "style-mask: 1 masks for 2 style images"},
+		{"masks and blend", func(c *Config) {
+			c.Style = []string{"a", "b"}
+			c.StyleMask = []string{"m", "n"}
+			c.StyleBlend = []float64{1, 1}
+		}, "style-mask: excludes style-blend"},
+		{"init image without file", func(c *Config) { c.Content = "c.jpg"; c.Init = InitImage }, "init-image: init image needs a starting image file"},
 		{"file without init image", func(c *Config) { c.Content = "c.jpg"; c.InitImage = "i.png" }, "init-image: i.png: a starting image is given but init is noise"},
 		{"init image", func(c *Config) { c.Content = "c.jpg"; c.Init = InitImage; c.InitImage = "i.png" }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
-			c.Content, c.Style = "c.jpg", "s.jpg"
+			c.Content, c.Style = "c.jpg", []string{"s.jpg"}
 			tc.edit(&c)
 			err := c.Validate()
 			switch {

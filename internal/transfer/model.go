@@ -126,7 +126,7 @@ func checkPrecision(m *tfgraph.Model, s *Settings, masked bool) error {
 	}
 	// The bfloat16 signatures are the fast graph's with max pooling only.
 	if s.Pooling != PoolingMax || masked {
-		return errors.New("precision bf16 runs max pooling without style masks; give --precision fp32 for --pooling avg or --style-mask")
+		return errors.New("precision bf16 runs max pooling without style masks; choose precision fp32 for average pooling or style masks")
 	}
 	for _, name := range []string{sigFastTargets + bf16Suffix, sigFast + bf16Suffix} {
 		if _, err := m.Signature(name); err != nil {

@@ -1,28 +1,41 @@
 package transfer
 
 import (
+	"cmp"
 	"fmt"
-	"strings"
 
 	"github.com/neuralstyle/neuralstyle/internal/memory"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // TileAuto as Settings.Tile chooses the tile size from the memory available:
 // the whole image when it fits, else the largest tile that does.
 const TileAuto = -1
 
-// Plan is what a run will do, known before the model loads: the sizes of its
-// scales, how it evaluates the loss, and its estimated peak memory.
+// Plan is what a run will do, known before the model loads: its settings,
+// checked, the sizes of its scales, how it evaluates the loss, and its
+// estimated peak memory (Prepare, plan.go); then the signatures it runs and its
+// precision, checked against the model (Plan.Bind).
 type Plan struct {
-	Width, Height           int   // the final size (the content's shape with LongSide)
-	StyleWidth, StyleHeight int   // the style image's at the final size
-	Scales                  []int // the long sides of its scales, the final one's last
-	Iterations              []int // the outer iterations at each scale
-	Tile                    int   // tile interior side; 0: the whole image at once
-	Halo                    int   // pixels around each tile
+	// Settings are the run's, checked, with Tile auto resolved and, once Bind
+	// has run, Precision auto.
+	Settings                Settings
+	Width, Height           int     // the final size (the content's shape with LongSide)
+	StyleWidth, StyleHeight int     // the style image's at the final size
+	Scales                  []int   // the long sides of its scales, the final one's last
+	Iterations              []int   // the outer iterations at each scale
+	PerScale                []Scale // each scale's sizes and iterations
+	Tile                    int     // tile interior side; 0: the whole image at once
+	Halo                    int     // pixels around each tile
+	Styles                  int     // style images
+	Masked                  bool    // each style applies where its mask is
+	Signatures              []string
 	Peak                    uint64
 	Limit                   uint64 // the memory allowed
 	LimitSource             string
+
+	scaleSteps []step
+	model      *tfgraph.Model // Bind's
 }
 
 // The tiled estimate: fixed + perPixel * the image's pixels + perTilePixel * the
@@ -70,24 +83,33 @@ func tiledPeak(w, h, tile, halo, contentLayer int, opt Optimizer) uint64 {
 }
 
 // Plan works out the run's sizes and memory before the model loads. limit is
-// the memory the run may use (0: what memory.Available finds). A Tile of
+// the memory the run may use (0: what memory.Available finds; LimitSource says
+// which, and a caller may name its own source of limit there). A Tile of
 // TileAuto is resolved here: Plan.Tile says what it became. A run that will not
 // fit is an error saying what it needs and what would fit.
 func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
-	p := Plan{Limit: limit, LimitSource: "--max-memory"}
+	p, sizeErr, memErr := s.plan(in, limit, "")
+	return p, cmp.Or(sizeErr, memErr)
+}
+
+// plan is Plan with its errors apart: sizeErr when the sizes cannot be worked
+// out, memErr when the run does not fit limit, which source names ("": the
+// limit given, or what memory.Available finds).
+func (s *Settings) plan(in Inputs, limit uint64, source string) (p Plan, sizeErr, memErr error) {
+	p = Plan{Limit: limit, LimitSource: cmp.Or(source, "the limit given")}
 	if limit == 0 {
 		p.Limit, p.LimitSource = memory.Available()
 	}
 	var err error
 	if p.Width, p.Height, p.StyleWidth, p.StyleHeight, err = s.shapes(in); err != nil {
-		return p, err
+		return p, err, nil
 	}
 	p.Scales = s.ladder(max(p.Width, p.Height))
 	p.Iterations = s.iterationsPerScale(max(p.Width, p.Height))
 	p.Halo = tileHalo(deepestLayer(newWeightInputs(s)))
 	cl, err := layerIndex(s.ContentLayer)
 	if err != nil {
-		return p, err
+		return p, err, nil
 	}
 	whole := memory.Estimate(memory.TransferFast, p.Width, p.Height)
 	if s.Graph == GraphRecipe {
@@ -108,57 +130,19 @@ func (s *Settings) Plan(in Inputs, limit uint64) (Plan, error) {
 			// The plan --dry-run prints is the smallest tile's, which
 			// does not fit either (not "the whole image ... about 0 bytes").
 			p.Tile, p.Peak = tileAlign, tiledPeak(p.Width, p.Height, tileAlign, p.Halo, cl, s.Optimizer)
-			return p, fmt.Errorf("size %dx%d: even tiles of %d pixels need about %s of memory, but %s is available (%s): choose a smaller size",
+			return p, nil, fmt.Errorf("size %dx%d: even tiles of %d pixels need about %s of memory, but %s is available (%s): choose a smaller size",
 				p.Width, p.Height, tileAlign, memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource)
 		}
 	default:
 		p.Peak = whole
 	}
 	if p.Peak > p.Limit {
-		hint := "--tile auto chooses tiles that fit"
+		hint := "tile auto chooses tiles that fit"
 		if p.Tile > 0 {
-			hint = "a smaller --tile, or --tile auto, needs less"
+			hint = "a smaller tile, or tile auto, needs less"
 		}
-		return p, fmt.Errorf("size %dx%d needs about %s of memory, but %s is available (%s): %s",
+		return p, nil, fmt.Errorf("size %dx%d needs about %s of memory, but %s is available (%s): %s",
 			p.Width, p.Height, memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource, hint)
 	}
-	return p, nil
-}
-
-// String describes the plan in a few lines, as --dry-run prints it.
-func (p Plan) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "size %dx%d, style image %dx%d\n", p.Width, p.Height, p.StyleWidth, p.StyleHeight)
-	if len(p.Scales) > 1 {
-		parts := make([]string, len(p.Scales))
-		for i, n := range p.Scales {
-			noun := "iterations"
-			if p.Iterations[i] == 1 {
-				noun = "iteration"
-			}
-			parts[i] = fmt.Sprintf("%d (%d %s)", n, p.Iterations[i], noun)
-		}
-		fmt.Fprintf(&b, "scales (long side) %s\n", strings.Join(parts, ", "))
-	}
-	if p.Tile > 0 {
-		fmt.Fprintf(&b, "tiles of %dx%d pixels plus a %d-pixel halo\n", p.Tile, p.Tile, p.Halo)
-	} else {
-		b.WriteString("the whole image at once (no tiles)\n")
-	}
-	fmt.Fprintf(&b, "peak memory about %s of %s available (%s)\n", memory.Format(p.Peak), memory.Format(p.Limit), p.LimitSource)
-	return b.String()
-}
-
-// resolveTile replaces TileAuto by the tile Plan chooses for the memory
-// available.
-func (s *Settings) resolveTile(in Inputs) error {
-	if s.Tile != TileAuto {
-		return nil
-	}
-	p, err := s.Plan(in, 0)
-	if err != nil {
-		return err
-	}
-	s.Tile = p.Tile
-	return nil
+	return p, nil, nil
 }

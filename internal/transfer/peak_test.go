@@ -28,7 +28,7 @@ func TestPlan(t *testing.T) {
 	}
 
 	// Not in 8 GiB: the error suggests tiles.
-	if _, err := s.Plan(in, 8*gib); err == nil || !strings.Contains(err.Error(), "--tile auto") {
+	if _, err := s.Plan(in, 8*gib); err == nil || !strings.Contains(err.Error(), "tile auto") {
 		t.Errorf("whole image in 8 GiB: %v, want a refusal suggesting --tile auto", err)
 	}
 
@@ -69,7 +69,7 @@ func TestPlan(t *testing.T) {
 	}
 	// A given tile too large for the limit.
 	s.Tile = 2048
-	if _, err := s.Plan(in, 8*gib); err == nil || !strings.Contains(err.Error(), "a smaller --tile") {
+	if _, err := s.Plan(in, 8*gib); err == nil || !strings.Contains(err.Error(), "a smaller tile") {
 		t.Errorf("tile 2048 in 8 GiB: %v, want a refusal", err)
 	}
 }

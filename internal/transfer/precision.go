@@ -59,7 +59,7 @@ func ChoosePrecision(m *tfgraph.Model, s *Settings, masked bool, devices []tfgra
 		if pays {
 			return PrecisionBF16, ""
 		}
-		return PrecisionBF16, fmt.Sprintf("precision bf16: %s, so TensorFlow emulates bfloat16: expect about %s (--precision auto picks fp32 here)", hardware, bf16Slowdown)
+		return PrecisionBF16, fmt.Sprintf("precision bf16: %s, so TensorFlow emulates bfloat16: expect about %s (precision auto picks fp32 here)", hardware, bf16Slowdown)
 	case PrecisionAuto:
 	default:
 		return s.Precision, ""

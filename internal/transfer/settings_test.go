@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -91,38 +90,5 @@ func TestSignatureChoice(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestPrecisionSetting(t *testing.T) {
-	set, err := Lookup("precision")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		text, graph string
-		want        string // "" for no error
-	}{
-		{"fp32", "fast", ""},
-		{"bf16", "fast", ""},
-		{"BF16", "fast", ""},
-		{"fp32", "recipe", ""},
-		{"bf16", "recipe", "precision: bf16 runs the fast graph only, not graph recipe"},
-		{"auto", "fast", ""},
-		{"auto", "recipe", ""},
-		{"fp16", "fast", `precision "fp16": want fp32, bf16, auto`},
-	} {
-		cfg := DefaultConfig()
-		cfg.Graph = Graph(c.graph)
-		err := set.Set(&cfg, c.text)
-		if err == nil {
-			err = cfg.Settings.Validate()
-		}
-		if got := fmt.Sprint(err); (c.want == "" && err != nil) || (c.want != "" && got != c.want) {
-			t.Errorf("--precision %s --graph %s: error %v, want %q", c.text, c.graph, err, c.want)
-		}
-	}
-	if d := Defaults().Precision; d != PrecisionFP32 {
-		t.Errorf("default precision %q, want fp32", d)
 	}
 }

@@ -1,18 +1,11 @@
 package transfer
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
-	"github.com/neuralstyle/neuralstyle/preprocess"
-	"github.com/neuralstyle/neuralstyle/preprocess/resample"
-	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
@@ -137,178 +130,6 @@ func (s Settings) Remaining(done int) Settings {
 	return r
 }
 
-// runScales runs coarse to fine: each scale a Run of its own (its iterations
-// from iterationsPerScale), the previous result upsampled (bicubic) as its start. The
-// observer sees iterations numbered on across scales; Iteration.Scale says which.
-func runScales(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
-	w, h, _, _, err := s.shapes(in)
-	if err != nil {
-		return nil, err
-	}
-	ladder := s.ladder(max(w, h))
-	iterations := s.iterationsPerScale(max(w, h))
-	total := &Result{}
-	var prev *preprocess.Image
-	for k, long := range ladder {
-		sk := s
-		sk.Scales, sk.ScaleIterations = nil, nil
-		sk.Iterations = iterations[k]
-		if k < len(ladder)-1 {
-			sk.StopImprovement = 0 // the coarser scales run their budgets; the tolerance ends the run
-		}
-		if s.LongSide > 0 {
-			sk.LongSide = long
-		} else {
-			sk.Width, sk.Height = fitLongSide(s.Width, s.Height, long)
-		}
-		kin := in
-		if prev != nil {
-			kw, kh, _, _, err := sk.shapes(in)
-			if err != nil {
-				return nil, err
-			}
-			if kin.start, err = upsample(prev, kw, kh, sk.Preprocess); err != nil {
-				return nil, err
-			}
-		}
-		offset := len(total.Iterations)
-		kobs := Observer{}
-		if obs.Start != nil {
-			kobs.Start = func(i int) { obs.Start(offset + i) }
-		}
-		if obs.Evaluation != nil {
-			kobs.Evaluation = func(i, e int, t Terms, d time.Duration) { obs.Evaluation(offset+i, e, t, d) }
-		}
-		kobs.Done = func(it Iteration) error {
-			it.Iteration += offset
-			it.Scale = k
-			if obs.Done != nil {
-				return obs.Done(it)
-			}
-			return nil
-		}
-		res, err := Run(ctx, model, kin, sk, kobs)
-		if res != nil {
-			for _, it := range res.Iterations {
-				it.Iteration += offset
-				it.Scale = k
-				total.Iterations = append(total.Iterations, it)
-			}
-			total.Image, total.X = res.Image, res.X
-		}
-		if err != nil {
-			if res == nil {
-				return nil, fmt.Errorf("scale %d (long side %d): %w", k, long, err)
-			}
-			return total, err
-		}
-		prev = res.Image
-	}
-	return total, nil
-}
-
-// upsample resizes a scale's result to the next scale's size (bicubic) and
-// returns it in preprocessed space.
-func upsample(img *preprocess.Image, w, h int, m vggtensor.Mode) ([]float64, error) {
-	big, err := resample.Resize(img, w, h, resample.Bicubic)
-	if err != nil {
-		return nil, err
-	}
-	x, err := vggtensor.Preprocess(big, m)
-	if err != nil {
-		return nil, err
-	}
-	return widen(x), nil
-}
-
-// --- settings -------------------------------------------------------------------
-
-// The settings of sizes.go, in Schema.
-var sizeSettings = []Setting{
-	{Name: "long-side", Kind: KindInteger, Sweep: true, Placeholder: "N", Env: "NEURALSTYLE_LONG_SIDE",
-		Usage:     "resize the content image to long side `N` keeping its aspect ratio, and the style image to long side N keeping its own (0: use --size); needs --graph fast",
-		FormUsage: "resize the content image to long side N keeping its aspect ratio, and the style image to long side N keeping its own (0: use the size); needs the fast graph",
-		Parse: func(c *Config, v string) error {
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return fmt.Errorf("%q: want a whole number of pixels", v)
-			}
-			c.LongSide = n
-			return checkLongSide(c)
-		},
-		Format: func(c *Config) string { return strconv.Itoa(c.LongSide) },
-		Check:  func(c *Config) error { return checkLongSide(c) }},
-	{Name: "scales", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALES",
-		Usage:     "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
-		FormUsage: "coarse to fine: N,N,... are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs the iterations (or its scale iterations) and starts the next, upsampled",
-		Parse: func(c *Config, v string) error {
-			var ok bool
-			if c.Scales, ok = parseInts(v); !ok {
-				return fmt.Errorf("%q: want long sides such as 512,1024", v)
-			}
-			return checkScales(&c.Settings)
-		},
-		Format: func(c *Config) string { return formatInts(c.Scales) },
-		Check:  func(c *Config) error { return checkScales(&c.Settings) }},
-	{Name: "scale-iterations", Kind: KindText, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...", Env: "NEURALSTYLE_SCALE_ITERATIONS",
-		Usage:     "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
-		FormUsage: "coarse to fine: N,N,... outer iterations at each of the scales below the final size, one count each (the final size runs the iterations; empty: the iterations at every scale)",
-		Parse: func(c *Config, v string) error {
-			var ok bool
-			if c.ScaleIterations, ok = parseInts(v); !ok || slices.ContainsFunc(c.ScaleIterations, func(n int) bool { return n < 1 || n > math.MaxInt32 }) {
-				return fmt.Errorf("%q: want counts of at least 1 such as 6,3", v)
-			}
-			return nil
-		},
-		Format: func(c *Config) string { return formatInts(c.ScaleIterations) },
-		Check:  func(c *Config) error { return checkScaleIterations(&c.Settings) }},
-	{Name: "tile", Kind: KindInteger, Sweep: true, Advanced: true, Placeholder: "N", Env: "NEURALSTYLE_TILE",
-		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
-		Parse: func(c *Config, v string) error {
-			if strings.TrimSpace(v) == "auto" {
-				c.Tile = TileAuto
-				return checkTile(c)
-			}
-			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil {
-				return fmt.Errorf("%q: want a whole number of pixels, or auto", v)
-			}
-			c.Tile = n
-			return checkTile(c)
-		},
-		Format: func(c *Config) string {
-			if c.Tile == TileAuto {
-				return "auto"
-			}
-			return strconv.Itoa(c.Tile)
-		},
-		Check: func(c *Config) error { return checkTile(c) }},
-}
-
-// parseInts reads a comma-separated list of whole numbers, empty items
-// skipped; nil for none. ok is false when an item is not a number.
-func parseInts(v string) (out []int, ok bool) {
-	for _, f := range strings.Split(v, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, n)
-	}
-	return out, true
-}
-
-func formatInts(ns []int) string {
-	parts := make([]string, len(ns))
-	for i, n := range ns {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, ",")
-}
-
 func checkLongSide(c *Config) error {
 	s := &c.Settings
 	switch {
@@ -319,15 +140,15 @@ func checkLongSide(c *Config) error {
 	case s.LongSide > 8192:
 		return fmt.Errorf("%d: want at most 8192", s.LongSide)
 	case s.Graph == GraphRecipe:
-		return errors.New("keeps the style image's own shape, which the recipe graph (one batch of three equal images) cannot take: use --graph fast")
+		return errors.New("keeps the style image's own shape, which the recipe graph (one batch of three equal images) cannot take: choose the fast graph")
 	case s.Init == InitStyle:
-		return errors.New("keeps the style image's own shape, so it cannot start from the style image (--init style)")
-	case len(splitList(c.Style)) > 1:
-		return errors.New("sizes one style image to its own shape: give one --style")
-	case c.StyleMask != "":
-		return errors.New("sizes the style image to its own shape, which --style-mask's masks cannot follow: give --size instead")
+		return errors.New("keeps the style image's own shape, so it cannot start from the style image (init style)")
+	case len(c.Style) > 1:
+		return errors.New("sizes one style image to its own shape: give one style image")
+	case len(c.StyleMask) > 0:
+		return errors.New("sizes the style image to its own shape, which style masks cannot follow: give a size instead")
 	case s.StyleScale != 1:
-		return errors.New("sizes the style image itself: leave --style-scale at 1")
+		return errors.New("sizes the style image itself: leave style-scale at 1")
 	}
 	return nil
 }
@@ -371,7 +192,7 @@ func checkScaleIterations(s *Settings) error {
 	}
 	switch {
 	case len(s.Scales) == 0:
-		return errors.New("counts the iterations of --scales: give --scales too")
+		return errors.New("counts the iterations of scales: give scales too")
 	case len(s.ScaleIterations) != coarse:
 		return fmt.Errorf("%d counts for %d scales before the final size (long side %d): want one each", len(s.ScaleIterations), coarse, final)
 	}
@@ -383,18 +204,18 @@ func checkTile(c *Config) error {
 	if s.Tile == 0 {
 		return nil
 	}
-	if err := tileRefusal(len(splitList(c.Style)), c.StyleMask != "", s); err != nil {
+	if err := tileRefusal(len(c.Style), len(c.StyleMask) > 0, s); err != nil {
 		return err
 	}
 	switch {
 	case s.Graph == GraphRecipe && s.Tile == TileAuto:
-		return errors.New("auto needs the fast graph, whose loss tiles evaluate: use --graph fast")
+		return errors.New("auto needs the fast graph, whose loss tiles evaluate: choose graph fast")
 	case s.Tile == TileAuto:
 		return nil
 	case s.Tile < tileAlign || s.Tile%tileAlign != 0:
 		return fmt.Errorf("%d: want 0 or a multiple of %d", s.Tile, tileAlign)
 	case s.Graph == GraphRecipe:
-		return errors.New("the recipe graph evaluates its batch of three whole; tiles evaluate the fast graph's loss: use --graph fast")
+		return errors.New("the recipe graph evaluates its batch of three whole; tiles evaluate the fast graph's loss: choose graph fast")
 	}
 	return nil
 }
@@ -404,7 +225,7 @@ func checkTile(c *Config) error {
 // fp32 with tiles).
 func tileRefusal(styles int, masked bool, s *Settings) error {
 	if styles > 1 || masked || s.Pooling != PoolingMax || s.Precision == PrecisionBF16 {
-		return errors.New("tiles evaluate the fast graph with one style image, max pooling and fp32: give one --style, no --style-mask, --pooling max and --precision fp32")
+		return errors.New("tiles evaluate the fast graph with one style image, max pooling and fp32: give one style image, no style mask, pooling max and precision fp32")
 	}
 	return nil
 }

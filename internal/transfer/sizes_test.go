@@ -47,7 +47,7 @@ func TestSizeSettingsErrors(t *testing.T) {
 		{"scale too small", func(s *Settings) { s.Scales = []int{8, 256} }, "scales: 8: every scale needs a long side of at least 16"},
 		{"scale iterations", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 256}, []int{6, 3} }, ""},
 		{"scale iterations, a scale at the final size", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 512}, []int{6} }, ""},
-		{"scale iterations without scales", func(s *Settings) { s.ScaleIterations = []int{6} }, "scale-iterations: counts the iterations of --scales: give --scales too"},
+		{"scale iterations without scales", func(s *Settings) { s.ScaleIterations = []int{6} }, "scale-iterations: counts the iterations of scales: give scales too"},
 		{"scale iterations too few", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 256}, []int{6} },
 			"scale-iterations: 1 counts for 2 scales before the final size (long side 512): want one each"},
 		{"scale iterations too many", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 512}, []int{6, 1} },

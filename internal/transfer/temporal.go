@@ -3,8 +3,6 @@ package transfer
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/color"
@@ -28,34 +26,22 @@ import (
 // ripple of a still camera stay under it, an edge moving by a pixel does not.
 const TemporalThreshold = 8
 
-var temporalSetting = Setting{Name: "temporal-weight", Kind: KindNumber, Advanced: true, VideoOnly: true, Placeholder: "W", Env: envName("temporal-weight"),
-	Usage: "video only: weight of a term that keeps each frame's result where the input frame did not change " +
-		"equal to the previous frame's result (mean squared difference over the unchanged pixels; 0: off)",
-	Parse: func(c *Config, v string) error {
-		w, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			return fmt.Errorf("%q: not a number", v)
-		}
-		c.TemporalWeight = w
-		return checkWeight(w)
-	},
-	Format: func(c *Config) string { return formatFloat(c.TemporalWeight) },
-	Check: func(c *Config) error {
-		if err := checkWeight(c.TemporalWeight); err != nil {
-			return err
-		}
-		// A Config with a content image is one transfer (transfer, a sweep point,
-		// a web job): it has no previous frame.
-		if c.TemporalWeight != 0 && c.Content != "" {
-			return errors.New("applies to the frames of a video (neuralstyle video): a single transfer has no previous frame")
-		}
-		// The previous result has the content's colours put back; the image
-		// being optimised does not.
-		if c.TemporalWeight != 0 && (c.OriginalColors || c.ColorTransfer == ColorLuminance) {
-			return errors.New("excludes --original-colors and --color-transfer luminance: the previous frame's result has the content's colours, the image being optimised does not")
-		}
-		return nil
-	}}
+func checkTemporal(c *Config) error {
+	if err := checkWeight(c.TemporalWeight); err != nil {
+		return err
+	}
+	// A Config with a content image is one transfer (transfer, a sweep point,
+	// a web job): it has no previous frame.
+	if c.TemporalWeight != 0 && c.Content != "" {
+		return errors.New("applies to the frames of a video (neuralstyle video): a single transfer has no previous frame")
+	}
+	// The previous result has the content's colours put back; the image
+	// being optimised does not.
+	if c.TemporalWeight != 0 && (c.OriginalColors || c.ColorTransfer == ColorLuminance) {
+		return errors.New("excludes original-colors and color-transfer luminance: the previous frame's result has the content's colours, the image being optimised does not")
+	}
+	return nil
+}
 
 // temporalTerm is the term of one frame.
 type temporalTerm struct {

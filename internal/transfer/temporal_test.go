@@ -116,29 +116,24 @@ func TestStaticMask(t *testing.T) {
 // before any work.
 func TestTemporalSetting(t *testing.T) {
 	c := DefaultConfig()
-	s, err := Lookup("temporal-weight")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Set(&c, "2.5"); err != nil || c.TemporalWeight != 2.5 {
-		t.Fatalf("set 2.5: %v, weight %v", err, c.TemporalWeight)
-	}
+	c.TemporalWeight = 2.5
 	// A video's settings (no content image): content and style are missing,
 	// nothing else.
 	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "temporal") {
 		t.Errorf("a video's settings: %v", err)
 	}
 	c.OriginalColors = true
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: excludes --original-colors") {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: excludes original-colors") {
 		t.Errorf("with original colours: %v", err)
 	}
 	c.OriginalColors = false
-	c.Content, c.Style = "a.png", "b.png"
+	c.Content, c.Style = "a.png", []string{"b.png"}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: applies to the frames of a video") {
 		t.Errorf("a single transfer with a temporal weight: %v", err)
 	}
-	if err := s.Set(&c, "-1"); err == nil {
-		t.Error("weight -1 accepted")
+	c.Content, c.TemporalWeight = "", -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "temporal-weight: -1") {
+		t.Errorf("weight -1: %v", err)
 	}
 	img := &preprocess.Image{Width: 16, Height: 16, Pix: make([]uint8, 16*16*3)}
 	set := Defaults()

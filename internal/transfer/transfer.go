@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
@@ -219,26 +221,12 @@ type Inputs struct {
 	// Previous and PreviousContent are the previous video frame's result and
 	// input, for the temporal term (Settings.TemporalWeight).
 	Previous, PreviousContent *preprocess.Image
-	start                     []float64 // a starting point replacing Init's, of the run's size (runScales)
-}
-
-// resolvePrecision replaces PrecisionAuto by what ChoosePrecision picks for
-// model's devices and this CPU, and passes its message to obs.Notice.
-func resolvePrecision(model *tfgraph.Model, s *Settings, masked bool, obs Observer) error {
-	msg, err := ResolvePrecision(model, s, masked)
-	if err != nil {
-		return err
-	}
-	if msg != "" && obs.Notice != nil {
-		obs.Notice(msg)
-	}
-	return nil
 }
 
 // ResolvePrecision replaces s.Precision auto by what ChoosePrecision picks for
 // model's devices and this CPU, and returns ChoosePrecision's message (empty
-// for fp32 asked for, and for bf16 where it pays). Run does this itself; a
-// command calls it first to record or say the choice once.
+// for fp32 asked for, and for bf16 where it pays). Plan.Bind does this for a
+// run; a command calls it to say the choices of many runs once.
 func ResolvePrecision(model *tfgraph.Model, s *Settings, masked bool) (string, error) {
 	if s.Precision != PrecisionAuto && s.Precision != PrecisionBF16 {
 		return "", nil
@@ -252,43 +240,33 @@ func ResolvePrecision(model *tfgraph.Model, s *Settings, masked bool) (string, e
 	return msg, nil
 }
 
-// Run performs the transfer. When ctx is cancelled it stops at the end of the
-// current evaluation and returns the best image so far with ctx's error.
+// Run performs the transfer: it plans the run (Prepare, without refusing it
+// for memory), binds the plan to model (Plan.Bind, whose notice goes to
+// obs.Notice) and executes it. A caller that plans first, to say the plan or
+// check it before the model loads, calls those three itself. When ctx is
+// cancelled it stops at the end of the current evaluation and returns the best
+// image so far with ctx's error.
 func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs Observer) (*Result, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	if err := CheckInputs(in, &s); err != nil {
-		return nil, err
-	}
-	if err := CheckModel(model, s.Graph); err != nil {
-		return nil, err
-	}
-	if s.Init == InitStylized && in.Stylizer == nil {
-		return nil, errors.New("init stylized: no feed-forward network given to paint the start (make fastnets)")
-	}
-	// Before the scales, which run with the precision chosen: said once.
-	if err := resolvePrecision(model, &s, in.StyleMasks != nil, obs); err != nil {
-		return nil, err
-	}
-	if len(s.Scales) > 0 {
-		return runScales(ctx, model, in, s, obs) // calls Run once per scale
-	}
-	if err := CheckControlsModel(model, &s, in.StyleMasks != nil); err != nil {
-		return nil, err
-	}
-	if err := checkPrecision(model, &s, in.StyleMasks != nil); err != nil {
-		return nil, err
-	}
-	if err := s.resolveTile(in); err != nil { // --tile auto (peak.go)
-		return nil, err
-	}
-	// W x H and the style scale's size, or the images' own shapes with
-	// --long-side (sizes.go).
-	w, h, sw, sh, err := s.shapes(in)
+	p, err := newPlan(s, in, MemoryLimit{}, false)
 	if err != nil {
 		return nil, err
 	}
+	msg, err := p.Bind(model)
+	if err != nil {
+		return nil, err
+	}
+	if msg != "" && obs.Notice != nil {
+		obs.Notice(msg)
+	}
+	return Execute(ctx, model, p, in, obs)
+}
+
+// runScale runs one scale of a plan: st's settings at its size, from start
+// when not nil (the coarser scale's result), else from the settings' start.
+// Nothing is checked again: Prepare and Bind have.
+func runScale(ctx context.Context, model *tfgraph.Model, p *Plan, st step, in Inputs, start []float64, obs Observer) (*Result, error) {
+	s := st.settings
+	w, h, sw, sh := st.width, st.height, st.styleWidth, st.styleHeight
 
 	// Images in: resize to exactly W x H, preprocess to float32 (docs/recipe.md section 1);
 	// the colour controls change what the network sees, the style scale the styles' size.
@@ -318,10 +296,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	var eval lossEvaluator
 	plain := len(styles) == 1 && in.StyleMasks == nil && s.Pooling == PoolingMax && sw == w && sh == h
 	switch {
-	case s.Tile > 0 && (s.Tile < w || s.Tile < h):
-		if err := tileRefusal(len(styles), in.StyleMasks != nil, &s); err != nil {
-			return nil, fmt.Errorf("tile %d: %w", s.Tile, err)
-		}
+	case st.tiled():
 		if eval, err = newTiledEvaluator(model, content, w, h, styles[0], sw, sh, &s, s.Tile); err != nil {
 			return nil, err
 		}
@@ -339,6 +314,10 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 		eval = e
 	}
 
+	// The signature the evaluator chose is one the plan named and Bind found.
+	if !slices.Contains(p.Signatures, eval.signature()) {
+		return nil, fmt.Errorf("transfer: the evaluator runs signature %s, which the plan (%s) does not name", eval.signature(), strings.Join(p.Signatures, ", "))
+	}
 	if term, err := newTemporalTerm(in, &s, w, h); err != nil {
 		return nil, err
 	} else if term != nil {
@@ -370,7 +349,7 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 			}
 			x = widen(st)
 		}
-	case s.Init == InitStylized && in.start == nil:
+	case s.Init == InitStylized && start == nil:
 		// The network paints what the loss sees: the content at the run's
 		// size and the style, after the colour controls.
 		pic, err := in.Stylizer.Stylize(netContent, netStyles[0], s.Resample)
@@ -388,8 +367,8 @@ func Run(ctx context.Context, model *tfgraph.Model, in Inputs, s Settings, obs O
 	case s.Init == InitImage:
 		return nil, errors.New("init image: no starting image given")
 	}
-	if in.start != nil { // the coarser scale's result (runScales)
-		x = in.start
+	if start != nil { // the coarser scale's result (Execute)
+		x = start
 	}
 
 	res := &Result{}

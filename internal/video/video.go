@@ -35,6 +35,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/atomicfile"
 	"github.com/neuralstyle/neuralstyle/internal/provenance"
+	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
@@ -164,14 +165,13 @@ func NewRecord(job *Job) (*Record, error) {
 	if job.Mode == Chained {
 		rec.NextIterations = job.NextIterations
 	}
-	for _, f := range job.Config.Record() {
+	for _, f := range settings.Record(&job.Config) {
 		if f.Name != "content" {
 			rec.Settings[f.Name] = f.Value
 		}
 	}
 	var hashes []string
-	style, _ := transfer.Lookup("style")
-	for _, path := range style.Paths(job.Config.Style) {
+	for _, path := range job.Config.Style {
 		h, err := provenance.HashFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("video: style image %s: %w", path, err)

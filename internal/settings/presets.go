@@ -1,45 +1,12 @@
-package transfer
+package settings
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
 )
-
-// stopImprovementSetting is --stop-improvement: end the run once an outer
-// iteration at the final size gains less than this fraction (Settings.StopImprovement).
-var stopImprovementSetting = Setting{Name: "stop-improvement", Kind: KindNumber, Sweep: true, Advanced: true, Placeholder: "R",
-	Env:   "NEURALSTYLE_STOP_IMPROVEMENT",
-	Usage: "end the run after an outer iteration at the final size that lowers the loss by less than `R` of its value (0.02: 2%; 0: run every iteration, as the notebook)",
-	FormUsage: "end the run after an outer iteration at the final size that lowers the loss by less than this fraction of its value " +
-		"(0.02: 2%; 0: run every iteration, as the notebook)",
-	Parse: func(c *Config, v string) error {
-		r, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			return fmt.Errorf("%q: want a fraction such as 0.02", v)
-		}
-		c.StopImprovement = r
-		return checkStopImprovement(c)
-	},
-	Format: func(c *Config) string { return formatFloat(c.StopImprovement) },
-	Check:  checkStopImprovement,
-}
-
-func checkStopImprovement(c *Config) error {
-	if r := c.StopImprovement; math.IsNaN(r) || r < 0 || r >= 1 {
-		return fmt.Errorf("%s: want a fraction from 0 (off) to below 1", formatFloat(r))
-	}
-	return nil
-}
-
-// improvedLessThan reports whether an outer iteration that took the loss from
-// first to last lowered it by less than the fraction r of first; never when r
-// is 0, so that the notebook runs every iteration.
-func improvedLessThan(first, last, r float64) bool {
-	return r > 0 && first > 0 && (first-last)/first < r
-}
 
 // A Preset is a named set of setting values: what a run is meant to spend. A
 // setting given explicitly wins over the preset's value for it.
@@ -107,7 +74,7 @@ type PresetField struct {
 // explicit (given on the command line, in the environment, in a form), and
 // returns each of the preset's settings with its value, saying which explicit
 // settings contradict it.
-func (p *Preset) Apply(c *Config, explicit []string) ([]PresetField, error) {
+func (p *Preset) Apply(c *transfer.Config, explicit []string) ([]PresetField, error) {
 	out := make([]PresetField, 0, len(p.Values))
 	for _, v := range p.Values {
 		s, err := Lookup(v.Name)
@@ -129,7 +96,7 @@ func (p *Preset) Apply(c *Config, explicit []string) ([]PresetField, error) {
 
 // canonical is text as s formats it, so that "0.020" and "0.02" compare equal.
 func canonical(s *Setting, text string) string {
-	c := DefaultConfig()
+	c := transfer.DefaultConfig()
 	if s.Parse(&c, text) != nil {
 		return text
 	}

@@ -1,0 +1,112 @@
+package settings
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
+)
+
+func TestStopImprovementSetting(t *testing.T) {
+	s, err := Lookup("stop-improvement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Default(); got != "0" {
+		t.Errorf("default %q, want 0 (off, the notebook's)", got)
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"0.02", ""}, {"0", ""}, {" 0.5 ", ""},
+		{"-0.1", "-0.1: want a fraction from 0 (off) to below 1"},
+		{"1", "1: want a fraction from 0 (off) to below 1"},
+		{"NaN", "NaN: want a fraction from 0 (off) to below 1"},
+		{"two", `stop-improvement "two": want a fraction such as 0.02`},
+	} {
+		c := transfer.DefaultConfig()
+		err := s.Set(&c, tt.in)
+		if got := errText(err); !strings.HasSuffix(got, tt.want) || (tt.want == "") != (err == nil) {
+			t.Errorf("%q: error %q, want one ending %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestPresets(t *testing.T) {
+	if _, err := LookupPreset("fast"); err == nil || err.Error() != `preset "fast": want notebook or quick` {
+		t.Errorf("unknown preset: %v", err)
+	}
+
+	// The notebook's preset is the defaults: applying it changes nothing.
+	p, err := LookupPreset(DefaultPreset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := transfer.DefaultConfig()
+	c.Content, c.Style = "content.png", []string{"style.png"}
+	fields, err := p.Apply(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := transfer.DefaultConfig()
+	def.Content, def.Style = c.Content, c.Style
+	if diff := cmp.Diff(Record(&def), Record(&c)); diff != "" {
+		t.Errorf("the notebook preset changed the defaults (-want +got):\n%s", diff)
+	}
+	if got, want := DescribePreset(p.Name, fields),
+		"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0"; got != want {
+		t.Errorf("described as\n%s\nwant\n%s", got, want)
+	}
+
+	for _, tt := range []struct {
+		name     string
+		set      map[string]string // given explicitly
+		want     map[string]string // the run's settings after the preset
+		override string            // Overrides' message
+	}{
+		{"quick", nil, map[string]string{"init": "content", "iterations": "5", "precision": "auto", "stop-improvement": "0.05",
+			"maxfun": "20", "scales": ""}, ""},
+		// Explicit settings win, and are named where they contradict the preset.
+		{"explicit", map[string]string{"init": "noise", "stop-improvement": "0.050", "scales": "128", "scale-iterations": "2"},
+			map[string]string{"init": "noise", "stop-improvement": "0.05", "scales": "128", "scale-iterations": "2", "precision": "auto"},
+			"preset quick: --init noise wins over its content (given explicitly)"},
+		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
+			"preset quick: --iterations 10 wins over its 5; --precision fp32 wins over its auto (given explicitly)"},
+	} {
+		c := transfer.DefaultConfig()
+		c.Content, c.Style = "content.png", []string{"style.png"}
+		var explicit []string
+		for name, v := range tt.set {
+			s, _ := Lookup(name)
+			if err := s.Set(&c, v); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			explicit = append(explicit, name)
+		}
+		p, _ := LookupPreset("quick")
+		fields, err := p.Apply(&c, explicit)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if err := Validate(&c); err != nil {
+			t.Errorf("%s: the preset's run does not validate: %v", tt.name, err)
+		}
+		for name, want := range tt.want {
+			s, _ := Lookup(name)
+			if got := s.Format(&c); got != want {
+				t.Errorf("%s: %s %q, want %q", tt.name, name, got, want)
+			}
+		}
+		if got := Overrides(p.Name, fields); got != tt.override {
+			t.Errorf("%s: overrides %q, want %q", tt.name, got, tt.override)
+		}
+	}
+}
