@@ -69,8 +69,19 @@ func batchFlags(run bool) []cli.Flag {
 		flags = append(flags, shardFlag("photos"))
 	}
 	flags = append(flags, methodFlags()...) // batch --method stylize (batch_stylize.go)
+	// A batch paints many photos: it defaults to the quick preset (time to
+	// quality, docs/time-to-quality.md); --preset notebook is the notebook's run.
+	for _, f := range flags {
+		if f, ok := f.(*cli.StringFlag); ok && f.Name == "preset" {
+			f.Value = batchPreset
+		}
+	}
 	return append(flags, sessionFlags()...)
 }
+
+// batchPreset is batch's default --preset.
+const batchPreset = "quick"
+
 
 // batchJob is a validated batch command line.
 type batchJob struct {

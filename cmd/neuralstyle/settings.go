@@ -48,7 +48,7 @@ func presetFlag(def string) cli.Flag {
 	for _, p := range settings.Presets {
 		usage = append(usage, p.Name+" ("+p.Usage+")")
 	}
-	return &cli.StringFlag{Name: "preset", Value: def, EnvVars: []string{"NEURALSTYLE_PRESET"},
+	return &cli.StringFlag{Name: "preset", Value: def, EnvVars: []string{"NEURALSTYLE_PRESET"}, Category: category(settings.CategoryNotebook),
 		Usage: "`NAME`: " + strings.Join(usage, ", or ") + "; settings given explicitly win over its values (--dry-run prints them)"}
 }
 
@@ -130,8 +130,9 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 
 // applyPreset sets the settings of --preset that were not given explicitly,
 // after those that were, so that its values see the run's final size. A preset
-// chosen explicitly says once which explicit settings contradict it (they
-// win); --dry-run prints its values. It returns a problem, or "".
+// other than the notebook's (chosen, or batch's default quick) says once which
+// explicit settings contradict it (they win); --dry-run prints its values. It
+// returns a problem, or "".
 func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string {
 	name := c.String("preset")
 	if name == "" {
@@ -148,7 +149,7 @@ func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string
 	switch {
 	case c.Bool("dry-run"):
 		fmt.Fprintln(c.App.Writer, settings.DescribePreset(p.Name, fields))
-	case c.IsSet("preset") && !c.Bool("quiet"):
+	case (c.IsSet("preset") || p.Name != settings.DefaultPreset) && !c.Bool("quiet"):
 		if msg := settings.Overrides(p.Name, fields); msg != "" {
 			fmt.Fprintln(c.App.ErrWriter, msg)
 		}

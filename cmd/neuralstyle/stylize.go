@@ -38,7 +38,7 @@ var stylizeShared = []struct{ name, usage, def string }{
 	{"original-colors", "keep the photo's colours: the result's luminance with the photo's chroma (YUV)", ""},
 }
 
-// stylizeSettings are stylize's settings: the shared ones, then StylizeSchema's.
+// stylizeSettings are stylize's settings: the shared ones, then settings.Stylize's.
 func stylizeSettings() (list []*settings.Setting, usage, defaults map[string]string) {
 	usage, defaults = map[string]string{}, map[string]string{}
 	for _, sh := range stylizeShared {

@@ -67,7 +67,7 @@ func (e Effort) label() string {
 // effortSettings are the settings an effort sets over the form's, by schema
 // name: none for instant (it runs no optimisation) and the notebook's (the
 // form's defaults are the notebook's); quick's are transfer's --preset quick
-// (internal/transfer/presets.go, chosen by time to quality). A quick
+// (internal/settings/presets.go, chosen by time to quality). A quick
 // optimisation starts from the instant picture (init stylized) instead of the
 // preset's content where the server can paint it (stylized): the person has
 // just seen that picture, and refines it.

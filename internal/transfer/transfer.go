@@ -79,7 +79,7 @@ type Settings struct {
 	MaxFun     int // fmin_l_bfgs_b's maxfun per call
 	// StopImprovement, when not 0, ends the run after an outer iteration at the
 	// final size that lowers the loss by less than this fraction of its value at
-	// the iteration's start (presets.go). 0: every iteration runs, as the notebook's.
+	// the iteration's start (stop.go). 0: every iteration runs, as the notebook's.
 	StopImprovement float64
 
 	Seed       uint32 // for InitNoise: np.random.seed(Seed)
