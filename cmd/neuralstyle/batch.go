@@ -82,7 +82,6 @@ func batchFlags(run bool) []cli.Flag {
 // batchPreset is batch's default --preset.
 const batchPreset = "quick"
 
-
 // batchJob is a validated batch command line.
 type batchJob struct {
 	*batch.Batch
