@@ -59,11 +59,11 @@ func TestSchemaRoundTrip(t *testing.T) {
 }
 
 // TestSchemaCoversConfig: every field of transfer.Config (its Settings, its
-// files and its Stylize settings) is exactly one setting's, so that a field
+// files, its Stylize settings and batch and video's Method) is exactly one setting's, so that a field
 // added without a schema entry (no flag, no sweep key, no log) fails here, and
 // so does a field two entries write. No field is deliberately left out.
 func TestSchemaCoversConfig(t *testing.T) {
-	all := slices.Concat(Schema, Stylize)
+	all := slices.Concat(Schema, Stylize, Method)
 	base := transfer.DefaultConfig()
 	formats := func(c *transfer.Config) []string {
 		out := make([]string, len(all))
