@@ -125,10 +125,13 @@ func TestClassifyMatchesKeras(t *testing.T) {
 	for i, want := range meta.Check.Top5 {
 		worst = max(worst, math.Abs(float64(top[i].Probability)-want[1]))
 		// The same float32 operations in another graph (ours against Keras'):
-		// measured identical on an AVX-512 CPU, and up to 1.3e-6 apart on an AMD
-		// Zen 3 (AVX2), where the two graphs' kernels round differently; 3e-6
-		// leaves room for that.
-		if top[i].Index != int(want[0]) || math.Abs(float64(top[i].Probability)-want[1]) > 3e-6 {
+		// measured identical on an AVX-512 CPU run alone, up to 1.3e-6 apart on
+		// an AMD Zen 3 (AVX2), where the two graphs' kernels round differently,
+		// and up to 7.7e-6 on an Intel Xeon with AMX when the whole package's
+		// tests ran beside other sessions' work (oneDNN split the sums
+		// differently; identical in 8 runs of this test alone). 1.5e-5 leaves
+		// room for that.
+		if top[i].Index != int(want[0]) || math.Abs(float64(top[i].Probability)-want[1]) > 1.5e-5 {
 			t.Errorf("rank %d: %d %.7f, Keras %d %.7f", i+1, top[i].Index, top[i].Probability, int(want[0]), want[1])
 		}
 	}

@@ -341,7 +341,8 @@ func TestWithoutFastNets(t *testing.T) {
 	// The notebook's and quick run as before, quick with its own settings
 	// and no instant picture.
 	id := submitOK(t, ts, map[string]string{"size": "32x32", "effort": "quick"}, images(t)...)
-	if j, _ := s.store.get(id); j.Preview != "" || j.Settings["init"] != "noise" || j.Settings["iterations"] != "3" {
+	quick := effortSettings(EffortQuick, false)
+	if j, _ := s.store.get(id); j.Preview != "" || j.Settings["init"] != quick["init"] || j.Settings["iterations"] != quick["iterations"] {
 		t.Errorf("quick without the networks: preview %q, settings %v", j.Preview, j.Settings)
 	}
 }
