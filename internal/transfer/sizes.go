@@ -47,7 +47,7 @@ func (s *Settings) shapes(in Inputs) (w, h, sw, sh int, err error) {
 
 // scaleGrams scales the style image's Gram matrices (sw x sh) in targets to the
 // number of positions of a w x h image, layer by layer, in place, as scaleGram
-// (controls.go) does for the fast graph's.
+// (grams.go) does for the fast graph's.
 func scaleGrams(targets map[string]*tfgraph.Tensor, w, h, sw, sh int) {
 	for i := range Layers {
 		g := targets[gramName(i)]

@@ -105,7 +105,7 @@ type Settings struct {
 	ScaleIterations []int
 	Tile            int
 
-	// Issue 12's controls (controls.go); Defaults() turns them all off.
+	// Issue 12's controls (inputs.go, grams.go, colors.go, adam.go); Defaults() turns them all off.
 	Pooling Pooling
 	// StyleBlend weighs the style images' Gram matrices (normalised to sum 1);
 	// nil: equal weights. One entry per style image.
