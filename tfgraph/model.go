@@ -508,6 +508,18 @@ func (m *Model) Signature(name string) (Signature, error) {
 	return s.Signature, nil
 }
 
+// Require checks that the model has every signature of names, so that a
+// model of the wrong kind or version is refused when it loads rather than at
+// its first run; the error names the first one missing.
+func (m *Model) Require(names ...string) error {
+	for _, n := range names {
+		if _, err := m.lookup(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *Model) lookup(name string) (*signature, error) {
 	s, ok := m.signatures[name]
 	if !ok {

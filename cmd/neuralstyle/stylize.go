@@ -159,22 +159,8 @@ func readStylizeJob(c *cli.Context) (*stylizeJob, error) {
 	var problems []string
 	list, _, defaults := stylizeSettings()
 	for _, s := range list {
-		text, from := defaults[s.Name], ""
-		switch {
-		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
-			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
-		case c.IsSet(s.Name):
-			text, from = c.String(s.Name), "--"
-		case os.Getenv(s.Env()) != "":
-			text = os.Getenv(s.Env())
-			from = fmt.Sprintf("%s=%s: ", s.Env(), text)
-		case text == "":
-			continue
-		}
-		if err := s.Set(&j.cfg, text); err != nil {
-			problems = append(problems, from+err.Error())
-		} else if s.Name == "size" {
-			j.sized = true
+		if p := j.read(c, s, defaults[s.Name]); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	if j.sized && j.cfg.LongSide > 0 {
@@ -418,4 +404,29 @@ func stylizeSheet(m *fastnet.Model, photo *preprocess.Image, j *stylizeJob) (*pr
 		tiles = append(tiles, fastnet.Tile{Label: strconv.Itoa(i), Image: out})
 	}
 	return fastnet.Sheet(tiles, 7)
+}
+
+// read sets one of stylize's settings from its flag, else its environment
+// variable, else def, and returns its problem ("" for none) in the command
+// line's terms.
+func (j *stylizeJob) read(c *cli.Context, s *settings.Setting, def string) string {
+	text, from := def, ""
+	switch {
+	case c.IsSet(s.Name) && s.Kind == settings.KindBool:
+		text, from = fmt.Sprint(c.Bool(s.Name)), "--"
+	case c.IsSet(s.Name):
+		text, from = c.String(s.Name), "--"
+	case os.Getenv(s.Env()) != "":
+		text = os.Getenv(s.Env())
+		from = fmt.Sprintf("%s=%s: ", s.Env(), text)
+	case text == "":
+		return ""
+	}
+	if err := s.Set(&j.cfg, text); err != nil {
+		return from + err.Error()
+	}
+	if s.Name == "size" {
+		j.sized = true
+	}
+	return ""
 }

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/neuralstyle/neuralstyle/internal/outputs"
-	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/neuralstyle/neuralstyle/internal/outputs"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,22 +49,8 @@ func runStylizeTrained(c *cli.Context, dir string) error {
 			}
 			continue
 		}
-		text, from := defaults[s.Name], ""
-		switch {
-		case c.IsSet(s.Name) && s.Kind == settings.KindBool:
-			text, from = fmt.Sprint(c.Bool(s.Name)), "--"
-		case c.IsSet(s.Name):
-			text, from = c.String(s.Name), "--"
-		case os.Getenv(s.Env()) != "":
-			text = os.Getenv(s.Env())
-			from = fmt.Sprintf("%s=%s: ", s.Env(), text)
-		case text == "":
-			continue
-		}
-		if err := s.Set(&j.cfg, text); err != nil {
-			problems = append(problems, from+err.Error())
-		} else if s.Name == "size" {
-			j.sized = true
+		if p := j.read(c, s, defaults[s.Name]); p != "" {
+			problems = append(problems, p)
 		}
 	}
 	if c.Bool("sheet") {

@@ -94,30 +94,7 @@ func hold(out, prev *preprocess.Image, mask []bool, share float64) {
 // staticMask is true where cur's luminance moved less than HoldThreshold from
 // prev's, there and at the eight neighbours.
 func staticMask(cur, prev *preprocess.Image) []bool {
-	a, b := color.Luminance(cur), color.Luminance(prev)
-	w, h := cur.Width, cur.Height
-	moved := make([]bool, w*h)
-	for i := range moved {
-		d := int(a.Pix[3*i]) - int(b.Pix[3*i])
-		moved[i] = d >= HoldThreshold || -d >= HoldThreshold
-	}
-	mask := make([]bool, w*h)
-	for y := range h {
-		for x := range w {
-			still := true
-			for dy := -1; dy <= 1 && still; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					yy, xx := y+dy, x+dx
-					if yy >= 0 && yy < h && xx >= 0 && xx < w && moved[yy*w+xx] {
-						still = false
-						break
-					}
-				}
-			}
-			mask[y*w+x] = still
-		}
-	}
-	return mask
+	return color.Still(cur, prev, HoldThreshold)
 }
 
 // paint runs the network on one frame, with the smoothed statistics if any.

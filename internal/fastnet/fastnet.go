@@ -102,11 +102,9 @@ func Load(dir string, opts *tfgraph.Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, MakeHint)
 	}
-	for _, s := range signatures {
-		if _, err := m.Signature(s); err != nil {
-			m.Close()
-			return nil, fmt.Errorf("%s: %w (%s)", dir, err, MakeHint)
-		}
+	if err := m.Require(signatures...); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("%s: %w (%s)", dir, err, MakeHint)
 	}
 	return &Model{tf: m, Meta: meta}, nil
 }

@@ -68,35 +68,17 @@ func (t *temporalTerm) value(x, grad []float64) float64 {
 
 // staticMask is m for two input frames resized to w x h with filter f.
 func staticMask(cur, prev *preprocess.Image, w, h int, f resample.Filter) ([]float64, error) {
-	var lum [2]*preprocess.Image
+	var r [2]*preprocess.Image
 	for k, img := range []*preprocess.Image{cur, prev} {
-		r, err := resample.Resize(img, w, h, f)
-		if err != nil {
+		var err error
+		if r[k], err = resample.Resize(img, w, h, f); err != nil {
 			return nil, err
 		}
-		lum[k] = color.Luminance(r)
-	}
-	moved := make([]bool, w*h)
-	for i := range moved {
-		d := int(lum[0].Pix[3*i]) - int(lum[1].Pix[3*i])
-		moved[i] = d >= TemporalThreshold || -d >= TemporalThreshold
 	}
 	mask := make([]float64, w*h)
-	for y := range h {
-		for x := range w {
-			still := true
-			for dy := -1; dy <= 1 && still; dy++ {
-				for dx := -1; dx <= 1; dx++ {
-					yy, xx := y+dy, x+dx
-					if yy >= 0 && yy < h && xx >= 0 && xx < w && moved[yy*w+xx] {
-						still = false
-						break
-					}
-				}
-			}
-			if still {
-				mask[y*w+x] = 1
-			}
+	for i, still := range color.Still(r[0], r[1], TemporalThreshold) {
+		if still {
+			mask[i] = 1
 		}
 	}
 	return mask, nil

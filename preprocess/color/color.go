@@ -214,3 +214,34 @@ func mul3(a, b mat3) mat3 {
 	}
 	return c
 }
+
+// Still is true where the luminance of a and b (the same size) differs by less
+// than threshold of 255, there and at the eight neighbours: the pixels of a
+// frame that did not change from the frame before. Video's temporal term and
+// the feed-forward clip's hold keep the previous result there.
+func Still(a, b *preprocess.Image, threshold int) []bool {
+	la, lb := Luminance(a), Luminance(b)
+	w, h := a.Width, a.Height
+	moved := make([]bool, w*h)
+	for i := range moved {
+		d := int(la.Pix[3*i]) - int(lb.Pix[3*i])
+		moved[i] = d >= threshold || -d >= threshold
+	}
+	still := make([]bool, w*h)
+	for y := range h {
+		for x := range w {
+			s := true
+			for dy := -1; dy <= 1 && s; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					yy, xx := y+dy, x+dx
+					if yy >= 0 && yy < h && xx >= 0 && xx < w && moved[yy*w+xx] {
+						s = false
+						break
+					}
+				}
+			}
+			still[y*w+x] = s
+		}
+	}
+	return still
+}

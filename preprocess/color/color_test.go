@@ -149,3 +149,36 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestStill: a pixel whose luminance moved by the threshold or more makes it
+// and its eight neighbours not still; a smaller move changes nothing.
+func TestStill(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		delta int // added to every channel of the pixel at row 0, column 2 of a 5x4 grey image
+		want  string
+	}{
+		{"unchanged", 0, "11111 11111 11111 11111"},
+		{"under the threshold", 7, "11111 11111 11111 11111"},
+		{"at the threshold", 8, "10001 10001 11111 11111"},
+		{"darker", -40, "10001 10001 11111 11111"},
+	} {
+		a, b := preprocess.NewImage(5, 4), preprocess.NewImage(5, 4)
+		for i := range a.Pix {
+			a.Pix[i], b.Pix[i] = 100, 100
+		}
+		for ch := range 3 {
+			b.Pix[3*(0*5+2)+ch] = uint8(100 + tt.delta) // row 0, column 2
+		}
+		var got strings.Builder
+		for i, s := range Still(a, b, 8) {
+			if i > 0 && i%5 == 0 {
+				got.WriteByte(' ')
+			}
+			got.WriteByte("01"[map[bool]int{false: 0, true: 1}[s]])
+		}
+		if got.String() != tt.want {
+			t.Errorf("%s: still %s, want %s", tt.name, got.String(), tt.want)
+		}
+	}
+}
