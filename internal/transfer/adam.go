@@ -39,7 +39,7 @@ func checkRate(c *Config) error {
 // runAdam minimises with Adam: one run of Iterations x MaxFun steps (its moments
 // carry over), reported to obs as Iterations iterations of MaxFun evaluations. It
 // returns the last point evaluated, whose terms the last iteration reports.
-func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
+func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, w, h int, s *Settings, obs Observer, res *Result, post func(*preprocess.Image) (*preprocess.Image, error)) ([]float64, error) {
 	i, calls := 0, 0
 	start := time.Now()
 	var last Terms
@@ -71,8 +71,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, s *Settings,
 		}
 		it := Iteration{
 			Iteration: i, Terms: last, Loss: st.F, Evaluations: calls, Steps: calls,
-			Status: optimize.IterationLimit, Elapsed: time.Since(start), X: st.X,
-			Image: picture(st.X, s.Width, s.Height, s.Preprocess, post),
+			Status: optimize.IterationLimit, Elapsed: time.Since(start), X: st.X, Width: w, Height: h,
+			// w x h, the run's size: with --long-side or scales it is not s's --size.
+			Image: picture(st.X, w, h, s.Preprocess, post),
 		}
 		if obs.Done != nil {
 			if err := obs.Done(it); err != nil {

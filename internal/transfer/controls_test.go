@@ -443,6 +443,34 @@ func TestAdamRun(t *testing.T) {
 	}
 }
 
+// TestAdamLongSide: Adam's iterations report the run's size and their picture
+// at it, also where --long-side makes it other than --size (it deprocessed at
+// --size's 32x32 before, and failed).
+func TestAdamLongSide(t *testing.T) {
+	t.Parallel()
+	m := testModel(t)
+	ref := referenceInputs(t)
+	s := controlSettings()
+	s.Optimizer, s.Iterations, s.MaxFun, s.LongSide = OptimizerAdam, 2, 2, 40
+	done := 0
+	_, err := Run(context.Background(), m, Inputs{Content: ref.Content, Style: ref.Style}, s, Observer{
+		Done: func(it Iteration) error {
+			done++
+			img, err := it.Image()
+			if err != nil {
+				return fmt.Errorf("iteration %d's picture: %w", it.Iteration, err)
+			}
+			if it.Width != 40 || it.Height != 40 || img.Width != 40 || img.Height != 40 {
+				return fmt.Errorf("iteration %d: %dx%d, picture %dx%d; want 40x40", it.Iteration, it.Width, it.Height, img.Width, img.Height)
+			}
+			return nil
+		},
+	})
+	if err != nil || done != 2 {
+		t.Fatalf("%d iterations seen: %v", done, err)
+	}
+}
+
 // BenchmarkControlsEvaluation is one evaluation (loss and gradient) at 128x128 with
 // each control that changes the graph, side by side with the plain fast graph;
 // blending, style scale, colour and the starting image change only the targets or

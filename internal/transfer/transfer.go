@@ -373,7 +373,7 @@ func runScale(ctx context.Context, model *tfgraph.Model, p *Plan, st step, in In
 
 	res := &Result{}
 	if s.Optimizer == OptimizerAdam {
-		x, err = runAdam(ctx, eval, x, &s, obs, res, post)
+		x, err = runAdam(ctx, eval, x, w, h, &s, obs, res, post)
 		return res.finish(x, w, h, s.Preprocess, post, err)
 	}
 	var work optimize.Workspace // the optimizer's storage, shared by the calls
