@@ -43,3 +43,25 @@ func TestPreset(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchPreset: batch defaults to the quick preset (its values apply, and an
+// explicit setting that contradicts it is named), and --preset notebook is
+// one flag away.
+func TestBatchPreset(t *testing.T) {
+	base := []string{"batch", "--model", noModel, "--device", "cpu", "--style", "testdata/chelsea.jpg", "--iterations", "3"}
+	for _, tt := range []struct {
+		name, preset, err, errNot string
+	}{
+		{"default", "", "preset quick: --iterations 3 wins over its 5 (given explicitly)", ""},
+		{"notebook", "notebook", "preset notebook: --iterations 3 wins over its 10 (given explicitly)", "quick"},
+	} {
+		args := append(append([]string(nil), base...), "--out", t.TempDir())
+		if tt.preset != "" {
+			args = append(args, "--preset", tt.preset)
+		}
+		_, _, errOut := neuralstyle(append(args, "testdata/chelsea.jpg")...)
+		if !strings.Contains(errOut, tt.err) || (tt.errNot != "" && strings.Contains(errOut, tt.errNot)) {
+			t.Errorf("%s: stderr\n%s\nwant it with %q and without %q", tt.name, errOut, tt.err, tt.errNot)
+		}
+	}
+}

@@ -25,7 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
@@ -288,18 +287,11 @@ func (s *Server) uploadPath(name string) string {
 	return filepath.Join(s.opts.Data, "uploads", name)
 }
 
-// config rebuilds a job's transfer config from its stored settings.
+// config rebuilds a job's transfer config from its stored settings and images.
 func (s *Server) config(j *Job) (transfer.Config, error) {
-	c := transfer.DefaultConfig()
-	for i := range settings.Schema {
-		set := &settings.Schema[i]
-		text, ok := j.Settings[set.Name]
-		if !ok || set.Kind == settings.KindFile {
-			continue
-		}
-		if err := set.Set(&c, text); err != nil {
-			return c, err
-		}
+	c, err := s.instantConfig(j)
+	if err != nil {
+		return c, err
 	}
 	c.Content, c.Style = s.uploadPath(j.Content), []string{s.uploadPath(j.Style)}
 	return c, c.Validate()

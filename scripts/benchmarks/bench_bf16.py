@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"bench_bf16: no {BINARY}: run make build")
     flags = kernels.cpu_flags()
     bf16 = has_bf16(flags)
-    print(f"CPU: {kernels_model()}; {os.cpu_count()} CPUs; {cpu_line(flags)}")
+    print(f"CPU: {kernels.cpu_model()}; {os.cpu_count()} CPUs; {cpu_line(flags)}")
     print(f"load average at the start: {load()}")
     if not bf16:
         print("bf16: the CPU has neither AVX512-BF16 nor AMX-BF16; TensorFlow would emulate bfloat16, so the bf16 rows are skipped")
@@ -222,20 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bf16 speed-up ratio: {s.verdict}")
     print(f"load average at the end: {load()}")
     if a.json:
-        a.json.write_text(json.dumps({"cpu": kernels_model(), "flags": cpu_line(flags), "size": a.size,
+        a.json.write_text(json.dumps({"cpu": kernels.cpu_model(), "flags": cpu_line(flags), "size": a.size,
                                       "medians": {r.name: r.median() for r in active},
                                       "summary": s.__dict__}, indent=1) + "\n")
     return 0
-
-
-def kernels_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from savedmodel import kernels  # noqa: E402
 IMAGES = ROOT.parent / "shared" / "images"  # the project's ../shared/images (public domain)
 
 # Three kinds of picture, each with a different painting.
@@ -373,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in (Path(a.images) / content, Path(a.images) / style):
             if not f.exists():
                 raise SystemExit(f"time_to_quality: missing {f} (--images)")
-    doc = {"size": a.size, "model": a.model, "cpu": cpu_name(), "pairs": []}
+    doc = {"size": a.size, "model": a.model, "cpu": kernels.cpu_model(), "pairs": []}
     if a.json and a.json.exists():
         old = json.loads(a.json.read_text())
         if old.get("size") == a.size:
@@ -390,16 +393,6 @@ def main(argv: list[str] | None = None) -> int:
             a.markdown.write_text(text + "\n")
         print(text, flush=True)
     return 0
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
 
 
 if __name__ == "__main__":
