@@ -164,8 +164,8 @@ func TestBrowser(t *testing.T) {
 	step("open the page", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible("#job-form"))
 	poll("the gallery's 26 styles have loaded",
 		`[...document.querySelectorAll('#styles img')].length === 26 && [...document.querySelectorAll('#styles img')].every(i => i.complete && i.naturalWidth === 112)`)
-	if !eval(`document.getElementById('effort-instant').checked && !document.getElementById('advanced').open`) {
-		t.Error("the form does not open at instant, with Advanced folded")
+	if !eval(`document.getElementById('effort-quick').checked && !document.getElementById('advanced').open`) {
+		t.Error("the form does not open at quick (the quick preset), with Advanced folded")
 	}
 	// Choosing a style of the gallery chooses instant; choosing a painting
 	// of one's own chooses none in the gallery.

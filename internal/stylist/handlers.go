@@ -664,8 +664,10 @@ type effortChoice struct {
 }
 
 // newChoicesForm fills the form's first questions from what was sent (or a
-// job's settings): the effort chosen, or instant where the server has the
-// networks and the notebook's where it has not.
+// job's settings): the effort chosen, or else quick, transfer's quick preset
+// (issue 24: the page defaults to it; the notebook's is one choice away).
+// Where the server has the networks, quick shows the instant picture first
+// and starts from it.
 func (s *Server) newChoicesForm(values map[string]string, effort Effort) choicesForm {
 	c := choicesForm{FastNets: s.opts.FastNets != nil, Missing: s.opts.FastNetsMissing, Style: -1}
 	if c.FastNets {
@@ -680,10 +682,7 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 		effort = Effort(values["effort"])
 	}
 	if !slices.Contains(efforts, effort) || (effort == EffortInstant && !c.FastNets) {
-		effort = EffortNotebook
-		if c.FastNets {
-			effort = EffortInstant
-		}
+		effort = EffortQuick
 	}
 	quick := effortSettings(EffortQuick, false)
 	for _, e := range efforts {

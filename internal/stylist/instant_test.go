@@ -278,8 +278,8 @@ func TestStyleGallery(t *testing.T) {
 			t.Errorf("/styles/%s: status %d, want 404", name, code)
 		}
 	}
-	if !strings.Contains(page, `id="effort-instant" checked`) {
-		t.Errorf("with the networks, the form does not start at instant")
+	if !strings.Contains(page, `id="effort-quick" checked`) {
+		t.Errorf("with the networks, the form does not start at quick (issue 24: the page defaults to the quick preset)")
 	}
 	if strings.Contains(page, `id="no-fastnets"`) {
 		t.Errorf("the page says the networks are missing")
@@ -320,7 +320,7 @@ func TestWithoutFastNets(t *testing.T) {
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { ts.Close(); s.Close() })
 	_, page, _ := get(t, ts, "/")
-	for _, want := range []string{`id="no-fastnets"`, "build them with make fastnets", `id="effort-instant" disabled`, `id="effort-notebook" checked`} {
+	for _, want := range []string{`id="no-fastnets"`, "build them with make fastnets", `id="effort-instant" disabled`, `id="effort-quick" checked`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
