@@ -288,6 +288,11 @@ func runBatch(c *cli.Context) error {
 }
 
 func runBatchFinish(c *cli.Context) error {
+	if stylizing(c) {
+		// Such a batch has no shards and writes no sheet: nothing to finish.
+		return usagef("batch finish: --method stylize paints every photo in one run, with no shards and no sheet to finish; " +
+			"run 'neuralstyle batch --method stylize' again instead (it skips the photos painted before)")
+	}
 	job, err := parseBatch(c)
 	if err != nil {
 		return err

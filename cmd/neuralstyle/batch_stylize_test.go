@@ -36,6 +36,11 @@ func TestBatchStylize(t *testing.T) {
 	if code, stdout, stderr = neuralstyle(append(args, photos)...); code != 0 || !strings.Contains(stdout, "0 painted, 2 there before") {
 		t.Errorf("rerun: exit %d, %q %s", code, stdout, stderr)
 	}
+	// batch finish has nothing to finish for such a batch (it panicked on a nil plan).
+	finish := append([]string{"batch", "finish"}, args[1:]...)
+	if code, _, stderr = neuralstyle(append(finish, photos)...); code != 2 || !strings.Contains(stderr, "no shards and no sheet to finish") {
+		t.Errorf("batch finish --method stylize: exit %d, %s", code, stderr)
+	}
 	bad := append(append([]string{}, args...), "--style", "../../scripts/examples/wave.jpg", photos)
 	if code, _, stderr = neuralstyle(bad...); code != 2 || !strings.Contains(stderr, "--styles") {
 		t.Errorf("--style: exit %d, %s", code, stderr)
