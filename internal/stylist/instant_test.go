@@ -180,7 +180,11 @@ func TestPreview(t *testing.T) {
 		t.Errorf("quick job's settings %v, want quick's (%v) starting from the instant picture", j.Settings, want)
 	}
 	close(g.open)
+	// The notebook's job runs in the long lane after the first: the painters
+	// are read once both lanes are done (reading them after the quick job
+	// alone failed 2 runs in 8 on a loaded machine).
 	waitState(t, s, qid, Done)
+	waitState(t, s, id, Done)
 	mu.Lock()
 	defer mu.Unlock()
 	if want := map[int]bool{32: false, 40: false, 48: true}; fmt.Sprint(painters) != fmt.Sprint(want) {
