@@ -387,7 +387,7 @@ def main() -> None:
     doc = {
         # The name the checked-in vectors record: they were made before the script moved to
         # scripts/vectors/, and a vectors file changes only with its vectors.
-        "generator": "scripts/decode_vectors.py",
+        "generator": "scripts/vectors/decode_vectors.py",
         "versions": {
             "pillow": Image.__version__,
             "libjpeg_turbo": features.version("libjpeg_turbo"),

@@ -474,7 +474,7 @@ def main() -> None:
     doc = {
         # The name the checked-in vectors record: they were made before the script moved to
         # scripts/vectors/, and a vectors file changes only with its vectors.
-        "generator": "scripts/optimize_vectors.py",
+        "generator": "scripts/vectors/optimize_vectors.py",
         "reference": "scipy.optimize.fmin_l_bfgs_b, Fortran L-BFGS-B 3.0 (f2py _lbfgsb.setulb)",
         "scipy": scipy.__version__,
         "numpy": np.__version__,

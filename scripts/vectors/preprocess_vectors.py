@@ -276,7 +276,7 @@ def generate(resample_out: Path, vggtensor_out: Path) -> tuple[dict[str, Any], d
     images = make_inputs(resample_out, vggtensor_out)
     # The name the checked-in vectors record: they were made before the script moved to
     # scripts/vectors/, and a vectors file changes only with its vectors.
-    head = {"generator": "scripts/preprocess_vectors.py", "versions": {"pillow": PIL.__version__, "numpy": np.__version__}}
+    head = {"generator": "scripts/vectors/preprocess_vectors.py", "versions": {"pillow": PIL.__version__, "numpy": np.__version__}}
     resample = dict(
         head,
         resize=resize_vectors(images),
