@@ -17,8 +17,8 @@ import (
 	"github.com/neuralstyle/neuralstyle/internal/train"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/internal/video"
-	"github.com/neuralstyle/neuralstyle/tfgraph"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // video --method stylize: every frame through the 26-style feed-forward
