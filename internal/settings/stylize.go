@@ -25,7 +25,7 @@ var Stylize = []Setting{
 			}
 			v = strings.ToLower(strings.TrimSpace(v))
 			if v != transfer.Net26 && v != transfer.NetArbitrary && v != "" {
-				return fmt.Errorf("%q: want 26, arbitrary, or the folder of a network neuralstyle train wrote (it holds %s)", v, trainedNetFile)
+				return fmt.Errorf("%q: want 26 or arbitrary, or the folder of a network neuralstyle train wrote (it holds %s)", v, trainedNetFile)
 			}
 			c.Stylize.Net = v
 			return nil
