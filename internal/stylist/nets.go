@@ -34,7 +34,8 @@ type NetPainter interface {
 	Stylize(photo *preprocess.Image) (*preprocess.Image, error)
 }
 
-// TrainedNet is a trained network as the gallery offers it.
+// TrainedNet is a trained network as the gallery offers it, made by
+// NewTrainedNet or OpenNets (which paint its thumbnail).
 type TrainedNet struct {
 	Name string // its folder's name: the gallery's label, the job's setting
 	Net  NetPainter
