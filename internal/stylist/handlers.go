@@ -379,7 +379,7 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Limits: h.s.opts.Limits, Job: j, Status: st,
 		Fields: h.s.fields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
-		Sweep: newSweepForm(nil, nil), Choices: h.s.newChoicesForm(j.Settings, j.Effort)}
+		Sweep: newSweepForm(nil, nil), Choices: h.s.newChoicesForm(choiceValues(j), j.Effort)}
 	for _, n := range settingNames()[2:] {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
@@ -414,6 +414,18 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, http.StatusOK, "job.html", p)
+}
+
+// choiceValues are a job's settings as its page's form starts from them: a
+// refinement of a trained network's picture has the painting as its style
+// image, which the form offers, so not the network too.
+func choiceValues(j *Job) map[string]string {
+	if j.Style == "" || j.Settings[netField] == "" {
+		return j.Settings
+	}
+	v := maps.Clone(j.Settings)
+	delete(v, netField)
+	return v
 }
 
 // status is what the page shows of a job, sent as each server-sent event.

@@ -129,6 +129,14 @@ func TestTrainedNets(t *testing.T) {
 	if j.Style != hex.EncodeToString(sum[:]) || j.Settings[netField] != "wave" || j.Settings["init"] != "stylized" {
 		t.Errorf("the refining job: style %q, settings %v; want the painting wave learned, init stylized", j.Style, j.Settings)
 	}
+	_, page, _ = get(t, ts, fmt.Sprintf("/jobs/%d", child))
+	if strings.Contains(page, `id="net-wave" checked`) || !strings.Contains(page, `id="style-none" checked`) {
+		t.Errorf("the refining job's form chooses the network; want its painting, which the optimisation needs")
+	}
+	_, page, _ = get(t, ts, fmt.Sprintf("/jobs/%d", id))
+	if !strings.Contains(page, `id="net-wave" checked`) {
+		t.Errorf("the instant job's form does not choose its network again")
+	}
 	mu.Lock()
 	if start == nil || start.Pix[0] != 77 || style == nil || style.Width != 40 {
 		t.Errorf("the refinement started from %v with style %v; want wave's picture (77) and its 40x30 painting", start, style)
