@@ -33,7 +33,8 @@ func serveCommand() *cli.Command {
 			"shows a feed-forward picture within about a second of Paint, offers the 26 styles as a\n" +
 			"gallery, and refines a picture by optimisation from it; instant pictures, quick and\n" +
 			"long optimisations run in lanes of their own. Without the networks it serves the\n" +
-			"optimisation alone and says so. The server listens on 127.0.0.1 only, unless --addr names\n" +
+			"optimisation alone and says so. --nets adds networks of neuralstyle train to the gallery.\n" +
+			"The server listens on 127.0.0.1 only, unless --addr names\n" +
 			"another address, which needs --token (or --no-auth, which lets anyone who reaches\n" +
 			"the port use it).",
 		Flags: append([]cli.Flag{
@@ -42,6 +43,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "addr", Usage: "`HOST:PORT` to listen on", Value: "127.0.0.1:8080", EnvVars: []string{"NEURALSTYLE_ADDR"}},
 			&cli.StringFlag{Name: "data", Usage: "`DIR` of the job database, uploads and results", Value: "stylist-data", EnvVars: []string{"NEURALSTYLE_DATA"}},
 			&cli.StringFlag{Name: "images", Usage: "`DIR` of images the page offers besides uploads, such as scripts/examples", EnvVars: []string{"NEURALSTYLE_IMAGES"}},
+			&cli.StringFlag{Name: "nets", Usage: "`DIR` of networks neuralstyle train wrote, one subfolder each, that the gallery offers beside the 26 styles (with --fastnets' networks)", EnvVars: []string{"NEURALSTYLE_NETS"}},
 			&cli.StringFlag{Name: "token", Usage: "secret `TOKEN` every request must carry (open the printed address once: it sets a cookie)", EnvVars: []string{"NEURALSTYLE_TOKEN"}},
 			&cli.BoolFlag{Name: "no-auth", Usage: "serve a non-loopback --addr without a token"},
 			&cli.Int64Flag{Name: "max-upload", Usage: "largest job request in `MiB`, both images together", Value: lim.UploadBytes >> 20},
@@ -94,6 +96,11 @@ func runServe(c *cli.Context) error {
 		}
 		fmt.Fprintf(c.App.ErrWriter, "neuralstyle: WARNING: serving %s without a token (--no-auth): anyone who reaches this port can upload images and queue jobs\n", addr)
 	}
+	if dir := c.String("nets"); dir != "" {
+		if err := stylist.CheckNetsDir(dir); err != nil {
+			return usagef("--nets %s: %v", dir, err)
+		}
+	}
 	opts, err := sessionOptions(c)
 	if err != nil {
 		return err
@@ -132,6 +139,17 @@ func runServe(c *cli.Context) error {
 	}
 	if nets != nil {
 		sopts.FastNets = nets
+	}
+	if dir := c.String("nets"); dir != "" && nets == nil {
+		logger.Printf("stylist: the trained networks of --nets %s are not offered: the gallery needs the feed-forward networks (%s)", dir, missing)
+	} else if dir != "" {
+		trained, closeTrained, err := stylist.OpenNets(dir, opts, logger.Printf)
+		if err != nil {
+			return err
+		}
+		defer closeTrained()
+		sopts.Nets = trained
+		logger.Printf("stylist: %d trained networks from %s", len(trained), dir)
 	}
 	srv, err := stylist.New(sopts)
 	if err != nil {

@@ -21,6 +21,8 @@ func TestServeRefusals(t *testing.T) {
 		{[]string{"serve", "--max-upload", "0"}, exitUsage,
 			"neuralstyle: --max-upload 0: want the largest job request in MiB, from 1 to 1048576 (1 TiB), such as 32\n"},
 		{[]string{"serve", "extra"}, exitUsage, "neuralstyle: serve takes no arguments, got \"extra\"\n"},
+		{[]string{"serve", "--nets", "/nonexistent/nets"}, exitUsage,
+			"neuralstyle: --nets /nonexistent/nets: stylist: the trained networks' folder: open /nonexistent/nets: no such file or directory\n"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := neuralstyle(tt.args...)

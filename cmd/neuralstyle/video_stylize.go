@@ -14,23 +14,25 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
+	"github.com/neuralstyle/neuralstyle/internal/train"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/internal/video"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // video --method stylize: every frame through the 26-style feed-forward
 // network (internal/video's RunStylize) instead of an optimisation.
 
 // methodSettings are the settings video adds for --method stylize:
-// settings.Method's and settings.Stylize's styles and strength.
+// settings.Method's and settings.Stylize's net, styles and strength.
 func methodSettings() []*settings.Setting {
 	var out []*settings.Setting
 	for i := range settings.Method {
 		out = append(out, &settings.Method[i])
 	}
 	for i := range settings.Stylize {
-		if s := &settings.Stylize[i]; s.Name == "styles" || s.Name == "strength" {
+		if s := &settings.Stylize[i]; s.Name == "net" || s.Name == "styles" || s.Name == "strength" {
 			out = append(out, s)
 		}
 	}
@@ -69,16 +71,37 @@ func readMethod(c *cli.Context) (transfer.Stylize, error) {
 	st := cfg.Stylize
 	if len(problems) == 0 {
 		switch {
-		case st.Method != transfer.MethodStylize && (st.Styles != "" || st.Smoothing != 0 || st.Hold != 0 || c.IsSet("strength")):
-			problems = append(problems, "--styles, --strength, --smoothing and --hold paint with the feed-forward network: give --method stylize")
-		case st.Method == transfer.MethodStylize && st.Styles == "":
-			problems = append(problems, "--styles: --method stylize needs the 26-style network's style, a number 0-25 or a blend such as 3:0.5,12:0.5")
+		case st.Method != transfer.MethodStylize && (st.Net != "" || st.Styles != "" || st.Smoothing != 0 || st.Hold != 0 || c.IsSet("strength")):
+			problems = append(problems, "--net, --styles, --strength, --smoothing and --hold paint with a feed-forward network: give --method stylize")
+		case st.Net == transfer.NetArbitrary:
+			problems = append(problems, "--net arbitrary: --method stylize paints with the 26-style network (--styles) or a trained one (--net DIR); the arbitrary network does not take batches or clips yet")
+		case trainedMethodNet(st) && st.Styles != "":
+			problems = append(problems, "--styles: a trained network (--net "+st.Net+") paints in the one style it learned; leave out --styles")
+		case trainedMethodNet(st) && st.Smoothing != 0:
+			problems = append(problems, "--smoothing: smooths the 26-style network's instance-norm statistics, which a trained network (--net "+st.Net+") does not give; leave it out (--hold applies)")
+		case st.Method == transfer.MethodStylize && !trainedMethodNet(st) && st.Styles == "":
+			problems = append(problems, "--styles: --method stylize needs the 26-style network's style, a number 0-25 or a blend such as 3:0.5,12:0.5 (or --net DIR, a network neuralstyle train wrote)")
 		}
 	}
 	if len(problems) > 0 {
 		return st, usagef("%s", strings.Join(problems, "\n"))
 	}
 	return st, nil
+}
+
+// trainedMethodNet says whether st paints with a network of neuralstyle train
+// (--net DIR) rather than the 26-style one.
+func trainedMethodNet(st transfer.Stylize) bool {
+	return st.Net != "" && st.Net != transfer.Net26 && st.Net != transfer.NetArbitrary
+}
+
+// checkTrainedNet checks the folder of a trained network without loading it,
+// for batch and video --method stylize --net DIR.
+func checkTrainedNet(dir string) error {
+	if _, _, err := train.CheckNet(dir); err != nil {
+		return fmt.Errorf("--net %s: %w", dir, err)
+	}
+	return nil
 }
 
 // stylizing says whether video runs with --method stylize, so that its
@@ -133,7 +156,12 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 	}
 	s := video.Stylize{Styles: st.Styles, Strength: st.Strength, Smoothing: st.Smoothing, Hold: st.Hold}
 	dir := c.String("fastnets")
-	if _, err := fastnet.ReadMeta(dir); err != nil {
+	if trainedMethodNet(st) {
+		s.Net, dir = st.Net, st.Net
+		if err := checkTrainedNet(dir); err != nil {
+			return err
+		}
+	} else if _, err := fastnet.ReadMeta(dir); err != nil {
 		return err
 	}
 	for i, f := range j.job.Frames {
@@ -164,22 +192,23 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "video: %d frames with the feed-forward network (styles %s, smoothing %g, hold %g); %d finished before, %d to run\n",
-		n, s.Styles, s.Smoothing, s.Hold, n-len(todo), len(todo))
+	if s.Net != "" {
+		fmt.Fprintf(stdout, "video: %d frames with the trained network %s (hold %g); %d finished before, %d to run\n",
+			n, s.Net, s.Hold, n-len(todo), len(todo))
+	} else {
+		fmt.Fprintf(stdout, "video: %d frames with the feed-forward network (styles %s, smoothing %g, hold %g); %d finished before, %d to run\n",
+			n, s.Styles, s.Smoothing, s.Hold, n-len(todo), len(todo))
+	}
 	if len(todo) > 0 {
 		opts, err := sessionOptions(c)
 		if err != nil {
 			return err
 		}
-		model, err := fastnet.Load(dir, opts)
-		if err != nil {
-			return err
-		}
-		defer model.Close()
-		start := time.Now()
-		rep, err := video.RunStylize(ctx, model, &j.job, s, j.out, func(i, n int, elapsed time.Duration) {
+		progress := func(i, n int, elapsed time.Duration) {
 			fmt.Fprintf(stdout, "frame %d/%d done in %s\n", i, n, roundDuration(elapsed))
-		})
+		}
+		start := time.Now()
+		rep, err := paintClip(ctx, opts, dir, &j.job, s, j.out, progress)
 		if err != nil {
 			if ctx.Err() != nil && c.Context.Err() == nil {
 				return interruptedError{fmt.Errorf("interrupted (%v); finished frames are kept, rerun to resume", err)}
@@ -195,4 +224,28 @@ func runVideoStylize(ctx context.Context, c *cli.Context, j *videoJob, stdout io
 		return err
 	}
 	return finishVideo(c, j, stdout, true)
+}
+
+// paintClip loads the network (the 26-style one in dir, or s.Net's trained
+// one) and paints the clip's missing frames with it.
+func paintClip(ctx context.Context, opts *tfgraph.Options, dir string, job *video.Job, s video.Stylize, out string,
+	progress func(i, n int, elapsed time.Duration)) (*video.Report, error) {
+	if s.Net == "" {
+		model, err := fastnet.Load(dir, opts)
+		if err != nil {
+			return nil, err
+		}
+		defer model.Close()
+		return video.RunStylize(ctx, model, job, s, out, progress)
+	}
+	net, _, err := train.OpenNet(s.Net, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--net %s: %w", s.Net, err)
+	}
+	defer net.Close()
+	clip, err := fastnet.NewClipOf(net.Stylize, fastnet.Temporal{Hold: s.Hold})
+	if err != nil {
+		return nil, fmt.Errorf("video: %w", err)
+	}
+	return video.RunClip(ctx, clip, job, s, out, progress)
 }

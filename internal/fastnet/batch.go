@@ -16,9 +16,13 @@ import (
 // painted to Out (PNG).
 type Photo struct{ In, Out string }
 
-// Batch are the settings of a batch through the 26-style network.
+// Batch are the settings of a batch through the 26-style network, or
+// through any network that paints one photo (Paint).
 type Batch struct {
 	Styles Styles
+	// Paint, when not nil, paints a photo in place of the 26-style network
+	// in Styles (a network of neuralstyle train: RunBatch runs it alone).
+	Paint func(photo *preprocess.Image) (*preprocess.Image, error)
 	// Prepare turns a photo's file into the image to paint (decoding, EXIF,
 	// resizing); Finish, when not nil, turns the painting into the result
 	// (original colours, strength).
@@ -33,6 +37,17 @@ type Batch struct {
 // painted. A photo that fails is reported and the others are done; the error
 // joins every failure. Cancelling ctx stops it between photos.
 func (m *Model) RunBatch(ctx context.Context, photos []Photo, b Batch) (int, error) {
+	if b.Paint == nil {
+		b.Paint = func(photo *preprocess.Image) (*preprocess.Image, error) { return m.Multistyle(photo, b.Styles) }
+	}
+	return RunBatch(ctx, photos, b)
+}
+
+// RunBatch is Model.RunBatch with b.Paint's network, which must be set.
+func RunBatch(ctx context.Context, photos []Photo, b Batch) (int, error) {
+	if b.Paint == nil {
+		return 0, errors.New("fastnet: a batch without a network to paint with")
+	}
 	var errs []error
 	ran := 0
 	for i, p := range photos {
@@ -46,7 +61,7 @@ func (m *Model) RunBatch(ctx context.Context, photos []Photo, b Batch) (int, err
 			return ran, errors.Join(append(errs, err)...)
 		}
 		start := time.Now()
-		if err := m.paintFile(p, b); err != nil {
+		if err := paintFile(p, b); err != nil {
 			errs = append(errs, fmt.Errorf("photo %s: %w", p.In, err))
 			continue
 		}
@@ -58,12 +73,12 @@ func (m *Model) RunBatch(ctx context.Context, photos []Photo, b Batch) (int, err
 	return ran, errors.Join(errs...)
 }
 
-func (m *Model) paintFile(p Photo, b Batch) error {
+func paintFile(p Photo, b Batch) error {
 	photo, err := b.Prepare(p.In)
 	if err != nil {
 		return err
 	}
-	out, err := m.Multistyle(photo, b.Styles)
+	out, err := b.Paint(photo)
 	if err != nil {
 		return err
 	}

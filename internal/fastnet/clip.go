@@ -23,6 +23,7 @@ import (
 // which is the right flow exactly there.
 type Clip struct {
 	m       *Model
+	frame   func(*preprocess.Image) (*preprocess.Image, error) // paints a frame alone, in place of m (NewClipOf)
 	weights *tfgraph.Tensor
 	t       Temporal
 	moments []float32 // the average so far; nil before the first frame
@@ -65,6 +66,19 @@ func (m *Model) NewClip(s Styles, t Temporal) (*Clip, error) {
 
 const sigMoments = "multistyle_moments"
 
+// NewClipOf starts a clip painted by paint, a network that paints each frame
+// alone (one of neuralstyle train's): Hold applies as for the 26-style
+// network, while Smoothing needs that network's statistics and is refused.
+func NewClipOf(paint func(frame *preprocess.Image) (*preprocess.Image, error), t Temporal) (*Clip, error) {
+	if t.Smoothing != 0 {
+		return nil, fmt.Errorf("smoothing %g: smooths the 26-style network's instance-norm statistics, which this network does not give; leave it 0 (hold applies)", t.Smoothing)
+	}
+	if t.Hold < 0 || t.Hold > 1 || t.Hold != t.Hold {
+		return nil, fmt.Errorf("hold %g: want from 0 (none) to 1", t.Hold)
+	}
+	return &Clip{frame: paint, t: t}, nil
+}
+
 // Next paints the next frame.
 func (c *Clip) Next(frame *preprocess.Image) (*preprocess.Image, error) {
 	out, err := c.paint(frame)
@@ -99,6 +113,9 @@ func staticMask(cur, prev *preprocess.Image) []bool {
 
 // paint runs the network on one frame, with the smoothed statistics if any.
 func (c *Clip) paint(frame *preprocess.Image) (*preprocess.Image, error) {
+	if c.frame != nil {
+		return c.frame(frame)
+	}
 	if c.t.Smoothing == 0 {
 		out, err := c.m.tf.Run("multistyle", map[string]*tfgraph.Tensor{"image": toTensor(frame), "style_weights": c.weights})
 		if err != nil {

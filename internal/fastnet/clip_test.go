@@ -57,3 +57,44 @@ func TestNewClipRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestClipOf: a clip of another network paints each frame with it, holds the
+// previous picture where the frame did not change, and refuses smoothing,
+// which needs the 26-style network's statistics.
+func TestClipOf(t *testing.T) {
+	calls := 0
+	// A network whose picture differs at every call, so that a held pixel
+	// shows the previous call's value.
+	paint := func(frame *preprocess.Image) (*preprocess.Image, error) {
+		calls++
+		out := preprocess.NewImage(frame.Width, frame.Height)
+		for i := range out.Pix {
+			out.Pix[i] = uint8(50 * calls)
+		}
+		return out, nil
+	}
+	for _, c := range []struct {
+		t    Temporal
+		want string
+	}{
+		{Temporal{Smoothing: 0.5}, "smoothing 0.5"},
+		{Temporal{Hold: -1}, "hold -1"},
+	} {
+		if _, err := NewClipOf(paint, c.t); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.t, err, c.want)
+		}
+	}
+	clip, err := NewClipOf(paint, Temporal{Hold: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := preprocess.NewImage(6, 6)
+	first, err := clip.Next(frame)
+	if err != nil || first.Pix[0] != 50 {
+		t.Fatalf("first frame: %v, pixel %d; want the network's 50", err, first.Pix[0])
+	}
+	second, err := clip.Next(frame) // unchanged: half of the previous picture (50) kept
+	if err != nil || calls != 2 || second.Pix[0] != 75 {
+		t.Errorf("second frame: %v, %d calls, pixel %d; want (100+50)/2 = 75", err, calls, second.Pix[0])
+	}
+}

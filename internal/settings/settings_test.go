@@ -3,6 +3,8 @@ package settings
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -239,5 +241,29 @@ func TestPrecisionSetting(t *testing.T) {
 	}
 	if d := transfer.Defaults().Precision; d != transfer.PrecisionFP32 {
 		t.Errorf("default precision %q, want fp32", d)
+	}
+}
+
+// TestNetFolder: net takes the folder of a trained network (one holding its
+// record, net.json) as written, and refuses a folder without one.
+func TestNetFolder(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "Mine")
+	if err := os.Mkdir(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, trainedNetFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LookupStylize("net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := transfer.DefaultConfig()
+	if err := s.Set(&c, mine); err != nil || s.Format(&c) != mine || c.StylizeNet() != mine {
+		t.Errorf("net %s: %v, formats %q; want the folder as written", mine, err, s.Format(&c))
+	}
+	if err := s.Set(&c, dir); err == nil || !strings.Contains(err.Error(), "neuralstyle train") {
+		t.Errorf("net %s (no record): %v; want an error that names the trained networks", dir, err)
 	}
 }

@@ -3,6 +3,8 @@ package settings
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,11 +17,15 @@ import (
 // them the same way.
 var Stylize = []Setting{
 	{Name: "net", Kind: KindChoice, Category: CategoryStylize, Choices: []string{transfer.Net26, transfer.NetArbitrary}, Placeholder: "NET",
-		Usage: "26 (the 26-style network, with --styles) or arbitrary (any painting, with --style); default: arbitrary with --style, else 26",
+		Usage: "26 (the 26-style network, with --styles), arbitrary (any painting, with --style), or the folder of a network neuralstyle train wrote; default: arbitrary with --style, else 26",
 		Parse: func(c *transfer.Config, v string) error {
+			if isTrainedNet(v) {
+				c.Stylize.Net = v
+				return nil
+			}
 			v = strings.ToLower(strings.TrimSpace(v))
 			if v != transfer.Net26 && v != transfer.NetArbitrary && v != "" {
-				return fmt.Errorf("%q: want 26 or arbitrary", v)
+				return fmt.Errorf("%q: want 26 or arbitrary, or the folder of a network neuralstyle train wrote (it holds %s)", v, trainedNetFile)
 			}
 			c.Stylize.Net = v
 			return nil
@@ -48,11 +54,26 @@ var Stylize = []Setting{
 		Format: func(c *transfer.Config) string { return formatFloat(c.Stylize.Strength) }},
 }
 
+// trainedNetFile is train.NetFile, the record every folder of neuralstyle
+// train holds; package train's schema uses this package, so it cannot be
+// imported here. The commands check the folder whole (train.CheckNet).
+const trainedNetFile = "net.json"
+
+// isTrainedNet reports whether v names a folder that holds a trained
+// network's record, rather than one of the choices.
+func isTrainedNet(v string) bool {
+	if v == transfer.Net26 || v == transfer.NetArbitrary || v == "" {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(v, trainedNetFile))
+	return err == nil && st.Mode().IsRegular()
+}
+
 // Method lists the settings batch and video add to Stylize's to
 // paint with the feed-forward network instead of optimising.
 var Method = []Setting{
 	{Name: "method", Kind: KindChoice, Choices: []string{transfer.MethodOptimize, transfer.MethodStylize}, Placeholder: "METHOD", Category: CategoryStylize,
-		Usage: "optimize (the notebook's optimisation) or stylize (the 26-style feed-forward network with --styles: a frame in a fraction of a second)",
+		Usage: "optimize (the notebook's optimisation) or stylize (a feed-forward network, the 26-style one with --styles or a trained one with --net DIR: a frame in a fraction of a second)",
 		Parse: func(c *transfer.Config, v string) error {
 			v = strings.ToLower(strings.TrimSpace(v))
 			if v != transfer.MethodOptimize && v != transfer.MethodStylize {
@@ -63,7 +84,7 @@ var Method = []Setting{
 		},
 		Format: func(c *transfer.Config) string { return c.Stylize.Method }},
 	{Name: "smoothing", Kind: KindNumber, Placeholder: "S", Category: CategoryStylize,
-		Usage: "video --method stylize: the share (0 to 0.99) of the instance-norm statistics kept from the frames before, against flicker; 0 paints every frame alone",
+		Usage: "video --method stylize: the share (0 to 0.99) of the 26-style network's instance-norm statistics kept from the frames before, against flicker; 0 paints every frame alone",
 		Parse: func(c *transfer.Config, v string) error {
 			s, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil || math.IsNaN(s) || s < 0 || s > 0.99 {

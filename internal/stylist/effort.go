@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -106,11 +107,17 @@ func parseEffort(text string) (Effort, error) {
 const galleryField = "styles"
 
 // choices are the form's first questions besides the images: how long to
-// spend, and a style of the gallery (-1: a painting image instead).
+// spend, and a style of the gallery (-1: a painting image instead) or a
+// trained network of the gallery (net).
 type choices struct {
 	effort Effort
 	style  int
+	net    string
 }
+
+// gallery says whether the painting is one of the gallery's: a style or a
+// trained network.
+func (c choices) gallery() bool { return c.style >= 0 || c.net != "" }
 
 // readChoices reads the effort and the gallery's style, and sets the
 // settings the effort implies over the form's (effortSettings, within the
@@ -122,7 +129,15 @@ func (s *Server) readChoices(form *multipart.Form, sub *submission) choices {
 		sub.errs.add("", err.Error())
 	}
 	sub.values["effort"] = string(c.effort)
-	if text := formValue(form, galleryField); text != "" {
+	if text := formValue(form, galleryField); strings.HasPrefix(text, netPrefix) {
+		sub.values[galleryField] = text
+		name := strings.TrimPrefix(text, netPrefix)
+		if !slices.Contains(s.netNames(), name) {
+			sub.errs.add("style", fmt.Sprintf("trained network %q: this server has none of that name", name))
+		} else {
+			c.net = name
+		}
+	} else if text != "" {
 		sub.values[galleryField] = text
 		st, err := strconv.Atoi(text)
 		if err != nil || st < 0 || st >= fastnet.NumStyles {
@@ -152,16 +167,16 @@ func (s *Server) readChoices(form *multipart.Form, sub *submission) choices {
 // the painting itself; a gallery style besides a painting.
 func (s *Server) checkChoices(c choices, cfg *transfer.Config, form *multipart.Form, errs formErrors) {
 	none := s.opts.FastNets == nil
-	if none && (c.effort == EffortInstant || c.style >= 0) {
+	if none && (c.effort == EffortInstant || c.gallery()) {
 		errs.add("", "this server has no feed-forward networks, so it paints no instant picture and has no gallery of styles ("+
 			s.opts.FastNetsMissing+"); choose quick or the notebook's, with a painting")
 	}
-	if c.style >= 0 && c.effort != EffortInstant {
+	if c.gallery() && c.effort != EffortInstant {
 		errs.add("style", "a style of the gallery is painted instantly only: the optimisation needs the painting itself; choose instant, or upload a painting")
 	}
 	// An earlier painting (style-ref, the rerun form's) yields to a style
 	// chosen in the gallery; an upload or a bundled painting does not.
-	if c.style >= 0 && (formFile(form, "style") || formValue(form, "style-bundled") != "") {
+	if c.gallery() && (formFile(form, "style") || formValue(form, "style-bundled") != "") {
 		errs.add("style", "both a style of the gallery and a painting were chosen; choose one")
 	}
 	if c.effort == EffortInstant && formValue(form, "sweep-param") != "" {

@@ -136,8 +136,8 @@ func galleryStyle(j *Job) int {
 
 // paintInstant paints a job's instant picture: the photo at the job's size
 // (its size, or its long side), resized as the optimisation resizes it, in
-// the gallery's style by the 26-style network or in the manner of its
-// painting by the arbitrary network. The latter is the picture an
+// the gallery's style by the 26-style network or a trained one, or in the
+// manner of its painting by the arbitrary network. The latter is the picture an
 // optimisation with init stylized starts from, the same pixels where no
 // colour control changes the images.
 func (s *Server) paintInstant(j *Job) (*preprocess.Image, error) {
@@ -161,6 +161,12 @@ func (s *Server) paintInstant(j *Job) (*preprocess.Image, error) {
 	}
 	if content, err = resample.Resize(content, w, h, cfg.Resample); err != nil {
 		return nil, fmt.Errorf("content image: %w", err)
+	}
+	if net, named := s.netOf(j); named {
+		if net == nil {
+			return nil, errNetGone(j.Settings[netField])
+		}
+		return net.Net.Stylize(content)
 	}
 	if n := galleryStyle(j); n >= 0 {
 		var st fastnet.Styles

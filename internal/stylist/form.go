@@ -212,10 +212,14 @@ func (s *Server) parseJob(w http.ResponseWriter, r *http.Request) *submission {
 	j := &Job{Settings: map[string]string{}, Effort: choice.effort}
 	dec := s.decodeOptions(&cfg.Settings)
 	for _, role := range []string{"content", "style"} {
-		if role == "style" && choice.style >= 0 {
+		if role == "style" && choice.gallery() {
 			// A style of the gallery has no painting: the content
 			// stands in, so that Validate checks the other settings.
-			j.Settings[galleryField], cfg.Style = strconv.Itoa(choice.style), []string{cfg.Content}
+			if cfg.Style = []string{cfg.Content}; choice.net != "" {
+				j.Settings[netField] = choice.net
+			} else {
+				j.Settings[galleryField] = strconv.Itoa(choice.style)
+			}
 			continue
 		}
 		name, err := s.readImage(r.Context(), r.MultipartForm, role, dec)

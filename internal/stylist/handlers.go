@@ -80,6 +80,7 @@ func newHandlers(s *Server) (*handlers, error) {
 	h.mux.HandleFunc("GET /uploads/{name}", h.upload)
 	h.mux.HandleFunc("POST /jobs/{id}/refine", h.refine)
 	h.mux.HandleFunc("GET /styles/{file}", h.styleThumb)
+	h.mux.HandleFunc("GET /nets/{file}", h.netThumb)
 	return h, nil
 }
 
@@ -361,6 +362,9 @@ type jobPage struct {
 	// (-1: its painting); CanRefine says its page offers the refinement.
 	GalleryStyle int
 	CanRefine    bool
+	// Net is the trained network an instant job paints with ("": none),
+	// NoRefine why its picture cannot be refined.
+	Net, NoRefine string
 }
 
 func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
@@ -375,7 +379,7 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &jobPage{Title: fmt.Sprintf("Job %d", j.ID), Limits: h.s.opts.Limits, Job: j, Status: st,
 		Fields: h.s.fields(j.Settings, nil), Refs: map[string]string{"content": j.Content, "style": j.Style}, Parent: j.ID, Bundled: h.s.bundled,
-		Sweep: newSweepForm(nil, nil), Choices: h.s.newChoicesForm(j.Settings, j.Effort)}
+		Sweep: newSweepForm(nil, nil), Choices: h.s.newChoicesForm(choiceValues(j), j.Effort)}
 	for _, n := range settingNames()[2:] {
 		if j.Sweep != nil && n == j.Sweep.Param {
 			continue // the points' table shows it
@@ -391,6 +395,17 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 	p.GalleryStyle = galleryStyle(j)
 	// Shown when the picture is done (by the page's script, if it is not yet).
 	p.CanRefine = j.Effort == EffortInstant && j.Style != "" && h.s.opts.FastNets != nil
+	if net, named := h.s.netOf(j); named && j.Style == "" {
+		p.Net = j.Settings[netField]
+		switch {
+		case net == nil:
+			p.NoRefine = errNetGone(p.Net).Error()
+		case net.Painting == "":
+			p.NoRefine = net.NoRefine
+		default:
+			p.CanRefine = j.Effort == EffortInstant && h.s.opts.FastNets != nil
+		}
+	}
 	if j.Sweep != nil {
 		p.Title = fmt.Sprintf("Sweep %d", j.ID)
 		p.Sweep.Param, p.Sweep.Values = j.Sweep.Param, strings.Join(j.Sweep.Values, " ")
@@ -399,6 +414,18 @@ func (h *handlers) job(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, http.StatusOK, "job.html", p)
+}
+
+// choiceValues are a job's settings as its page's form starts from them: a
+// refinement of a trained network's picture has the painting as its style
+// image, which the form offers, so not the network too.
+func choiceValues(j *Job) map[string]string {
+	if j.Style == "" || j.Settings[netField] == "" {
+		return j.Settings
+	}
+	v := maps.Clone(j.Settings)
+	delete(v, netField)
+	return v
 }
 
 // status is what the page shows of a job, sent as each server-sent event.
@@ -651,10 +678,12 @@ func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {
 // choicesForm is what the form asks first, besides the photo: the painting
 // (a style of the gallery, or an image) and how long to spend.
 type choicesForm struct {
-	FastNets bool   // the server has the feed-forward networks
-	Missing  string // why not, and how to get them
-	Styles   []int  // the gallery's styles, 0 to 25
-	Style    int    // the style chosen, -1 for none
+	FastNets bool     // the server has the feed-forward networks
+	Missing  string   // why not, and how to get them
+	Styles   []int    // the gallery's styles, 0 to 25
+	Style    int      // the style chosen, -1 for none
+	Nets     []string // the gallery's trained networks (serve --nets)
+	Net      string   // the one chosen, "" for none
 	Efforts  []effortChoice
 }
 
@@ -674,9 +703,15 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 		for i := range fastnet.NumStyles {
 			c.Styles = append(c.Styles, i)
 		}
+		c.Nets = s.netNames()
 	}
 	if n, err := strconv.Atoi(values[galleryField]); err == nil {
 		c.Style = n
+	}
+	if name, ok := strings.CutPrefix(values[galleryField], netPrefix); ok {
+		c.Net = name
+	} else if name := values[netField]; name != "" {
+		c.Net = name // a job's settings
 	}
 	if effort == "" {
 		effort = Effort(values["effort"])
@@ -725,7 +760,22 @@ func (h *handlers) refine(w http.ResponseWriter, r *http.Request) {
 	case j.Effort != EffortInstant || j.State != Done:
 		http.Error(w, fmt.Sprintf("Job %d cannot be refined: only a finished instant picture is.", j.ID), http.StatusConflict)
 		return
-	case j.Style == "":
+	}
+	style := j.Style
+	if net, named := h.s.netOf(j); named && style == "" {
+		// A trained network's picture refines towards the painting it learned.
+		if net == nil {
+			err = errNetGone(j.Settings[netField])
+		} else {
+			style, err = h.s.storePainting(net)
+		}
+		if err != nil {
+			http.Error(w, fmt.Sprintf("Job %d cannot be refined: it is painted by the trained network %s, and %v.", j.ID, j.Settings[netField], err), http.StatusConflict)
+			return
+		}
+	}
+	switch {
+	case style == "":
 		http.Error(w, fmt.Sprintf("Job %d cannot be refined: it is painted in a style of the gallery, and the optimisation needs the painting itself.", j.ID), http.StatusConflict)
 		return
 	case h.s.opts.FastNets == nil:
@@ -739,7 +789,7 @@ func (h *handlers) refine(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("%d jobs are waiting already; try again when some have run.", n), http.StatusServiceUnavailable)
 		return
 	}
-	child := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: j.Style, Parent: j.ID, Effort: effort, Preview: PreviewDone}
+	child := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: style, Parent: j.ID, Effort: effort, Preview: PreviewDone}
 	lim := h.s.opts.Limits
 	for name, v := range effortSettings(effort, false) {
 		switch name {
@@ -788,4 +838,18 @@ func (h *handlers) styleThumb(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	w.Write(b)
+}
+
+// netThumb serves a trained network of the gallery: the gallery photo
+// painted by it.
+func (h *handlers) netThumb(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".png")
+	i := slices.IndexFunc(h.s.opts.Nets, func(n TrainedNet) bool { return n.Name == name })
+	if !ok || i < 0 || h.s.opts.Nets[i].thumb == nil {
+		http.Error(w, "No such trained network.", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(h.s.opts.Nets[i].thumb)
 }

@@ -388,6 +388,13 @@ func (s *Server) execute(ctx context.Context, j *Job) (st State, msg string, has
 	if set.Init == transfer.InitStylized && s.opts.FastNets != nil {
 		in.Stylizer = s.opts.FastNets
 	}
+	if net, named := s.netOf(j); named && set.Init == transfer.InitStylized {
+		// A refinement of a trained network's picture starts from it.
+		if net == nil {
+			return Failed, errNetGone(j.Settings[netField]).Error(), false
+		}
+		in.Stylizer = netStylizer{net.Net}
+	}
 	// A resumed job goes on from the image of its last saved iteration for
 	// the iterations left; the observer counts from the first run's start.
 	done := j.Iteration

@@ -95,6 +95,9 @@ type Options struct {
 	// optimisation alone and says why with FastNetsMissing.
 	FastNets        FastNets
 	FastNetsMissing string
+	// Nets are trained networks (neuralstyle train) the gallery offers
+	// beside the 26 styles (nets.go), where the server has FastNets.
+	Nets []TrainedNet
 }
 
 // Server is the web app: an http.Handler plus the queue worker behind it.

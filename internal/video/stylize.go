@@ -20,6 +20,9 @@ import (
 // them, and a rerun resumes the same way; the smoothing of the statistics
 // and the hold (fastnet.Clip) restart at the first frame a rerun paints.
 type Stylize struct {
+	// Net is the folder of a network neuralstyle train wrote, "" for the
+	// 26-style network (RunClip paints with it).
+	Net       string
 	Styles    string  // the 26-style network's styles or blend, as written
 	Strength  float64 // 0 the frame to 1 the full style, a mix of pixels
 	Smoothing float64 // fastnet.Temporal's: the share of the statistics kept from the frames before
@@ -29,6 +32,9 @@ type Stylize struct {
 // Note adds s to rec's settings, so a rerun with other ones refuses the folder.
 func (s Stylize) Note(rec *Record) {
 	rec.Settings["method"] = "stylize"
+	if s.Net != "" {
+		rec.Settings["net"] = s.Net
+	}
 	rec.Settings["styles"] = s.Styles
 	rec.Settings["strength"] = strconv.FormatFloat(s.Strength, 'g', -1, 64)
 	rec.Settings["smoothing"] = strconv.FormatFloat(s.Smoothing, 'g', -1, 64)
@@ -58,6 +64,18 @@ func RunStylize(ctx context.Context, model *fastnet.Model, job *Job, s Stylize, 
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
+	return RunClip(ctx, clip, job, s, out, finished)
+}
+
+// Painter paints a clip's frames in order: a fastnet.Clip.
+type Painter interface {
+	Next(frame *preprocess.Image) (*preprocess.Image, error)
+}
+
+// RunClip is RunStylize with the frames painted by clip (of the 26-style
+// network or of a trained one: fastnet.NewClipOf); s gives the strength.
+func RunClip(ctx context.Context, clip Painter, job *Job, s Stylize, out string,
+	finished func(i, n int, elapsed time.Duration)) (*Report, error) {
 	decode := job.Config.DecodeOptions()
 	rep := &Report{}
 	n := len(job.Frames)
