@@ -516,6 +516,15 @@ def build_module(onnx_files: dict[str, bytes]):
     arbitrary_layout = moments_layout(transform, arbitrary_feeds)
     arbitrary_total = sum(m["channels"] for m in arbitrary_layout)
 
+    def mean64(t):
+        # The transformer quantises each of its means to int8 steps, so the
+        # order of a float32 sum could move one across a step (measured: a
+        # float32 reduce_mean at 512x512 was 7e-4 off relative, enough to move
+        # one final-layer statistic a step and 20 of 255 of the picture). Taken
+        # in float64, a mean is the same float32 whatever the order, so tiles
+        # summed in float64 give the whole image's (arbitrary_tile).
+        return tf.cast(tf.reduce_mean(tf.cast(t, tf.float64), [1, 2], keepdims=True), tf.float32)
+
     class FastNets(tf.Module):
         @tf.function(input_signature=[
             tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
@@ -593,7 +602,7 @@ def build_module(onnx_files: dict[str, bytes]):
         ])
         def arbitrary(self, image, style):
             x, h, w = _pad4(image)
-            (y,) = transform(arbitrary_feeds(x, style))
+            (y,) = _with_means(transform, mean64, lambda: transform(arbitrary_feeds(x, style)))
             return {"stylized": _logical(y)[:, :h, :w, :]}
 
         @tf.function(input_signature=[
@@ -609,7 +618,7 @@ def build_module(onnx_files: dict[str, bytes]):
             means = []
 
             def hook(t):
-                m = tf.reduce_mean(t, [1, 2], keepdims=True)
+                m = mean64(t)
                 means.append(tf.reshape(m, [-1]))
                 return m
 
@@ -627,8 +636,9 @@ def build_module(onnx_files: dict[str, bytes]):
             """One tile of an image for the arbitrary transformer, as
             multistyle_tile is for the 26-style network: the first fed spatial
             means take their values from moments, the others the tile's own;
-            sums is each mean's input summed over the tile less its halo
-            (margins) at that layer's resolution. Each mean is quantised after
+            sums + sums_low (a float64 split in two float32s) is each mean's
+            input summed over the tile less its halo (margins) at that layer's
+            resolution. Each mean is quantised after
             it is taken and the variance's input is the quantised square of x
             less the quantised mean, so a layer's variance cannot be brought
             back from sums about another mean: the caller gathers one mean a
@@ -643,13 +653,15 @@ def build_module(onnx_files: dict[str, bytes]):
                 c, stride = arbitrary_layout[k]["channels"], arbitrary_layout[k]["stride"]
                 m = margins // stride
                 h, w = tf.shape(t)[1], tf.shape(t)[2]
-                sums.append(tf.reduce_sum(t[:, m[0]:h - m[2], m[1]:w - m[3], :], [0, 1, 2]))
+                sums.append(tf.reduce_sum(tf.cast(t[:, m[0]:h - m[2], m[1]:w - m[3], :], tf.float64), [0, 1, 2]))
                 given = tf.reshape(moments[offset[0]:offset[0] + c], [1, 1, 1, c])
                 offset[0] += c
-                return tf.where(k < fed, given, tf.reduce_mean(t, [1, 2], keepdims=True))
+                return tf.where(k < fed, given, mean64(t))
 
             (y,) = _with_means(transform, hook, lambda: transform(arbitrary_feeds(image, style)))
-            return {"stylized": _logical(y), "sums": tf.concat(sums, 0)}
+            total = tf.concat(sums, 0)
+            high = tf.cast(total, tf.float32)
+            return {"stylized": _logical(y), "sums": high, "sums_low": tf.cast(total - tf.cast(high, tf.float64), tf.float32)}
 
     return FastNets(), layout, arbitrary_layout
 

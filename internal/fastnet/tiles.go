@@ -286,8 +286,10 @@ func (m *Model) MultistyleTiled(img *preprocess.Image, s Styles, t Tiles) (*prep
 // variance is the mean of the quantised square of x less that quantised
 // mean, which no sum about another mean gives back: so each pass gathers one
 // mean, with every mean before it given, the layer's mean a pass before its
-// variance. The means gathered are the whole image's before quantisation, in
-// another order of sums.
+// variance. A quantised mean moves a whole step when its sum's rounding
+// carries it across one, so the export takes every mean in float64 (the whole
+// image's too) and returns the tiles' sums as float64 split in two float32s:
+// the means gathered are then the whole image's to the last bit of float32.
 func (m *Model) ArbitraryTiled(img *preprocess.Image, style []float32, t Tiles) (*preprocess.Image, error) {
 	if len(style) != StyleVector {
 		return nil, fmt.Errorf("fastnet: style vector of %d numbers, want %d", len(style), StyleVector)
@@ -317,8 +319,12 @@ func (m *Model) ArbitraryTiled(img *preprocess.Image, style []float32, t Tiles) 
 			if err != nil {
 				return nil, err
 			}
+			low := out["sums_low"]
+			if low == nil || len(low.Data) != len(r.given.Data) {
+				return nil, fmt.Errorf("tile at (%d,%d): no sums_low of %d values: %s", c.x0, c.y0, len(r.given.Data), MakeHint)
+			}
 			for ch, s := range out["sums"].Data[a:b] {
-				sum[ch] += float64(s)
+				sum[ch] += float64(s) + float64(low.Data[a+ch])
 			}
 			n += r.count(c, k)
 		}
