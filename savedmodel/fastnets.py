@@ -35,7 +35,10 @@ transposes on images.
 ``style_vector`` (style_image [1,256,256,3]) -> style [1,100];
 ``arbitrary`` (image [1,h,w,3], style [1,100]) -> stylized [1,h,w,3].
 The two image networks reflect-pad the image to a multiple of 4 (they halve it
-twice and double it twice) and crop the result back.
+twice and double it twice) and crop the result back. ``multistyle_moments`` and
+``multistyle_tile``, and the arbitrary transformer's ``arbitrary_moments`` and
+``arbitrary_tile``, paint large images in tiles with the whole image's
+statistics (internal/fastnet/tiles.go).
 """
 
 from __future__ import annotations
