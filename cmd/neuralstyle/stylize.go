@@ -129,8 +129,9 @@ func (p wholePeak) bytes(pixels int) float64 { return p.fixed + p.perPixel*float
 var (
 	// 2443 MiB at 2048x2048, 8809 MiB at 4096x4096.
 	multistylePeak = wholePeak{fixed: 336_592_896, perPixel: 530.5}
-	// Until measured, the 26-style network's fit (the next commit replaces it).
-	arbitraryPeak = wholePeak{fixed: 336_592_896, perPixel: 530.5}
+	// 1556 MiB at 2048x2048, 4331 MiB at 4096x4096 (890 MiB measured at
+	// 1024x1024, 862 MiB by the fit): auto tiles above about 2866x2866.
+	arbitraryPeak = wholePeak{fixed: 661_651_456, perPixel: 231.25}
 )
 
 // autoTileBytes is the most --tile auto lets a whole photo's run take: the
