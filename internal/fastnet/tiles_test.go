@@ -220,9 +220,14 @@ func painting(t *testing.T, m *Model) []float32 {
 
 // TestArbitraryTiledMatchesWhole is TestTiledMatchesWhole for the arbitrary
 // transformer: tiles of 256 with ArbitraryHalo, the statistics gathered one
-// mean a pass. MEASURED
+// mean a pass, give the whole image's picture bit for bit. Measured
+// (tensorflow-cpu 2.18.1 on the Xeon of docs/feedforward.md): no value differs
+// at 512x512, 516x388 and 1024x1024 (15, 10 and 47 s on two shared cores).
+// Before the export took the transformer's means in float64, a float32 sum's
+// order carried a quantised statistic across a step and 40% of the values at
+// 512 differed by up to 20 of 255: the test fails on that export.
 func TestArbitraryTiledMatchesWhole(t *testing.T) {
-	const tiledBound = 1 // of 255, MEASURED
+	const tiledBound = 0 // of 255, measured 0
 	dir := testmodels.FastNets()
 	if dir == "" {
 		t.Skip("no feed-forward model: make fastnets (or NEURALSTYLE_FASTNETS)")
