@@ -35,7 +35,10 @@ transposes on images.
 ``style_vector`` (style_image [1,256,256,3]) -> style [1,100];
 ``arbitrary`` (image [1,h,w,3], style [1,100]) -> stylized [1,h,w,3].
 The two image networks reflect-pad the image to a multiple of 4 (they halve it
-twice and double it twice) and crop the result back.
+twice and double it twice) and crop the result back. ``multistyle_moments`` and
+``multistyle_tile``, and the arbitrary transformer's ``arbitrary_moments`` and
+``arbitrary_tile``, paint large images in tiles with the whole image's
+statistics (internal/fastnet/tiles.go).
 """
 
 from __future__ import annotations
@@ -366,6 +369,9 @@ class Translator:
         x = ins[0]
         if not x.nchw:
             raise FastnetsError("fastnets: GlobalAveragePool of a tensor not held as NCHW")
+        if self.spatial_mean is not None:
+            # The arbitrary transformer's instance norms take their moments here.
+            return Value(self.spatial_mean(x.t), nchw=True)
         return Value(tf.reduce_mean(x.t, [1, 2], keepdims=True), nchw=True)
 
     def _Concat(self, ins, attrs):
@@ -489,7 +495,8 @@ def _with_means(net: Translator, hook: Callable, run: Callable):
 
 def build_module(onnx_files: dict[str, bytes]):
     """A tf.Module whose tf.functions run the translated networks, and the
-    layout of the 26-style network's moments (moments_layout)."""
+    layouts of the 26-style network's and the arbitrary transformer's moments
+    (moments_layout)."""
     import tensorflow as tf
 
     multistyle = Translator(onnx_files["multistyle26"])
@@ -503,6 +510,23 @@ def build_module(onnx_files: dict[str, bytes]):
 
     layout = moments_layout(multistyle, multistyle_feeds)
     total = sum(m["channels"] for m in layout)
+
+    def arbitrary_feeds(x, style=None):
+        if style is None:
+            style = tf.zeros([1, STYLE_VECTOR])
+        return {transform.inputs[0]: Value(x), transform.inputs[1]: Value(tf.reshape(style, [1, 1, 1, STYLE_VECTOR]))}
+
+    arbitrary_layout = moments_layout(transform, arbitrary_feeds)
+    arbitrary_total = sum(m["channels"] for m in arbitrary_layout)
+
+    def mean64(t):
+        # The transformer quantises each of its means to int8 steps, so the
+        # order of a float32 sum could move one across a step (measured: a
+        # float32 reduce_mean at 512x512 was 7e-4 off relative, enough to move
+        # one final-layer statistic a step and 20 of 255 of the picture). Taken
+        # in float64, a mean is the same float32 whatever the order, so tiles
+        # summed in float64 give the whole image's (arbitrary_tile).
+        return tf.cast(tf.reduce_mean(tf.cast(t, tf.float64), [1, 2], keepdims=True), tf.float32)
 
     class FastNets(tf.Module):
         @tf.function(input_signature=[
@@ -581,11 +605,68 @@ def build_module(onnx_files: dict[str, bytes]):
         ])
         def arbitrary(self, image, style):
             x, h, w = _pad4(image)
-            feeds = {transform.inputs[0]: Value(x), transform.inputs[1]: Value(tf.reshape(style, [1, 1, 1, STYLE_VECTOR]))}
-            (y,) = transform(feeds)
+            (y,) = _with_means(transform, mean64, lambda: transform(arbitrary_feeds(x, style)))
             return {"stylized": _logical(y)[:, :h, :w, :]}
 
-    return FastNets(), layout
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([1, STYLE_VECTOR], tf.float32, name="style"),
+        ])
+        def arbitrary_moments(self, image, style):
+            """The arbitrary transformer's instance-norm statistics on the whole
+            image (padded as arbitrary pads it): every spatial mean, before its
+            quantisation, in graph order, concatenated (arbitrary_moments in
+            neuralstyle.json)."""
+            x, _, _ = _pad4(image)
+            means = []
+
+            def hook(t):
+                m = mean64(t)
+                means.append(tf.reshape(m, [-1]))
+                return m
+
+            _with_means(transform, hook, lambda: transform(arbitrary_feeds(x, style)))
+            return {"moments": tf.concat(means, 0)}
+
+        @tf.function(input_signature=[
+            tf.TensorSpec([1, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([1, STYLE_VECTOR], tf.float32, name="style"),
+            tf.TensorSpec([arbitrary_total], tf.float32, name="moments"),
+            tf.TensorSpec([], tf.float32, name="fed"),
+            tf.TensorSpec([4], tf.float32, name="margins"),
+        ])
+        def arbitrary_tile(self, image, style, moments, fed, margins):
+            """One tile of an image for the arbitrary transformer, as
+            multistyle_tile is for the 26-style network: the first fed spatial
+            means take their values from moments, the others the tile's own;
+            sums + sums_low (a float64 split in two float32s) is each mean's
+            input summed over the tile less its halo (margins) at that layer's
+            resolution. Each mean is quantised after
+            it is taken and the variance's input is the quantised square of x
+            less the quantised mean, so a layer's variance cannot be brought
+            back from sums about another mean: the caller gathers one mean a
+            pass, its mean before its variance."""
+            fed, margins = tf.cast(fed, tf.int32), tf.cast(margins, tf.int32)
+            tf.debugging.assert_equal(tf.shape(image)[1:3] % TILE_ALIGN, 0, message="tile sides must be multiples of 4")
+            tf.debugging.assert_equal(margins % TILE_ALIGN, 0, message="tile margins must be multiples of 4")
+            sums, offset = [], [0]
+
+            def hook(t):
+                k = len(sums)
+                c, stride = arbitrary_layout[k]["channels"], arbitrary_layout[k]["stride"]
+                m = margins // stride
+                h, w = tf.shape(t)[1], tf.shape(t)[2]
+                sums.append(tf.reduce_sum(tf.cast(t[:, m[0]:h - m[2], m[1]:w - m[3], :], tf.float64), [0, 1, 2]))
+                given = tf.reshape(moments[offset[0]:offset[0] + c], [1, 1, 1, c])
+                offset[0] += c
+                return tf.where(k < fed, given, mean64(t))
+
+            (y,) = _with_means(transform, hook, lambda: transform(arbitrary_feeds(image, style)))
+            total = tf.concat(sums, 0)
+            high = tf.cast(total, tf.float32)
+            return {"stylized": _logical(y), "sums": high, "sums_low": tf.cast(total - tf.cast(high, tf.float64), tf.float32)}
+
+    return FastNets(), layout, arbitrary_layout
 
 
 def origin(wheel_sha256: str, onnx_files: dict[str, bytes]) -> dict:
@@ -624,13 +705,15 @@ def export(out: str | Path, onnx_files: dict[str, bytes], wheel_sha256: str) -> 
 
     from savedmodel.cli import write_metadata
 
-    module, layout = build_module(onnx_files)
+    module, layout, arbitrary_layout = build_module(onnx_files)
     sigs = {
         "multistyle": module.multistyle.get_concrete_function(),
         "style_vector": module.style_vector.get_concrete_function(),
         "arbitrary": module.arbitrary.get_concrete_function(),
         "multistyle_moments": module.multistyle_moments.get_concrete_function(),
         "multistyle_tile": module.multistyle_tile.get_concrete_function(),
+        "arbitrary_moments": module.arbitrary_moments.get_concrete_function(),
+        "arbitrary_tile": module.arbitrary_tile.get_concrete_function(),
     }
     tf.saved_model.save(module, str(out), signatures=sigs)
     meta = {
@@ -644,6 +727,9 @@ def export(out: str | Path, onnx_files: dict[str, bytes], wheel_sha256: str) -> 
         # multistyle_moments' and multistyle_tile's statistics: each instance
         # norm's two spatial means (of x, then of (x - mean)^2), in graph order.
         "multistyle_moments": layout,
+        # arbitrary_moments' and arbitrary_tile's: the same for the arbitrary
+        # transformer, each mean taken before it is quantised.
+        "arbitrary_moments": arbitrary_layout,
         "tile_align": TILE_ALIGN,
         "tensorflow_version": tf.__version__,
         "exporter": "savedmodel/fastnets.py",

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
+	"github.com/neuralstyle/neuralstyle/internal/memory"
 	"github.com/neuralstyle/neuralstyle/internal/outputs"
 	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -76,9 +77,10 @@ func stylizeCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "out", Usage: "output `FILE` (.png, .jpg, .jpeg); an existing file is replaced only when the run succeeds"},
 		&cli.BoolFlag{Name: "sheet", Usage: "write a contact sheet of the photo in all 26 styles (and the photo), labelled with the style numbers"},
-		&cli.StringFlag{Name: "tile", Value: "auto", Usage: "--net 26: paint `N`xN pixels at a time (a multiple of 4) plus a 64-pixel halo, " +
-			"each tile normalised with the whole photo's statistics (gathered in one pass over the tiles per normalisation layer): " +
-			"the same picture in bounded memory; 0: the whole photo at once; auto: tiles of 1024 above 2048x2048 pixels"},
+		&cli.StringFlag{Name: "tile", Value: "auto", Usage: "paint `N`xN pixels at a time (a multiple of 4) plus a halo (64 pixels for --net 26, 56 for arbitrary), " +
+			"each tile normalised with the whole photo's statistics (gathered in passes over the tiles: one per normalisation layer for --net 26, " +
+			"one per mean for arbitrary): the same picture in bounded memory; 0: the whole photo at once; " +
+			"auto: tiles of 1024 when the whole photo's run would take more than 2.4 GiB (--net 26 at 2048x2048) or the memory available"},
 		fastnetsFlag(),
 		&cli.BoolFlag{Name: "json", Usage: "print a JSON record of the run instead of a line"},
 	)
@@ -116,17 +118,39 @@ type stylizeJob struct {
 	tile      int // --tile: 0 whole, -1 auto
 }
 
-// autoTilePixels is the photo size above which --tile auto paints in tiles
-// of fastnet.DefaultTile: measured, the whole 26-style network's run peaks at
-// 2.4 GiB at 2048x2048 and 8.6 GiB at 4096x4096, tiles of 1024 at 1.3 GiB
-// (docs/feedforward.md).
-const autoTilePixels = 2048 * 2048
+// wholePeak is a network's peak resident memory, in bytes, for a whole photo
+// of the given pixels: fixed + perPixel * pixels, fitted to the runs of
+// docs/feedforward.md's print-size table (stylize, 2 threads, peak RSS of the
+// whole process) at 2048x2048 and 4096x4096.
+type wholePeak struct{ fixed, perPixel float64 }
 
-// tiles is the tiling --tile gives a w x h photo, or false for the whole photo.
-func (j *stylizeJob) tiles(w, h int) (fastnet.Tiles, bool) {
+func (p wholePeak) bytes(pixels int) float64 { return p.fixed + p.perPixel*float64(pixels) }
+
+var (
+	// 2443 MiB at 2048x2048, 8809 MiB at 4096x4096.
+	multistylePeak = wholePeak{fixed: 336_592_896, perPixel: 530.5}
+	// 1556 MiB at 2048x2048, 4331 MiB at 4096x4096 (890 MiB measured at
+	// 1024x1024, 862 MiB by the fit): auto tiles above about 2866x2866.
+	arbitraryPeak = wholePeak{fixed: 661_651_456, perPixel: 231.25}
+)
+
+// autoTileBytes is the most --tile auto lets a whole photo's run take: the
+// 26-style network's at 2048x2048 (measured 2443 MiB), above which a tiled
+// run's extra passes are worth the memory they save (its tiles of 1024 peak at
+// 1013 MiB).
+const autoTileBytes = 2443 << 20
+
+// tiles is the tiling --tile gives a w x h photo, or false for the whole photo;
+// available is the memory the process may use (memory.Available), which auto
+// keeps a whole photo's estimated peak under.
+func (j *stylizeJob) tiles(w, h int, available uint64) (fastnet.Tiles, bool) {
+	halo, peak := fastnet.DefaultHalo, multistylePeak
+	if j.arbitrary {
+		halo, peak = fastnet.ArbitraryHalo, arbitraryPeak
+	}
 	size := j.tile
 	if size < 0 {
-		if w*h <= autoTilePixels {
+		if need := peak.bytes(w * h); need <= autoTileBytes && need <= float64(available) {
 			return fastnet.Tiles{}, false
 		}
 		size = fastnet.DefaultTile
@@ -134,7 +158,7 @@ func (j *stylizeJob) tiles(w, h int) (fastnet.Tiles, bool) {
 	if size == 0 || (w <= size && h <= size) {
 		return fastnet.Tiles{}, false
 	}
-	return fastnet.Tiles{Size: size, Halo: fastnet.DefaultHalo}, true
+	return fastnet.Tiles{Size: size, Halo: halo}, true
 }
 
 // readStylizeJob fills the job from the flags, then the environment for a flag
@@ -291,24 +315,30 @@ func runStylize(c *cli.Context) error {
 	start := time.Now()
 	var result *preprocess.Image
 	var rec stylizeRecord
+	available, _ := memory.Available()
+	t, tiled := j.tiles(photo.Width, photo.Height, available)
+	if tiled && !j.sheet {
+		each := "one normalisation layer a pass"
+		if j.arbitrary {
+			each = "one mean a pass"
+		}
+		t.Pass = func(pass, passes int) {
+			if pass == 1 {
+				fmt.Fprintf(c.App.ErrWriter, "stylize: %dx%d in tiles of %d plus a %d-pixel halo: %d passes (the whole photo's statistics, %s, then the picture)\n",
+					photo.Width, photo.Height, t.Size, t.Halo, passes, each)
+			}
+		}
+		rec.Tile = t.Size
+	}
 	switch {
 	case j.sheet:
 		result, err = stylizeSheet(model, photo, j)
 	case j.arbitrary:
-		result, err = stylizeArbitrary(model, photo, painting, j)
+		result, err = stylizeArbitrary(model, photo, painting, j, t, tiled)
+	case tiled:
+		result, err = stylizeTiled(model, photo, j.styles, t, j)
 	default:
-		if t, ok := j.tiles(photo.Width, photo.Height); ok {
-			t.Pass = func(pass, passes int) {
-				if pass == 1 {
-					fmt.Fprintf(c.App.ErrWriter, "stylize: %dx%d in tiles of %d plus a %d-pixel halo: %d passes (the whole photo's statistics, one normalisation layer a pass, then the picture)\n",
-						photo.Width, photo.Height, t.Size, t.Halo, passes)
-				}
-			}
-			result, err = stylizeTiled(model, photo, j.styles, t, j)
-			rec.Tile = t.Size
-		} else {
-			result, err = stylizeOne(model, photo, j.styles, j)
-		}
+		result, err = stylizeOne(model, photo, j.styles, j)
 	}
 	if err != nil {
 		return err
@@ -373,7 +403,8 @@ func stylizeTiled(m *fastnet.Model, photo *preprocess.Image, s fastnet.Styles, t
 	return finish(photo, out, j, true)
 }
 
-func stylizeArbitrary(m *fastnet.Model, photo, painting *preprocess.Image, j *stylizeJob) (*preprocess.Image, error) {
+// stylizeArbitrary paints photo in painting's manner, in tiles t when tiled.
+func stylizeArbitrary(m *fastnet.Model, photo, painting *preprocess.Image, j *stylizeJob, t fastnet.Tiles, tiled bool) (*preprocess.Image, error) {
 	vec, err := m.StyleVector(painting, j.cfg.Resample)
 	if err != nil {
 		return nil, err
@@ -385,7 +416,12 @@ func stylizeArbitrary(m *fastnet.Model, photo, painting *preprocess.Image, j *st
 		}
 		vec = fastnet.MixVectors(own, vec, j.strength)
 	}
-	out, err := m.Arbitrary(photo, vec)
+	var out *preprocess.Image
+	if tiled {
+		out, err = m.ArbitraryTiled(photo, vec, t)
+	} else {
+		out, err = m.Arbitrary(photo, vec)
+	}
 	if err != nil {
 		return nil, err
 	}

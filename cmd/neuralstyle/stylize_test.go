@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
@@ -215,6 +216,75 @@ func TestStylizeTiles(t *testing.T) {
 			"--fastnets", model, "--tile", bad)
 		if code != 2 || !strings.Contains(stderr, "--tile") {
 			t.Errorf("--tile %s: exit %d, %q", bad, code, stderr)
+		}
+	}
+}
+
+// TestStylizeArbitraryTiles: --style with --tile paints the arbitrary network
+// in tiles with the whole photo's statistics, says so, and gives the whole
+// photo's picture bit for bit (fastnet.TestArbitraryTiledMatchesWhole measured
+// it exact).
+func TestStylizeArbitraryTiles(t *testing.T) {
+	model := fastnetsModel(t)
+	dir := t.TempDir()
+	photo := filepath.Join(dir, "photo.png")
+	writePhoto(t, photo, 150, 90)
+	paint := func(name, tile string) (*preprocess.Image, string) {
+		out := filepath.Join(dir, name)
+		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", out, "--style", "../../scripts/examples/wave.jpg",
+			"--fastnets", model, "--threads", "1", "--tile", tile)
+		if code != 0 {
+			t.Fatalf("--tile %s: exit %d: %s", tile, code, stderr)
+		}
+		img, err := imagefile.ReadFile(out, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img, stderr
+	}
+	whole, said := paint("whole.png", "0")
+	if strings.Contains(said, "tiles") {
+		t.Errorf("--tile 0 said %q", said)
+	}
+	tiled, said := paint("tiled.png", "64")
+	if !strings.Contains(said, "in tiles of 64 plus a 56-pixel halo: 27 passes") || !strings.Contains(said, "one mean a pass") {
+		t.Errorf("--tile 64 said %q", said)
+	}
+	for i := range whole.Pix {
+		if whole.Pix[i] != tiled.Pix[i] {
+			t.Fatalf("tiles differ from the whole photo at value %d: %d, want %d", i, tiled.Pix[i], whole.Pix[i])
+		}
+	}
+}
+
+// TestStylizeAutoTiles: --tile auto paints the whole photo while its
+// network's estimated peak is at most the 26-style network's at 2048x2048 and the memory available, else
+// tiles of 1024 with the network's halo; a number or 0 is taken as given.
+func TestStylizeAutoTiles(t *testing.T) {
+	const plenty, little = 1 << 40, 1 << 30
+	for _, c := range []struct {
+		arbitrary bool
+		tile      int
+		side      int
+		available uint64
+		want      fastnet.Tiles // Size 0: the whole photo
+	}{
+		{false, -1, 2048, plenty, fastnet.Tiles{}},
+		{false, -1, 2100, plenty, fastnet.Tiles{Size: 1024, Halo: fastnet.DefaultHalo}},
+		{false, -1, 1024, little, fastnet.Tiles{}},
+		{false, -1, 1500, little, fastnet.Tiles{Size: 1024, Halo: fastnet.DefaultHalo}},
+		{true, -1, 1024, plenty, fastnet.Tiles{}},
+		{true, -1, 2800, plenty, fastnet.Tiles{}},
+		{true, -1, 2900, plenty, fastnet.Tiles{Size: 1024, Halo: fastnet.ArbitraryHalo}},
+		{true, 0, 8192, little, fastnet.Tiles{}},
+		{true, 512, 600, plenty, fastnet.Tiles{Size: 512, Halo: fastnet.ArbitraryHalo}},
+		{false, 512, 500, plenty, fastnet.Tiles{}},
+	} {
+		j := &stylizeJob{arbitrary: c.arbitrary, tile: c.tile}
+		got, ok := j.tiles(c.side, c.side, c.available)
+		if ok != (c.want.Size != 0) || got.Size != c.want.Size || got.Halo != c.want.Halo {
+			t.Errorf("arbitrary %v, --tile %d, %dx%d, %d bytes available: %+v (tiled %v), want %+v",
+				c.arbitrary, c.tile, c.side, c.side, c.available, got, ok, c.want)
 		}
 	}
 }

@@ -54,6 +54,9 @@ type Meta struct {
 	// Moments are the 26-style network's instance-norm statistics in the
 	// order its tile signature takes them (exports before tiles have none).
 	Moments []Moment `json:"multistyle_moments"`
+	// ArbitraryMoments are the arbitrary transformer's, for its tile
+	// signature.
+	ArbitraryMoments []Moment `json:"arbitrary_moments"`
 }
 
 // ReadMeta reads and checks dir's record without loading TensorFlow, so a
