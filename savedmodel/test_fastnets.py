@@ -183,3 +183,30 @@ def test_arbitrary_tile_given_its_own_moments_is_the_whole_image():
     own = model.signatures["arbitrary_tile"](image=tf.constant(x), style=style, moments=tf.zeros_like(mom),
                                              fed=tf.constant(0.0), margins=tf.zeros([4]))
     assert np.array_equal(own["stylized"].numpy(), whole)
+
+
+def test_multistyle_translator_reflect_and_upsample_are_copies():
+    # MultistyleTranslator's padding (slices and a concat) and 2x upsampling (a
+    # broadcast) are the same values as MirrorPad and the base translator's
+    # repeats, bit for bit, at odd and even sizes.
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(1).random((1, 9, 6, 5), dtype=np.float32))
+    for p in (1, 4):
+        got = fn._reflect(fn._reflect(x, 1, p), 2, p)
+        assert np.array_equal(got.numpy(), tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT").numpy())
+    v, scales = fn.Value(x, nchw=True), fn.Value(np.array([1, 1, 2, 2], np.float32))
+    attrs = {"mode": b"nearest", "coordinate_transformation_mode": b"asymmetric", "nearest_mode": b"floor"}
+    fast = fn.MultistyleTranslator._Resize(None, [v, None, scales], attrs)
+    plain = fn.Translator._Resize(None, [v, None, scales], attrs)
+    assert np.array_equal(fast.t.numpy(), plain.t.numpy()) and fast.t.shape == (1, 18, 12, 5)
+
+
+def test_multistyle_translator_fuses_every_norm():
+    # All 18 instance norms of the 26-style network become InstanceNorm nodes:
+    # no ReduceMean is left to run alone.
+    _need(WHEEL)
+    files, _ = fn.read_wheel(WHEEL)
+    t = fn.MultistyleTranslator(files["multistyle26"])
+    ops = [n.op_type for n in t.model.graph.node]
+    assert t.norms == 18 and ops.count("InstanceNorm") == 18 and "ReduceMean" not in ops

@@ -37,6 +37,22 @@ var stylizeShared = []struct{ name, usage, def string }{
 	{"resample", "resize filter: nearest, box, bilinear, hamming, bicubic, lanczos", "lanczos"},
 	{"exif", "apply: turn photos upright by their EXIF orientation; ignore: keep the stored pixels", "apply"},
 	{"original-colors", "keep the photo's colours: the result's luminance with the photo's chroma (YUV)", ""},
+	{"precision", "the 26-style network's convolutions on a whole photo: fp32, bf16 (bfloat16: faster where the CPU has " +
+		"AVX512-BF16 or AMX, pixels a few levels of 255 from fp32's) or auto (bf16 where the CPU has it, else fp32); tiles stay fp32", "fp32"},
+}
+
+// stylizePrecision is the 26-style network's arithmetic for --precision p
+// on a CPU with or without bfloat16, and for auto a line saying which and why.
+func stylizePrecision(p transfer.Precision, hasBF16 bool) (fastnet.Precision, string) {
+	switch {
+	case p == transfer.PrecisionBF16:
+		return fastnet.BF16, ""
+	case p != transfer.PrecisionAuto:
+		return fastnet.FP32, ""
+	case hasBF16:
+		return fastnet.BF16, "precision auto: bf16 (the CPU has AVX512-BF16 or AMX)"
+	}
+	return fastnet.FP32, "precision auto: fp32 (the CPU has no AVX512-BF16 or AMX, where bf16 would be slower)"
 }
 
 // stylizeSettings are stylize's settings: the shared ones, then settings.Stylize's.
@@ -312,6 +328,15 @@ func runStylize(c *cli.Context) error {
 		return err
 	}
 	defer model.Close()
+	if !j.arbitrary {
+		p, why := stylizePrecision(j.cfg.Precision, fastnet.HasBF16())
+		if err := model.SetPrecision(p); err != nil {
+			return fmt.Errorf("--precision %s: %w", j.cfg.Precision, err)
+		}
+		if why != "" {
+			fmt.Fprintln(c.App.ErrWriter, "stylize: "+why)
+		}
+	}
 	start := time.Now()
 	var result *preprocess.Image
 	var rec stylizeRecord

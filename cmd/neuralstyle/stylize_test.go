@@ -10,6 +10,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/testmodels"
+	"github.com/neuralstyle/neuralstyle/internal/transfer"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/imagefile"
 )
@@ -131,6 +132,14 @@ func TestStylize(t *testing.T) {
 		t.Errorf("styles not applied: photo %.1f, 3 vs 12 %.1f, blend %.1f %.1f",
 			meanDiff(s3, orig), meanDiff(s3, s12), meanDiff(blend, s3), meanDiff(blend, s12))
 	}
+	// bf16's convolutions: the picture a little off fp32's (TestBF16 in
+	// internal/fastnet bounds it), fp32 named explicitly the default's.
+	if d := meanDiff(run("bf16.png", "--styles", "3", "--precision", "bf16"), s3); d == 0 || d > 2 {
+		t.Errorf("--precision bf16 differs from fp32 by %.2f of 255 on average, want above 0 and at most 2", d)
+	}
+	if d := meanDiff(run("fp32.png", "--styles", "3", "--precision", "fp32"), s3); d != 0 {
+		t.Errorf("--precision fp32 differs from the default by %.2f", d)
+	}
 	if d := meanDiff(run("zero.png", "--styles", "3", "--strength", "0"), orig); d != 0 {
 		t.Errorf("strength 0 differs from the photo by %.2f", d)
 	}
@@ -143,6 +152,25 @@ func TestStylize(t *testing.T) {
 	sheet := run("sheet.png", "--sheet", "--long-side", "32")
 	if sheet.Width != 6+7*(32+6) || sheet.Height != 6+4*(24+16+6) {
 		t.Errorf("sheet %dx%d", sheet.Width, sheet.Height)
+	}
+}
+
+func TestStylizePrecision(t *testing.T) {
+	for _, c := range []struct {
+		p       transfer.Precision
+		hasBF16 bool
+		want    fastnet.Precision
+		why     string
+	}{
+		{transfer.PrecisionFP32, true, fastnet.FP32, ""},
+		{transfer.PrecisionBF16, false, fastnet.BF16, ""},
+		{transfer.PrecisionAuto, true, fastnet.BF16, "auto: bf16"},
+		{transfer.PrecisionAuto, false, fastnet.FP32, "auto: fp32"},
+	} {
+		got, why := stylizePrecision(c.p, c.hasBF16)
+		if got != c.want || !strings.Contains(why, c.why) || (c.why == "") != (why == "") {
+			t.Errorf("%s, bf16 CPU %v: %v %q, want %v and a line with %q", c.p, c.hasBF16, got, why, c.want, c.why)
+		}
 	}
 }
 

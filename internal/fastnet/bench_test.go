@@ -115,3 +115,24 @@ func BenchmarkClip(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMultistyleBF16 is BenchmarkMultistyle with the convolutions in
+// bfloat16 (SetPrecision(BF16)).
+func BenchmarkMultistyleBF16(b *testing.B) {
+	m := benchModel(b)
+	if err := m.SetPrecision(BF16); err != nil {
+		b.Fatal(err)
+	}
+	var s Styles
+	s[7] = 1
+	for _, side := range []int{256, 512, 1024} {
+		img := benchPhoto(side)
+		b.Run(strconv.Itoa(side), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := m.Multistyle(img, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -117,7 +117,7 @@ func (c *Clip) paint(frame *preprocess.Image) (*preprocess.Image, error) {
 		return c.frame(frame)
 	}
 	if c.t.Smoothing == 0 {
-		out, err := c.m.tf.Run("multistyle", map[string]*tfgraph.Tensor{"image": toTensor(frame), "style_weights": c.weights})
+		out, err := c.m.tf.Run(c.m.multistyle, map[string]*tfgraph.Tensor{"image": toTensor(frame), "style_weights": c.weights})
 		if err != nil {
 			return nil, err
 		}

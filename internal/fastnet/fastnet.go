@@ -19,6 +19,7 @@ import (
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/preprocess/resample"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
+	"golang.org/x/sys/cpu"
 )
 
 // NumStyles is how many styles the 26-style network learned; StyleVector is the
@@ -90,10 +91,55 @@ func ReadMeta(dir string) (Meta, error) {
 type Model struct {
 	tf   *tfgraph.Model
 	Meta Meta
+	// multistyle is the 26-style network's signature: sigMultistyle, or
+	// sigMultistyleBF16 after SetPrecision(BF16).
+	multistyle string
+}
+
+// The 26-style network's whole-image signatures: float32 throughout, and its
+// convolutions in bfloat16 (exports since issue 25's speed work).
+const (
+	sigMultistyle     = "multistyle"
+	sigMultistyleBF16 = "multistyle_bf16"
+)
+
+// Precision is the arithmetic of the 26-style network's convolutions when it
+// paints a whole image (Multistyle, and a clip's frames without smoothing;
+// tiles and smoothed statistics stay float32).
+type Precision int
+
+const (
+	// FP32 is float32 throughout, within 4e-5 of ONNX Runtime on the original.
+	FP32 Precision = iota
+	// BF16 runs the convolutions in bfloat16, the norms in float32: faster on
+	// a CPU with AVX512-BF16 or AMX (docs/feedforward.md, Speed), pixels up to
+	// a few levels of 255 apart from FP32's.
+	BF16
+)
+
+// HasBF16 reports whether this CPU has native bfloat16 arithmetic
+// (AVX512-BF16 or AMX-BF16), where BF16 is faster than FP32.
+func HasBF16() bool { return cpu.X86.HasAVX512BF16 || cpu.X86.HasAMXBF16 }
+
+// SetPrecision picks the arithmetic of Multistyle; BF16 needs an export with
+// the multistyle_bf16 signature.
+func (m *Model) SetPrecision(p Precision) error {
+	switch p {
+	case FP32:
+		m.multistyle = sigMultistyle
+	case BF16:
+		if err := m.tf.Require(sigMultistyleBF16); err != nil {
+			return fmt.Errorf("bf16: %w (an export from before it; rebuild with make fastnets)", err)
+		}
+		m.multistyle = sigMultistyleBF16
+	default:
+		return fmt.Errorf("fastnet: precision %d, want FP32 or BF16", p)
+	}
+	return nil
 }
 
 // Signatures the export must have.
-var signatures = []string{"multistyle", "style_vector", "arbitrary"}
+var signatures = []string{sigMultistyle, "style_vector", "arbitrary"}
 
 // Load opens the export in dir; opts may be nil.
 func Load(dir string, opts *tfgraph.Options) (*Model, error) {
@@ -109,7 +155,7 @@ func Load(dir string, opts *tfgraph.Options) (*Model, error) {
 		m.Close()
 		return nil, fmt.Errorf("%s: %w (%s)", dir, err, MakeHint)
 	}
-	return &Model{tf: m, Meta: meta}, nil
+	return &Model{tf: m, Meta: meta, multistyle: sigMultistyle}, nil
 }
 
 // Close releases the session.
@@ -180,7 +226,7 @@ func ParseStyles(text string) (Styles, error) {
 func (m *Model) Multistyle(img *preprocess.Image, s Styles) (*preprocess.Image, error) {
 	w := tfgraph.NewTensor(NumStyles)
 	copy(w.Data, s[:])
-	out, err := m.tf.Run("multistyle", map[string]*tfgraph.Tensor{"image": toTensor(img), "style_weights": w})
+	out, err := m.tf.Run(m.multistyle, map[string]*tfgraph.Tensor{"image": toTensor(img), "style_weights": w})
 	if err != nil {
 		return nil, err
 	}

