@@ -19,8 +19,8 @@ type Preset struct {
 	// Fallback, for a preset whose Values start from the feed-forward network's
 	// picture (init stylized), replaces their values where a run cannot have
 	// that start: no feed-forward networks (make fastnets), or several style
-	// images, which the network cannot paint. The command says so (Fallback's
-	// notice) and runs these instead.
+	// images, which the network cannot paint. The command says so
+	// (WithFallback's line) and runs these instead.
 	Fallback []PresetValue
 }
 
@@ -49,8 +49,8 @@ var Presets = []Preset{
 		Fallback: []PresetValue{{"iterations", "10"}, {"init", "noise"}}},
 }
 
-// Stylized reports whether p starts from the feed-forward network's picture
-// (and so has a Fallback).
+// Stylized reports whether p starts from the feed-forward network's picture,
+// so that a run without it takes p's Fallback.
 func (p *Preset) Stylized() bool {
 	return slices.Contains(p.Values, PresetValue{"init", string(transfer.InitStylized)})
 }
