@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/neuralstyle/neuralstyle/internal/fastnet"
 	"github.com/neuralstyle/neuralstyle/internal/settings"
 	"github.com/neuralstyle/neuralstyle/internal/sweep"
 	"github.com/neuralstyle/neuralstyle/internal/transfer"
@@ -131,7 +132,9 @@ func readSettings(c *cli.Context, positional ...string) (transfer.Config, error)
 // applyPreset sets the settings of --preset that were not given explicitly,
 // after those that were, so that its values see the run's final size. A preset
 // other than the notebook's (chosen, or batch's default quick) says once which
-// explicit settings contradict it (they win); --dry-run prints its values. It
+// explicit settings contradict it (they win); --dry-run prints its values. A
+// preset that starts stylized runs its fallback where the feed-forward
+// networks (--fastnets) are absent or several styles are given, and says so. It
 // returns a problem, or "".
 func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string {
 	name := c.String("preset")
@@ -142,9 +145,26 @@ func applyPreset(c *cli.Context, cfg *transfer.Config, explicit []string) string
 	if err != nil {
 		return "--" + err.Error()
 	}
+	// A preset's stylized start needs the feed-forward networks and one style
+	// image; without them it runs its fallback, and says so even when quiet.
+	var fallback string
+	if p.Stylized() && !slices.Contains(explicit, "init") {
+		var why error
+		if len(cfg.Style) > 1 {
+			why = fmt.Errorf("%d style images; the network paints one", len(cfg.Style))
+		} else if _, err := fastnet.ReadMeta(c.String("fastnets")); err != nil {
+			why = err
+		}
+		if why != nil {
+			p, fallback = p.WithFallback(why)
+		}
+	}
 	fields, err := p.Apply(cfg, explicit)
 	if err != nil {
 		return "--" + err.Error()
+	}
+	if fallback != "" {
+		fmt.Fprintln(c.App.ErrWriter, fallback)
 	}
 	switch {
 	case c.Bool("dry-run"):

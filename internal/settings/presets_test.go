@@ -1,6 +1,8 @@
 package settings
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,14 +73,14 @@ func TestPresets(t *testing.T) {
 		want     map[string]string // the run's settings after the preset
 		override string            // Overrides' message
 	}{
-		{"quick", nil, map[string]string{"init": "content", "iterations": "5", "precision": "auto", "stop-improvement": "0.05",
+		{"quick", nil, map[string]string{"init": "stylized", "iterations": "7", "precision": "fp32", "stop-improvement": "0",
 			"maxfun": "20", "scales": ""}, ""},
 		// Explicit settings win, and are named where they contradict the preset.
-		{"explicit", map[string]string{"init": "noise", "stop-improvement": "0.050", "scales": "128", "scale-iterations": "2"},
-			map[string]string{"init": "noise", "stop-improvement": "0.05", "scales": "128", "scale-iterations": "2", "precision": "auto"},
-			"preset quick: --init noise wins over its content (given explicitly)"},
-		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
-			"preset quick: --iterations 10 wins over its 5; --precision fp32 wins over its auto (given explicitly)"},
+		{"explicit", map[string]string{"init": "content", "stop-improvement": "0.000", "scales": "128", "scale-iterations": "2"},
+			map[string]string{"init": "content", "stop-improvement": "0", "scales": "128", "scale-iterations": "2", "precision": "fp32"},
+			"preset quick: --init content wins over its stylized (given explicitly)"},
+		{"two", map[string]string{"iterations": "10", "precision": "auto"}, map[string]string{"iterations": "10", "precision": "auto"},
+			"preset quick: --iterations 10 wins over its 7; --precision auto wins over its fp32 (given explicitly)"},
 	} {
 		c := transfer.DefaultConfig()
 		c.Content, c.Style = "content.png", []string{"style.png"}
@@ -108,5 +110,43 @@ func TestPresets(t *testing.T) {
 		if got := Overrides(p.Name, fields); got != tt.override {
 			t.Errorf("%s: overrides %q, want %q", tt.name, got, tt.override)
 		}
+	}
+}
+
+// TestPresetFallback: quick starts stylized, and where that start cannot be
+// had its fallback replaces those of its values it names, saying why and what
+// runs instead; the notebook's preset has none.
+func TestPresetFallback(t *testing.T) {
+	note, _ := LookupPreset("notebook")
+	if note.Stylized() {
+		t.Error("the notebook's preset starts stylized")
+	}
+	if q, msg := note.WithFallback(errors.New("x")); q != note || msg != "" {
+		t.Errorf("the notebook's preset has a fallback: %q", msg)
+	}
+	quick, _ := LookupPreset("quick")
+	if !quick.Stylized() {
+		t.Fatal("quick does not start stylized")
+	}
+	for _, f := range quick.Fallback {
+		if !slices.ContainsFunc(quick.Values, func(v PresetValue) bool { return v.Name == f.Name }) {
+			t.Errorf("the fallback's %s is not one of quick's values: it would not apply", f.Name)
+		}
+	}
+	q, msg := quick.WithFallback(errors.New("no feed-forward model at nets: make fastnets"))
+	if want := "preset quick: no stylized start (no feed-forward model at nets: make fastnets); it runs iterations 10, init noise instead"; msg != want {
+		t.Errorf("says\n%s\nwant\n%s", msg, want)
+	}
+	c := transfer.DefaultConfig()
+	c.Content, c.Style = "content.png", []string{"style.png"}
+	fields, err := q.Apply(&c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, init noise, precision fp32, stop-improvement 0"; got != want {
+		t.Errorf("the fallback runs\n%s\nwant\n%s", got, want)
+	}
+	if quick.Values[1].Value != "stylized" {
+		t.Error("WithFallback changed the preset itself")
 	}
 }

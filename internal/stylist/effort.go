@@ -69,9 +69,9 @@ func (e Effort) label() string {
 // name: none for instant (it runs no optimisation) and the notebook's (the
 // form's defaults are the notebook's); quick's are transfer's --preset quick
 // (internal/settings/presets.go, chosen by time to quality). A quick
-// optimisation starts from the instant picture (init stylized) instead of the
-// preset's content where the server can paint it (stylized): the person has
-// just seen that picture, and refines it.
+// optimisation starts from the instant picture (init stylized) where the server
+// can paint it (stylized): the person has just seen that picture, and refines
+// it; where it cannot, quick runs the preset's fallback.
 func effortSettings(e Effort, stylized bool) map[string]string {
 	if e != EffortQuick {
 		return nil
@@ -86,6 +86,11 @@ func effortSettings(e Effort, stylized bool) map[string]string {
 	}
 	if stylized {
 		m["init"] = string(transfer.InitStylized)
+	} else if p.Stylized() { // the server cannot paint the preset's start: its fallback
+		q, _ := p.WithFallback(nil)
+		for _, v := range q.Values {
+			m[v.Name] = v.Value
+		}
 	}
 	return m
 }

@@ -719,7 +719,7 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 	if !slices.Contains(efforts, effort) || (effort == EffortInstant && !c.FastNets) {
 		effort = EffortQuick
 	}
-	quick := effortSettings(EffortQuick, false)
+	quick := effortSettings(EffortQuick, c.FastNets)
 	for _, e := range efforts {
 		ec := effortChoice{Value: string(e), Label: e.label(), Checked: e == effort}
 		switch e {
@@ -729,9 +729,11 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 				ec.Disabled, ec.Help = true, "needs the feed-forward networks, which this server has not loaded"
 			}
 		case EffortQuick:
-			ec.Help = fmt.Sprintf("an optimisation of at most %s iterations of %s evaluations (the notebook runs 10) that stops when an iteration gains less than %s of the loss, in bf16 where the CPU has it: about a minute at 512 on a CPU with bf16", quick["iterations"], strconv.Itoa(transfer.Defaults().MaxFun), quick["stop-improvement"])
+			ec.Help = fmt.Sprintf("an optimisation of %s iterations of %s evaluations (the notebook runs 10)", quick["iterations"], strconv.Itoa(transfer.Defaults().MaxFun))
 			if c.FastNets {
-				ec.Help += ", starting from the instant picture, which shows first"
+				ec.Help += ", starting from the instant picture, which shows first: the notebook's loss in less of its time"
+			} else {
+				ec.Help += " from noise: the notebook's run (quick starts from the instant picture where the server has the feed-forward networks)"
 			}
 		case EffortNotebook:
 			ec.Help = "the optimisation with the settings under Advanced, the notebook's unless changed there: the longest"
@@ -791,7 +793,7 @@ func (h *handlers) refine(w http.ResponseWriter, r *http.Request) {
 	}
 	child := &Job{Settings: maps.Clone(j.Settings), Content: j.Content, Style: style, Parent: j.ID, Effort: effort, Preview: PreviewDone}
 	lim := h.s.opts.Limits
-	for name, v := range effortSettings(effort, false) {
+	for name, v := range effortSettings(effort, true) { // it starts from the instant picture
 		switch name {
 		case "iterations":
 			v = clampInt(v, lim.Iterations)

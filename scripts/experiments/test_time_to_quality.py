@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 import pytest
 
@@ -100,3 +102,66 @@ def test_simulate_stops_only_without_a_tolerance() -> None:
     assert ttq.simulate_stops(["--init", "content"])
     assert not ttq.simulate_stops(["--preset", "quick"])
     assert not ttq.simulate_stops(["--stop-improvement=0.02"])
+
+
+def test_runs_fp32_reads_the_precision() -> None:
+    assert ttq.runs_fp32([]) and ttq.runs_fp32(["--init", "stylized"]) and ttq.runs_fp32(["--precision", "fp32"])
+    assert not ttq.runs_fp32(["--precision", "auto"]) and not ttq.runs_fp32(["--precision=bf16"])
+    assert not ttq.runs_fp32(["--preset", "quick"])  # the preset's precision is auto
+
+
+def test_rows_of_a_run_stopped_at_its_crossing() -> None:
+    notebook = make_run(log({"precision": "fp32"}, it(0, "8x8", 0, [100.0, 40.0, 30.0], [1.0, 1.0, 1.0])), wall=5.0,
+                        recipe=ttq.NOTEBOOK)  # fmt: skip
+    text = log({"precision": "fp32"}, it(0, "8x8", 0, [90.0, 50.0], [0.5, 0.5]),  # gains 44%
+               it(1, "8x8", 0, [50.0, 45.0], [0.5, 0.5]),  # 10%
+               it(2, "8x8", 0, [45.0, 29.0], [0.5, 0.5]),  # 36%: the crossing, and the run was interrupted
+               it(3, "8x8", 0, [29.0], [0.5], partial=True))  # fmt: skip
+    run = make_run(text, wall=4.0)
+    run.stopped, run.partial_seconds = True, ttq.partial_seconds(text)
+    assert run.partial_seconds == 0.5 and run.setup == pytest.approx(4.0 - 3.0 - 0.5)
+    notebook.final = run.final = {"loss": 31.0, "ssim_content": 0.5, "color_distance_style": 0.25}
+    run.frame_scores = {1: 40.0, 2: 31.0}
+    pair = {"content": "a.png", "style": "b.jpg", "target": 30.0, "target_png": 31.0,
+            "runs": {ttq.NOTEBOOK: ttq.asdict(notebook), "r": ttq.asdict(run)}}  # fmt: skip
+    rows = {r["recipe"]: r for r in ttq.rows(pair, [0.2, 0.05])}
+    assert rows["r"]["stopped"] and rows["r"]["crossing"].evaluations == 6
+    assert rows["r, stop 0.2"]["stop_iteration"] == 1 and not rows["r, stop 0.2"]["reached"]  # stops before the crossing
+    assert rows["r, stop 0.05"]["beyond"] and rows["r, stop 0.05"]["stop_iteration"] == 2  # later than the run went
+    table = ttq.table([pair], [0.2, 0.05])
+    assert "| a / b | r (stopped at the crossing) | 6 |" in table
+    assert "r, stop 0.05 (from the log: stops after iteration 2, the crossing, or later) | reached |" in table
+
+
+FAKE_TRANSFER = """#!{python}
+import json, signal, sys, time
+args = sys.argv[1:]
+log = args[args.index("--log") + 1]
+stop = []
+signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+lines = [json.dumps({{"settings": {{"precision": "fp32"}}}})]
+for i, loss in enumerate([50.0, 40.0, 30.0, 20.0, 10.0]):
+    if stop:
+        lines.append(json.dumps({{"iteration": i, "loss": loss, "seconds": 0.25, "evaluation_losses": [loss],
+                                  "evaluation_seconds": [0.25], "partial": True}}))
+        break
+    time.sleep(0.05)
+    lines.append(json.dumps({{"iteration": i, "loss": loss, "size": "8x8", "scale": 0, "seconds": 0.05,
+                              "evaluation_losses": [loss], "evaluation_seconds": [0.05]}}))
+    print("Current loss value:", loss, flush=True)
+    time.sleep(0.2)  # the next iteration: time for the signal to arrive
+open(log, "w").write("\\n".join(lines) + "\\n")
+sys.exit(130 if stop else 0)
+"""
+
+
+def test_transfer_interrupts_once_the_crossing_is_certain(tmp_path) -> None:
+    fake = tmp_path / "neuralstyle"
+    fake.write_text(FAKE_TRANSFER.format(python=sys.executable))
+    fake.chmod(0o755)
+    a = argparse.Namespace(bin=str(fake), model="m", size=8, lock="")
+    run, _, _ = ttq.transfer(a, tmp_path / "c.png", tmp_path / "s.png", "r", [], tmp_path, stop_below=30.0)
+    assert run.stopped and [it.loss for it in run.iterations] == [50.0, 40.0, 30.0]  # 30 reaches: interrupted in the next
+    assert run.partial_seconds == 0.25
+    run, _, _ = ttq.transfer(a, tmp_path / "c.png", tmp_path / "s.png", "r2", [], tmp_path)
+    assert not run.stopped and len(run.iterations) == 5

@@ -33,10 +33,25 @@ it would have taken and whether the image there (its frame, scored in fp32)
 reaches the target. Those rows are marked "from the log"; a recipe run with the
 setting itself is measured as it is.
 
+Stopping at the crossing (--run-on to turn it off): a recipe other than the
+notebook's that runs fp32 at its final size and has no tolerance of its own is
+watched as it runs (transfer's plain lines print each iteration's loss, the very
+objective), and interrupted (SIGINT: it writes what it reached) once an
+iteration ends at or below the notebook's final loss: from there on the crossing
+is certain, and the rest of the run would not move it. Its score columns are
+then those of that iteration's image (its frame), and the stop rules read from
+its log can only say whether they stop before the crossing. A bf16 run cannot be
+stopped so (its own loss is not the fp32 objective), and runs its --iterations.
+
+A bf16 run's frames are scored by bisection (the first final-size iteration whose
+frame reaches the target, assuming the frames' fp32 losses fall with the
+iterations, as they did in every run measured): each score loads the model.
+
 Each transfer runs alone under --lock (others' heavy jobs wait, and this waits
 for theirs); the load averages before and after each run are in the JSON. The
-JSON is rewritten after each pair, and a pair already in it is skipped, so a run
-interrupted between pairs resumes.
+JSON is rewritten after each run; a (pair, recipe) already in it is skipped and
+its run kept, so recipes and pairs are added to it without measuring again what
+it holds.
 
 Minutes per pair at 512 on two cores: for docs/time-to-quality.md, not CI.
 """
@@ -47,11 +62,13 @@ import argparse
 import fcntl
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -74,18 +91,23 @@ NOTEBOOK = "notebook"
 def recipes_for(size: int) -> dict[str, list[str]]:
     """name -> transfer arguments beyond the pair, size, model and logs.
 
-    The recipes other than the notebook run 5 iterations at the final size (the
-    issue's 256 probe needed about 3 from the content start); coarse to fine runs 4
-    iterations at a quarter and 4 at half the size first.
+    The recipes other than the notebook run up to the notebook's 10 iterations at
+    the final size, so that each can find its crossing (the fp32 ones stop there);
+    coarse to fine runs 4 iterations at a quarter and 4 at half the size first.
+    The first pair's content starts ran 5 (its JSON's runs keep their arguments).
     """
     c2f = ["--scales", f"{size // 4},{size // 2}", "--scale-iterations", "4,4"]
     scales = f"{size // 4}+{size // 2} then {size}"
+    auto = ["--precision", "auto"]
     return {
         NOTEBOOK: [],
-        "content": ["--init", "content", "--iterations", "5"],
-        f"content, {scales}": ["--init", "content", *c2f, "--iterations", "5"],
-        "content, auto precision": ["--init", "content", "--iterations", "5", "--precision", "auto"],
-        f"content, {scales}, auto precision": ["--init", "content", *c2f, "--iterations", "5", "--precision", "auto"],
+        "content": ["--init", "content"],
+        "content, auto precision": ["--init", "content", *auto],
+        "stylized": ["--init", "stylized"],
+        "stylized, auto precision": ["--init", "stylized", *auto],
+        "noise, auto precision": auto,  # the notebook's road at bf16's speed
+        f"content, {scales}": ["--init", "content", *c2f],
+        f"content, {scales}, auto precision": ["--init", "content", *c2f, *auto],
     }
 
 
@@ -133,7 +155,9 @@ class Run:
     load_before: list[float] = field(default_factory=list)
     load_after: list[float] = field(default_factory=list)
     frame_scores: dict[int, float] = field(default_factory=dict)  # iteration -> fp32 loss of its frame
-    final: dict = field(default_factory=dict)  # neuralstyle score of the output
+    final: dict = field(default_factory=dict)  # neuralstyle score of the output (of the last frame when stopped)
+    stopped: bool = False  # interrupted once the crossing was certain
+    partial_seconds: float = 0.0  # of the iteration under way when it was interrupted
 
     @property
     def final_size(self) -> str:
@@ -145,8 +169,8 @@ class Run:
 
     @property
     def setup(self) -> float:
-        """Wall seconds outside the logged iterations."""
-        return self.wall - sum(it.seconds for it in self.iterations)
+        """Wall seconds outside the logged iterations (and the interrupted one's)."""
+        return self.wall - sum(it.seconds for it in self.iterations) - self.partial_seconds
 
     def at_final(self) -> list[Iteration]:
         return [it for it in self.iterations if it.size == self.final_size]
@@ -183,10 +207,15 @@ class Run:
 
     def stop_at(self, rule: float) -> int:
         """The iteration after which --stop-improvement rule would end this run (its last if none)."""
+        k = self.triggers(rule)
+        return self.iterations[-1].iteration if k is None else k
+
+    def triggers(self, rule: float) -> int | None:
+        """The first final-size iteration that gains less than rule, None if none does."""
         for it in self.at_final():
             if it.improvement < rule:
                 return it.iteration
-        return self.iterations[-1].iteration
+        return None
 
 
 def simulate_stops(args: list[str]) -> bool:
@@ -208,6 +237,22 @@ def read_log(text: str) -> tuple[dict, list[Iteration]]:
     return settings, its
 
 
+def partial_seconds(text: str) -> float:
+    """The seconds of an interrupted run's last, partial iteration (0 if none)."""
+    return sum(float(r.get("seconds", 0)) for r in map(json.loads, text.splitlines()) if r.get("partial"))
+
+
+def runs_fp32(args: list[str]) -> bool:
+    """Whether a recipe's final size runs fp32, so that its own loss is the target's objective."""
+    if any(x.startswith("--preset") for x in args):
+        return False
+    for i, x in enumerate(args):
+        if x.startswith("--precision"):
+            value = x.partition("=")[2] or (args[i + 1] if i + 1 < len(args) else "")
+            return value == "fp32"
+    return True
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -220,23 +265,43 @@ def command(cmd: list[str]) -> str:
     return p.stdout
 
 
-def transfer(a: argparse.Namespace, content: Path, style: Path, recipe: str, args: list[str], tmp: Path) -> tuple[Run, Path, Path]:
-    name = recipe.replace(" ", "_").replace(",", "").replace("+", "_")
+LOSS_LINE = "Current loss value: "  # transfer's plain line at each iteration's end
+
+
+def transfer(a: argparse.Namespace, content: Path, style: Path, recipe: str, args: list[str], tmp: Path,
+             stop_below: float | None = None) -> tuple[Run, Path, Path]:  # fmt: skip
+    """Runs one recipe; with stop_below, interrupts it after the first iteration that ends at or below it."""
+    name = recipe.replace(" ", "_").replace(",", "").replace("+", "_").replace("`", "")
     log, out, frames = tmp / f"{name}.jsonl", tmp / f"{name}.png", tmp / f"{name}-frames"
     cmd = [a.bin, "transfer", "--model", a.model, "--device", "cpu", "--content", str(content), "--style", str(style),
-           "--size", str(a.size), *args, "--frames", str(frames), "--out", str(out), "--log", str(log), "--quiet"]  # fmt: skip
+           "--size", str(a.size), *args, "--frames", str(frames), "--out", str(out), "--log", str(log)]  # fmt: skip
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     lock = open(a.lock, "w") if a.lock else None
     if lock:  # shared cores: wait for the other heavy jobs, then time
         fcntl.flock(lock, fcntl.LOCK_EX)
-    before = loadavg()
-    t0 = time.monotonic()
-    command(cmd)
-    wall = time.monotonic() - t0
-    after = loadavg()
-    if lock:
-        lock.close()
-    settings, its = read_log(log.read_text())
-    return Run(recipe, args, wall, settings, its, before, after), out, frames
+    stopped = False
+    with open(tmp / f"{name}.stderr", "w+") as err:
+        before = loadavg()
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert p.stdout is not None
+        for line in p.stdout:
+            if stop_below is not None and not stopped and line.startswith(LOSS_LINE):
+                if float(line[len(LOSS_LINE) :]) <= stop_below:
+                    p.send_signal(signal.SIGINT)
+                    stopped = True
+        rc = p.wait()
+        wall = time.monotonic() - t0
+        after = loadavg()
+        if lock:
+            lock.close()
+        if rc != 0 and not (stopped and rc == 130):
+            err.seek(0)
+            raise SystemExit(f"time_to_quality: {' '.join(cmd)} failed ({rc}):\n{err.read()}")
+    text = log.read_text()
+    settings, its = read_log(text)
+    run = Run(recipe, args, wall, settings, its, before, after, stopped=stopped, partial_seconds=partial_seconds(text))
+    return run, out, frames
 
 
 def score(a: argparse.Namespace, image: Path, content: Path, style: Path) -> dict:
@@ -249,39 +314,60 @@ def frame(frames: Path, k: int) -> Path:
     return frames / f"iteration_{k:03d}.png"
 
 
-def measure_pair(a: argparse.Namespace, content: Path, style: Path, recipes: dict[str, list[str]]) -> dict:
-    pair: dict = {"content": content.name, "style": style.name, "recipes": recipes, "load_before": loadavg(), "runs": {}}
+def measure_pair(a: argparse.Namespace, content: Path, style: Path, recipes: dict[str, list[str]], pair: dict,
+                 save: Callable[[], None]) -> None:  # fmt: skip
+    """Adds to pair (its JSON object, new or read) the runs of the recipes it lacks, calling save after each."""
+    pair.setdefault("content", content.name)
+    pair.setdefault("style", style.name)
+    pair.setdefault("load_before", loadavg())
+    pair.setdefault("recipes", {})
+    runs = pair.setdefault("runs", {})
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        note, out, _ = transfer(a, content, style, NOTEBOOK, recipes[NOTEBOOK], tmp)
-        note.final = score(a, out, content, style)
-        target = note.iterations[-1].loss  # what the notebook prints last
-        target_png = float(note.final["loss"])  # its output, 8 bits, re-evaluated
-        pair.update(target=target, target_png=target_png)
-        runs = {NOTEBOOK: note}
-        print(f"  {NOTEBOOK}: {note.wall:.0f} s, final loss {target:.5g} (its PNG {target_png:.5g})", file=sys.stderr, flush=True)
+        if a.keep:  # each run's output, frames and log kept, for a closer look
+            tmp = a.keep / f"{content.stem}-{style.stem}"
+            tmp.mkdir(parents=True, exist_ok=True)
+        if NOTEBOOK not in runs:
+            note, out, _ = transfer(a, content, style, NOTEBOOK, recipes[NOTEBOOK], tmp)
+            note.final = score(a, out, content, style)
+            pair.update(target=note.iterations[-1].loss,  # what the notebook prints last
+                        target_png=float(note.final["loss"]))  # its output, 8 bits, re-evaluated; fmt: skip
+            pair["recipes"][NOTEBOOK], runs[NOTEBOOK] = recipes[NOTEBOOK], asdict(note)
+            save()
+            print(f"  {NOTEBOOK}: {note.wall:.0f} s, final loss {pair['target']:.5g} (its PNG {pair['target_png']:.5g})",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        target, target_png = pair["target"], pair["target_png"]
         for recipe, args in recipes.items():
-            if recipe == NOTEBOOK:
+            if recipe in runs:
                 continue
-            run, out, frames = transfer(a, content, style, recipe, args, tmp)
-            run.final = score(a, out, content, style)
+            stop = a.stop_at_crossing and runs_fp32(args) and simulate_stops(args)
+            run, out, frames = transfer(a, content, style, recipe, args, tmp, target if stop else None)
 
             def rescore(k: int) -> float:
                 if k not in run.frame_scores:
                     run.frame_scores[k] = float(score(a, frame(frames, k), content, style)["loss"])
                 return run.frame_scores[k]
 
-            if not run.fp32:  # crossing by frames: score them in order up to the first that reaches
-                for it in run.at_final():
-                    if rescore(it.iteration) <= target_png:
-                        break
+            last = run.iterations[-1].iteration
+            run.final = score(a, frame(frames, last) if run.stopped else out, content, style)
+            if run.stopped:
+                run.frame_scores[last] = float(run.final["loss"])
+            if not run.fp32:  # crossing by frames: bisect for the first that reaches
+                its = [it.iteration for it in run.at_final()]
+                lo, hi = 0, len(its)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if rescore(its[mid]) <= target_png:
+                        hi = mid
+                    else:
+                        lo = mid + 1
             for rule in a.stop_rules if simulate_stops(args) else []:  # where the tolerance would stop: is that image good enough?
                 rescore(run.stop_at(rule))
-            runs[recipe] = run
-            print(f"  {recipe}: {run.wall:.0f} s", file=sys.stderr, flush=True)
-    pair["load_after"] = loadavg()
-    pair["runs"] = {k: asdict(r) for k, r in runs.items()}
-    return pair
+            pair["recipes"][recipe], runs[recipe] = args, asdict(run)
+            pair["load_after"] = loadavg()
+            save()
+            print(f"  {recipe}: {run.wall:.0f} s" + (" (stopped at the crossing)" if run.stopped else ""),
+                  file=sys.stderr, flush=True)  # fmt: skip
 
 
 def run_from(d: dict) -> Run:
@@ -305,15 +391,18 @@ def rows(pair: dict, stop_rules: list[float]) -> list[dict]:
                     "wall": run.wall, "evaluations": n, "final_evaluations": nf, "from_log": False,
                     "loss": float(run.final["loss"]), "ssim": float(run.final["ssim_content"]),
                     "colour": float(run.final["color_distance_style"])})  # fmt: skip
+        out[-1]["stopped"] = run.stopped
         if name == NOTEBOOK or not simulate_stops(run.args):
             continue
         for rule in stop_rules:
             k = run.stop_at(rule)
             n, nf, t = run.end_of(k)
             loss = run.frame_scores.get(k)
+            # A run stopped at its crossing that no rule stopped before: the rule stops later, beyond what was run.
+            beyond = run.stopped and run.triggers(rule) is None
             out.append({"recipe": f"{name}, stop {rule:g}", "stop_iteration": k, "wall": t, "evaluations": n,
                         "final_evaluations": nf, "ratio": t / base_seconds, "from_log": True, "loss": loss,
-                        "reached": loss is not None and loss <= pair["target_png"]})  # fmt: skip
+                        "reached": loss is not None and loss <= pair["target_png"], "beyond": beyond})  # fmt: skip
     return out
 
 
@@ -331,6 +420,10 @@ def table(pairs: list[dict], stop_rules: list[float]) -> str:
         name = f"{Path(pair['content']).stem} / {Path(pair['style']).stem}"
         for r in rows(pair, stop_rules):
             whole = f"{r['wall']:.0f}, {evals(r['evaluations'], r['final_evaluations'])}"
+            if r["from_log"] and r.get("beyond"):
+                lines.append(f"| {name} | {r['recipe']} (from the log: stops after iteration {r['stop_iteration']}, "
+                             f"the crossing, or later) | reached | | at least {r['ratio']:.2f}x | | | | |")  # fmt: skip
+                continue
             if r["from_log"]:
                 reached = "reached" if r["reached"] else "not reached"
                 loss = f"{r['loss']:.4e}" if r["loss"] is not None else "-"
@@ -343,7 +436,8 @@ def table(pairs: list[dict], stop_rules: list[float]) -> str:
             else:
                 to = evals(c.evaluations, c.final_evaluations) + (" (frames)" if c.by == "frames" else "")
                 secs, ratio = f"{c.seconds:.0f}", f"{r['ratio']:.2f}x"
-            lines.append(f"| {name} | {r['recipe']} | {to} | {secs} | {ratio} | {whole} | {r['loss']:.4e} "
+            recipe = r["recipe"] + (" (stopped at the crossing)" if r.get("stopped") else "")
+            lines.append(f"| {name} | {recipe} | {to} | {secs} | {ratio} | {whole} | {r['loss']:.4e} "
                          f"| {r['ssim']:.3f} | {r['colour']:.3f} |")  # fmt: skip
     return "\n".join(lines)
 
@@ -361,8 +455,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="one more recipe: its name and its transfer arguments, space-separated")
     p.add_argument("--stop-rules", type=lambda s: [float(x) for x in s.split(",") if x], default=STOP_RULES)
     p.add_argument("--lock", default="/tmp/neuralstyle-heavy.lock", help="flock this file around each transfer (\"\": none)")
-    p.add_argument("--json", type=Path, help="the raw numbers, rewritten after each pair; pairs already in it are skipped")
+    p.add_argument("--run-on", dest="stop_at_crossing", action="store_false",
+                   help="run every recipe to its end (default: stop an fp32 recipe once it reaches the target)")
+    p.add_argument("--json", type=Path,
+                   help="the raw numbers, rewritten after each run; a (pair, recipe) already in it is skipped")
     p.add_argument("--markdown", type=Path, help="also write the table here")
+    p.add_argument("--keep", type=Path, help="keep each run's output, frames and log in DIR/CONTENT-STYLE/ (default: none kept)")
     a = p.parse_args(argv)
     recipes = {k: v for k, v in recipes_for(a.size).items() if not a.recipes or k == NOTEBOOK or k in a.recipes.split(";")}
     for e in a.extra:
@@ -379,19 +477,25 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"size": a.size, "model": a.model, "cpu": kernels.cpu_model(), "pairs": []}
     if a.json and a.json.exists():
         old = json.loads(a.json.read_text())
-        if old.get("size") == a.size:
-            doc["pairs"] = old["pairs"]
-    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
-        if any(pr["content"] == Path(content).name and pr["style"] == Path(style).name for pr in doc["pairs"]):
-            continue
-        print(f"{content} / {style}", file=sys.stderr, flush=True)
-        doc["pairs"].append(measure_pair(a, Path(a.images) / content, Path(a.images) / style, recipes))
-        text = table(doc["pairs"], a.stop_rules)
+        if old.get("size") != a.size:
+            raise SystemExit(f"time_to_quality: {a.json} holds runs at {old.get('size')}, not --size {a.size}")
+        doc = old
+
+    def save() -> None:
         if a.json:
             a.json.write_text(json.dumps(doc, indent=1) + "\n")
-        if a.markdown:
-            a.markdown.write_text(text + "\n")
-        print(text, flush=True)
+
+    for content, style in PAIRS[a.skip : a.skip + a.pairs]:
+        pair = next((pr for pr in doc["pairs"] if pr["content"] == Path(content).name and pr["style"] == Path(style).name), None)
+        if pair is None:
+            pair = {}
+            doc["pairs"].append(pair)
+        print(f"{content} / {style}", file=sys.stderr, flush=True)
+        measure_pair(a, Path(a.images) / content, Path(a.images) / style, recipes, pair, save)
+    text = table(doc["pairs"], a.stop_rules)
+    if a.markdown:
+        a.markdown.write_text(text + "\n")
+    print(text, flush=True)
     return 0
 
 
