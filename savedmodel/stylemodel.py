@@ -569,24 +569,38 @@ class StyleLoss(tf.Module):
 
 
 class StyleLossBF16(StyleLoss):
-    """The run-time-layer graph with VGG16 in bfloat16: the image is rounded to
-    bfloat16 once at the input, and every convolution (forward and backward), bias,
-    ReLU and pool runs in bfloat16, as the CPU's or GPU's bfloat16 kernels do
-    (accumulating in float32 inside each op). The loss reads the activations where
-    the taps are: the content term widens them to float32; the Gram matrices of the
-    combination image are bfloat16 products (TensorFlow's CPU MatMul has no
-    bfloat16-in, float32-out kernel, so each Gram entry is rounded to bfloat16 once,
-    then widened), the style targets' Grams (fast_targets_bf16, once per run) float32
-    products of the widened activations. The loss terms and their sums are float32;
-    the gradient runs back through the network in bfloat16 and is widened to float32
-    at the image, so everything the optimizer sees is float32. Signatures
-    fast_targets_bf16 and fast_bf16 (the same inputs and outputs as fast_targets and
-    fast); never the notebook's bit-for-bit graph.
+    """The run-time-layer graph with VGG16 in bfloat16: every convolution but the
+    first (forward and backward), bias, ReLU and pool runs in bfloat16, as the CPU's
+    or GPU's bfloat16 kernels do (accumulating in float32 inside each op). The loss
+    reads the activations where the taps are: the content term and the Gram matrices
+    widen them to float32 (a float32 product of bfloat16 values), the style targets'
+    Grams (fast_targets_bf16, once per run) too. The loss terms and their sums are
+    float32; the gradient runs back through the network in bfloat16 and is float32
+    from block1_conv1 to the image, so everything the optimizer sees is float32.
+    Signatures fast_targets_bf16 and fast_bf16 (the same inputs and outputs as
+    fast_targets and fast); never the notebook's bit-for-bit graph.
+
+    Two parts stay float32 because L-BFGS-B stalled without them (issue 24; measured
+    on chelsea.png in starry_night.jpg's style, HED weights, 256x256, noise start, 10
+    x 20 evaluations: float32 ended at 2.357e8; with the image rounded to bfloat16
+    and bfloat16 Grams the run stopped improving at 3.005e8 after iteration 6, its
+    line searches finding no lower point; with these two parts float32, 2.362e8, and
+    no slower within that run's noise):
+    - block1_conv1 and the image: bfloat16 keeps 8 significant bits, so pixels of 64
+      to 128 (after the mean is taken off) round to steps of 0.5; the late
+      iterations' steps are smaller, and the rounded image does not move. Its
+      convolution has 3 input channels: 2% of the network's multiply-adds.
+    - the Gram matrices: rounded to bfloat16, each entry is off by up to 2^-9 of
+      itself, which near the end is more than the difference from the style's
+      Gram that the loss and its gradient are made of. A float32 product of the
+      bfloat16 activations (TensorFlow's CPU MatMul has no bfloat16-in,
+      float32-out kernel) costs 4% of the float32 network's pass at 256
+      (gram_hwc).
 
     Why not the convolutions alone in bfloat16 (the first form): on an AMX CPU the
-    casts around each convolution and the float32 bias, ReLU, pools and Grams cost
-    enough to hold the project's bf16 speed-up to 0.56 of the bare network's
-    (docs/speed.md, "bf16 where it pays")."""
+    casts around each convolution and the float32 bias, ReLU and pools cost enough
+    to hold the project's bf16 speed-up to 0.56 of the bare network's (docs/speed.md,
+    "bf16 where it pays")."""
 
     # Only fast_targets and fast exist in bfloat16 (bf16_signatures): masked_fast's
     # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
@@ -594,22 +608,25 @@ class StyleLossBF16(StyleLoss):
     masked_fast = None
 
     def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
-        """StyleLoss.network in bfloat16 from a float32 image; on_layer sees the
-        bfloat16 activations, the outputs returned are widened to float32 (only
-        fast_targets reads them)."""
-        outs = super().network(tf.cast(x, tf.bfloat16), on_layer)
+        """StyleLoss.network in bfloat16 after block1_conv1 (_conv) from a float32
+        image; on_layer sees the bfloat16 activations, the outputs returned are
+        widened to float32 (only fast_targets reads them)."""
+        outs = super().network(x, on_layer)
         return [tf.cast(h, tf.float32) for h in outs]
 
     def _conv(self, i: int, x: tf.Tensor) -> tf.Tensor:
         # The variables are float32 (shared with the float32 signatures); rounding them
         # here, 15 M values, cost 0.03 s of a 0.3 s evaluation at 512 (docs/speed.md),
         # kept: bfloat16 copies would add 29 MB to every command's load.
+        if i == 0:  # float32 from the image (the class's doc), bfloat16 out
+            y = tf.nn.conv2d(x, self.kernels[0], strides=1, padding="SAME")
+            return tf.cast(tf.nn.relu(tf.nn.bias_add(y, self.biases[0])), tf.bfloat16)
         y = tf.nn.conv2d(x, tf.cast(self.kernels[i], tf.bfloat16), strides=1, padding="SAME")
         return tf.nn.relu(tf.nn.bias_add(y, tf.cast(self.biases[i], tf.bfloat16)))
 
     def _gram(self, f: tf.Tensor) -> tf.Tensor:
-        # gram_hwc in f's precision (bfloat16 at a tap, float32 in fast_targets), as float32.
-        return tf.cast(gram_hwc(f), tf.float32)
+        # A float32 product of f's values (bfloat16 at a tap, float32 in fast_targets).
+        return gram_hwc(tf.cast(f, tf.float32))
 
     def _loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
         # The content term is a difference of nearly equal activations: float32.
