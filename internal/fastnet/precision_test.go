@@ -3,9 +3,6 @@ package fastnet
 import (
 	"strings"
 	"testing"
-
-	"github.com/neuralstyle/neuralstyle/internal/testmodels"
-	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
 
 // TestBF16 paints one photo with the convolutions in bfloat16 and in float32:
@@ -16,15 +13,7 @@ import (
 // mantissa on the convolutions' inputs and weights; the sums stay float32).
 func TestBF16(t *testing.T) {
 	const bf16Bound, bf16MeanBound = 20, 1.0 // of 255; about twice the measured
-	dir := testmodels.FastNets()
-	if dir == "" {
-		t.Skip("no feed-forward model: make fastnets (or NEURALSTYLE_FASTNETS)")
-	}
-	m, err := Load(dir, &tfgraph.Options{IntraOpThreads: 2, InterOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadModel(t)
 	var s Styles
 	s[3], s[16] = 0.5, 0.5
 	img := photo(t, 256, 200)

@@ -116,17 +116,23 @@ func photo(t *testing.T, w, h int) *preprocess.Image {
 // (5.3 levels): the halo is what the receptive field (63 pixels) needs.
 func TestTiledMatchesWhole(t *testing.T) {
 	const tiledBound = 1 // of 255, measured 1
-	dir := testmodels.FastNets()
-	if dir == "" {
-		t.Skip("no feed-forward model: make fastnets (or NEURALSTYLE_FASTNETS)")
-	}
-	m, err := Load(dir, &tfgraph.Options{IntraOpThreads: 2, InterOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadModel(t)
 	var s Styles
 	s[3], s[16] = 0.5, 0.5
+	checkTiledMatchesWhole(t, tiledBound, m.Passes(),
+		func(img *preprocess.Image) (*preprocess.Image, error) { return m.Multistyle(img, s) },
+		func(img *preprocess.Image, pass func(p, n int)) (*preprocess.Image, error) {
+			return m.MultistyleTiled(img, s, Tiles{Size: 256, Halo: DefaultHalo, Pass: pass})
+		})
+}
+
+// checkTiledMatchesWhole paints photos of 512x512 and 516x388 (and 1024x1024
+// unless -short) whole and in tiles of 256, and fails where a value differs
+// by more than bound of 255 or the passes reported are not want.
+func checkTiledMatchesWhole(t *testing.T, bound, want int,
+	whole func(*preprocess.Image) (*preprocess.Image, error),
+	tiled func(*preprocess.Image, func(p, n int)) (*preprocess.Image, error)) {
+	t.Helper()
 	sizes := [][2]int{{512, 512}, {516, 388}}
 	if !testing.Short() {
 		sizes = append(sizes, [2]int{1024, 1024})
@@ -134,39 +140,37 @@ func TestTiledMatchesWhole(t *testing.T) {
 	for _, size := range sizes {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			img := photo(t, size[0], size[1])
-			whole, err := m.Multistyle(img, s)
+			w, err := whole(img)
 			if err != nil {
 				t.Fatal(err)
 			}
 			passes := 0
-			tiled, err := m.MultistyleTiled(img, s, Tiles{Size: 256, Halo: DefaultHalo, Pass: func(p, n int) { passes = n }})
+			tl, err := tiled(img, func(p, n int) { passes = n })
 			if err != nil {
 				t.Fatal(err)
 			}
-			if passes != m.Passes() || passes < 2 {
-				t.Errorf("%d passes reported, want %d", passes, m.Passes())
+			if passes != want || passes < 2 {
+				t.Errorf("%d passes reported, want %d", passes, want)
 			}
 			worst, differ := 0, 0
-			for i := range whole.Pix {
-				d := int(whole.Pix[i]) - int(tiled.Pix[i])
+			for i := range w.Pix {
+				d := int(w.Pix[i]) - int(tl.Pix[i])
 				worst = max(worst, d, -d)
 				if d != 0 {
 					differ++
 				}
 			}
-			t.Logf("max difference %d of 255, %d of %d values differ", worst, differ, len(whole.Pix))
-			if worst > tiledBound {
-				t.Errorf("tiled differs from whole by %d of 255 (bound %d); %d values differ", worst, tiledBound, differ)
+			t.Logf("max difference %d of 255, %d of %d values differ", worst, differ, len(w.Pix))
+			if worst > bound {
+				t.Errorf("tiled differs from whole by %d of 255 (bound %d); %d values differ", worst, bound, differ)
 			}
 		})
 	}
 }
 
-// TestTiledWithoutStatistics is the reason for the statistics passes: the same
-// tiles each normalised with their own statistics differ visibly (measured 197
-// of 255 at most; the bound, 20, is far above TestTiledMatchesWhole's 1). It
-// checks that the comparison above can fail.
-func TestTiledWithoutStatistics(t *testing.T) {
+// loadModel loads the feed-forward model on two threads, or skips without one.
+func loadModel(t *testing.T) *Model {
+	t.Helper()
 	dir := testmodels.FastNets()
 	if dir == "" {
 		t.Skip("no feed-forward model: make fastnets (or NEURALSTYLE_FASTNETS)")
@@ -175,7 +179,16 @@ func TestTiledWithoutStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestTiledWithoutStatistics is the reason for the statistics passes: the same
+// tiles each normalised with their own statistics differ visibly (measured 197
+// of 255 at most; the bound, 20, is far above TestTiledMatchesWhole's 1). It
+// checks that the comparison above can fail.
+func TestTiledWithoutStatistics(t *testing.T) {
+	m := loadModel(t)
 	var s Styles
 	s[7] = 1
 	img := photo(t, 512, 512)
@@ -228,47 +241,11 @@ func painting(t *testing.T, m *Model) []float32 {
 // 512 differed by up to 20 of 255: the test fails on that export.
 func TestArbitraryTiledMatchesWhole(t *testing.T) {
 	const tiledBound = 0 // of 255, measured 0
-	dir := testmodels.FastNets()
-	if dir == "" {
-		t.Skip("no feed-forward model: make fastnets (or NEURALSTYLE_FASTNETS)")
-	}
-	m, err := Load(dir, &tfgraph.Options{IntraOpThreads: 2, InterOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := loadModel(t)
 	style := painting(t, m)
-	sizes := [][2]int{{512, 512}, {516, 388}}
-	if !testing.Short() {
-		sizes = append(sizes, [2]int{1024, 1024})
-	}
-	for _, size := range sizes {
-		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
-			img := photo(t, size[0], size[1])
-			whole, err := m.Arbitrary(img, style)
-			if err != nil {
-				t.Fatal(err)
-			}
-			passes := 0
-			tiled, err := m.ArbitraryTiled(img, style, Tiles{Size: 256, Halo: ArbitraryHalo, Pass: func(p, n int) { passes = n }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if passes != m.ArbitraryPasses() || passes < 2 {
-				t.Errorf("%d passes reported, want %d", passes, m.ArbitraryPasses())
-			}
-			worst, differ := 0, 0
-			for i := range whole.Pix {
-				d := int(whole.Pix[i]) - int(tiled.Pix[i])
-				worst = max(worst, d, -d)
-				if d != 0 {
-					differ++
-				}
-			}
-			t.Logf("max difference %d of 255, %d of %d values differ", worst, differ, len(whole.Pix))
-			if worst > tiledBound {
-				t.Errorf("tiled differs from whole by %d of 255 (bound %d); %d values differ", worst, tiledBound, differ)
-			}
+	checkTiledMatchesWhole(t, tiledBound, m.ArbitraryPasses(),
+		func(img *preprocess.Image) (*preprocess.Image, error) { return m.Arbitrary(img, style) },
+		func(img *preprocess.Image, pass func(p, n int)) (*preprocess.Image, error) {
+			return m.ArbitraryTiled(img, style, Tiles{Size: 256, Halo: ArbitraryHalo, Pass: pass})
 		})
-	}
 }
