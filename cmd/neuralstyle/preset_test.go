@@ -48,9 +48,9 @@ func TestPreset(t *testing.T) {
 		{"notebook by default", []string{"--dry-run"}, 0,
 			"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0\n", "", ""},
 		{"quick", []string{"--preset", "quick", "--fastnets", nets, "--size", "256", "--dry-run"}, 0,
-			"preset quick: iterations 7, init stylized, precision fp32, stop-improvement 0\nsettings:\n", "", "no stylized start"},
+			"preset quick: iterations 8, init stylized, precision auto, stop-improvement 0\nsettings:\n", "", "no stylized start"},
 		{"quick without the networks", []string{"--preset", "quick", "--fastnets", none, "--dry-run"}, 0,
-			"preset quick: iterations 10, init noise, precision fp32, stop-improvement 0\n",
+			"preset quick: iterations 10, init noise, precision auto, stop-improvement 0\n",
 			"preset quick: no stylized start (no feed-forward model at " + none + ": build it with make fastnets", ""},
 		{"quick without the networks, quiet", []string{"--preset", "quick", "--fastnets", none, "--quiet"}, exitFailure, "",
 			"; it runs iterations 10, init noise instead\n", ""},
@@ -84,7 +84,7 @@ func TestBatchPreset(t *testing.T) {
 	for _, tt := range []struct {
 		name, preset, err, errNot string
 	}{
-		{"default", "", "preset quick: --iterations 3 wins over its 7 (given explicitly)", ""},
+		{"default", "", "preset quick: --iterations 3 wins over its 8 (given explicitly)", ""},
 		{"notebook", "notebook", "preset notebook: --iterations 3 wins over its 10 (given explicitly)", "quick"},
 	} {
 		args := append(append([]string(nil), base...), "--out", t.TempDir())

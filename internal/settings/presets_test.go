@@ -73,14 +73,14 @@ func TestPresets(t *testing.T) {
 		want     map[string]string // the run's settings after the preset
 		override string            // Overrides' message
 	}{
-		{"quick", nil, map[string]string{"init": "stylized", "iterations": "7", "precision": "fp32", "stop-improvement": "0",
+		{"quick", nil, map[string]string{"init": "stylized", "iterations": "8", "precision": "auto", "stop-improvement": "0",
 			"maxfun": "20", "scales": ""}, ""},
 		// Explicit settings win, and are named where they contradict the preset.
 		{"explicit", map[string]string{"init": "content", "stop-improvement": "0.000", "scales": "128", "scale-iterations": "2"},
-			map[string]string{"init": "content", "stop-improvement": "0", "scales": "128", "scale-iterations": "2", "precision": "fp32"},
+			map[string]string{"init": "content", "stop-improvement": "0", "scales": "128", "scale-iterations": "2", "precision": "auto"},
 			"preset quick: --init content wins over its stylized (given explicitly)"},
-		{"two", map[string]string{"iterations": "10", "precision": "auto"}, map[string]string{"iterations": "10", "precision": "auto"},
-			"preset quick: --iterations 10 wins over its 7; --precision auto wins over its fp32 (given explicitly)"},
+		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
+			"preset quick: --iterations 10 wins over its 8; --precision fp32 wins over its auto (given explicitly)"},
 	} {
 		c := transfer.DefaultConfig()
 		c.Content, c.Style = "content.png", []string{"style.png"}
@@ -143,7 +143,7 @@ func TestPresetFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, init noise, precision fp32, stop-improvement 0"; got != want {
+	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, init noise, precision auto, stop-improvement 0"; got != want {
 		t.Errorf("the fallback runs\n%s\nwant\n%s", got, want)
 	}
 	if quick.Values[1].Value != "stylized" {
