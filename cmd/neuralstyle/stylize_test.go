@@ -203,84 +203,62 @@ func TestStylizeEnv(t *testing.T) {
 }
 
 // TestStylizeTiles: --tile paints in tiles with the whole photo's statistics,
-// says so, and gives the whole photo's picture within the bound of
-// fastnet.TestTiledMatchesWhole (1 of 255); a bad --tile fails before any work.
+// for both networks, says so, and gives the whole photo's picture within the
+// bounds their fastnet tests measured (TestTiledMatchesWhole: 1 of 255 for the
+// 26 styles; TestArbitraryTiledMatchesWhole: exact for the arbitrary
+// network); a bad --tile fails before any work.
 func TestStylizeTiles(t *testing.T) {
 	model := fastnetsModel(t)
 	dir := t.TempDir()
 	photo := filepath.Join(dir, "photo.png")
 	writePhoto(t, photo, 150, 90)
-	paint := func(name, tile string) (*preprocess.Image, string) {
-		out := filepath.Join(dir, name)
-		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", out, "--styles", "5", "--fastnets", model,
-			"--threads", "1", "--tile", tile)
-		if code != 0 {
-			t.Fatalf("--tile %s: exit %d: %s", tile, code, stderr)
+	for _, tt := range []struct {
+		name  string
+		style []string // the network's arguments
+		says  []string // what a tiled run says
+		bound int      // of 255
+	}{
+		{"26 styles", []string{"--styles", "5"}, []string{"in tiles of 64 plus a 64-pixel halo"}, 1},
+		{"arbitrary", []string{"--style", "../../scripts/examples/wave.jpg"},
+			[]string{"in tiles of 64 plus a 56-pixel halo: 27 passes", "one mean a pass"}, 0},
+	} {
+		paint := func(name, tile string) (*preprocess.Image, string) {
+			out := filepath.Join(dir, name)
+			args := append([]string{"stylize", "--content", photo, "--out", out, "--fastnets", model, "--threads", "1", "--tile", tile}, tt.style...)
+			code, _, stderr := neuralstyle(args...)
+			if code != 0 {
+				t.Fatalf("%s, --tile %s: exit %d: %s", tt.name, tile, code, stderr)
+			}
+			img, err := imagefile.ReadFile(out, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return img, stderr
 		}
-		img, err := imagefile.ReadFile(out, nil)
-		if err != nil {
-			t.Fatal(err)
+		whole, said := paint(tt.name+" whole.png", "0")
+		if strings.Contains(said, "tiles") {
+			t.Errorf("%s: --tile 0 said %q", tt.name, said)
 		}
-		return img, stderr
-	}
-	whole, said := paint("whole.png", "0")
-	if strings.Contains(said, "tiles") {
-		t.Errorf("--tile 0 said %q", said)
-	}
-	tiled, said := paint("tiled.png", "64")
-	if !strings.Contains(said, "in tiles of 64 plus a 64-pixel halo") {
-		t.Errorf("--tile 64 said %q", said)
-	}
-	worst := 0
-	for i := range whole.Pix {
-		d := int(whole.Pix[i]) - int(tiled.Pix[i])
-		worst = max(worst, d, -d)
-	}
-	if worst > 1 {
-		t.Errorf("tiles differ from the whole photo by %d of 255", worst)
+		tiled, said := paint(tt.name+" tiled.png", "64")
+		for _, want := range tt.says {
+			if !strings.Contains(said, want) {
+				t.Errorf("%s: --tile 64 said %q, want %q in it", tt.name, said, want)
+			}
+		}
+		worst := 0
+		for i := range whole.Pix {
+			d := int(whole.Pix[i]) - int(tiled.Pix[i])
+			worst = max(worst, d, -d)
+		}
+		if worst > tt.bound {
+			t.Errorf("%s: tiles differ from the whole photo by %d of 255 (bound %d)", tt.name, worst, tt.bound)
+		}
 	}
 	for _, bad := range []string{"30", "-4", "x"} {
 		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", filepath.Join(dir, "bad.png"), "--styles", "5",
 			"--fastnets", model, "--tile", bad)
 		if code != 2 || !strings.Contains(stderr, "--tile") {
 			t.Errorf("--tile %s: exit %d, %q", bad, code, stderr)
-		}
-	}
-}
-
-// TestStylizeArbitraryTiles: --style with --tile paints the arbitrary network
-// in tiles with the whole photo's statistics, says so, and gives the whole
-// photo's picture bit for bit (fastnet.TestArbitraryTiledMatchesWhole measured
-// it exact).
-func TestStylizeArbitraryTiles(t *testing.T) {
-	model := fastnetsModel(t)
-	dir := t.TempDir()
-	photo := filepath.Join(dir, "photo.png")
-	writePhoto(t, photo, 150, 90)
-	paint := func(name, tile string) (*preprocess.Image, string) {
-		out := filepath.Join(dir, name)
-		code, _, stderr := neuralstyle("stylize", "--content", photo, "--out", out, "--style", "../../scripts/examples/wave.jpg",
-			"--fastnets", model, "--threads", "1", "--tile", tile)
-		if code != 0 {
-			t.Fatalf("--tile %s: exit %d: %s", tile, code, stderr)
-		}
-		img, err := imagefile.ReadFile(out, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img, stderr
-	}
-	whole, said := paint("whole.png", "0")
-	if strings.Contains(said, "tiles") {
-		t.Errorf("--tile 0 said %q", said)
-	}
-	tiled, said := paint("tiled.png", "64")
-	if !strings.Contains(said, "in tiles of 64 plus a 56-pixel halo: 27 passes") || !strings.Contains(said, "one mean a pass") {
-		t.Errorf("--tile 64 said %q", said)
-	}
-	for i := range whole.Pix {
-		if whole.Pix[i] != tiled.Pix[i] {
-			t.Fatalf("tiles differ from the whole photo at value %d: %d, want %d", i, tiled.Pix[i], whole.Pix[i])
 		}
 	}
 }
