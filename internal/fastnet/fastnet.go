@@ -6,8 +6,6 @@
 package fastnet
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -64,18 +62,8 @@ type Meta struct {
 // missing or wrong model is reported before any work.
 func ReadMeta(dir string) (Meta, error) {
 	var m Meta
-	raw, err := os.ReadFile(filepath.Join(dir, metadataFile))
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return m, fmt.Errorf("no feed-forward model at %s: %s", dir, MakeHint)
-		}
-		return m, fmt.Errorf("%s has no %s, so it is not a feed-forward model export: %s", dir, metadataFile, MakeHint)
-	}
-	if err != nil {
-		return m, fmt.Errorf("feed-forward model: %w", err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, fmt.Errorf("%s: damaged (%v): %s", filepath.Join(dir, metadataFile), err, MakeHint)
+	if err := provenance.ReadMetadata(dir, "feed-forward model", MakeHint, &m); err != nil {
+		return m, err
 	}
 	if m.Kind != "fastnets" || m.NumStyles != NumStyles || m.StyleVector != StyleVector || m.StyleSize != StyleSize {
 		return m, fmt.Errorf("%s is not the feed-forward networks' export (kind %q, %d styles, vector %d, style size %d): %s",

@@ -6,6 +6,7 @@ package provenance
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,4 +90,25 @@ func pathless(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// ReadMetadata decodes dir's MetadataFile into v. what names the export
+// ("training graph") and hint says how to make one; both go into the errors,
+// which tell a missing folder, a folder without the file and a damaged file
+// apart.
+func ReadMetadata(dir, what, hint string, v any) error {
+	raw, err := os.ReadFile(filepath.Join(dir, MetadataFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(dir); serr != nil {
+			return fmt.Errorf("no %s at %s: %s", what, dir, hint)
+		}
+		return fmt.Errorf("%s has no %s, so it is not a %s: %s", dir, MetadataFile, what, hint)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("%s: damaged (%v): %s", filepath.Join(dir, MetadataFile), err, hint)
+	}
+	return nil
 }

@@ -6,13 +6,13 @@
 package train
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 
+	"github.com/neuralstyle/neuralstyle/internal/provenance"
 	"github.com/neuralstyle/neuralstyle/preprocess"
 	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
@@ -54,18 +54,8 @@ type Meta struct {
 // missing or wrong graph is reported before any work.
 func ReadMeta(dir string) (Meta, error) {
 	var m Meta
-	raw, err := os.ReadFile(filepath.Join(dir, metadataFile))
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr != nil {
-			return m, fmt.Errorf("no training graph at %s: %s", dir, MakeHint)
-		}
-		return m, fmt.Errorf("%s has no %s, so it is not a training graph: %s", dir, metadataFile, MakeHint)
-	}
-	if err != nil {
-		return m, fmt.Errorf("training graph: %w", err)
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, fmt.Errorf("%s: damaged (%v): %s", filepath.Join(dir, metadataFile), err, MakeHint)
+	if err := provenance.ReadMetadata(dir, "training graph", MakeHint, &m); err != nil {
+		return m, err
 	}
 	if m.Kind != "fastnet-train" || m.Format != GraphFormat {
 		return m, fmt.Errorf("%s is not a training graph of format %s (kind %q, format %q): %s", dir, GraphFormat, m.Kind, m.Format, MakeHint)
