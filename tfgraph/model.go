@@ -198,7 +198,11 @@ func Load(dir string, opts *Options) (*Model, error) {
 		return nil, explainLoad(dir, err)
 	}
 	if opts.VisibleGPUs != "" && !opts.DisableGPU {
-		if err := m.checkGPUs(opts.VisibleGPUs); err != nil {
+		ds, err := m.Devices()
+		if err == nil {
+			err = checkGPUs(ds, opts.VisibleGPUs)
+		}
+		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 		}
@@ -276,14 +280,10 @@ func (m *Model) restore(mg *corepb.MetaGraphDef, restore, filename, initOp strin
 	return err
 }
 
-// checkGPUs fails when the session has fewer GPUs than the indices asked for:
-// TensorFlow without a usable GPU ignores the list and runs on the CPU without a
-// word, which a user who named a GPU did not ask for.
-func (m *Model) checkGPUs(visible string) error {
-	ds, err := m.Devices()
-	if err != nil {
-		return err
-	}
+// checkGPUs fails when a session's devices ds have fewer GPUs than the indices
+// asked for: TensorFlow without a usable GPU ignores the list and runs on the CPU
+// without a word, which a user who named a GPU did not ask for.
+func checkGPUs(ds []Device, visible string) error {
 	var names []string
 	gpus := 0
 	for _, d := range ds {
@@ -544,7 +544,11 @@ func (m *Model) Devices() ([]Device, error) {
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
-	ds, err := m.sess.ListDevices()
+	return listDevices(m.sess)
+}
+
+func listDevices(sess *tf.Session) ([]Device, error) {
+	ds, err := sess.ListDevices()
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: list devices: %v", err)
 	}
