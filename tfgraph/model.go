@@ -12,6 +12,7 @@ package tfgraph
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -151,7 +152,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if tags == nil {
 		tags = defaultTags()
 	}
-	meta, err := readMetaGraph(dir, tags)
+	meta, err := readMetaGraph(dir, tags, true)
 	if err != nil {
 		return nil, err
 	}
@@ -301,8 +302,10 @@ func checkGPUs(ds []Device, visible string) error {
 
 // readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not
 // expose it in full), so a directory that is not a SavedModel, or lacks the tags,
-// is reported before TensorFlow is asked to load anything.
-func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
+// is reported before TensorFlow is asked to load anything. Without withGraph the
+// MetaGraph's graph is skipped as it is read (its index is empty), for callers
+// that run nothing.
+func readMetaGraph(dir string, tags []string, withGraph bool) (*metaGraph, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -313,14 +316,22 @@ func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("tfgraph: load %s: not a directory (a SavedModel is a directory with saved_model.pb)", dir)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "saved_model.pb"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("tfgraph: load %s: not a SavedModel: no saved_model.pb in it", dir)
+	pb := filepath.Join(dir, "saved_model.pb")
+	var metaGraphs []*metaGraph
+	if withGraph {
+		var raw []byte
+		if raw, err = os.ReadFile(pb); err == nil {
+			metaGraphs, err = parseSavedModel(raw)
 		}
+	} else {
+		metaGraphs, err = scanSavedModel(pb)
+	}
+	var pathErr *fs.PathError
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("tfgraph: load %s: not a SavedModel: no saved_model.pb in it", dir)
+	} else if errors.As(err, &pathErr) {
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}
-	metaGraphs, err := parseSavedModel(raw)
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: load %s: saved_model.pb is not a SavedModel protocol buffer: %v", dir, err)
 	}
