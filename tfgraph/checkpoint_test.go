@@ -191,3 +191,21 @@ func compressIndexBlock(t *testing.T, dir string) {
 	binary.LittleEndian.PutUint32(raw[h.offset+h.size+1:], maskCRC(crc32.Checksum(raw[h.offset:h.offset+h.size+1], castagnoli)))
 	must(t, os.WriteFile(path, raw, 0o644))
 }
+
+// BenchmarkVerifyCheckpoint times the check of the style model's 58 MB of
+// variables that Inspect makes (from the page cache, after the first run):
+// docs/speed.md records it against inspect's wall time.
+func BenchmarkVerifyCheckpoint(b *testing.B) {
+	dir := vggModelDir(b)
+	prefix := variablesFile(dir, "variables")
+	st, err := os.Stat(prefix + ".data-00000-of-00001")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(st.Size())
+	for b.Loop() {
+		if err := verifyCheckpoint(dir, prefix); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
