@@ -142,15 +142,19 @@ func readBundleIndex(path string) (shards int, tensors []bundleTensor, err error
 	return shards, tensors, nil
 }
 
+// dtypeWidth is the bytes per element of the dtypes whose tensors TensorFlow
+// writes as their memory (tensor_bundle.cc's WriteTensor).
+var dtypeWidth = map[tf.DataType]int64{
+	tf.Float: 4, tf.Double: 8, tf.Half: 2, tf.Bfloat16: 2,
+	tf.Int8: 1, tf.Int16: 2, tf.Int32: 4, tf.Int64: 8,
+	tf.Uint8: 1, tf.Uint16: 2, tf.Uint32: 4, tf.Uint64: 8,
+	tf.Bool: 1, tf.Complex64: 8, tf.Complex128: 16,
+}
+
 // podBytes is the size in bytes of e's tensor where its dtype has a fixed
 // width; ok is false for strings, variants and unknown dtypes.
 func podBytes(e *corepb.BundleEntryProto) (n int64, ok bool) {
-	width := map[tf.DataType]int64{
-		tf.Float: 4, tf.Double: 8, tf.Half: 2, tf.Bfloat16: 2,
-		tf.Int8: 1, tf.Int16: 2, tf.Int32: 4, tf.Int64: 8,
-		tf.Uint8: 1, tf.Uint16: 2, tf.Uint32: 4, tf.Uint64: 8,
-		tf.Bool: 1, tf.Complex64: 8, tf.Complex128: 16,
-	}[tf.DataType(e.GetDtype())]
+	width := dtypeWidth[tf.DataType(e.GetDtype())]
 	if width == 0 || e.GetShape().GetUnknownRank() {
 		return 0, false
 	}
