@@ -21,10 +21,12 @@ var ErrDamagedVariables = errors.New("the model's variables are damaged: export 
 // restoreFailures are what TensorFlow says when a variables/ file is truncated
 // or corrupt; it adds the RestoreV2 node it was running. Measured with a copy of
 // the test model whose data shard was cut in half (the first), overwritten in
-// the middle (the second) and whose index was cut short (the third).
+// the middle (the second), whose string tensor's lengths were overwritten (the
+// third: TestInspectDamagedVariables) and whose index was cut short (the fourth).
 var restoreFailures = []string{
 	"Read less bytes than requested",
 	"Checksum does not match",
+	"length checksum does not match",
 	"too short to be an sstable",
 	"Data loss",
 	"DATA_LOSS",

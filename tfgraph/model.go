@@ -12,6 +12,7 @@ package tfgraph
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -151,7 +152,7 @@ func Load(dir string, opts *Options) (*Model, error) {
 	if tags == nil {
 		tags = defaultTags()
 	}
-	meta, err := readMetaGraph(dir, tags)
+	meta, err := readMetaGraph(dir, tags, true)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +199,11 @@ func Load(dir string, opts *Options) (*Model, error) {
 		return nil, explainLoad(dir, err)
 	}
 	if opts.VisibleGPUs != "" && !opts.DisableGPU {
-		if err := m.checkGPUs(opts.VisibleGPUs); err != nil {
+		ds, err := m.Devices()
+		if err == nil {
+			err = checkGPUs(ds, opts.VisibleGPUs)
+		}
+		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 		}
@@ -276,14 +281,10 @@ func (m *Model) restore(mg *corepb.MetaGraphDef, restore, filename, initOp strin
 	return err
 }
 
-// checkGPUs fails when the session has fewer GPUs than the indices asked for:
-// TensorFlow without a usable GPU ignores the list and runs on the CPU without a
-// word, which a user who named a GPU did not ask for.
-func (m *Model) checkGPUs(visible string) error {
-	ds, err := m.Devices()
-	if err != nil {
-		return err
-	}
+// checkGPUs fails when a session's devices ds have fewer GPUs than the indices
+// asked for: TensorFlow without a usable GPU ignores the list and runs on the CPU
+// without a word, which a user who named a GPU did not ask for.
+func checkGPUs(ds []Device, visible string) error {
 	var names []string
 	gpus := 0
 	for _, d := range ds {
@@ -301,8 +302,10 @@ func (m *Model) checkGPUs(visible string) error {
 
 // readMetaGraph reads the SavedModel's protocol buffer itself (the C API does not
 // expose it in full), so a directory that is not a SavedModel, or lacks the tags,
-// is reported before TensorFlow is asked to load anything.
-func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
+// is reported before TensorFlow is asked to load anything. Without withGraph the
+// MetaGraph's graph is skipped as it is read (its index is empty), for callers
+// that run nothing.
+func readMetaGraph(dir string, tags []string, withGraph bool) (*metaGraph, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -313,14 +316,22 @@ func readMetaGraph(dir string, tags []string) (*metaGraph, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("tfgraph: load %s: not a directory (a SavedModel is a directory with saved_model.pb)", dir)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "saved_model.pb"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("tfgraph: load %s: not a SavedModel: no saved_model.pb in it", dir)
+	pb := filepath.Join(dir, "saved_model.pb")
+	var metaGraphs []*metaGraph
+	if withGraph {
+		var raw []byte
+		if raw, err = os.ReadFile(pb); err == nil {
+			metaGraphs, err = parseSavedModel(raw)
 		}
+	} else {
+		metaGraphs, err = scanSavedModel(pb)
+	}
+	var pathErr *fs.PathError
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("tfgraph: load %s: not a SavedModel: no saved_model.pb in it", dir)
+	} else if errors.As(err, &pathErr) {
 		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}
-	metaGraphs, err := parseSavedModel(raw)
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: load %s: saved_model.pb is not a SavedModel protocol buffer: %v", dir, err)
 	}
@@ -544,7 +555,11 @@ func (m *Model) Devices() ([]Device, error) {
 	if err := m.checkOpen(); err != nil {
 		return nil, err
 	}
-	ds, err := m.sess.ListDevices()
+	return listDevices(m.sess)
+}
+
+func listDevices(sess *tf.Session) ([]Device, error) {
+	ds, err := sess.ListDevices()
 	if err != nil {
 		return nil, fmt.Errorf("tfgraph: list devices: %v", err)
 	}

@@ -38,7 +38,7 @@ type vggVector struct {
 
 // vggModelDir is $NEURALSTYLE_TEST_MODEL, or build/testmodels/vgg16-random-seed1,
 // built by savedmodel/export.py when missing (as `make testmodels` does).
-func vggModelDir(t *testing.T) string {
+func vggModelDir(t testing.TB) string {
 	t.Helper()
 	if dir := os.Getenv("NEURALSTYLE_TEST_MODEL"); dir != "" {
 		return dir

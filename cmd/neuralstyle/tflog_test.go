@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,11 +86,15 @@ func runMain(t *testing.T, env []string, args ...string) (code int, stdout, stde
 
 func TestTensorFlowLogLines(t *testing.T) {
 	inspect := []string{"inspect", "--model", tinyModel, "--device", "cpu"}
+	// inspect runs no graph (it checks the variables without restoring them), so
+	// the cases that need Abseil's line run one: a layer of the classifier at 16x16.
+	features := []string{"features", "--model", classifierModel(t), "--device", "cpu", "--layer", "block1_conv1",
+		"--size", "16", "--out", filepath.Join(t.TempDir(), "f.npy"), testImage}
 	// An INFO line of each of TensorFlow's two logging systems: its own (tsl),
 	// oneDNN's notice, printed while the library initialises (TF_ENABLE_ONEDNN_OPTS=1
 	// prints it on every CPU), and its Abseil logging's, printed when a session first
-	// runs a graph (restoring the variables). tfgraph reads the SavedModel itself, so
-	// TensorFlow's "Reading SavedModel from" is no longer among them.
+	// runs a graph. tfgraph reads the SavedModel itself, so TensorFlow's "Reading
+	// SavedModel from" is no longer among them.
 	tfLines := []string{"oneDNN custom operations are on", "mlir_graph_optimization_pass"}
 	quiet := []struct {
 		env  []string
@@ -103,6 +108,7 @@ func TestTensorFlowLogLines(t *testing.T) {
 		{[]string{"TF_CPP_MIN_LOG_LEVEL=2"}, inspect},
 		{[]string{"NEURALSTYLE_VERBOSE=0"}, inspect},
 		{[]string{"NEURALSTYLE_VERBOSE=1"}, append([]string{"--verbose=false"}, inspect...)},
+		{nil, features},
 	}
 	for _, tt := range quiet {
 		code, out, errOut := runMain(t, tt.env, tt.args...)
@@ -115,10 +121,10 @@ func TestTensorFlowLogLines(t *testing.T) {
 		env  []string
 		args []string
 	}{
-		{nil, append([]string{"--verbose"}, inspect...)},
-		{[]string{"NEURALSTYLE_VERBOSE=true"}, inspect},
-		{[]string{"TF_CPP_MIN_LOG_LEVEL=0"}, inspect},
-		{[]string{"TF_CPP_MIN_LOG_LEVEL=2"}, append([]string{"--verbose"}, inspect...)},
+		{nil, append([]string{"--verbose"}, features...)},
+		{[]string{"NEURALSTYLE_VERBOSE=true"}, features},
+		{[]string{"TF_CPP_MIN_LOG_LEVEL=0"}, features},
+		{[]string{"TF_CPP_MIN_LOG_LEVEL=2"}, append([]string{"--verbose"}, features...)},
 	}
 	code, _, errOut := runMain(t, []string{"TF_ENABLE_ONEDNN_OPTS=1"}, "--verbose", "--help")
 	if code != 0 || !strings.Contains(errOut, "oneDNN custom operations are on") {
