@@ -38,18 +38,21 @@ const DefaultPreset = "notebook"
 // the feed-forward network's picture at a quarter of the size, runs one
 // L-BFGS-B at each of a quarter, a half and the whole size, its memory kept
 // between outer iterations (the notebook's restarts cost a quarter to
-// almost half of its evaluations), in bf16 where the CPU has it (auto). Without the feed-forward
-// networks the same ladder starts from noise: the fallback.
+// almost half of its evaluations), the pixels bounded to 0..255 (unbounded,
+// the picture clipped out-of-range values and its loss stayed 1% above the
+// notebook's on the second pair), in bf16 where the CPU has it (auto). Without
+// the feed-forward networks the same ladder starts from noise, with more
+// evaluations: the fallback.
 var Presets = []Preset{
-	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations at the final size, each L-BFGS-B call from an empty memory, float32",
+	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations at the final size, each L-BFGS-B call from an empty memory, no bounds, float32",
 		Values: []PresetValue{{"iterations", "10"}, {"maxfun", "20"}, {"scales", ""}, {"scale-iterations", ""}, {"lbfgs-memory", "reset"},
-			{"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
-	{Name: "quick", Usage: "the notebook's loss sooner: coarse to fine (a quarter, a half, then the final size: 4, 4 and 4 x 10 evaluations) " +
-		"from the feed-forward network's picture (make fastnets), one L-BFGS-B run per scale, bf16 where the CPU has it; " +
-		"without the networks, or with several styles, the same from noise with 5 x 10 at the final size",
-		Values: []PresetValue{{"iterations", "4"}, {"maxfun", "10"}, {"scales", "0.25,0.5"}, {"scale-iterations", "4,4"}, {"lbfgs-memory", "keep"},
-			{"init", "stylized"}, {"precision", "auto"}, {"stop-improvement", "0"}},
-		Fallback: []PresetValue{{"iterations", "5"}, {"init", "noise"}}},
+			{"bounds", "none"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
+	{Name: "quick", Usage: "the notebook's loss sooner: coarse to fine (a quarter and a half of the size, 4 x 10 evaluations each, then 3 x 10 at the size) " +
+		"from the feed-forward network's picture (make fastnets), one L-BFGS-B run per size within 0..255, bf16 where the CPU has it; " +
+		"without the networks, or with several styles, from noise with 8 x 10 at each coarse size and 10 x 10 at the size",
+		Values: []PresetValue{{"iterations", "3"}, {"maxfun", "10"}, {"scales", "0.25,0.5"}, {"scale-iterations", "4,4"}, {"lbfgs-memory", "keep"},
+			{"bounds", "pixels"}, {"init", "stylized"}, {"precision", "auto"}, {"stop-improvement", "0"}},
+		Fallback: []PresetValue{{"iterations", "10"}, {"scale-iterations", "8,8"}, {"init", "noise"}}},
 }
 
 // tied are the settings whose preset value only goes with the preset's value

@@ -7,6 +7,7 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // Memory is what L-BFGS-B's limited memory does from one outer iteration to
@@ -26,6 +27,36 @@ const (
 	// the evaluations (docs/time-to-quality.md).
 	MemoryKeep Memory = "keep"
 )
+
+// Bounds says whether the optimiser keeps the image's values within what a
+// picture can hold.
+type Bounds string
+
+const (
+	// BoundsNone is the notebook's: fmin_l_bfgs_b without bounds. The run may
+	// leave values outside 0..255, which the picture then clips, so the loss
+	// it reports can be below its picture's (by up to 30% measured on the HED
+	// weights from the content start; docs/time-to-quality.md, "clipping").
+	BoundsNone Bounds = "none"
+	// BoundsPixels bounds every value to 0..255 once the mean is added back:
+	// L-BFGS-B's box constraints (Adam's steps are projected onto them), so
+	// the loss the run reports is its picture's, but for 8-bit rounding.
+	BoundsPixels Bounds = "pixels"
+)
+
+// lbfgsSettings are fmin_l_bfgs_b's defaults with s's maxfun, and its
+// bounds for an image of n values.
+func lbfgsSettings(s *Settings, n int) (optimize.Settings, error) {
+	settings := optimize.DefaultSettings()
+	settings.MaxFun = s.MaxFun
+	if s.Bounds == BoundsPixels {
+		var err error
+		if settings.Lower, settings.Upper, err = vggtensor.PixelBounds(n, s.Preprocess); err != nil {
+			return settings, err
+		}
+	}
+	return settings, nil
+}
 
 // runKeptMemory minimises with one L-BFGS-B run, reported to obs as Iterations
 // outer iterations that each end once their evaluations pass MaxFun, as a call
@@ -76,7 +107,10 @@ func runKeptMemory(ctx context.Context, eval lossEvaluator, x0 []float64, w, h i
 		return nil
 	}
 
-	settings := optimize.DefaultSettings()
+	settings, err := lbfgsSettings(s, len(x0))
+	if err != nil {
+		return x0, err
+	}
 	// The outer iterations end the run; the limits are theirs.
 	settings.MaxFun, settings.MaxIter = math.MaxInt, math.MaxInt
 	settings.Callback = func(st optimize.Iteration) error {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/neuralstyle/neuralstyle/optimize"
+	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // TestMemoryKeep: with MemoryKeep the outer iterations are one L-BFGS-B run.
@@ -81,5 +82,53 @@ func TestMemoryKeepStops(t *testing.T) {
 	res := run(t, m, in, s)
 	if len(res.Iterations) != 1 {
 		t.Errorf("StopImprovement 0.999 ran %d iterations, want 1", len(res.Iterations))
+	}
+}
+
+// TestBoundsPixels: with BoundsPixels every value of the result lies within
+// 0..255 once the means are added back, with either memory and either
+// optimiser; without bounds (the notebook's) the same run leaves some outside,
+// so the bounds are what keeps them in.
+func TestBoundsPixels(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	m := testModel(t)
+	ref := referenceInputs(t)
+	in := Inputs{Content: ref.Content, Style: ref.Style}
+	outside := func(x []float64, mode vggtensor.Mode) int {
+		lower, upper, err := vggtensor.PixelBounds(len(x), mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i, v := range x {
+			if v < lower[i] || v > upper[i] {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tt := range []struct {
+		name   string
+		memory Memory
+		opt    Optimizer
+	}{
+		{"reset", MemoryReset, OptimizerLBFGS},
+		{"keep", MemoryKeep, OptimizerLBFGS},
+		{"adam", MemoryReset, OptimizerAdam},
+	} {
+		s := controlSettings()
+		s.Iterations, s.MaxFun, s.Memory, s.Optimizer = 2, 4, tt.memory, tt.opt
+		free := run(t, m, in, s)
+		s.Bounds = BoundsPixels
+		bounded := run(t, m, in, s)
+		if n := outside(free.X, s.Preprocess); n == 0 {
+			t.Errorf("%s: no value outside 0..255 without bounds: this test shows nothing", tt.name)
+		}
+		if n := outside(bounded.X, s.Preprocess); n != 0 {
+			t.Errorf("%s: %d values outside 0..255 with bounds pixels", tt.name, n)
+		}
 	}
 }

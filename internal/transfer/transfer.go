@@ -80,6 +80,9 @@ type Settings struct {
 	// Memory, MemoryKeep, makes the outer iterations one L-BFGS-B run whose
 	// memory carries over (memory.go); MemoryReset is the notebook's.
 	Memory Memory
+	// Bounds, BoundsPixels, keeps the image's values within 0..255 (memory.go);
+	// BoundsNone is the notebook's.
+	Bounds Bounds
 	// StopImprovement, when not 0, ends the run after an outer iteration at the
 	// final size that lowers the loss by less than this fraction of its value at
 	// the iteration's start (stop.go). 0: every iteration runs, as the notebook's.
@@ -146,7 +149,7 @@ func Defaults() Settings {
 		ContentWeight: 0.025, StyleWeight: 5.0, TVWeight: 1.0,
 		ContentLayer: NotebookContentLayer,
 		StyleLayers:  append([]string(nil), NotebookStyleLayers...),
-		Iterations:   10, MaxFun: 20, Memory: MemoryReset,
+		Iterations:   10, MaxFun: 20, Memory: MemoryReset, Bounds: BoundsNone,
 		Init:       InitNoise,
 		Graph:      GraphFast,
 		Resample:   resample.Nearest,
@@ -389,8 +392,10 @@ func runScale(ctx context.Context, model *tfgraph.Model, p *Plan, st step, in In
 		return res.finish(x, w, h, s.Preprocess, post, err)
 	}
 	var work optimize.Workspace // the optimizer's storage, shared by the calls
-	settings := optimize.DefaultSettings()
-	settings.MaxFun = s.MaxFun
+	settings, err := lbfgsSettings(&s, len(x))
+	if err != nil {
+		return nil, err
+	}
 	for i := range s.Iterations {
 		if obs.Start != nil {
 			obs.Start(i)
