@@ -735,7 +735,7 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 			if c.FastNets {
 				ec.Help += ", starting from the instant picture, which shows first: the notebook's loss in less of its time"
 			} else {
-				ec.Help += " from noise: the notebook's run (quick starts from the instant picture where the server has the feed-forward networks)"
+				ec.Help += ", from noise (quick starts from the instant picture where the server has the feed-forward networks): the notebook's loss in less of its time"
 			}
 		case EffortNotebook:
 			ec.Help = "the optimisation with the settings under Advanced, the notebook's unless changed there: the longest"

@@ -6,7 +6,19 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
+	"github.com/neuralstyle/neuralstyle/tfgraph"
 )
+
+// modelAndInputs skips a short test run, else returns the test model and the
+// reference content and style.
+func modelAndInputs(t *testing.T) (*tfgraph.Model, Inputs) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	ref := referenceInputs(t)
+	return testModel(t), Inputs{Content: ref.Content, Style: ref.Style}
+}
 
 // TestMemoryKeep: with MemoryKeep the outer iterations are one L-BFGS-B run.
 // Its image equals, bit for bit, that of a single call whose maxfun stops it
@@ -15,12 +27,7 @@ import (
 // the notebook's restarted run (MemoryReset), which reaches another point.
 func TestMemoryKeep(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs the model")
-	}
-	m := testModel(t)
-	ref := referenceInputs(t)
-	in := Inputs{Content: ref.Content, Style: ref.Style}
+	m, in := modelAndInputs(t)
 
 	s := controlSettings()
 	s.Iterations, s.MaxFun, s.Memory = 3, 4, MemoryKeep
@@ -70,12 +77,7 @@ func TestMemoryKeep(t *testing.T) {
 // iteration, as it ends the notebook's loop.
 func TestMemoryKeepStops(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs the model")
-	}
-	m := testModel(t)
-	ref := referenceInputs(t)
-	in := Inputs{Content: ref.Content, Style: ref.Style}
+	m, in := modelAndInputs(t)
 	s := controlSettings()
 	s.Iterations, s.MaxFun, s.Memory = 4, 3, MemoryKeep
 	s.StopImprovement = 0.999 // every iteration gains less than 99.9%
@@ -91,12 +93,7 @@ func TestMemoryKeepStops(t *testing.T) {
 // so the bounds are what keeps them in.
 func TestBoundsPixels(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs the model")
-	}
-	m := testModel(t)
-	ref := referenceInputs(t)
-	in := Inputs{Content: ref.Content, Style: ref.Style}
+	m, in := modelAndInputs(t)
 	outside := func(x []float64, mode vggtensor.Mode) int {
 		lower, upper, err := vggtensor.PixelBounds(len(x), mode)
 		if err != nil {
