@@ -48,7 +48,7 @@ func TestPreset(t *testing.T) {
 		{"notebook by default", []string{"--dry-run"}, 0,
 			"preset notebook: iterations 10, maxfun 20, scales \"\", scale-iterations \"\", lbfgs-memory reset, bounds none, init noise, precision fp32, stop-improvement 0\n", "", ""},
 		{"quick", []string{"--preset", "quick", "--fastnets", nets, "--size", "256", "--dry-run"}, 0,
-			"preset quick: iterations 3, maxfun 10, scales 0.25,0.5, scale-iterations 4,4, lbfgs-memory keep, bounds pixels, init stylized, precision auto, stop-improvement 0\nsettings:\n",
+			"preset quick: iterations 4, maxfun 10, scales 0.25,0.5, scale-iterations 4,4, lbfgs-memory keep, bounds pixels, init stylized, precision auto, stop-improvement 0\nsettings:\n",
 			"", "no stylized start"},
 		{"quick without the networks", []string{"--preset", "quick", "--fastnets", none, "--dry-run"}, 0,
 			"preset quick: iterations 10, maxfun 10, scales 0.25,0.5, scale-iterations 8,8, lbfgs-memory keep, bounds pixels, init noise, precision auto, stop-improvement 0\n",
@@ -85,7 +85,7 @@ func TestBatchPreset(t *testing.T) {
 	for _, tt := range []struct {
 		name, preset, err, errNot string
 	}{
-		{"default", "", "preset quick: --iterations 5 wins over its 3 (given explicitly)", ""},
+		{"default", "", "preset quick: --iterations 5 wins over its 4 (given explicitly)", ""},
 		{"notebook", "notebook", "preset notebook: --iterations 5 wins over its 10 (given explicitly)", "quick"},
 	} {
 		args := append(append([]string(nil), base...), "--out", t.TempDir())

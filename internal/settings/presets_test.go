@@ -73,7 +73,7 @@ func TestPresets(t *testing.T) {
 		want     map[string]string // the run's settings after the preset
 		override string            // Overrides' message
 	}{
-		{"quick", nil, map[string]string{"init": "stylized", "iterations": "3", "bounds": "pixels", "precision": "auto", "stop-improvement": "0",
+		{"quick", nil, map[string]string{"init": "stylized", "iterations": "4", "bounds": "pixels", "precision": "auto", "stop-improvement": "0",
 			"maxfun": "10", "scales": "0.25,0.5", "scale-iterations": "4,4", "lbfgs-memory": "keep"}, ""},
 		// Explicit settings win, and are named where they contradict the preset.
 		{"explicit", map[string]string{"init": "content", "stop-improvement": "0.000", "scales": "128", "scale-iterations": "2"},
@@ -83,7 +83,7 @@ func TestPresets(t *testing.T) {
 		{"scales alone", map[string]string{"scales": "128"}, map[string]string{"scales": "128", "scale-iterations": "", "lbfgs-memory": "keep"},
 			"preset quick: --scales 128 wins over its 0.25,0.5; its scale-iterations 4,4 is left out, as it goes with its scales (given explicitly)"},
 		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
-			"preset quick: --iterations 10 wins over its 3; --precision fp32 wins over its auto (given explicitly)"},
+			"preset quick: --iterations 10 wins over its 4; --precision fp32 wins over its auto (given explicitly)"},
 	} {
 		c := transfer.DefaultConfig()
 		c.Content, c.Style = "content.png", []string{"style.png"}
