@@ -19,6 +19,9 @@ type AdamSettings struct {
 	Epsilon float64
 	// Steps is the number of updates; each evaluates the function once.
 	Steps int
+	// Lower and Upper, when not nil, bound the variables as Settings' do:
+	// x0 and every update are projected onto them (projected Adam).
+	Lower, Upper []float64
 	// Callback, if not nil, is called after each evaluation with the point
 	// evaluated (X, about to be updated), its value and gradient, and the steps
 	// so far in Iter and Evaluations. Returning ErrHalt stops the run with
@@ -77,7 +80,11 @@ func Adam(ctx context.Context, f Func, x0 []float64, s AdamSettings) (AdamResult
 		return AdamResult{}, errors.New("optimize: x0 is empty")
 	}
 	n := len(x0)
+	if (s.Lower != nil && len(s.Lower) != n) || (s.Upper != nil && len(s.Upper) != n) {
+		return AdamResult{}, fmt.Errorf("optimize: Adam bounds of %d and %d values for %d variables", len(s.Lower), len(s.Upper), n)
+	}
 	x := append([]float64(nil), x0...)
+	project(x, s.Lower, s.Upper)
 	g := make([]float64, n)
 	m := make([]float64, n)
 	v := make([]float64, n)
@@ -119,6 +126,7 @@ func Adam(ctx context.Context, f Func, x0 []float64, s AdamSettings) (AdamResult
 			v[i] = s.Beta2*v[i] + (1-s.Beta2)*gi*gi
 			x[i] -= step * m[i] / (math.Sqrt(v[i]) + s.Epsilon)
 		}
+		project(x, s.Lower, s.Upper)
 	}
 	res.Status = IterationLimit
 	return res, nil
@@ -131,4 +139,16 @@ type AdamResult struct {
 	// LastX is the point F and Grad were evaluated at: X before the last
 	// update. nil when nothing was evaluated.
 	LastX []float64
+}
+
+// project clips each x[i] into [lower[i], upper[i]]; a nil bound is none.
+func project(x, lower, upper []float64) {
+	for i := range x {
+		if lower != nil && x[i] < lower[i] {
+			x[i] = lower[i]
+		}
+		if upper != nil && x[i] > upper[i] {
+			x[i] = upper[i]
+		}
+	}
 }

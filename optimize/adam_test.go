@@ -76,6 +76,41 @@ func TestAdamConverges(t *testing.T) {
 	}
 }
 
+// TestAdamBounds: with bounds, x0 and every update are projected onto them, so
+// a coordinate whose minimum lies outside ends at its bound and the others at
+// their minimum (quadratic's minimum is i - 1.5), as in TestAdamConverges.
+func TestAdamBounds(t *testing.T) {
+	s := AdamSettings{LearningRate: 0.05, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, Steps: 3000,
+		Lower: []float64{-1, -1, -1, -1, -1, -1}, Upper: []float64{5, 5, 5, 2, 5, 5}}
+	seen := 0
+	s.Callback = func(it Iteration) error {
+		for i, v := range it.X {
+			if v < s.Lower[i] || v > s.Upper[i] {
+				t.Fatalf("step %d evaluated x[%d] = %v, outside [%v, %v]", it.Iter, i, v, s.Lower[i], s.Upper[i])
+			}
+		}
+		seen++
+		return nil
+	}
+	r, err := Adam(context.Background(), quadratic, []float64{3, -2, 0.25, 7, 1, 1}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{-1, -0.5, 0.5, 1.5, 2.5, 3.5} // x[0]'s minimum -1.5 is below -1
+	for i, v := range r.X {
+		if math.Abs(v-want[i]) > 1e-12 {
+			t.Errorf("x[%d] = %v, want about %v", i, v, want[i])
+		}
+	}
+	if seen != s.Steps {
+		t.Errorf("%d evaluations seen, want %d", seen, s.Steps)
+	}
+	s.Upper = s.Upper[:2]
+	if _, err := Adam(context.Background(), quadratic, make([]float64, 6), s); err == nil || !strings.Contains(err.Error(), "bounds of 6 and 2 values for 6 variables") {
+		t.Errorf("bounds of the wrong length: %v", err)
+	}
+}
+
 func TestAdamErrors(t *testing.T) {
 	good := DefaultAdamSettings()
 	for _, tt := range []struct {

@@ -46,14 +46,15 @@ func TestPreset(t *testing.T) {
 	}{
 		{"unknown", []string{"--preset", "fast", "--dry-run"}, exitUsage, "", `neuralstyle: --preset "fast": want notebook or quick`, ""},
 		{"notebook by default", []string{"--dry-run"}, 0,
-			"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0\n", "", ""},
+			"preset notebook: iterations 10, maxfun 20, scales \"\", scale-iterations \"\", lbfgs-memory reset, bounds none, init noise, precision fp32, stop-improvement 0\n", "", ""},
 		{"quick", []string{"--preset", "quick", "--fastnets", nets, "--size", "256", "--dry-run"}, 0,
-			"preset quick: iterations 8, init stylized, precision auto, stop-improvement 0\nsettings:\n", "", "no stylized start"},
+			"preset quick: iterations 4, maxfun 10, scales 0.25,0.5, scale-iterations 4,4, lbfgs-memory keep, bounds pixels, init stylized, precision auto, stop-improvement 0\nsettings:\n",
+			"", "no stylized start"},
 		{"quick without the networks", []string{"--preset", "quick", "--fastnets", none, "--dry-run"}, 0,
-			"preset quick: iterations 10, init noise, precision auto, stop-improvement 0\n",
+			"preset quick: iterations 10, maxfun 10, scales 0.25,0.5, scale-iterations 8,8, lbfgs-memory keep, bounds pixels, init noise, precision auto, stop-improvement 0\n",
 			"preset quick: no stylized start (no feed-forward model at " + none + ": build it with make fastnets", ""},
 		{"quick without the networks, quiet", []string{"--preset", "quick", "--fastnets", none, "--quiet"}, exitFailure, "",
-			"; it runs iterations 10, init noise instead\n", ""},
+			"; it runs iterations 10, scale-iterations 8,8, init noise instead\n", ""},
 		{"quick with two styles", []string{"--preset", "quick", "--fastnets", nets, "--style", "testdata/chelsea.jpg,testdata/chelsea.jpg", "--dry-run"}, 0,
 			"init noise", "preset quick: no stylized start (2 style images; the network paints one)", ""},
 		{"quick overridden, dry run", []string{"--preset", "quick", "--fastnets", none, "--init", "noise", "--dry-run"}, 0,
@@ -80,12 +81,12 @@ func TestPreset(t *testing.T) {
 // explicit setting that contradicts it is named), and --preset notebook is
 // one flag away.
 func TestBatchPreset(t *testing.T) {
-	base := []string{"batch", "--model", noModel, "--fastnets", fakeFastnets(t), "--device", "cpu", "--style", "testdata/chelsea.jpg", "--iterations", "3"}
+	base := []string{"batch", "--model", noModel, "--fastnets", fakeFastnets(t), "--device", "cpu", "--style", "testdata/chelsea.jpg", "--iterations", "5"}
 	for _, tt := range []struct {
 		name, preset, err, errNot string
 	}{
-		{"default", "", "preset quick: --iterations 3 wins over its 8 (given explicitly)", ""},
-		{"notebook", "notebook", "preset notebook: --iterations 3 wins over its 10 (given explicitly)", "quick"},
+		{"default", "", "preset quick: --iterations 5 wins over its 4 (given explicitly)", ""},
+		{"notebook", "notebook", "preset notebook: --iterations 5 wins over its 10 (given explicitly)", "quick"},
 	} {
 		args := append(append([]string(nil), base...), "--out", t.TempDir())
 		if tt.preset != "" {

@@ -34,21 +34,31 @@ const DefaultPreset = "notebook"
 // defaults (Defaults), so choosing it changes nothing. quick's come from
 // scripts/experiments/time_to_quality.py's measurements at 512 on the HED weights,
 // three content/style pairs (docs/time-to-quality.md): the fastest combination
-// measured that reached the notebook's final loss on every pair. The content
-// start did not on the second pair (its loss stayed 6.8% above, 26% once its
-// out-of-range pixels were clipped into the PNG); the stylized start did on all
-// three, in float32 within its seventh iteration on the second, and in bf16
-// (auto: where the CPU has it) within its eighth once the bf16 graph kept the
-// image and the Grams float32 (it had stalled 3.4% above before). Without the
-// feed-forward networks only the notebook's own road reached it: the fallback.
+// measured that reached the notebook's final loss on every pair. It starts from
+// the feed-forward network's picture at a quarter of the size, runs one
+// L-BFGS-B at each of a quarter, a half and the whole size, its memory kept
+// between outer iterations (the notebook's restarts cost a quarter to
+// almost half of its evaluations), the pixels bounded to 0..255 (unbounded,
+// the picture clipped out-of-range values and its loss stayed 1% above the
+// notebook's on the second pair), in bf16 where the CPU has it (auto). Without
+// the feed-forward networks the same ladder starts from noise, with more
+// evaluations: the fallback.
 var Presets = []Preset{
-	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations, float32",
-		Values: []PresetValue{{"iterations", "10"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
-	{Name: "quick", Usage: "the notebook's loss sooner: start from the feed-forward network's picture (make fastnets), " +
-		"8 x 20 evaluations, bf16 where the CPU has it; without the networks, or with several styles, the notebook's iterations from noise",
-		Values:   []PresetValue{{"iterations", "8"}, {"init", "stylized"}, {"precision", "auto"}, {"stop-improvement", "0"}},
-		Fallback: []PresetValue{{"iterations", "10"}, {"init", "noise"}}},
+	{Name: "notebook", Usage: "the notebook's run: noise start, 10 x 20 evaluations at the final size, each L-BFGS-B call from an empty memory, no bounds, float32",
+		Values: []PresetValue{{"iterations", "10"}, {"maxfun", "20"}, {"scales", ""}, {"scale-iterations", ""}, {"lbfgs-memory", "reset"},
+			{"bounds", "none"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
+	{Name: "quick", Usage: "the notebook's loss sooner: coarse to fine (a quarter and a half of the size, 4 x 10 evaluations each, then 4 x 10 at the size) " +
+		"from the feed-forward network's picture (make fastnets), one L-BFGS-B run per size within 0..255, bf16 where the CPU has it; " +
+		"without the networks, or with several styles, from noise with 8 x 10 at each coarse size and 10 x 10 at the size",
+		Values: []PresetValue{{"iterations", "4"}, {"maxfun", "10"}, {"scales", "0.25,0.5"}, {"scale-iterations", "4,4"}, {"lbfgs-memory", "keep"},
+			{"bounds", "pixels"}, {"init", "stylized"}, {"precision", "auto"}, {"stop-improvement", "0"}},
+		Fallback: []PresetValue{{"iterations", "10"}, {"scale-iterations", "8,8"}, {"init", "noise"}}},
 }
+
+// tied are the settings whose preset value only goes with the preset's value
+// of another: given that other explicitly, a preset leaves this one at its
+// default (a count per scale does not fit scales of a person's own).
+var tied = map[string]string{"scale-iterations": "scales"}
 
 // Stylized reports whether p starts from the feed-forward network's picture,
 // so that a run without it takes p's Fallback.
@@ -104,6 +114,9 @@ type PresetField struct {
 	// which wins.
 	Overridden bool
 	Given      string
+	// LeftOut names the explicit setting that the preset's value goes with
+	// (tied): the preset's value is not applied.
+	LeftOut string
 }
 
 // Apply sets c's settings to the preset's values, except those named in
@@ -118,7 +131,9 @@ func (p *Preset) Apply(c *transfer.Config, explicit []string) ([]PresetField, er
 			return nil, err
 		}
 		f := PresetField{Name: v.Name, Value: v.Value}
-		if slices.Contains(explicit, v.Name) {
+		if other, ok := tied[v.Name]; ok && slices.Contains(explicit, other) && !slices.Contains(explicit, v.Name) {
+			f.LeftOut = other
+		} else if slices.Contains(explicit, v.Name) {
 			if got := s.Format(c); got != canonical(s, f.Value) {
 				f.Overridden, f.Given = true, got
 			}
@@ -145,8 +160,11 @@ func DescribePreset(name string, fields []PresetField) string {
 	parts := make([]string, len(fields))
 	for i, f := range fields {
 		parts[i] = f.Name + " " + quoteEmpty(f.Value)
-		if f.Overridden {
+		switch {
+		case f.Overridden:
 			parts[i] += fmt.Sprintf(" (--%s %s given: it wins)", f.Name, quoteEmpty(f.Given))
+		case f.LeftOut != "":
+			parts[i] += fmt.Sprintf(" (left out: --%s given)", f.LeftOut)
 		}
 	}
 	return "preset " + name + ": " + strings.Join(parts, ", ")
@@ -157,8 +175,11 @@ func DescribePreset(name string, fields []PresetField) string {
 func Overrides(name string, fields []PresetField) string {
 	var parts []string
 	for _, f := range fields {
-		if f.Overridden {
+		switch {
+		case f.Overridden:
 			parts = append(parts, fmt.Sprintf("--%s %s wins over its %s", f.Name, quoteEmpty(f.Given), quoteEmpty(f.Value)))
+		case f.LeftOut != "":
+			parts = append(parts, fmt.Sprintf("its %s %s is left out, as it goes with its %s", f.Name, quoteEmpty(f.Value), f.LeftOut))
 		}
 	}
 	if len(parts) == 0 {

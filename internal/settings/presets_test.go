@@ -63,7 +63,7 @@ func TestPresets(t *testing.T) {
 		t.Errorf("the notebook preset changed the defaults (-want +got):\n%s", diff)
 	}
 	if got, want := DescribePreset(p.Name, fields),
-		"preset notebook: iterations 10, init noise, precision fp32, stop-improvement 0"; got != want {
+		"preset notebook: iterations 10, maxfun 20, scales \"\", scale-iterations \"\", lbfgs-memory reset, bounds none, init noise, precision fp32, stop-improvement 0"; got != want {
 		t.Errorf("described as\n%s\nwant\n%s", got, want)
 	}
 
@@ -73,14 +73,17 @@ func TestPresets(t *testing.T) {
 		want     map[string]string // the run's settings after the preset
 		override string            // Overrides' message
 	}{
-		{"quick", nil, map[string]string{"init": "stylized", "iterations": "8", "precision": "auto", "stop-improvement": "0",
-			"maxfun": "20", "scales": ""}, ""},
+		{"quick", nil, map[string]string{"init": "stylized", "iterations": "4", "bounds": "pixels", "precision": "auto", "stop-improvement": "0",
+			"maxfun": "10", "scales": "0.25,0.5", "scale-iterations": "4,4", "lbfgs-memory": "keep"}, ""},
 		// Explicit settings win, and are named where they contradict the preset.
 		{"explicit", map[string]string{"init": "content", "stop-improvement": "0.000", "scales": "128", "scale-iterations": "2"},
 			map[string]string{"init": "content", "stop-improvement": "0", "scales": "128", "scale-iterations": "2", "precision": "auto"},
-			"preset quick: --init content wins over its stylized (given explicitly)"},
+			"preset quick: --scales 128 wins over its 0.25,0.5; --scale-iterations 2 wins over its 4,4; --init content wins over its stylized (given explicitly)"},
+		// Scales of one's own leave out the preset's count per scale, which would not fit them.
+		{"scales alone", map[string]string{"scales": "128"}, map[string]string{"scales": "128", "scale-iterations": "", "lbfgs-memory": "keep"},
+			"preset quick: --scales 128 wins over its 0.25,0.5; its scale-iterations 4,4 is left out, as it goes with its scales (given explicitly)"},
 		{"two", map[string]string{"iterations": "10", "precision": "fp32"}, map[string]string{"iterations": "10", "precision": "fp32"},
-			"preset quick: --iterations 10 wins over its 8; --precision fp32 wins over its auto (given explicitly)"},
+			"preset quick: --iterations 10 wins over its 4; --precision fp32 wins over its auto (given explicitly)"},
 	} {
 		c := transfer.DefaultConfig()
 		c.Content, c.Style = "content.png", []string{"style.png"}
@@ -134,7 +137,7 @@ func TestPresetFallback(t *testing.T) {
 		}
 	}
 	q, msg := quick.WithFallback(errors.New("no feed-forward model at nets: make fastnets"))
-	if want := "preset quick: no stylized start (no feed-forward model at nets: make fastnets); it runs iterations 10, init noise instead"; msg != want {
+	if want := "preset quick: no stylized start (no feed-forward model at nets: make fastnets); it runs iterations 10, scale-iterations 8,8, init noise instead"; msg != want {
 		t.Errorf("says\n%s\nwant\n%s", msg, want)
 	}
 	c := transfer.DefaultConfig()
@@ -143,10 +146,11 @@ func TestPresetFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, init noise, precision auto, stop-improvement 0"; got != want {
+	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, maxfun 10, scales 0.25,0.5, scale-iterations 8,8, lbfgs-memory keep, bounds pixels, "+
+		"init noise, precision auto, stop-improvement 0"; got != want {
 		t.Errorf("the fallback runs\n%s\nwant\n%s", got, want)
 	}
-	if quick.Values[1].Value != "stylized" {
+	if i := slices.IndexFunc(quick.Values, func(v PresetValue) bool { return v.Name == "init" }); quick.Values[i].Value != "stylized" {
 		t.Error("WithFallback changed the preset itself")
 	}
 }

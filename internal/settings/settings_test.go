@@ -267,3 +267,44 @@ func TestNetFolder(t *testing.T) {
 		t.Errorf("net %s (no record): %v; want an error that names the trained networks", dir, err)
 	}
 }
+
+// TestScalesSetting: --scales takes long sides or fractions of the final long
+// side (a number with a decimal point), not both, and formats them back.
+func TestScalesSetting(t *testing.T) {
+	s, err := Lookup("scales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text, format string
+		sides        []int
+		fractions    []float64
+		err          string
+	}{
+		{text: "128,256", format: "128,256", sides: []int{128, 256}},
+		{text: "0.25, 0.5", format: "0.25,0.5", fractions: []float64{0.25, 0.5}},
+		{text: "", format: ""},
+		{text: "0.5,256", err: `"0.5,256": want long sides such as 512,1024, or fractions of the final size's such as 0.25,0.5`},
+		{text: "half", err: `"half": want long sides`},
+	} {
+		c := transfer.DefaultConfig()
+		c.ScaleFractions = []float64{0.1} // a value given before is replaced
+		err := s.Set(&c, tt.text)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: %v, want an error with %q", tt.text, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.text, err)
+			continue
+		}
+		if !slices.Equal(c.Scales, tt.sides) || !slices.Equal(c.ScaleFractions, tt.fractions) {
+			t.Errorf("%q: sides %v, fractions %v; want %v, %v", tt.text, c.Scales, c.ScaleFractions, tt.sides, tt.fractions)
+		}
+		if got := s.Format(&c); got != tt.format {
+			t.Errorf("%q formats as %q, want %q", tt.text, got, tt.format)
+		}
+	}
+}

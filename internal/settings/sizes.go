@@ -34,16 +34,28 @@ var sizes = []Setting{
 // scales are coarse-to-fine runs and tiles: how a large size is reached.
 var scales = []Setting{
 	{Name: "scales", Kind: KindText, Category: CategorySize, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...",
-		Usage:     "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
-		FormUsage: "coarse to fine: N,N,... are the long sides of runs before the final size, increasing (e.g. 512,1024); each runs the iterations (or its scale iterations) and starts the next, upsampled",
+		Usage: "coarse to fine: `N,N,...` are the long sides of runs before the final size, increasing (e.g. 512,1024), or fractions of its long side (e.g. 0.25,0.5; " +
+			"one that comes to under 16 pixels is left out); each runs --iterations (or its --scale-iterations) and starts the next, upsampled",
+		FormUsage: "coarse to fine: N,N,... are the long sides of runs before the final size, increasing (e.g. 512,1024), or fractions of its long side (e.g. 0.25,0.5; " +
+			"one that comes to under 16 pixels is left out); each runs the iterations (or its scale iterations) and starts the next, upsampled",
 		Parse: func(c *transfer.Config, v string) error {
 			var ok bool
-			if c.Scales, ok = parseInts(v); !ok {
-				return fmt.Errorf("%q: want long sides such as 512,1024", v)
+			c.ScaleFractions = nil
+			if c.Scales, ok = parseInts(v); ok {
+				return nil
+			}
+			c.Scales = nil
+			if c.ScaleFractions, ok = parseFractions(v); !ok {
+				return fmt.Errorf("%q: want long sides such as 512,1024, or fractions of the final size's such as 0.25,0.5", v)
 			}
 			return nil
 		},
-		Format: func(c *transfer.Config) string { return formatInts(c.Scales) }},
+		Format: func(c *transfer.Config) string {
+			if len(c.ScaleFractions) > 0 {
+				return formatFloats(c.ScaleFractions)
+			}
+			return formatInts(c.Scales)
+		}},
 	{Name: "scale-iterations", Kind: KindText, Category: CategorySize, List: true, Sweep: true, Advanced: true, Placeholder: "N,N,...",
 		Usage:     "coarse to fine: `N,N,...` outer iterations at each of --scales below the final size, one count each (the final size runs --iterations; empty: --iterations at every scale)",
 		FormUsage: "coarse to fine: N,N,... outer iterations at each of the scales below the final size, one count each (the final size runs the iterations; empty: the iterations at every scale)",
@@ -86,6 +98,27 @@ func parseInts(v string) (out []int, ok bool) {
 		out = append(out, n)
 	}
 	return out, true
+}
+
+// parseFractions reads numbers with a decimal point, such as 0.25,0.5 (a
+// whole number is a long side: parseInts).
+func parseFractions(v string) (out []float64, ok bool) {
+	for _, f := range SplitList(v) {
+		x, err := strconv.ParseFloat(f, 64)
+		if err != nil || !strings.Contains(f, ".") {
+			return nil, false
+		}
+		out = append(out, x)
+	}
+	return out, len(out) > 0
+}
+
+func formatFloats(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strings.Join(parts, ",")
 }
 
 func formatInts(ns []int) string {

@@ -729,11 +729,13 @@ func (s *Server) newChoicesForm(values map[string]string, effort Effort) choices
 				ec.Disabled, ec.Help = true, "needs the feed-forward networks, which this server has not loaded"
 			}
 		case EffortQuick:
-			ec.Help = fmt.Sprintf("an optimisation of %s iterations of %s evaluations (the notebook runs 10), in bf16 where the CPU has it", quick["iterations"], strconv.Itoa(transfer.Defaults().MaxFun))
+			ec.Help = fmt.Sprintf("an optimisation at %s of the size first, then %s iterations of %s evaluations at the size "+
+				"(the notebook runs 10 of %d), one L-BFGS-B run per size, in bf16 where the CPU has it",
+				strings.ReplaceAll(quick["scales"], ",", " and "), quick["iterations"], quick["maxfun"], transfer.Defaults().MaxFun)
 			if c.FastNets {
 				ec.Help += ", starting from the instant picture, which shows first: the notebook's loss in less of its time"
 			} else {
-				ec.Help += " from noise: the notebook's run (quick starts from the instant picture where the server has the feed-forward networks)"
+				ec.Help += ", from noise (quick starts from the instant picture where the server has the feed-forward networks): the notebook's loss in less of its time"
 			}
 		case EffortNotebook:
 			ec.Help = "the optimisation with the settings under Advanced, the notebook's unless changed there: the longest"

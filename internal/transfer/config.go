@@ -92,6 +92,8 @@ var checks = []check{
 	{"style-layers", func(c *Config) error { return checkStyleLayers(&c.Settings) }, true},
 	{"iterations", func(c *Config) error { return checkCount(c.Iterations) }, true},
 	{"maxfun", func(c *Config) error { return checkCount(c.MaxFun) }, true},
+	{"lbfgs-memory", func(c *Config) error { return oneOf(c.Memory, MemoryReset, MemoryKeep) }, true},
+	{"bounds", func(c *Config) error { return oneOf(c.Bounds, BoundsNone, BoundsPixels) }, true},
 	{"stop-improvement", checkStopImprovement, true},
 	{"init", func(c *Config) error {
 		return oneOf(c.Init, InitNoise, InitContent, InitStyle, InitStylized, InitImage)

@@ -99,13 +99,13 @@ func newPlan(s Settings, in Inputs, limit MemoryLimit, refuse bool) (*Plan, erro
 // each scale a run of its own at its long side, the final one's last.
 func (p *Plan) steps(in Inputs) error {
 	s := p.Settings
-	if len(s.Scales) == 0 {
+	if !s.coarseToFine() {
 		p.scaleSteps = []step{{settings: s, width: p.Width, height: p.Height, styleWidth: p.StyleWidth, styleHeight: p.StyleHeight}}
 	} else {
 		p.scaleSteps = nil
 		for k, long := range p.Scales {
 			sk := s
-			sk.Scales, sk.ScaleIterations = nil, nil
+			sk.Scales, sk.ScaleFractions, sk.ScaleIterations = nil, nil, nil
 			sk.Iterations = p.Iterations[k]
 			if k < len(p.Scales)-1 {
 				sk.StopImprovement = 0 // the coarser scales run their budgets; the tolerance ends the run
@@ -203,7 +203,7 @@ func Execute(ctx context.Context, model *tfgraph.Model, p *Plan, in Inputs, obs 
 	if p.Settings.Init == InitStylized && in.Stylizer == nil {
 		return nil, errors.New("init stylized: no feed-forward network given to paint the start (make fastnets)")
 	}
-	if len(p.Settings.Scales) == 0 {
+	if !p.Settings.coarseToFine() {
 		return runScale(ctx, model, p, p.scaleSteps[0], in, nil, obs)
 	}
 	// Coarse to fine: each scale a run of its own, the previous result

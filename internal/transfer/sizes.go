@@ -63,12 +63,37 @@ func scaleGrams(targets map[string]*tfgraph.Tensor, w, h, sw, sh int) {
 
 // ladder returns the long sides of a run's scales, the final size's last.
 func (s *Settings) ladder(finalLong int) []int {
-	out := slices.Clone(s.Scales)
+	out, _ := s.coarseScales(finalLong)
 	if len(out) == 0 || out[len(out)-1] != finalLong {
 		out = append(out, finalLong)
 	}
 	return out
 }
+
+// coarseScales returns the long sides of the scales given before a final size
+// of long side finalLong, and for each its index in ScaleIterations: Scales as
+// they are, or ScaleFractions of finalLong, rounded, without those that fall
+// below minImageSide, reach finalLong or do not grow.
+func (s *Settings) coarseScales(finalLong int) (sides, counts []int) {
+	if len(s.ScaleFractions) == 0 {
+		sides = slices.Clone(s.Scales)
+		for k := range sides {
+			counts = append(counts, k)
+		}
+		return sides, counts
+	}
+	for k, f := range s.ScaleFractions {
+		n := int(math.Round(f * float64(finalLong)))
+		if n < minImageSide || n >= finalLong || (len(sides) > 0 && n <= sides[len(sides)-1]) {
+			continue
+		}
+		sides, counts = append(sides, n), append(counts, k)
+	}
+	return sides, counts
+}
+
+// coarseToFine reports whether s asks for scales before the final size.
+func (s *Settings) coarseToFine() bool { return len(s.Scales) > 0 || len(s.ScaleFractions) > 0 }
 
 // finalLong is the long side of the run's final size.
 func (s *Settings) finalLong() int {
@@ -83,11 +108,12 @@ func (s *Settings) finalLong() int {
 // when given, Iterations elsewhere.
 func (s *Settings) iterationsPerScale(finalLong int) []int {
 	ladder := s.ladder(finalLong)
+	_, counts := s.coarseScales(finalLong)
 	out := make([]int, len(ladder))
 	for k := range ladder {
 		out[k] = s.Iterations
-		if k < len(ladder)-1 && k < len(s.ScaleIterations) {
-			out[k] = s.ScaleIterations[k]
+		if k < len(ladder)-1 && counts[k] < len(s.ScaleIterations) {
+			out[k] = s.ScaleIterations[counts[k]]
 		}
 	}
 	return out
@@ -112,7 +138,7 @@ func (s Settings) Remaining(done int) Settings {
 	ladder := s.ladder(s.finalLong())
 	counts := s.iterationsPerScale(s.finalLong())
 	r := s
-	r.Scales, r.ScaleIterations = nil, nil
+	r.Scales, r.ScaleFractions, r.ScaleIterations = nil, nil, nil
 	for k, n := range counts {
 		if done >= n {
 			done -= n
@@ -154,8 +180,19 @@ func checkLongSide(c *Config) error {
 }
 
 func checkScales(s *Settings) error {
+	for i, f := range s.ScaleFractions {
+		if !(f > 0 && f < 1) {
+			return fmt.Errorf("%s: a fraction of the final size's long side is above 0 and below 1", formatFloat(f))
+		}
+		if i > 0 && f <= s.ScaleFractions[i-1] {
+			return fmt.Errorf("%s after %s: want increasing fractions", formatFloat(f), formatFloat(s.ScaleFractions[i-1]))
+		}
+	}
 	if len(s.Scales) == 0 {
 		return nil
+	}
+	if len(s.ScaleFractions) > 0 {
+		return errors.New("long sides and fractions together: give one or the other")
 	}
 	final := s.finalLong()
 	for i, n := range s.Scales {
@@ -179,7 +216,7 @@ func checkScaleIterations(s *Settings) error {
 		return nil
 	}
 	final := s.finalLong()
-	coarse := 0
+	coarse := len(s.ScaleFractions) // each counted, left out at this size or not
 	for _, n := range s.Scales {
 		if n < final {
 			coarse++
@@ -191,7 +228,7 @@ func checkScaleIterations(s *Settings) error {
 		}
 	}
 	switch {
-	case len(s.Scales) == 0:
+	case !s.coarseToFine():
 		return errors.New("counts the iterations of scales: give scales too")
 	case len(s.ScaleIterations) != coarse:
 		return fmt.Errorf("%d counts for %d scales before the final size (long side %d): want one each", len(s.ScaleIterations), coarse, final)

@@ -45,6 +45,11 @@ func TestSizeSettingsErrors(t *testing.T) {
 		{"scales past the target", func(s *Settings) { s.Scales = []int{256, 1024} }, "scales: 1024 is past the final size's long side 512"},
 		{"scales past the long side", func(s *Settings) { s.LongSide, s.Scales = 300, []int{400} }, "past the final size's long side 300"},
 		{"scale too small", func(s *Settings) { s.Scales = []int{8, 256} }, "scales: 8: every scale needs a long side of at least 16"},
+		{"fractions", func(s *Settings) { s.ScaleFractions, s.ScaleIterations = []float64{0.25, 0.5}, []int{2, 2} }, ""},
+		{"fraction of 1", func(s *Settings) { s.ScaleFractions = []float64{0.5, 1} }, "scales: 1: a fraction of the final size's long side is above 0 and below 1"},
+		{"fractions out of order", func(s *Settings) { s.ScaleFractions = []float64{0.5, 0.25} }, "scales: 0.25 after 0.5: want increasing fractions"},
+		{"fractions and long sides", func(s *Settings) { s.Scales, s.ScaleFractions = []int{128}, []float64{0.5} }, "scales: long sides and fractions together"},
+		{"a count for each fraction", func(s *Settings) { s.ScaleFractions, s.ScaleIterations = []float64{0.25, 0.5}, []int{2} }, "1 counts for 2 scales"},
 		{"scale iterations", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 256}, []int{6, 3} }, ""},
 		{"scale iterations, a scale at the final size", func(s *Settings) { s.Scales, s.ScaleIterations = []int{128, 512}, []int{6} }, ""},
 		{"scale iterations without scales", func(s *Settings) { s.ScaleIterations = []int{6} }, "scale-iterations: counts the iterations of scales: give scales too"},
@@ -94,6 +99,41 @@ func TestLadder(t *testing.T) {
 	// A scale at the final size is the final size: it runs Iterations.
 	if got := s.iterationsPerScale(512); !cmp.Equal(got, []int{6, 10}) {
 		t.Errorf("iterationsPerScale = %v, want [6 10]", got)
+	}
+}
+
+// TestLadderFractions: fractions of the final long side give the same ladder
+// at every size, less the scales that would be under 16 pixels or not below
+// the final size, each with its iteration count.
+func TestLadderFractions(t *testing.T) {
+	s := Defaults()
+	s.ScaleFractions, s.ScaleIterations = []float64{0.25, 0.5}, []int{6, 3}
+	for _, tt := range []struct {
+		final       int
+		ladder, its []int
+	}{
+		{512, []int{128, 256, 512}, []int{6, 3, 10}},
+		{1000, []int{250, 500, 1000}, []int{6, 3, 10}},
+		{40, []int{20, 40}, []int{3, 10}}, // 0.25 of 40 is 10: left out, its count too
+		{31, []int{16, 31}, []int{3, 10}}, // 15.5 rounds to 16
+		{16, []int{16}, []int{10}},        // 8 and 4: only the final size
+	} {
+		if got := s.ladder(tt.final); !cmp.Equal(got, tt.ladder) {
+			t.Errorf("ladder(%d) = %v, want %v", tt.final, got, tt.ladder)
+		}
+		if got := s.iterationsPerScale(tt.final); !cmp.Equal(got, tt.its) {
+			t.Errorf("iterationsPerScale(%d) = %v, want %v", tt.final, got, tt.its)
+		}
+		s.Width, s.Height = tt.final, tt.final
+		if err := s.Validate(); err != nil {
+			t.Errorf("size %d: %v", tt.final, err)
+		}
+	}
+	// What is left after a stop is in long sides.
+	s.Width, s.Height = 512, 512
+	r := s.Remaining(7)
+	if !cmp.Equal(r.Scales, []int{256}) || r.ScaleFractions != nil || !cmp.Equal(r.ScaleIterations, []int{2}) {
+		t.Errorf("Remaining(7): scales %v, fractions %v, counts %v; want [256], none, [2]", r.Scales, r.ScaleFractions, r.ScaleIterations)
 	}
 }
 

@@ -77,6 +77,12 @@ type Settings struct {
 
 	Iterations int // outer iterations: calls of L-BFGS-B, each from an empty memory
 	MaxFun     int // fmin_l_bfgs_b's maxfun per call
+	// Memory, MemoryKeep, makes the outer iterations one L-BFGS-B run whose
+	// memory carries over (memory.go); MemoryReset is the notebook's.
+	Memory Memory
+	// Bounds, BoundsPixels, keeps the image's values within 0..255 (memory.go);
+	// BoundsNone is the notebook's.
+	Bounds Bounds
 	// StopImprovement, when not 0, ends the run after an outer iteration at the
 	// final size that lowers the loss by less than this fraction of its value at
 	// the iteration's start (stop.go). 0: every iteration runs, as the notebook's.
@@ -99,6 +105,11 @@ type Settings struct {
 	// of Tile x Tile pixels (tiles.go).
 	LongSide int
 	Scales   []int
+	// ScaleFractions, in place of Scales, are the coarser scales' long sides
+	// as fractions of the final size's (0.25, 0.5): the same ladder at every
+	// size, for a preset. One that rounds below 16 pixels, or to the final
+	// size or past it, is left out, with its count in ScaleIterations.
+	ScaleFractions []float64
 	// ScaleIterations, when not nil, gives each of Scales coarser than the final
 	// size its own number of iterations (the final size runs Iterations); nil:
 	// Iterations at every scale.
@@ -138,7 +149,7 @@ func Defaults() Settings {
 		ContentWeight: 0.025, StyleWeight: 5.0, TVWeight: 1.0,
 		ContentLayer: NotebookContentLayer,
 		StyleLayers:  append([]string(nil), NotebookStyleLayers...),
-		Iterations:   10, MaxFun: 20,
+		Iterations:   10, MaxFun: 20, Memory: MemoryReset, Bounds: BoundsNone,
 		Init:       InitNoise,
 		Graph:      GraphFast,
 		Resample:   resample.Nearest,
@@ -376,9 +387,15 @@ func runScale(ctx context.Context, model *tfgraph.Model, p *Plan, st step, in In
 		x, err = runAdam(ctx, eval, x, w, h, &s, obs, res, post)
 		return res.finish(x, w, h, s.Preprocess, post, err)
 	}
+	if s.Memory == MemoryKeep {
+		x, err = runKeptMemory(ctx, eval, x, w, h, &s, obs, res, post)
+		return res.finish(x, w, h, s.Preprocess, post, err)
+	}
 	var work optimize.Workspace // the optimizer's storage, shared by the calls
-	settings := optimize.DefaultSettings()
-	settings.MaxFun = s.MaxFun
+	settings, err := lbfgsSettings(&s, len(x))
+	if err != nil {
+		return nil, err
+	}
 	for i := range s.Iterations {
 		if obs.Start != nil {
 			obs.Start(i)

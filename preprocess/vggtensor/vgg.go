@@ -48,6 +48,21 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("vggtensor: unknown VGG preprocessing mode %q (want recipe or caffe)", s)
 }
 
+// PixelBounds returns, for a network input of n values (shape 1 x H x W x 3) in
+// mode m, the bounds of each value that keep its pixel within 0..255 once
+// Deprocess adds the mean back: -mean and 255 - mean of its channel.
+func PixelBounds(n int, m Mode) (lower, upper []float64, err error) {
+	means, err := m.outMeans()
+	if err != nil {
+		return nil, nil, err
+	}
+	lower, upper = make([]float64, n), make([]float64, n)
+	for i := range lower {
+		lower[i], upper[i] = -means[i%3], 255-means[i%3]
+	}
+	return lower, upper, nil
+}
+
 // outMeans returns the means that Preprocess subtracts from, and Deprocess adds
 // to, the network's channels 0, 1, 2 (B, G, R) in mode m.
 func (m Mode) outMeans() ([3]float64, error) {
