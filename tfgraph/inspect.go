@@ -34,20 +34,9 @@ type Inspection struct {
 // ErrDamagedVariables that names the file and the tensor. Nothing is run, so
 // opts.Deterministic does not matter here.
 func Inspect(dir string, opts *Options) (*Inspection, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	tags := opts.Tags
-	if tags == nil {
-		tags = defaultTags()
-	}
-	meta, err := readMetaGraph(dir, tags, false)
+	opts, meta, config, err := openModel(dir, opts, false, "inspect")
 	if err != nil {
 		return nil, err
-	}
-	config, err := sessionConfig(opts)
-	if err != nil {
-		return nil, fmt.Errorf("tfgraph: inspect %s: %w", dir, err)
 	}
 	in := &Inspection{}
 	for name, def := range meta.def.GetSignatureDef() {

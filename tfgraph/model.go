@@ -145,20 +145,9 @@ const (
 // the model's init op, as TensorFlow's loader does; each signature's nodes and
 // functions follow when it is first run.
 func Load(dir string, opts *Options) (*Model, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	tags := opts.Tags
-	if tags == nil {
-		tags = defaultTags()
-	}
-	meta, err := readMetaGraph(dir, tags, true)
+	opts, meta, config, err := openModel(dir, opts, true, "load")
 	if err != nil {
 		return nil, err
-	}
-	config, err := sessionConfig(opts)
-	if err != nil {
-		return nil, fmt.Errorf("tfgraph: load %s: %w", dir, err)
 	}
 	if opts.Deterministic {
 		if err := requireDeterminism(); err != nil {
@@ -209,6 +198,28 @@ func Load(dir string, opts *Options) (*Model, error) {
 		}
 	}
 	return m, nil
+}
+
+// openModel reads dir's MetaGraph for the tags of opts (nil: the defaults),
+// with its graph when withGraph, and the session config of opts; verb ("load",
+// "inspect") names the caller in errors.
+func openModel(dir string, opts *Options, withGraph bool, verb string) (*Options, *metaGraph, []byte, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	tags := opts.Tags
+	if tags == nil {
+		tags = defaultTags()
+	}
+	meta, err := readMetaGraph(dir, tags, withGraph)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	config, err := sessionConfig(opts)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("tfgraph: %s %s: %w", verb, dir, err)
+	}
+	return opts, meta, config, nil
 }
 
 // restoreOp returns the saver's restore op and filename tensor, or "" for both
