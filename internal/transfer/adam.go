@@ -8,7 +8,6 @@ import (
 
 	"github.com/neuralstyle/neuralstyle/optimize"
 	"github.com/neuralstyle/neuralstyle/preprocess"
-	"github.com/neuralstyle/neuralstyle/preprocess/vggtensor"
 )
 
 // Adam, jcjohnson/neural-style's optimiser, beside the notebook's L-BFGS-B
@@ -65,11 +64,9 @@ func runAdam(ctx context.Context, eval lossEvaluator, x0 []float64, w, h int, s 
 	}
 	settings := optimize.DefaultAdamSettings()
 	settings.LearningRate = s.LearningRate
-	if s.Bounds == BoundsPixels {
-		var err error
-		if settings.Lower, settings.Upper, err = vggtensor.PixelBounds(len(x0), s.Preprocess); err != nil {
-			return x0, err
-		}
+	var err error
+	if settings.Lower, settings.Upper, err = bounds(s, len(x0)); err != nil {
+		return x0, err
 	}
 	settings.Steps = s.Iterations * s.MaxFun
 	settings.Callback = func(st optimize.Iteration) error {

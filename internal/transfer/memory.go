@@ -44,18 +44,22 @@ const (
 	BoundsPixels Bounds = "pixels"
 )
 
+// bounds returns s's bounds for an image of n values; nil for BoundsNone.
+func bounds(s *Settings, n int) (lower, upper []float64, err error) {
+	if s.Bounds != BoundsPixels {
+		return nil, nil, nil
+	}
+	return vggtensor.PixelBounds(n, s.Preprocess)
+}
+
 // lbfgsSettings are fmin_l_bfgs_b's defaults with s's maxfun, and its
 // bounds for an image of n values.
 func lbfgsSettings(s *Settings, n int) (optimize.Settings, error) {
 	settings := optimize.DefaultSettings()
 	settings.MaxFun = s.MaxFun
-	if s.Bounds == BoundsPixels {
-		var err error
-		if settings.Lower, settings.Upper, err = vggtensor.PixelBounds(n, s.Preprocess); err != nil {
-			return settings, err
-		}
-	}
-	return settings, nil
+	var err error
+	settings.Lower, settings.Upper, err = bounds(s, n)
+	return settings, err
 }
 
 // runKeptMemory minimises with one L-BFGS-B run, reported to obs as Iterations
