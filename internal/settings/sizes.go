@@ -67,6 +67,9 @@ var scales = []Setting{
 			return nil
 		},
 		Format: func(c *transfer.Config) string { return formatInts(c.ScaleIterations) }},
+	advanced(withFormUsage(choiceSetting("scale-content-weight", scaleContentUsage("--content-weight"),
+		[]transfer.ScaleContent{transfer.ScaleContentFixed, transfer.ScaleContentArea}, func(s *transfer.Settings) *transfer.ScaleContent { return &s.ScaleContent }),
+		scaleContentUsage("the content weight")), CategorySize),
 	{Name: "tile", Kind: KindInteger, Category: CategorySize, Sweep: true, Advanced: true, Placeholder: "N",
 		Usage: "evaluate the loss tile by tile, `N`xN pixels each plus a halo (a multiple of 16; 0: the whole image at once; auto: tiles only when the whole image does not fit in memory): the same numbers in less memory, for more work (a second forward pass, and halos up to 96 pixels wide)",
 		Parse: func(c *transfer.Config, v string) (err error) {
@@ -85,6 +88,13 @@ var scales = []Setting{
 			}
 			return strconv.Itoa(c.Tile)
 		}},
+}
+
+// scaleContentUsage is scale-content-weight's help, naming the content weight as weight.
+func scaleContentUsage(weight string) string {
+	return "coarse to fine: fixed (every scale weighs the content by " + weight + ") or area (a scale below the final size multiplies it by " +
+		"the final size's area over its own: its content loss, a sum over positions, is that much smaller, while each style term is divided by " +
+		"its layer's size): the coarser scales keep the final size's balance, and the final size reaches the notebook's loss in fewer evaluations"
 }
 
 // parseInts reads a comma-separated list of whole numbers, empty items

@@ -94,6 +94,7 @@ var checks = []check{
 	{"maxfun", func(c *Config) error { return checkCount(c.MaxFun) }, true},
 	{"lbfgs-memory", func(c *Config) error { return oneOf(c.Memory, MemoryReset, MemoryKeep) }, true},
 	{"bounds", func(c *Config) error { return oneOf(c.Bounds, BoundsNone, BoundsPixels) }, true},
+	{"scale-content-weight", func(c *Config) error { return oneOf(c.ScaleContent, ScaleContentFixed, ScaleContentArea) }, true},
 	{"stop-improvement", checkStopImprovement, true},
 	{"init", func(c *Config) error {
 		return oneOf(c.Init, InitNoise, InitContent, InitStyle, InitStylized, InitImage)

@@ -109,6 +109,7 @@ func (p *Plan) steps(in Inputs) error {
 			sk.Iterations = p.Iterations[k]
 			if k < len(p.Scales)-1 {
 				sk.StopImprovement = 0 // the coarser scales run their budgets; the tolerance ends the run
+				sk.ContentWeight = s.scaleContentWeight(long, p.Scales[len(p.Scales)-1])
 			}
 			if s.LongSide > 0 {
 				sk.LongSide = long

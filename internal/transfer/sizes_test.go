@@ -255,3 +255,72 @@ func TestRunSizes(t *testing.T) {
 		t.Errorf("tiled loss %g, whole %g", tiled.Loss, whole.Loss)
 	}
 }
+
+func TestScaleContentWeight(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mode   ScaleContent
+		scales []int
+		frac   []float64
+		want   []float64 // each step's content weight, the final size's last
+	}{
+		{"fixed", ScaleContentFixed, []int{128, 256}, nil, []float64{0.025, 0.025, 0.025}},
+		{"area", ScaleContentArea, []int{128, 256}, nil, []float64{0.025 * 16, 0.025 * 4, 0.025}},
+		{"area, fractions", ScaleContentArea, nil, []float64{0.25, 0.5}, []float64{0.025 * 16, 0.025 * 4, 0.025}},
+		{"area, no scales", ScaleContentArea, nil, nil, []float64{0.025}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Defaults() // 512x512, content weight 0.025
+			s.ScaleContent, s.Scales, s.ScaleFractions = tt.mode, tt.scales, tt.frac
+			p, err := Prepare(s, Inputs{Content: testImage(64, 64, 1), Style: testImage(64, 64, 2)}, MemoryLimit{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []float64
+			for _, st := range p.scaleSteps {
+				got = append(got, st.settings.ContentWeight)
+			}
+			if !cmp.Equal(got, tt.want) {
+				t.Errorf("content weights %v, want %v", got, tt.want)
+			}
+			if p.Settings.ContentWeight != 0.025 {
+				t.Errorf("the plan's own content weight became %v", p.Settings.ContentWeight)
+			}
+		})
+	}
+}
+
+// TestScaleContentArea runs a coarse scale both ways: from the same start, the
+// first evaluation's content term is (48/24)^2 = 4 times larger with area, and
+// its style term is the same.
+func TestScaleContentArea(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	m := testModel(t)
+	in := Inputs{Content: testImage(48, 48, 1), Style: testImage(48, 48, 2)}
+	first := func(mode ScaleContent) Terms {
+		s := Defaults()
+		s.Width, s.Height, s.Scales, s.ScaleContent = 48, 48, []int{24}, mode
+		s.Iterations, s.MaxFun = 1, 1
+		var t0 *Terms
+		_, err := Run(context.Background(), m, in, s, Observer{Evaluation: func(i, e int, tm Terms, _ time.Duration) {
+			if t0 == nil {
+				t0 = &tm
+			}
+		}})
+		if err != nil || t0 == nil {
+			t.Fatalf("%s: %v (first evaluation seen: %v)", mode, err, t0 != nil)
+		}
+		return *t0
+	}
+	fixed, area := first(ScaleContentFixed), first(ScaleContentArea)
+	if fixed.Style != area.Style {
+		t.Errorf("style term %v with area, %v fixed: want the same", area.Style, fixed.Style)
+	}
+	// float32 products of the weight and the same sum: 4x within a few ulps.
+	if r := float64(area.Content) / float64(fixed.Content); fixed.Content == 0 || math.Abs(r-4) > 1e-6 {
+		t.Errorf("content term %v with area, %v fixed: ratio %v, want 4", area.Content, fixed.Content, r)
+	}
+}

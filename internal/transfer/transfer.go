@@ -114,7 +114,11 @@ type Settings struct {
 	// size its own number of iterations (the final size runs Iterations); nil:
 	// Iterations at every scale.
 	ScaleIterations []int
-	Tile            int
+	// ScaleContent, ScaleContentArea, weighs the content term at each coarser
+	// scale by the final size's area over its own (sizes.go); ScaleContentFixed
+	// gives every scale ContentWeight.
+	ScaleContent ScaleContent
+	Tile         int
 
 	// Issue 12's controls (inputs.go, grams.go, colors.go, adam.go); Defaults() turns them all off.
 	Pooling Pooling
@@ -150,10 +154,11 @@ func Defaults() Settings {
 		ContentLayer: NotebookContentLayer,
 		StyleLayers:  append([]string(nil), NotebookStyleLayers...),
 		Iterations:   10, MaxFun: 20, Memory: MemoryReset, Bounds: BoundsNone,
-		Init:       InitNoise,
-		Graph:      GraphFast,
-		Resample:   resample.Nearest,
-		Preprocess: vggtensor.ModeRecipe,
+		ScaleContent: ScaleContentFixed,
+		Init:         InitNoise,
+		Graph:        GraphFast,
+		Resample:     resample.Nearest,
+		Preprocess:   vggtensor.ModeRecipe,
 
 		Pooling: PoolingMax, StyleScale: 1, ColorTransfer: ColorNone,
 		Optimizer: OptimizerLBFGS, LearningRate: DefaultLearningRate,
