@@ -89,7 +89,9 @@ def test_rows_and_table() -> None:
     assert rows[1]["crossing"].evaluations == 2 and rows[1]["ratio"] == pytest.approx(2.0 / 5.0)
     assert rows[2]["stop_iteration"] == 1 and rows[2]["reached"]
     text = ttq.table([pair], [0.01])
-    assert "| a / b | quick | 2 | 2 | 0.40x | 3, 4 | 3.1000e+01 | 0.500 | 0.250 |" in text
+    # The quick run's evaluations took half the notebook's: at its speed the notebook would take 2.5 s.
+    assert rows[1]["same_speed"] == pytest.approx(2.0 / 2.5)
+    assert "| a / b | quick | 2 | 2 | 0.40x | 0.80x | 3, 4 | 3.1000e+01 | 0.500 | 0.250 |" in text
 
 
 def test_recipes_scale_with_size() -> None:

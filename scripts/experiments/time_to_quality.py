@@ -172,6 +172,11 @@ class Run:
         """Wall seconds outside the logged iterations (and the interrupted one's)."""
         return self.wall - sum(it.seconds for it in self.iterations) - self.partial_seconds
 
+    def final_median(self) -> float:
+        """The median seconds of an evaluation at the final size: this run's speed."""
+        secs = sorted(s for it in self.at_final() for s in it.evaluation_seconds)
+        return secs[len(secs) // 2] if secs else 0.0
+
     def at_final(self) -> list[Iteration]:
         return [it for it in self.iterations if it.size == self.final_size]
 
@@ -387,7 +392,11 @@ def rows(pair: dict, stop_rules: list[float]) -> list[dict]:
     for name, run in runs.items():
         c = run.crossing_from_log(pair["target"]) if run.fp32 else run.crossing_from_frames(pair["target_png"])
         n, nf, _ = run.end_of(run.iterations[-1].iteration)
-        out.append({"recipe": name, "crossing": c, "ratio": c.seconds / base_seconds if c else None,
+        # The host's speed drifts between runs: the notebook's time rescaled to this run's speed (its evaluations
+        # at the final size against the notebook's; float32 runs only, whose evaluations are the notebook's graph).
+        same = run.fp32 and c is not None and note.final_median() > 0
+        same_ratio = c.seconds / (base_seconds * run.final_median() / note.final_median()) if same else None
+        out.append({"recipe": name, "crossing": c, "ratio": c.seconds / base_seconds if c else None, "same_speed": same_ratio,
                     "wall": run.wall, "evaluations": n, "final_evaluations": nf, "from_log": False,
                     "loss": float(run.final["loss"]), "ssim": float(run.final["ssim_content"]),
                     "colour": float(run.final["color_distance_style"])})  # fmt: skip
@@ -412,9 +421,9 @@ def evals(n: int, nf: int) -> str:
 
 def table(pairs: list[dict], stop_rules: list[float]) -> str:
     lines = [
-        "| pair | recipe | evaluations to the target | wall s to the target | / notebook's | whole run: s, evaluations "
-        "| final loss, fp32 | SSIM to content | colour distance to style |",
-        "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| pair | recipe | evaluations to the target | wall s to the target | / notebook's | / notebook's at this run's speed "
+        "| whole run: s, evaluations | final loss, fp32 | SSIM to content | colour distance to style |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
     ]
     for pair in pairs:
         name = f"{Path(pair['content']).stem} / {Path(pair['style']).stem}"
@@ -422,13 +431,13 @@ def table(pairs: list[dict], stop_rules: list[float]) -> str:
             whole = f"{r['wall']:.0f}, {evals(r['evaluations'], r['final_evaluations'])}"
             if r["from_log"] and r.get("beyond"):
                 lines.append(f"| {name} | {r['recipe']} (from the log: stops after iteration {r['stop_iteration']}, "
-                             f"the crossing, or later) | reached | | at least {r['ratio']:.2f}x | | | | |")  # fmt: skip
+                             f"the crossing, or later) | reached | | at least {r['ratio']:.2f}x | | | | | |")  # fmt: skip
                 continue
             if r["from_log"]:
                 reached = "reached" if r["reached"] else "not reached"
                 loss = f"{r['loss']:.4e}" if r["loss"] is not None else "-"
                 lines.append(f"| {name} | {r['recipe']} (from the log: stops after iteration {r['stop_iteration']}) "
-                             f"| {reached} | | {r['ratio']:.2f}x (whole run) | {whole} | {loss} | | |")  # fmt: skip
+                             f"| {reached} | | {r['ratio']:.2f}x (whole run) | | {whole} | {loss} | | |")  # fmt: skip
                 continue
             c = r["crossing"]
             if c is None:
@@ -437,7 +446,8 @@ def table(pairs: list[dict], stop_rules: list[float]) -> str:
                 to = evals(c.evaluations, c.final_evaluations) + (" (frames)" if c.by == "frames" else "")
                 secs, ratio = f"{c.seconds:.0f}", f"{r['ratio']:.2f}x"
             recipe = r["recipe"] + (" (stopped at the crossing)" if r.get("stopped") else "")
-            lines.append(f"| {name} | {recipe} | {to} | {secs} | {ratio} | {whole} | {r['loss']:.4e} "
+            same = f"{r['same_speed']:.2f}x" if r.get("same_speed") is not None else "-"
+            lines.append(f"| {name} | {recipe} | {to} | {secs} | {ratio} | {same} | {whole} | {r['loss']:.4e} "
                          f"| {r['ssim']:.3f} | {r['colour']:.3f} |")  # fmt: skip
     return "\n".join(lines)
 
