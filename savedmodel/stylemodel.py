@@ -585,6 +585,9 @@ class StyleLossBF16(StyleLoss):
     Grams (fast_targets_bf16, once per run) too. The loss terms and their sums are
     float32; the gradient runs back through the network in bfloat16 and is float32
     from block1_conv1 to the image, so everything the optimizer sees is float32.
+    The three terms' gradients are written out (_style_term, _content_term, _tv):
+    each style term's is one bfloat16 product of the activations with its float32
+    difference from the target rounded to bfloat16.
     Signatures fast_targets_bf16 and fast_bf16 (the same inputs and outputs as
     fast_targets and fast); never the notebook's bit-for-bit graph.
 
