@@ -104,7 +104,9 @@ def gram_hwc(f: tf.Tensor) -> tf.Tensor:
     return tf.matmul(flat, flat, transpose_a=True)
 
 
-def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+def tap(
+    h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor], skip_unit_scale: bool = False
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Returns (h, term) with term = term_fn(h) when active, else exactly 0.
 
     The next layer must consume the returned h. Differentiating a tf.cond makes
@@ -113,6 +115,11 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
     notebook's layers). Here the term's gradient with respect to h is taken inside
     the forward cond, by ordinary autodiff of term_fn, and the backward pass adds
     it to h's gradient only when active, so an unused layer costs two scalar conds.
+
+    skip_unit_scale: where the term's upstream gradient is exactly 1 (it always is
+    in the loss's cumulative sum), add the term's gradient without multiplying it
+    by 1 over h's whole shape (the same values; StyleLossBF16, where that bfloat16
+    Mul was a measured cost).
     """
 
     @tf.custom_gradient
@@ -134,7 +141,13 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
             dterm = tf.constant(0.0) if dterm is None else dterm
             # The term is float32; h may be bfloat16 (StyleLossBF16), its gradient too.
             # (tf.cast of a float32 tensor to float32 adds no op.)
-            return tf.cond(active, lambda: dh + tf.cast(dterm, h.dtype) * dterm_dh, lambda: tf.identity(dh))
+            def scaled():
+                return dh + tf.cast(dterm, h.dtype) * dterm_dh
+
+            def unit_or_scaled():
+                return tf.cond(tf.equal(dterm, 1.0), lambda: dh + dterm_dh, scaled)
+
+            return tf.cond(active, unit_or_scaled if skip_unit_scale else scaled, lambda: tf.identity(dh))
 
         return (tf.identity(h), term), grad
 
@@ -168,6 +181,9 @@ class StyleLoss(tf.Module):
     variables, so both sets of signatures read one copy of the weights.
     The network always runs to block5_conv3 and never further.
     """
+
+    # tap's skip_unit_scale (StyleLossBF16 only: the float32 graphs keep their ops).
+    _skip_unit_scale = False
 
     def __init__(
         self,
@@ -338,8 +354,8 @@ class StyleLoss(tf.Module):
             tape.watch(x)
 
             def on_layer(i, h):
-                h, content_terms[i] = tap(h, ca[i], cterm(i))
-                h, style_terms[i] = tap(h, sa[i], sterm(i))
+                h, content_terms[i] = tap(h, ca[i], cterm(i), self._skip_unit_scale)
+                h, style_terms[i] = tap(h, sa[i], sterm(i), self._skip_unit_scale)
                 return h
 
             self.network(image(x), on_layer)
@@ -617,6 +633,7 @@ class StyleLossBF16(StyleLoss):
     # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
     recipe = None
     masked_fast = None
+    _skip_unit_scale = True
 
     def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
         """StyleLoss.network in bfloat16 after block1_conv1 (_conv) from a float32

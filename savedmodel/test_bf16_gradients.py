@@ -109,3 +109,23 @@ def test_fast_bf16_is_the_autodiff_graphs(nets, tv_weight):
     got, want = out
     assert abs(float(got["loss"]) / float(want["loss"]) - 1) <= 1e-6
     assert relmax(got["gradient"].numpy(), want["gradient"].numpy()) <= 1e-2
+
+
+def test_skipping_the_unit_scale_keeps_the_bits(nets):
+    # tap's skip_unit_scale leaves out a multiplication by exactly 1: the same bits.
+    _, bf16, _ = nets
+
+    class Scaled(sm.StyleLossBF16):
+        _skip_unit_scale = False
+
+    scaled = Scaled(None, share=bf16)
+    r = np.random.default_rng(4)
+    img = [tf.constant(r.uniform(-120, 120, (1, 48, 40, 3)).astype(np.float32)) for _ in range(3)]
+    cw, sw = sm.layer_weights()
+    out = []
+    for m in (bf16, scaled):
+        t = m.fast_targets(img[0], img[1], cw, sw)
+        grams = [t[f"gram_{n}"] for n in sm.LAYERS]
+        out.append(m.fast(img[2], t["content_features"], grams, cw, sw, tf.constant(1.0)))
+    for k in ("loss", "gradient", "style_layer_losses"):
+        assert np.array_equal(out[0][k].numpy().view(np.uint32), out[1][k].numpy().view(np.uint32)), k
