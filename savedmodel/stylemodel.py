@@ -104,7 +104,9 @@ def gram_hwc(f: tf.Tensor) -> tf.Tensor:
     return tf.matmul(flat, flat, transpose_a=True)
 
 
-def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor]) -> tuple[tf.Tensor, tf.Tensor]:
+def tap(
+    h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tensor], skip_unit_scale: bool = False
+) -> tuple[tf.Tensor, tf.Tensor]:
     """Returns (h, term) with term = term_fn(h) when active, else exactly 0.
 
     The next layer must consume the returned h. Differentiating a tf.cond makes
@@ -113,6 +115,11 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
     notebook's layers). Here the term's gradient with respect to h is taken inside
     the forward cond, by ordinary autodiff of term_fn, and the backward pass adds
     it to h's gradient only when active, so an unused layer costs two scalar conds.
+
+    skip_unit_scale: where the term's upstream gradient is exactly 1 (it always is
+    in the loss's cumulative sum), add the term's gradient without multiplying it
+    by 1 over h's whole shape (the same values; StyleLossBF16, where that bfloat16
+    Mul was a measured cost).
     """
 
     @tf.custom_gradient
@@ -134,7 +141,13 @@ def tap(h: tf.Tensor, active: tf.Tensor, term_fn: Callable[[tf.Tensor], tf.Tenso
             dterm = tf.constant(0.0) if dterm is None else dterm
             # The term is float32; h may be bfloat16 (StyleLossBF16), its gradient too.
             # (tf.cast of a float32 tensor to float32 adds no op.)
-            return tf.cond(active, lambda: dh + tf.cast(dterm, h.dtype) * dterm_dh, lambda: tf.identity(dh))
+            def scaled():
+                return dh + tf.cast(dterm, h.dtype) * dterm_dh
+
+            def unit_or_scaled():
+                return tf.cond(tf.equal(dterm, 1.0), lambda: dh + dterm_dh, scaled)
+
+            return tf.cond(active, unit_or_scaled if skip_unit_scale else scaled, lambda: tf.identity(dh))
 
         return (tf.identity(h), term), grad
 
@@ -168,6 +181,9 @@ class StyleLoss(tf.Module):
     variables, so both sets of signatures read one copy of the weights.
     The network always runs to block5_conv3 and never further.
     """
+
+    # tap's skip_unit_scale (StyleLossBF16 only: the float32 graphs keep their ops).
+    _skip_unit_scale = False
 
     def __init__(
         self,
@@ -338,8 +354,8 @@ class StyleLoss(tf.Module):
             tape.watch(x)
 
             def on_layer(i, h):
-                h, content_terms[i] = tap(h, ca[i], cterm(i))
-                h, style_terms[i] = tap(h, sa[i], sterm(i))
+                h, content_terms[i] = tap(h, ca[i], cterm(i), self._skip_unit_scale)
+                h, style_terms[i] = tap(h, sa[i], sterm(i), self._skip_unit_scale)
                 return h
 
             self.network(image(x), on_layer)
@@ -495,7 +511,7 @@ class StyleLoss(tf.Module):
                     ],
                 )
                 with tf.control_dependencies([same]):
-                    return tf.reduce_sum(tf.square(f[0] - content_features[0]))
+                    return self._content_term(f, content_features)
 
             return self._loss_and_gradient(
                 combination,
@@ -504,8 +520,16 @@ class StyleLoss(tf.Module):
                 style_weights,
                 tv_weight,
                 content_fn,
-                lambda i, f: recip * tf.reduce_sum(tf.square(grams[i] - self._gram(f[0]))),
+                lambda i, f: self._style_term(f, grams[i], recip),
             )
+
+    # fast's terms of one layer's activations f (1, h, w, C), unweighted; methods so
+    # that StyleLossBF16 can give them their own gradients.
+    def _content_term(self, f: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+        return tf.reduce_sum(tf.square(f[0] - target[0]))
+
+    def _style_term(self, f: tf.Tensor, target: tf.Tensor, recip: tf.Tensor) -> tf.Tensor:
+        return recip * tf.reduce_sum(tf.square(target - self._gram(f[0])))
 
     # --- style masks (spatial control, Gatys et al. 2017) ------------------------------
 
@@ -577,6 +601,9 @@ class StyleLossBF16(StyleLoss):
     Grams (fast_targets_bf16, once per run) too. The loss terms and their sums are
     float32; the gradient runs back through the network in bfloat16 and is float32
     from block1_conv1 to the image, so everything the optimizer sees is float32.
+    The three terms' gradients are written out (_style_term, _content_term, _tv):
+    each style term's is one bfloat16 product of the activations with its float32
+    difference from the target rounded to bfloat16.
     Signatures fast_targets_bf16 and fast_bf16 (the same inputs and outputs as
     fast_targets and fast); never the notebook's bit-for-bit graph.
 
@@ -606,6 +633,7 @@ class StyleLossBF16(StyleLoss):
     # float32 masks do not mix with bfloat16 activations, and recipe is not needed.
     recipe = None
     masked_fast = None
+    _skip_unit_scale = True
 
     def network(self, x: tf.Tensor, on_layer: Callable[[int, tf.Tensor], tf.Tensor] | None = None) -> list[tf.Tensor]:
         """StyleLoss.network in bfloat16 after block1_conv1 (_conv) from a float32
@@ -627,6 +655,74 @@ class StyleLossBF16(StyleLoss):
     def _gram(self, f: tf.Tensor) -> tf.Tensor:
         # A float32 product of f's values (bfloat16 at a tap, float32 in fast_targets).
         return gram_hwc(tf.cast(f, tf.float32))
+
+    # The three terms' gradients below are written out rather than left to autodiff,
+    # which spent a third of the bf16 evaluation outside the network at 512 (issue 24;
+    # scripts/benchmarks/profile_bf16.py, docs/speed.md): two float32 matmuls and an
+    # AddN per Gram, and for every f[0] and every total variation slice a
+    # StridedSliceGrad that writes a zero tensor of the whole input's size.
+
+    def _style_term(self, f: tf.Tensor, target: tf.Tensor, recip: tf.Tensor) -> tf.Tensor:
+        """recip * sum((T - G)^2), G = F^T F the float32 Gram of the bfloat16
+        activations F (h*w, C), as StyleLoss's; its gradient with respect to F is
+        -4 recip F (T - G) (T and G symmetric): one bfloat16 matmul of F with the
+        float32 difference rounded to bfloat16 once (relative to itself, so it does
+        not swamp a small T - G as rounding G did: the stall in the class's doc)."""
+
+        @tf.custom_gradient
+        def term(h):
+            flat = tf.reshape(h, (-1, tf.shape(h)[3]))
+            wide = tf.cast(flat, tf.float32)
+            diff = target - tf.matmul(wide, wide, transpose_a=True)
+            loss = recip * tf.reduce_sum(tf.square(diff))
+
+            def grad(dy):
+                m = tf.cast((-4.0 * recip * dy) * diff, h.dtype)
+                return tf.reshape(tf.matmul(flat, m), tf.shape(h))
+
+            return loss, grad
+
+        return term(f)
+
+    def _content_term(self, f: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
+        """sum((F - P)^2) in float32 (f is the widened activations), gradient 2 (F - P)."""
+
+        @tf.custom_gradient
+        def term(h):
+            diff = h - target  # (1, h, w, C) both
+            loss = tf.reduce_sum(tf.square(diff))
+            return loss, lambda dy: (2.0 * dy) * diff
+
+        return term(f)
+
+    def _tv(self, x: tf.Tensor) -> tf.Tensor:
+        """StyleLoss._tv, sum((u^2 + v^2)^1.25) with u, v the differences to the pixel
+        below and to the right, as s * s^0.25 (two square roots, not pow), with its
+        gradient 2.5 s^0.25 (u + v) at each pixel less its neighbours' shares,
+        placed by padding."""
+
+        @tf.custom_gradient
+        def tv(x):
+            h, w = tf.shape(x)[1], tf.shape(x)[2]
+            corner = x[:, : h - 1, : w - 1, :]
+            u = corner - x[:, 1:, : w - 1, :]
+            v = corner - x[:, : h - 1, 1:, :]
+            s = tf.square(u) + tf.square(v)
+            r = tf.sqrt(tf.sqrt(s))
+            loss = tf.reduce_sum(s * r)
+
+            def grad(dy):
+                k = (2.5 * dy) * r
+                gu, gv = k * u, k * v
+
+                def at(t, down, right):  # t placed at offset (down, right) in x's shape
+                    return tf.pad(t, [[0, 0], [down, 1 - down], [right, 1 - right], [0, 0]])
+
+                return at(gu + gv, 0, 0) - at(gu, 1, 0) - at(gv, 0, 1)
+
+            return loss, grad
+
+        return tv(x)
 
     def _loss_and_gradient(self, x, image, content_weights, style_weights, tv_weight, content_fn, style_fn):
         # The content term is a difference of nearly equal activations: float32.

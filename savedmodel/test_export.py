@@ -535,13 +535,17 @@ def test_bf16_keeps_the_image_and_grams_float32(model):
     # with the image and the Grams rounded to bfloat16, L-BFGS-B stalled 27% above
     # the float32 run's loss on chelsea/starry_night with the HED weights; random
     # weights at test sizes do not show the stall, so the graph itself is checked).
+    # A Gram is F^T F (transpose_a); the style terms' gradients, F times the
+    # difference from the target (no transpose), are bfloat16 products.
     kinds = collections.Counter()
     for f in model.signatures["fast_bf16"].graph.as_graph_def().library.function:
         for n in f.node_def:
             if n.op in ("Conv2D", "Conv2DBackpropInput", "MatMul"):
                 first = "block1_conv1" in n.name
-                kinds[(n.op, first, tf.dtypes.as_dtype(n.attr["T"].type).name)] += 1
+                op = "Gram" if n.op == "MatMul" and n.attr["transpose_a"].b else n.op
+                kinds[(op, first, tf.dtypes.as_dtype(n.attr["T"].type).name)] += 1
     assert kinds[("Conv2D", True, "float32")] == 1 and kinds[("Conv2DBackpropInput", True, "float32")] == 1
     assert kinds[("Conv2D", False, "bfloat16")] == 12 and kinds[("Conv2DBackpropInput", False, "bfloat16")] == 12
-    assert kinds[("MatMul", False, "float32")] > 0 and kinds[("MatMul", False, "bfloat16")] == 0
+    assert kinds[("Gram", False, "float32")] > 0 and kinds[("Gram", False, "bfloat16")] == 0
+    assert kinds[("MatMul", False, "float32")] == 0
     assert not [k for k in kinds if k[1] and k[2] != "float32"]
