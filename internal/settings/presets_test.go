@@ -63,7 +63,7 @@ func TestPresets(t *testing.T) {
 		t.Errorf("the notebook preset changed the defaults (-want +got):\n%s", diff)
 	}
 	if got, want := DescribePreset(p.Name, fields),
-		"preset notebook: iterations 10, maxfun 20, scales \"\", scale-iterations \"\", lbfgs-memory reset, bounds none, init noise, precision fp32, stop-improvement 0"; got != want {
+		"preset notebook: iterations 10, maxfun 20, scales \"\", scale-iterations \"\", scale-content-weight fixed, lbfgs-memory reset, bounds none, init noise, precision fp32, stop-improvement 0"; got != want {
 		t.Errorf("described as\n%s\nwant\n%s", got, want)
 	}
 
@@ -146,7 +146,7 @@ func TestPresetFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, maxfun 10, scales 0.25,0.5, scale-iterations 8,8, lbfgs-memory keep, bounds pixels, "+
+	if got, want := DescribePreset(q.Name, fields), "preset quick: iterations 10, maxfun 10, scales 0.25,0.5, scale-iterations 8,8, scale-content-weight area, lbfgs-memory keep, bounds pixels, "+
 		"init noise, precision auto, stop-improvement 0"; got != want {
 		t.Errorf("the fallback runs\n%s\nwant\n%s", got, want)
 	}
