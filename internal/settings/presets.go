@@ -48,7 +48,7 @@ var Presets = []Preset{
 		Values: []PresetValue{{"iterations", "10"}, {"maxfun", "20"}, {"scales", ""}, {"scale-iterations", ""}, {"scale-content-weight", "fixed"}, {"lbfgs-memory", "reset"},
 			{"bounds", "none"}, {"init", "noise"}, {"precision", "fp32"}, {"stop-improvement", "0"}}},
 	{Name: "quick", Usage: "the notebook's loss sooner: coarse to fine (a quarter and a half of the size, 4 x 10 evaluations each, then 4 x 10 at the size) " +
-		"from the feed-forward network's picture (make fastnets), one L-BFGS-B run per size within 0..255, bf16 where the CPU has it; " +
+		"from the feed-forward network's picture (make fastnets), one L-BFGS-B run per size within 0..255, the content weighed by each size's area, bf16 where the CPU has it; " +
 		"without the networks, or with several styles, from noise with 8 x 10 at each coarse size and 10 x 10 at the size",
 		Values: []PresetValue{{"iterations", "4"}, {"maxfun", "10"}, {"scales", "0.25,0.5"}, {"scale-iterations", "4,4"}, {"scale-content-weight", "area"}, {"lbfgs-memory", "keep"},
 			{"bounds", "pixels"}, {"init", "stylized"}, {"precision", "auto"}, {"stop-improvement", "0"}},

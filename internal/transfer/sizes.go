@@ -30,10 +30,10 @@ const (
 	ScaleContentArea ScaleContent = "area"
 )
 
-// scaleContentWeight is the content weight of a scale of long side long in a
-// run whose final long side is final.
+// scaleContentWeight is the content weight of a coarser scale of long side
+// long in a run whose final long side is final.
 func (s *Settings) scaleContentWeight(long, final int) float64 {
-	if s.ScaleContent != ScaleContentArea || long >= final {
+	if s.ScaleContent != ScaleContentArea {
 		return s.ContentWeight
 	}
 	r := float64(final) / float64(long)

@@ -319,8 +319,9 @@ func TestScaleContentArea(t *testing.T) {
 	if fixed.Style != area.Style {
 		t.Errorf("style term %v with area, %v fixed: want the same", area.Style, fixed.Style)
 	}
-	// float32 products of the weight and the same sum: 4x within a few ulps.
-	if r := float64(area.Content) / float64(fixed.Content); fixed.Content == 0 || math.Abs(r-4) > 1e-6 {
-		t.Errorf("content term %v with area, %v fixed: ratio %v, want 4", area.Content, fixed.Content, r)
+	// float32(0.1) is float32(0.025) times 4 exactly (the same significand), so
+	// the weighted sums are too: exactly 4x, no tolerance.
+	if fixed.Content == 0 || area.Content != 4*fixed.Content {
+		t.Errorf("content term %v with area, %v fixed: want exactly 4 times", area.Content, fixed.Content)
 	}
 }
