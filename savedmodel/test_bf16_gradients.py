@@ -90,6 +90,20 @@ def test_tv_gradient_where_the_image_is_flat(nets):
     assert loss == 0 and np.all(grad == 0)
 
 
+def fast_of(models, seed: int, shape: tuple, tv_weight: float) -> list[dict]:
+    """Each model's fast signature on the same random content, style and
+    combination images (seeded), the notebook's layers."""
+    r = np.random.default_rng(seed)
+    img = [tf.constant(r.uniform(-120, 120, shape).astype(np.float32)) for _ in range(3)]
+    cw, sw = sm.layer_weights()
+    out = []
+    for m in models:
+        t = m.fast_targets(img[0], img[1], cw, sw)
+        grams = [t[f"gram_{n}"] for n in sm.LAYERS]
+        out.append(m.fast(img[2], t["content_features"], grams, cw, sw, tf.constant(tv_weight)))
+    return out
+
+
 @pytest.mark.parametrize("tv_weight", [1.0, 0.0])
 def test_fast_bf16_is_the_autodiff_graphs(nets, tv_weight):
     # The whole fast signature of the bf16 graph, written-out gradients against the
@@ -98,15 +112,7 @@ def test_fast_bf16_is_the_autodiff_graphs(nets, tv_weight):
     # apart with total variation, 3.0e-3 to 3.5e-3 without (where the style terms'
     # bfloat16 gradients are all of it). Bounds: 1e-6 and about 3x the worst, 1e-2.
     _, bf16, autodiff = nets
-    r = np.random.default_rng(3)
-    img = [tf.constant(r.uniform(-120, 120, (1, 64, 64, 3)).astype(np.float32)) for _ in range(3)]
-    cw, sw = sm.layer_weights()
-    out = []
-    for m in (bf16, autodiff):
-        t = m.fast_targets(img[0], img[1], cw, sw)
-        grams = [t[f"gram_{n}"] for n in sm.LAYERS]
-        out.append(m.fast(img[2], t["content_features"], grams, cw, sw, tf.constant(tv_weight)))
-    got, want = out
+    got, want = fast_of((bf16, autodiff), 3, (1, 64, 64, 3), tv_weight)
     assert abs(float(got["loss"]) / float(want["loss"]) - 1) <= 1e-6
     assert relmax(got["gradient"].numpy(), want["gradient"].numpy()) <= 1e-2
 
@@ -119,13 +125,6 @@ def test_skipping_the_unit_scale_keeps_the_bits(nets):
         _skip_unit_scale = False
 
     scaled = Scaled(None, share=bf16)
-    r = np.random.default_rng(4)
-    img = [tf.constant(r.uniform(-120, 120, (1, 48, 40, 3)).astype(np.float32)) for _ in range(3)]
-    cw, sw = sm.layer_weights()
-    out = []
-    for m in (bf16, scaled):
-        t = m.fast_targets(img[0], img[1], cw, sw)
-        grams = [t[f"gram_{n}"] for n in sm.LAYERS]
-        out.append(m.fast(img[2], t["content_features"], grams, cw, sw, tf.constant(1.0)))
+    out = fast_of((bf16, scaled), 4, (1, 48, 40, 3), 1.0)
     for k in ("loss", "gradient", "style_layer_losses"):
         assert np.array_equal(out[0][k].numpy().view(np.uint32), out[1][k].numpy().view(np.uint32)), k
